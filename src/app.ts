@@ -1,0 +1,75 @@
+/**
+ * buildApp: the HTTP application — plugins, parsers and routes. It never
+ * listens (server.ts does), so tests can run it on any port.
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { sql } from 'kysely';
+import type { Services } from './context.js';
+import { apiFunctions } from './functions/index.js';
+import { GeneralCode } from './errors.js';
+import { parseFormat, registerAccessRoute, sendEnvelope } from './protocol/access-route.js';
+import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
+
+export interface AppOptions {
+  /** Fastify logger options; false for silence (tests). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the application on the given services. */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: services.config.logLevel },
+    bodyLimit: services.config.bodyLimit,
+    genReqId: () => randomBytes(6).toString('hex'),
+    // Behind a load balancer the client's address comes from X-Forwarded-For.
+    trustProxy: true,
+    routerOptions: { caseSensitive: false },
+  });
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, parseFormBody(body as string));
+  });
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string' }, (req, body, done) => {
+    try {
+      done(null, parseMultipartBody(body as string, req.headers['content-type'] ?? ''));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  // Anything else (text/plain, no content type): read it as a form body, as lenient servers did.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, parseFormBody(body as string));
+  });
+
+  // Requests that fail before reaching the API layer (a body over the limit,
+  // malformed JSON) still get an envelope, with an HTTP status that says why.
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    const format = parseFormat(typeof query?.type === 'string' ? query.type : undefined) ?? 'xml';
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'unhandled exception');
+    const message =
+      status === 413
+        ? `request body is larger than ${services.config.bodyLimit} bytes`
+        : status === 500
+          ? `unhandled exception; if it persists contact support quoting request ${request.id}`
+          : `malformed request: ${error.message}`;
+    const code = status === 500 ? GeneralCode.unhandled : GeneralCode.parameter;
+    return sendEnvelope(reply, format, code, message, null, status);
+  });
+
+  registerAccessRoute(app, services, apiFunctions);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(services.store.db);
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'database unreachable' });
+    }
+  });
+
+  return app;
+}

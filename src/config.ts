@@ -1,0 +1,111 @@
+/**
+ * Configuration, read from the environment once at boot. Every problem is
+ * reported at once, so a misconfigured deployment fails fast and says why.
+ */
+import { isValidTimeZone } from './domain/time.js';
+
+export interface Config {
+  /** PORT: TCP port to listen on. Default 8080. */
+  port: number;
+  /** HOST: address to bind. Default 127.0.0.1; use 0.0.0.0 behind a load balancer or in a container. */
+  host: string;
+  /** DATABASE_URL: a SQLite file path (default ./data/baton.db) or postgres://… */
+  databaseUrl: string;
+  /** DB_POOL_MAX: PostgreSQL connections per process. Default 10. */
+  dbPoolMax: number;
+  /** MIGRATE_ON_START: apply pending migrations when serving. Default true. */
+  migrateOnStart: boolean;
+  /** PUBLIC_URL: the address users reach Baton at, for links in pages and email. */
+  publicUrl: string;
+  /** LOG_LEVEL: pino level (fatal, error, warn, info, debug, trace, silent). Default info. */
+  logLevel: string;
+  /** BODY_LIMIT: largest request body accepted, in bytes. Default 65536. */
+  bodyLimit: number;
+  /** AUTH_FAILURE_LIMIT: failed authentications per address per minute before throttling; 0 turns it off. Default 30. */
+  authFailureLimit: number;
+  /** RESERVATION_OPEN_MINUTES: how long before a reservation's start the conference can start. Default 15. */
+  reservationOpenMinutes: number;
+  /** DEFAULT_TIME_ZONE: time zone of customers created without one. Default UTC. */
+  defaultTimeZone: string;
+  /** BRIDGE_TOKEN: bearer token of the telephony bridge API; unset keeps /bridge closed. */
+  bridgeToken: string | null;
+  /** SMTP_URL: send mail through this SMTP server (smtp://user:pass@host:port); unset writes .eml files. */
+  smtpUrl: string | null;
+  /** MAIL_OUTBOX_DIR: where mail goes without SMTP_URL. Default ./data/outbox. */
+  mailOutboxDir: string;
+  /** MAIL_FROM: sender address of Baton's email. */
+  mailFrom: string;
+}
+
+const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and validates the configuration; throws one error listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${env[name]}"`);
+    return fallback;
+  };
+  const url = (name: string, fallback: string | null, protocols: string[]): string | null => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+      return raw.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be a URL starting ${protocols.join(' or ')}//, got "${raw}"`);
+      return fallback;
+    }
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!levels.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
+  const defaultTimeZone = env.DEFAULT_TIME_ZONE || 'UTC';
+  if (!isValidTimeZone(defaultTimeZone)) {
+    problems.push(`DEFAULT_TIME_ZONE must be an IANA time zone such as America/New_York`);
+  }
+  const bridgeToken = env.BRIDGE_TOKEN || null;
+  if (bridgeToken !== null && bridgeToken.length < 16) {
+    problems.push('BRIDGE_TOKEN must be at least 16 characters');
+  }
+
+  const config: Config = {
+    port,
+    host,
+    databaseUrl: env.DATABASE_URL || './data/baton.db',
+    dbPoolMax: int('DB_POOL_MAX', 10, 1, 1000),
+    migrateOnStart: bool('MIGRATE_ON_START', true),
+    publicUrl:
+      url('PUBLIC_URL', null, ['http:', 'https:']) ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    logLevel,
+    bodyLimit: int('BODY_LIMIT', 65536, 1024, 10 * 1024 * 1024),
+    authFailureLimit: int('AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
+    reservationOpenMinutes: int('RESERVATION_OPEN_MINUTES', 15, 0, 24 * 60),
+    defaultTimeZone,
+    bridgeToken,
+    smtpUrl: url('SMTP_URL', null, ['smtp:', 'smtps:']),
+    mailOutboxDir: env.MAIL_OUTBOX_DIR || './data/outbox',
+    mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',
+  };
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return config;
+}

@@ -1,0 +1,23 @@
+/**
+ * What every part of Baton is handed instead of reaching for globals: the
+ * store, the clock, randomness and configuration (STYLE.md: side effects
+ * behind adapters).
+ */
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Random } from './random.js';
+import type { Store } from './store/database.js';
+import type { CustomerRow } from './store/customer.repository.js';
+
+export interface Services {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly config: Config;
+}
+
+/** An authenticated API call: the services and the tenant it acts for. */
+export interface CallContext {
+  readonly services: Services;
+  readonly customer: CustomerRow;
+}

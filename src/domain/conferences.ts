@@ -1,0 +1,198 @@
+/** Conferences: creation, reading with their children, editing, cancelling. */
+import type { CallContext } from '../context.js';
+import { FunctionError, ParameterError } from '../errors.js';
+import { listCallUids } from '../store/call.repository.js';
+import {
+  findConference,
+  insertConference,
+  lockConference,
+  updateConference,
+  type ConferenceRow,
+} from '../store/conference.repository.js';
+import { listCustomValues, listPersonCustomValues, type CustomValue } from '../store/custom-value.repository.js';
+import { listPersonUids, listPersons, releaseConferencePins, type PersonRow } from '../store/person.repository.js';
+import { insertReservations, listReservations, type ReservationRow } from '../store/reservation.repository.js';
+import { conferenceFields, findField, parseFieldValue } from './editable-fields.js';
+import { normaliseEmailList } from './email-address.js';
+import { defaultRoleFlags } from './role-flags.js';
+import { readStatus, type StatusReading } from './status.js';
+
+/** A conference with what getConference shows of its children. */
+export interface ConferenceView {
+  row: ConferenceRow;
+  status: StatusReading;
+  reservations: ReservationRow[];
+  personUids: string[];
+  callUids: string[];
+  custom: CustomValue[];
+}
+
+/** getConferenceData adds full persons (with their custom values). */
+export interface ConferenceDataView extends ConferenceView {
+  persons: PersonRow[];
+  personCustom: Map<string, CustomValue[]>;
+}
+
+/** The overrides createConference* accept; anything missing comes from the customer record. */
+export interface ConferenceDefaults {
+  name?: string;
+  contactEmail?: string;
+  greenroom?: boolean;
+  recording?: boolean;
+  backgroundMusic?: boolean;
+}
+
+/** A new conference row from the customer's defaults and the caller's overrides. */
+export function newConferenceRow(ctx: CallContext, input: ConferenceDefaults, reserved: boolean) {
+  const { customer, services } = ctx;
+  const flag = (value: boolean | undefined, fallback: number) => (value === undefined ? fallback : value ? 1 : 0);
+  return {
+    uid: services.random.uid(),
+    customer_uid: customer.uid,
+    name: input.name ?? `${customer.name} conference`,
+    did: customer.did,
+    reserved: reserved ? 1 : 0,
+    canceled_at: null,
+    active_call_uid: null,
+    last_end: null,
+    recording: flag(input.recording, customer.recording),
+    greenroom: flag(input.greenroom, customer.greenroom),
+    background_music: flag(input.backgroundMusic, customer.background_music),
+    reminder: customer.reminder,
+    contact_email:
+      input.contactEmail === undefined
+        ? customer.contact_emails
+        : normaliseEmailList(input.contactEmail, 'contactEmail'),
+    security_token: services.random.key(),
+    settings: JSON.stringify(defaultRoleFlags()),
+    created_at: services.clock.now(),
+  };
+}
+
+/**
+ * createConferenceReservationless. The conference gets one reservation with no
+ * times, which carries its estimated caller count.
+ */
+export async function createReservationless(
+  ctx: CallContext,
+  input: ConferenceDefaults & { estimatedCallers?: number },
+): Promise<ConferenceView> {
+  const row = newConferenceRow(ctx, input, false);
+  const { services, customer } = ctx;
+  await services.store.db.transaction().execute(async (trx) => {
+    await insertConference(trx, row);
+    await insertReservations(trx, [
+      {
+        uid: services.random.uid(),
+        conference_uid: row.uid,
+        customer_uid: customer.uid,
+        start_at: null,
+        end_at: null,
+        duration: null,
+        estimated_callers: input.estimatedCallers ?? null,
+        created_at: row.created_at,
+      },
+    ]);
+  });
+  return loadConference(ctx, row.uid);
+}
+
+/** The conference `uid` of this customer, or a -2 that names it. */
+export async function requireConference(ctx: CallContext, uid: string): Promise<ConferenceRow> {
+  const row = await findConference(ctx.services.store.db, ctx.customer.uid, uid);
+  if (!row) throw new ParameterError(`no conference with UID ${uid}`);
+  return row;
+}
+
+/** Reads a conference with its status at this moment. */
+export function statusOf(ctx: CallContext, row: ConferenceRow, reservations: readonly ReservationRow[]) {
+  const { clock, config } = ctx.services;
+  return readStatus(row, reservations, clock.now(), config.reservationOpenMinutes * 60_000);
+}
+
+/** getConference: the conference and the UIDs of its children. */
+export async function loadConference(ctx: CallContext, uid: string, row?: ConferenceRow): Promise<ConferenceView> {
+  const { db } = ctx.services.store;
+  const customerUid = ctx.customer.uid;
+  const conference = row ?? (await requireConference(ctx, uid));
+  const [reservations, personUids, callUids, custom] = await Promise.all([
+    listReservations(db, customerUid, conference.uid),
+    listPersonUids(db, customerUid, conference.uid),
+    listCallUids(db, customerUid, conference.uid),
+    listCustomValues(db, customerUid, 'conference', conference.uid),
+  ]);
+  return {
+    row: conference,
+    status: statusOf(ctx, conference, reservations),
+    reservations,
+    personUids,
+    callUids,
+    custom,
+  };
+}
+
+/** getConferenceData: the conference with full persons, in a fixed number of queries. */
+export async function loadConferenceData(ctx: CallContext, uid: string): Promise<ConferenceDataView> {
+  const { db } = ctx.services.store;
+  const customerUid = ctx.customer.uid;
+  const conference = await requireConference(ctx, uid);
+  const [reservations, persons, personCustom, callUids, custom] = await Promise.all([
+    listReservations(db, customerUid, conference.uid),
+    listPersons(db, customerUid, conference.uid),
+    listPersonCustomValues(db, customerUid, conference.uid),
+    listCallUids(db, customerUid, conference.uid),
+    listCustomValues(db, customerUid, 'conference', conference.uid),
+  ]);
+  return {
+    row: conference,
+    status: statusOf(ctx, conference, reservations),
+    reservations,
+    personUids: persons.map((p) => p.uid),
+    persons,
+    personCustom,
+    callUids,
+    custom,
+  };
+}
+
+/** updateConference: code 1 for an unknown (or canceled) conference, 2 for a field it cannot set. */
+export async function updateConferenceField(
+  ctx: CallContext,
+  uid: string,
+  fieldName: string,
+  value: string,
+): Promise<ConferenceView> {
+  const existing = await findConference(ctx.services.store.db, ctx.customer.uid, uid);
+  if (!existing) throw new FunctionError(1, `conference ${uid} does not exist`);
+  if (existing.canceled_at !== null) throw new FunctionError(1, `conference ${uid} is canceled`);
+  const field = findField(conferenceFields, fieldName);
+  if (!field) {
+    throw new FunctionError(
+      2,
+      `field "${fieldName}" is not valid; use one of ${conferenceFields.map((f) => f.name).join(', ')}`,
+    );
+  }
+  const row = await updateConference(ctx.services.store.db, ctx.customer.uid, uid, {
+    [field.column]: parseFieldValue(field, value),
+  });
+  return loadConference(ctx, uid, row);
+}
+
+/**
+ * cancelConference: code 1 for a conference that does not exist or cannot be
+ * canceled (already canceled, or a call is live on it). Its PINs return to the pool.
+ */
+export async function cancelConference(ctx: CallContext, uid: string): Promise<ConferenceView> {
+  const { services, customer } = ctx;
+  const row = await services.store.db.transaction().execute(async (trx) => {
+    const locked = await lockConference(trx, customer.uid, uid);
+    if (!locked) throw new FunctionError(1, `conference ${uid} does not exist`);
+    if (locked.canceled_at !== null) throw new FunctionError(1, `conference ${uid} is already canceled`);
+    if (locked.active_call_uid !== null) {
+      throw new FunctionError(1, `conference ${uid} has a live call; end the call first`);
+    }
+    await releaseConferencePins(trx, uid);
+    return updateConference(trx, customer.uid, uid, { canceled_at: services.clock.now() });
+  });
+  return loadConference(ctx, uid, row);
+}

@@ -1,0 +1,148 @@
+/** Customers and their API keys: creation, authentication, editable fields. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Services } from '../context.js';
+import { AuthError, GeneralError, ParameterError } from '../errors.js';
+import {
+  findCustomer,
+  findLiveKeyHashes,
+  insertApiKey,
+  insertCustomer,
+  revokeApiKey,
+  updateCustomer,
+  type CustomerRow,
+} from '../store/customer.repository.js';
+import { customerFields, findField, parseFieldValue } from './editable-fields.js';
+import { isValidTimeZone } from './time.js';
+
+export const customerStatuses = ['ACTIVE', 'SUSPEND', 'CLOSED', 'HOLD'] as const;
+export type CustomerStatus = (typeof customerStatuses)[number];
+
+/** SHA-256 of a key, hex: what the database stores instead of the key. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export interface NewCustomerInput {
+  name: string;
+  did?: string;
+  timeZone?: string;
+}
+
+/** Creates a customer with one API key; the key is returned once and never stored. */
+export async function createCustomer(
+  services: Services,
+  input: NewCustomerInput,
+): Promise<{ customer: CustomerRow; key: string }> {
+  const name = input.name.trim();
+  if (name === '' || name.length > 200) throw new ParameterError('name must be 1 to 200 characters');
+  const timeZone = input.timeZone ?? services.config.defaultTimeZone;
+  if (!isValidTimeZone(timeZone)) throw new ParameterError(`unknown time zone "${timeZone}"`);
+  const did = (input.did ?? '').trim();
+  if (did.length > 32 || !/^[0-9+()\-. ]*$/.test(did)) {
+    throw new ParameterError('did must be a phone number of at most 32 characters');
+  }
+  const now = services.clock.now();
+  return services.store.db.transaction().execute(async (trx) => {
+    const customer = await insertCustomer(trx, {
+      uid: services.random.uid(),
+      name,
+      status: 'ACTIVE',
+      did,
+      time_zone: timeZone,
+      recording: 0,
+      greenroom: 0,
+      background_music: 0,
+      reminder: 1,
+      place_call: 0,
+      created_at: now,
+    });
+    const key = await addKey(trx, services, customer.uid);
+    return { customer, key };
+  });
+}
+
+async function addKey(db: Services['store']['db'], services: Services, customerUid: string): Promise<string> {
+  const key = services.random.key();
+  await insertApiKey(db, {
+    customer_uid: customerUid,
+    key_hash: hashKey(key),
+    key_prefix: key.slice(0, 4),
+    created_at: services.clock.now(),
+  });
+  return key;
+}
+
+/** Adds a key to an existing customer (rotation); returns it once. */
+export async function createKey(services: Services, customerUid: string): Promise<string> {
+  const customer = await findCustomer(services.store.db, customerUid);
+  if (!customer) throw new ParameterError(`no customer ${customerUid}`);
+  return addKey(services.store.db, services, customerUid);
+}
+
+/** Revokes one key of a customer; false when it was not a live key of theirs. */
+export async function revokeKey(services: Services, customerUid: string, key: string): Promise<boolean> {
+  const n = await revokeApiKey(services.store.db, customerUid, hashKey(key), services.clock.now());
+  return n > 0;
+}
+
+/** Sets a customer's status (ACTIVE, SUSPEND, CLOSED, HOLD). */
+export async function setCustomerStatus(
+  services: Services,
+  customerUid: string,
+  status: CustomerStatus,
+): Promise<CustomerRow> {
+  const row = await updateCustomer(services.store.db, customerUid, { status });
+  if (!row) throw new ParameterError(`no customer ${customerUid}`);
+  return row;
+}
+
+// A hash that matches no key, compared when the customer is unknown so that
+// an unknown customer and a wrong key take the same path.
+const decoy = Buffer.from(hashKey('no key has this value'), 'hex');
+
+/**
+ * The customer that `customerUid` + `key` authenticate, compared in constant
+ * time. Wrong or missing credentials: AuthError (-5), the same whichever was
+ * wrong. A customer that is not ACTIVE: GeneralError (-1).
+ */
+export async function authenticate(
+  services: Services,
+  customerUid: string | undefined,
+  key: string | undefined,
+): Promise<CustomerRow> {
+  if (!customerUid || !key || customerUid.length > 64 || key.length > 128) throw new AuthError();
+  const offered = Buffer.from(hashKey(key), 'hex');
+  const hashes = await findLiveKeyHashes(services.store.db, customerUid);
+  let match = false;
+  for (const hash of hashes) {
+    if (timingSafeEqual(offered, Buffer.from(hash, 'hex'))) match = true;
+  }
+  if (hashes.length === 0) timingSafeEqual(offered, decoy);
+  if (!match) throw new AuthError();
+  const customer = await findCustomer(services.store.db, customerUid);
+  if (!customer) throw new AuthError();
+  if (customer.status !== 'ACTIVE') {
+    throw new GeneralError(`customer account is ${customer.status}; contact support`);
+  }
+  return customer;
+}
+
+/** updateCustomer: sets one editable field. Unknown field: -2 (the spec gives no code). */
+export async function updateCustomerField(
+  services: Services,
+  customer: CustomerRow,
+  fieldName: string,
+  value: string,
+): Promise<CustomerRow> {
+  const field = findField(customerFields, fieldName);
+  if (!field) {
+    throw new ParameterError(
+      `field "${fieldName}" cannot be updated; use one of ${customerFields.map((f) => f.name).join(', ')}`,
+    );
+  }
+  const row = await updateCustomer(services.store.db, customer.uid, {
+    [field.column]: parseFieldValue(field, value),
+  });
+  if (!row) throw new AuthError();
+  return row;
+}

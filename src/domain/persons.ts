@@ -1,0 +1,141 @@
+/** Persons registered for a conference: adding (with a PIN), editing, removing. */
+import type { CallContext } from '../context.js';
+import { ParameterError } from '../errors.js';
+import { parseRole, type Role } from '../protocol/params.js';
+import { findConference, lockConference } from '../store/conference.repository.js';
+import { listCustomValues, type CustomValue } from '../store/custom-value.repository.js';
+import {
+  deletePerson,
+  findPerson,
+  insertPerson,
+  updatePerson,
+  type PersonPatch,
+  type PersonRow,
+} from '../store/person.repository.js';
+import { requireConference, statusOf } from './conferences.js';
+import { requireEmailAddress } from './email-address.js';
+import { allocatePin } from './pins.js';
+import { listReservations } from '../store/reservation.repository.js';
+
+export interface NewPersonInput {
+  conference: string;
+  role: Role;
+  name?: string;
+  email?: string;
+  notes?: string;
+  custom1?: string;
+  custom2?: string;
+}
+
+/** Longest value of each person field. */
+export const personFieldLimits = { name: 200, email: 254, notes: 4000, custom1: 1000, custom2: 1000 } as const;
+
+/**
+ * addPerson: registers a person with a fresh PIN. A canceled or closed
+ * conference takes no new persons (their PINs would not be live).
+ */
+export async function addPerson(ctx: CallContext, input: NewPersonInput): Promise<PersonView> {
+  const { services, customer } = ctx;
+  const email = input.email === undefined ? '' : requireEmailAddress(input.email, 'email');
+  const conference = await requireConference(ctx, input.conference);
+  const reservations = await listReservations(services.store.db, customer.uid, conference.uid);
+  const { status } = statusOf(ctx, conference, reservations);
+  if (status === 'CANCEL' || status === 'CLOSED') {
+    throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
+  }
+  const uid = services.random.uid();
+  const person = await services.store.db.transaction().execute(async (trx) => {
+    const pin = await allocatePin(trx, services, {
+      did: conference.did,
+      person_uid: uid,
+      conference_uid: conference.uid,
+    });
+    return insertPerson(trx, {
+      uid,
+      conference_uid: conference.uid,
+      customer_uid: customer.uid,
+      name: input.name ?? '',
+      email,
+      notes: input.notes ?? '',
+      custom1: input.custom1 ?? '',
+      custom2: input.custom2 ?? '',
+      role: input.role,
+      pin,
+      ani: '',
+      created_at: services.clock.now(),
+    });
+  });
+  return { person, did: conference.did, custom: [] };
+}
+
+/** A person with what its presentation needs: the dial-in number and custom values. */
+export interface PersonView {
+  person: PersonRow;
+  did: string;
+  custom: CustomValue[];
+}
+
+/** Loads what presenting `person` needs. */
+export async function loadPersonView(ctx: CallContext, person: PersonRow): Promise<PersonView> {
+  const { db } = ctx.services.store;
+  const [conference, custom] = await Promise.all([
+    findConference(db, ctx.customer.uid, person.conference_uid),
+    listCustomValues(db, ctx.customer.uid, 'person', person.uid),
+  ]);
+  return { person, did: conference?.did ?? '', custom };
+}
+
+/** The person `uid` of this customer, or a -2 that names it. */
+export async function requirePerson(ctx: CallContext, uid: string): Promise<PersonRow> {
+  const row = await findPerson(ctx.services.store.db, ctx.customer.uid, uid);
+  if (!row) throw new ParameterError(`no person with UID ${uid}`);
+  return row;
+}
+
+/** The fields updatePerson may set (spec: name, email, notes, custom1, custom2, role). */
+export const personFields = ['name', 'email', 'notes', 'custom1', 'custom2', 'role'] as const;
+
+/** updatePerson: sets one field; any other field is a -2 that lists the valid ones. */
+export async function updatePersonField(
+  ctx: CallContext,
+  uid: string,
+  fieldName: string,
+  value: string,
+): Promise<PersonRow> {
+  const field = personFields.find((f) => f.toLowerCase() === fieldName.trim().toLowerCase());
+  if (!field) {
+    throw new ParameterError(`field "${fieldName}" cannot be updated; use one of ${personFields.join(', ')}`);
+  }
+  let patch: PersonPatch;
+  if (field === 'role') {
+    patch = { role: parseRole(value) };
+  } else if (field === 'email') {
+    patch = { email: value.trim() === '' ? '' : requireEmailAddress(value, 'value') };
+  } else {
+    const max = personFieldLimits[field];
+    if (value.length > max) throw new ParameterError(`value for ${field} must be at most ${max} characters`);
+    patch = { [field]: value };
+  }
+  const row = await updatePerson(ctx.services.store.db, ctx.customer.uid, uid, patch);
+  if (!row) throw new ParameterError(`no person with UID ${uid}`);
+  return row;
+}
+
+/** removePerson: the person must belong to the named conference. Their PIN returns to the pool. */
+export async function removePerson(
+  ctx: CallContext,
+  conferenceUid: string,
+  personUid: string,
+): Promise<{ person: PersonRow; did: string }> {
+  const { services, customer } = ctx;
+  return services.store.db.transaction().execute(async (trx) => {
+    const conference = await lockConference(trx, customer.uid, conferenceUid);
+    if (!conference) throw new ParameterError(`no conference with UID ${conferenceUid}`);
+    const person = await findPerson(trx, customer.uid, personUid);
+    if (!person || person.conference_uid !== conference.uid) {
+      throw new ParameterError(`no person with UID ${personUid} in conference ${conferenceUid}`);
+    }
+    await deletePerson(trx, customer.uid, personUid);
+    return { person, did: conference.did };
+  });
+}

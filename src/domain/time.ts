@@ -1,0 +1,226 @@
+/**
+ * DateTime on the wire (DESIGN.md):
+ * - input `yyyy.MM.dd HH:mm:ss` in the customer's time zone, or ISO 8601 with an offset;
+ * - output the original service's `EEE MMM dd HH:mm:ss zzz yyyy`
+ *   (`Tue Jan 05 17:00:00 PST 2016`) in the customer's time zone;
+ * - a local time that does not exist or is ambiguous at a DST change is a
+ *   parameter error, never a silent guess.
+ * Instants are milliseconds since the epoch everywhere inside Baton.
+ */
+import { ParameterError } from '../errors.js';
+
+/** A wall-clock time with no zone yet, as a client wrote it. */
+export interface LocalDateTime {
+  readonly kind: 'local';
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+/** An absolute instant, when the client gave an offset. */
+export interface InstantInput {
+  readonly kind: 'instant';
+  readonly ms: number;
+}
+
+export type DateTimeInput = LocalDateTime | InstantInput;
+
+const localPattern = /^(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+const isoPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * Parses a DateTime parameter. Returns null when the text is not a date at all,
+ * so the caller can name the parameter in its message.
+ */
+export function parseDateTimeInput(text: string): DateTimeInput | null {
+  const trimmed = text.trim();
+  const local = localPattern.exec(trimmed);
+  if (local) {
+    const [, y, mo, d, h, mi, s] = local;
+    const value: LocalDateTime = {
+      kind: 'local',
+      year: Number(y),
+      month: Number(mo),
+      day: Number(d),
+      hour: Number(h),
+      minute: Number(mi),
+      second: s === undefined ? 0 : Number(s),
+    };
+    return isValidWallTime(value) ? value : null;
+  }
+  const iso = isoPattern.exec(trimmed);
+  if (iso) {
+    const [, y, mo, d, h, mi, s, frac, zone] = iso;
+    const wall: LocalDateTime = {
+      kind: 'local',
+      year: Number(y),
+      month: Number(mo),
+      day: Number(d),
+      hour: Number(h),
+      minute: Number(mi),
+      second: s === undefined ? 0 : Number(s),
+    };
+    if (!isValidWallTime(wall)) return null;
+    let offsetMinutes = 0;
+    if (zone && zone.toUpperCase() !== 'Z') {
+      const sign = zone.startsWith('-') ? -1 : 1;
+      const digits = zone.slice(1).replace(':', '');
+      const oh = Number(digits.slice(0, 2));
+      const om = Number(digits.slice(2));
+      if (oh > 18 || om > 59) return null;
+      offsetMinutes = sign * (oh * 60 + om);
+    }
+    const ms = wallAsUtc(wall) + Number((frac ?? '0').padEnd(3, '0')) - offsetMinutes * 60_000;
+    return { kind: 'instant', ms };
+  }
+  return null;
+}
+
+function isValidWallTime(t: LocalDateTime): boolean {
+  if (t.year < 1900 || t.year > 9999) return false;
+  if (t.month < 1 || t.month > 12 || t.day < 1) return false;
+  if (t.day > new Date(Date.UTC(t.year, t.month, 0)).getUTCDate()) return false;
+  return t.hour <= 23 && t.minute <= 59 && t.second <= 59;
+}
+
+function wallAsUtc(t: LocalDateTime): number {
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+}
+
+const wallFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function wallFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = wallFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    wallFormatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The wall-clock reading of `ms` in `timeZone`, as if that reading were UTC. */
+function wallClockAsUtc(ms: number, timeZone: string): number {
+  const p: Record<string, number> = {};
+  for (const part of wallFormatter(timeZone).formatToParts(ms)) {
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
+  }
+  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+}
+
+/** The zone's offset from UTC at instant `ms`, in milliseconds. */
+export function offsetAt(ms: number, timeZone: string): number {
+  const whole = Math.floor(ms / 1000) * 1000;
+  return wallClockAsUtc(whole, timeZone) - whole;
+}
+
+/** True when `timeZone` is an IANA zone name this runtime knows. */
+export function isValidTimeZone(timeZone: string): boolean {
+  if (!timeZone || timeZone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The instant a DateTime parameter names, reading local times in `timeZone`.
+ * Throws a ParameterError naming `param` when the wall time does not exist
+ * (spring forward) or exists twice (fall back) in that zone.
+ */
+export function resolveDateTime(input: DateTimeInput, timeZone: string, param: string): number {
+  if (input.kind === 'instant') return input.ms;
+  const wall = wallAsUtc(input);
+  const candidates = new Set<number>();
+  for (const probe of [wall - 86_400_000, wall, wall + 86_400_000]) {
+    const offset = offsetAt(probe, timeZone);
+    const ms = wall - offset;
+    if (wallClockAsUtc(ms, timeZone) === wall) candidates.add(ms);
+  }
+  const found = [...candidates].sort((a, b) => a - b);
+  const shown = formatWall(input);
+  if (found.length === 0) {
+    throw new ParameterError(
+      `${param}: ${shown} does not exist in ${timeZone} (the clocks skip it at a daylight-saving change)`,
+    );
+  }
+  if (found.length > 1) {
+    throw new ParameterError(
+      `${param}: ${shown} happens twice in ${timeZone} (the clocks repeat it at a daylight-saving change); ` +
+        'send it with an offset, e.g. 2026-11-01T01:30:00-04:00',
+    );
+  }
+  return found[0]!;
+}
+
+function formatWall(t: LocalDateTime): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${t.year}.${p(t.month)}.${p(t.day)} ${p(t.hour)}:${p(t.minute)}:${p(t.second)}`;
+}
+
+const outputFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function outputFormatter(locale: 'en-US' | 'en-GB', timeZone: string): Intl.DateTimeFormat {
+  const cacheKey = `${locale} ${timeZone}`;
+  let f = outputFormatters.get(cacheKey);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, {
+      timeZone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: 'short',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      timeZoneName: 'short',
+    });
+    outputFormatters.set(cacheKey, f);
+  }
+  return f;
+}
+
+function formatParts(locale: 'en-US' | 'en-GB', ms: number, timeZone: string): Record<string, string> {
+  const p: Record<string, string> = {};
+  for (const part of outputFormatter(locale, timeZone).formatToParts(ms)) {
+    if (part.type !== 'literal') p[part.type] = part.value;
+  }
+  return p;
+}
+
+const numericZone = /^(GMT|UTC)[+-]/;
+
+/**
+ * Formats an instant as `EEE MMM dd HH:mm:ss zzz yyyy` in `timeZone`.
+ * en-US names American zones (PST, EDT) but writes "GMT+1" for Berlin and for
+ * London in summer, where en-GB writes CET and BST: the zone is taken from
+ * en-GB when en-US has no name for it.
+ */
+export function formatDateTime(ms: number, timeZone: string): string {
+  const p = formatParts('en-US', ms, timeZone);
+  let zone = p.timeZoneName ?? 'UTC';
+  if (numericZone.test(zone)) {
+    const gb = formatParts('en-GB', ms, timeZone).timeZoneName ?? zone;
+    if (!numericZone.test(gb)) zone = gb;
+  }
+  return `${p.weekday} ${p.month} ${p.day} ${p.hour}:${p.minute}:${p.second} ${zone.replace(/\s+/g, '')} ${p.year}`;
+}
+
+/** Like formatDateTime, but null stays null. */
+export function formatOptionalDateTime(ms: number | null, timeZone: string): string | null {
+  return ms === null ? null : formatDateTime(ms, timeZone);
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { addPerson as add, personFieldLimits } from '../domain/persons.js';
+import { presentPerson } from '../presenters/person.js';
+import { optionalText, role, uid } from '../protocol/params.js';
+import { defineFunction } from '../protocol/api-function.js';
+
+/** addPerson: "only role is required other fields are optional. It returns a person object." */
+export const addPerson = defineFunction({
+  name: 'addPerson',
+  kind: 'command',
+  summary: 'Registers a person for a conference and gives them a 6-digit dial-in PIN.',
+  result: 'Person',
+  params: z.object({
+    conference: uid(),
+    role: role(),
+    name: optionalText(personFieldLimits.name),
+    email: optionalText(personFieldLimits.email),
+    notes: optionalText(personFieldLimits.notes),
+    custom1: optionalText(personFieldLimits.custom1),
+    custom2: optionalText(personFieldLimits.custom2),
+  }),
+  async handle(ctx, p) {
+    const { person, did, custom } = await add(ctx, p);
+    return presentPerson(person, did, custom);
+  },
+});

@@ -1,0 +1,29 @@
+/**
+ * The shape of one API function: its name on the wire, whether it is an
+ * information (GET or POST) or command (POST only) function, its parameter
+ * schema, and a thin handler that calls one domain operation and presents it.
+ */
+import type { z } from 'zod';
+import type { CallContext } from '../context.js';
+import type { Tree } from './tree.js';
+
+export type FunctionKind = 'information' | 'command';
+
+export interface ApiFunction<Params extends z.ZodType = z.ZodType> {
+  /** The function name as the spec writes it, e.g. `addPerson`. */
+  readonly name: string;
+  readonly kind: FunctionKind;
+  /** One line for the OpenAPI document and the reference page. */
+  readonly summary: string;
+  /** The object type its value holds (`Conference`, `Person`, `ConferenceList` …). */
+  readonly result: string;
+  readonly params: Params;
+  /** Function-specific codes of the spec, for documentation. */
+  readonly codes?: Readonly<Record<number, string>>;
+  handle(ctx: CallContext, params: z.output<Params>): Promise<Tree>;
+}
+
+/** Declares a function with its parameter types inferred from the schema. */
+export function defineFunction<Params extends z.ZodType>(fn: ApiFunction<Params>): ApiFunction<Params> {
+  return fn;
+}

@@ -1,0 +1,162 @@
+/**
+ * Parameter schemas. Every parameter arrives as text (query, form or JSON body,
+ * DESIGN.md); these zod builders bound its size, parse it, and give the
+ * message a client sees with code -2. The same schemas feed the OpenAPI document.
+ */
+import { z } from 'zod';
+import { parseDateTimeInput, type DateTimeInput } from '../domain/time.js';
+import { ParameterError } from '../errors.js';
+
+/** The roles of the spec's Role enum. */
+export const roles = ['PARTICIPANT', 'ASSISTANT', 'PRESENTER', 'OPERATOR'] as const;
+export type Role = (typeof roles)[number];
+
+const required = (iss: { input: unknown }) => (iss.input === undefined ? 'is required' : 'must be text');
+
+/** Required, non-blank text of at most `max` characters (trimmed). */
+export function requiredText(max: number) {
+  return z.string({ error: required }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+}
+
+/** Optional text of at most `max` characters; empty means "not supplied". */
+export function optionalText(max: number) {
+  return z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v));
+}
+
+/** Text that may be empty (a value to assign), at most `max` characters. */
+export function anyText(max: number) {
+  return z.string().max(max, `must be at most ${max} characters`).default('');
+}
+
+/** A UID parameter: required, at most 64 characters. */
+export function uid() {
+  return requiredText(64);
+}
+
+const truthy = new Set(['true', '1', 'yes', 'on']);
+const falsy = new Set(['false', '0', 'no', 'off']);
+
+/** Parses a boolean as DESIGN.md says: true/false/1/0/yes/no/on/off in any case; null if none. */
+export function parseBoolean(text: string): boolean | null {
+  const t = text.trim().toLowerCase();
+  if (truthy.has(t)) return true;
+  if (falsy.has(t)) return false;
+  return null;
+}
+
+/** Optional boolean; an empty value means "not supplied" (clients send `flag=`). */
+export function optionalBoolean() {
+  return z
+    .string()
+    .max(16, 'must be true or false')
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const b = parseBoolean(v);
+      if (b === null) {
+        ctx.addIssue({ code: 'custom', message: `must be true or false, got "${v}"` });
+        return z.NEVER;
+      }
+      return b;
+    });
+}
+
+/** Optional whole number in [min, max]; empty means "not supplied". */
+export function optionalInteger(min: number, max: number) {
+  return z
+    .string()
+    .max(20, `must be a whole number from ${min} to ${max}`)
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const n = parseWholeNumber(v);
+      if (n === null || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** Required whole number in [min, max]. */
+export function requiredInteger(min: number, max: number) {
+  return z
+    .string({ error: required })
+    .max(20, `must be a whole number from ${min} to ${max}`)
+    .transform((v, ctx) => {
+      const n = parseWholeNumber(v);
+      if (n === null || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** "12", " 12 ", "12.0" → 12; anything else → null. */
+export function parseWholeNumber(text: string): number | null {
+  const t = text.trim();
+  if (!/^[+-]?\d+(\.0+)?$/.test(t)) return null;
+  const n = Number(t);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** Optional DateTime (`yyyy.MM.dd HH:mm:ss` or ISO 8601 with offset); resolved in the customer's zone later. */
+export function optionalDateTime() {
+  return z
+    .string()
+    .max(40, 'must be a date and time as yyyy.MM.dd HH:mm:ss')
+    .optional()
+    .transform((v, ctx): DateTimeInput | undefined => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const parsed = parseDateTimeInput(v);
+      if (!parsed) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a date and time as yyyy.MM.dd HH:mm:ss (or ISO 8601 with an offset), got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+/** A role: one of the spec's ROLE values, in any case. */
+export function role() {
+  return z
+    .string({ error: required })
+    .trim()
+    .min(1, 'is required')
+    .max(32, `must be one of ${roles.join(', ')}`)
+    .transform((v, ctx): Role => {
+      const upper = v.toUpperCase();
+      if (!(roles as readonly string[]).includes(upper)) {
+        ctx.addIssue({ code: 'custom', message: `must be one of ${roles.join(', ')}, got "${v}"` });
+        return z.NEVER;
+      }
+      return upper as Role;
+    });
+}
+
+/** The role rule for values that are not zod-parsed (updatePerson's `value`). */
+export function parseRole(text: string): Role {
+  const upper = text.trim().toUpperCase();
+  if (!(roles as readonly string[]).includes(upper)) {
+    throw new ParameterError(`value: role must be one of ${roles.join(', ')}, got "${text}"`);
+  }
+  return upper as Role;
+}
+
+/** Turns zod's issues into the one-line message of a -2 envelope. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.join('.');
+      return path ? `${path} ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}

@@ -1,0 +1,87 @@
+/** SQL for customers and their API keys. */
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { CustomerTable, Database } from './schema.js';
+
+export type CustomerRow = Selectable<CustomerTable>;
+export type NewCustomer = Insertable<CustomerTable>;
+export type CustomerPatch = Updateable<CustomerTable>;
+
+export async function insertCustomer(db: Kysely<Database>, row: NewCustomer): Promise<CustomerRow> {
+  return db.insertInto('customers').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findCustomer(db: Kysely<Database>, uid: string): Promise<CustomerRow | undefined> {
+  return db.selectFrom('customers').selectAll().where('uid', '=', uid).executeTakeFirst();
+}
+
+export async function countCustomers(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('customers')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function listCustomers(db: Kysely<Database>): Promise<CustomerRow[]> {
+  return db.selectFrom('customers').selectAll().orderBy('id').execute();
+}
+
+export async function updateCustomer(
+  db: Kysely<Database>,
+  uid: string,
+  patch: CustomerPatch,
+): Promise<CustomerRow | undefined> {
+  return db.updateTable('customers').set(patch).where('uid', '=', uid).returningAll().executeTakeFirst();
+}
+
+/** The hashes of a customer's live keys, with the customer row; empty for an unknown customer. */
+export async function findLiveKeyHashes(db: Kysely<Database>, customerUid: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .select('key_hash')
+    .where('customer_uid', '=', customerUid)
+    .where('revoked_at', 'is', null)
+    .execute();
+  return rows.map((r) => r.key_hash);
+}
+
+export async function insertApiKey(
+  db: Kysely<Database>,
+  row: { customer_uid: string; key_hash: string; key_prefix: string; created_at: number },
+): Promise<number> {
+  const inserted = await db.insertInto('api_keys').values(row).returning('id').executeTakeFirstOrThrow();
+  return inserted.id;
+}
+
+export interface ApiKeyListing {
+  id: number;
+  key_prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export async function listApiKeys(db: Kysely<Database>, customerUid: string): Promise<ApiKeyListing[]> {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'key_prefix', 'created_at', 'revoked_at'])
+    .where('customer_uid', '=', customerUid)
+    .orderBy('id')
+    .execute();
+}
+
+/** Revokes the live keys whose hash is given; returns how many were revoked. */
+export async function revokeApiKey(
+  db: Kysely<Database>,
+  customerUid: string,
+  keyHash: string,
+  at: number,
+): Promise<number> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: at })
+    .where('customer_uid', '=', customerUid)
+    .where('key_hash', '=', keyHash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

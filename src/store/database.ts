@@ -1,0 +1,74 @@
+/**
+ * Opens the database that DATABASE_URL names: a SQLite file (the embedded
+ * default) or PostgreSQL (`postgres://…`, for several processes on one database).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import pg from 'pg';
+import * as core from './migrations/001-core.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** An open database: the query builder, which dialect it speaks, and how to close it. */
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** PostgreSQL pool size per process. */
+  poolMax?: number;
+}
+
+/** True for a `postgres://` or `postgresql://` URL; anything else is a SQLite file path. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+// int8 (bigint) columns hold millisecond instants: well inside Number's exact range.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** Opens (and for SQLite, creates) the database at `url`. */
+export function openStore(url: string, options: StoreOptions = {}): Store {
+  if (isPostgresUrl(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolMax ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  const file = url.replace(/^sqlite:(\/\/)?/i, '');
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** Every migration, in order. A new one is appended, never edited once released. */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const bind = (m: { up(db: Kysely<unknown>, d: Dialect): Promise<void> }): Migration => ({
+    up: (db) => m.up(db, dialect),
+  });
+  return {
+    '001-core': bind(core),
+  };
+}
+
+/** Applies every pending migration; throws with the failing migration's error. */
+export async function migrate(store: Store): Promise<void> {
+  const migrator = new Migrator({
+    db: store.db,
+    provider: { getMigrations: async () => migrations(store.dialect) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+}

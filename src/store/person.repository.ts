@@ -1,0 +1,151 @@
+/** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { Database, PersonTable } from './schema.js';
+
+export type PersonRow = Selectable<PersonTable>;
+export type NewPerson = Insertable<PersonTable>;
+export type PersonPatch = Updateable<PersonTable>;
+
+export async function insertPerson(db: Kysely<Database>, row: NewPerson): Promise<PersonRow> {
+  return db.insertInto('persons').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findPerson(
+  db: Kysely<Database>,
+  customerUid: string,
+  uid: string,
+): Promise<PersonRow | undefined> {
+  return db
+    .selectFrom('persons')
+    .selectAll()
+    .where('uid', '=', uid)
+    .where('customer_uid', '=', customerUid)
+    .executeTakeFirst();
+}
+
+/** The persons of a conference, in registration order. */
+export async function listPersons(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUid: string,
+): Promise<PersonRow[]> {
+  return db
+    .selectFrom('persons')
+    .selectAll()
+    .where('conference_uid', '=', conferenceUid)
+    .where('customer_uid', '=', customerUid)
+    .orderBy('created_at')
+    .orderBy('uid')
+    .execute();
+}
+
+export async function listPersonUids(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUid: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('persons')
+    .select('uid')
+    .where('conference_uid', '=', conferenceUid)
+    .where('customer_uid', '=', customerUid)
+    .orderBy('created_at')
+    .orderBy('uid')
+    .execute();
+  return rows.map((r) => r.uid);
+}
+
+export async function findPersonByEmail(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUid: string,
+  email: string,
+): Promise<PersonRow | undefined> {
+  return db
+    .selectFrom('persons')
+    .selectAll()
+    .where('conference_uid', '=', conferenceUid)
+    .where('customer_uid', '=', customerUid)
+    .where('email', '=', email)
+    .executeTakeFirst();
+}
+
+export async function updatePerson(
+  db: Kysely<Database>,
+  customerUid: string,
+  uid: string,
+  patch: PersonPatch,
+): Promise<PersonRow | undefined> {
+  return db
+    .updateTable('persons')
+    .set(patch)
+    .where('uid', '=', uid)
+    .where('customer_uid', '=', customerUid)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deletePerson(db: Kysely<Database>, customerUid: string, uid: string): Promise<void> {
+  await db.deleteFrom('pin_claims').where('person_uid', '=', uid).execute();
+  await db
+    .deleteFrom('custom_values')
+    .where('object_type', '=', 'person')
+    .where('object_uid', '=', uid)
+    .where('customer_uid', '=', customerUid)
+    .execute();
+  await db.deleteFrom('persons').where('uid', '=', uid).where('customer_uid', '=', customerUid).execute();
+}
+
+/** Claims `pin` on `did` for a person; false when someone holds it already. */
+export async function claimPin(
+  db: Kysely<Database>,
+  claim: { did: string; pin: string; person_uid: string; conference_uid: string },
+): Promise<boolean> {
+  const inserted = await db
+    .insertInto('pin_claims')
+    .values(claim)
+    .onConflict((oc) => oc.columns(['did', 'pin']).doNothing())
+    .returning('pin')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** Who holds `pin` on `did`, with what their conference needs to judge if it is still live. */
+export async function findPinHolder(db: Kysely<Database>, did: string, pin: string) {
+  return db
+    .selectFrom('pin_claims')
+    .innerJoin('conferences', 'conferences.uid', 'pin_claims.conference_uid')
+    .select([
+      'pin_claims.person_uid',
+      'pin_claims.conference_uid',
+      'conferences.customer_uid',
+      'conferences.reserved',
+      'conferences.canceled_at',
+      'conferences.active_call_uid',
+      'conferences.last_end',
+    ])
+    .where('pin_claims.did', '=', did)
+    .where('pin_claims.pin', '=', pin)
+    .executeTakeFirst();
+}
+
+/** Moves a claim from a holder whose conference is over to a new person (compare-and-swap). */
+export async function takeOverPin(
+  db: Kysely<Database>,
+  claim: { did: string; pin: string; person_uid: string; conference_uid: string },
+  fromPersonUid: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('pin_claims')
+    .set({ person_uid: claim.person_uid, conference_uid: claim.conference_uid })
+    .where('did', '=', claim.did)
+    .where('pin', '=', claim.pin)
+    .where('person_uid', '=', fromPersonUid)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Returns a conference's PINs to the pool (on cancel). */
+export async function releaseConferencePins(db: Kysely<Database>, conferenceUid: string): Promise<void> {
+  await db.deleteFrom('pin_claims').where('conference_uid', '=', conferenceUid).execute();
+}

@@ -1,0 +1,185 @@
+/**
+ * The Kysely Database type: one interface per table. Instants are integer
+ * milliseconds since the epoch (bigint on PostgreSQL, parsed back to number);
+ * booleans are integers 0/1 on both dialects so rows read the same everywhere.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** 0 or 1. */
+export type Flag = number;
+/** Text with a default of '' in the database: optional on insert. */
+export type Text = ColumnType<string, string | undefined, string>;
+
+export interface CustomerTable {
+  id: Generated<number>;
+  uid: string;
+  name: string;
+  status: string;
+  did: string;
+  time_zone: string;
+  recording: Flag;
+  greenroom: Flag;
+  background_music: Flag;
+  reminder: Flag;
+  place_call: Flag;
+  contact_emails: Text;
+  affiliate_code: Text;
+  pre_call: Text;
+  post_call: Text;
+  banner: Text;
+  caller_interface: Text;
+  reg_comment: Text;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  id: Generated<number>;
+  customer_uid: string;
+  /** SHA-256 of the key, hex. Keys carry 128 random bits, so a fast hash suffices. */
+  key_hash: string;
+  /** The first 4 characters, to tell keys apart in listings. */
+  key_prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ConferenceTable {
+  uid: string;
+  customer_uid: string;
+  name: string;
+  did: string;
+  /** 1 for a reserved conference, 0 for a reservationless one. */
+  reserved: Flag;
+  canceled_at: number | null;
+  active_call_uid: string | null;
+  /** End of the last reservation (reserved conferences); kept by every reservation write. */
+  last_end: number | null;
+  recording: Flag;
+  greenroom: Flag;
+  background_music: Flag;
+  reminder: Flag;
+  contact_email: Text;
+  register_text: Text;
+  notes: Text;
+  data: Text;
+  caller_interface: Text;
+  pre_call: Text;
+  post_call: Text;
+  banner: Text;
+  reg_comment: Text;
+  security_token: string;
+  /** JSON array of RoleFlag objects. */
+  settings: string;
+  created_at: number;
+  /** Bumped by every write that must serialise on the conference (a portable row lock). */
+  version: ColumnType<number, number | undefined, number>;
+}
+
+/**
+ * A reservation. A reservationless conference has exactly one, with no times:
+ * it carries the estimated caller count (the spec's codes for
+ * updateConferenceReservation and removeConferenceReservation presume it).
+ */
+export interface ReservationTable {
+  uid: string;
+  conference_uid: string;
+  customer_uid: string;
+  start_at: number | null;
+  end_at: number | null;
+  /** Minutes, rounded up to the quarter hour. */
+  duration: number | null;
+  estimated_callers: number | null;
+  created_at: number;
+}
+
+export interface PersonTable {
+  uid: string;
+  conference_uid: string;
+  customer_uid: string;
+  name: Text;
+  email: Text;
+  notes: Text;
+  custom1: Text;
+  custom2: Text;
+  role: string;
+  pin: string;
+  ani: Text;
+  created_at: number;
+}
+
+/** A dial-in PIN held by a person: unique per DID among live conferences. */
+export interface PinClaimTable {
+  did: string;
+  pin: string;
+  person_uid: string;
+  conference_uid: string;
+}
+
+export interface CustomValueTable {
+  customer_uid: string;
+  object_type: string;
+  object_uid: string;
+  key: string;
+  value: string;
+}
+
+/** A call: one session of a conference on the phone, created by the bridge. */
+export interface CallTable {
+  uid: string;
+  conference_uid: string;
+  customer_uid: string;
+  name: Text;
+  /** ACTIVE while callers are on it, then CLOSED. */
+  status: string;
+  started_at: number;
+  ended_at: number | null;
+  notes: Text;
+  data: Text;
+  server: Text;
+  /** JSON array of RoleFlag objects, copied from the conference when the call starts. */
+  settings: string;
+  talking: Flag;
+  greenroom: Flag;
+  background_music: Flag;
+}
+
+/** One leg into a call. A rejoin is a new caller record. */
+export interface CallerTable {
+  uid: string;
+  call_uid: string;
+  conference_uid: string;
+  customer_uid: string;
+  person_uid: string | null;
+  ani: Text;
+  pin: Text;
+  role: string;
+  started_at: number;
+  ended_at: number | null;
+  breakout: string | null;
+  breakout_at: number | null;
+  mic: Flag;
+  mute: Flag;
+  deaf: Flag;
+  active: Flag;
+  tag: Text;
+  attention: number;
+  attention_at: number | null;
+  data: Text;
+  notes: Text;
+  custom1: Text;
+  custom2: Text;
+  name: Text;
+  email: Text;
+}
+
+export interface Database {
+  customers: CustomerTable;
+  api_keys: ApiKeyTable;
+  conferences: ConferenceTable;
+  reservations: ReservationTable;
+  persons: PersonTable;
+  pin_claims: PinClaimTable;
+  custom_values: CustomValueTable;
+  calls: CallTable;
+  callers: CallerTable;
+}

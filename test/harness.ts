@@ -1,0 +1,145 @@
+/**
+ * End-to-end test harness: a real Baton listening on a loopback port, over a
+ * real database (SQLite file, or PostgreSQL when BATON_TEST_PG_URL is set),
+ * with a clock the test controls, and a customer to call it as.
+ */
+import { XMLParser } from 'fast-xml-parser';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app.js';
+import { FakeClock } from '../src/clock.js';
+import { loadConfig, type Config } from '../src/config.js';
+import type { Services } from '../src/context.js';
+import { createCustomer } from '../src/domain/customers.js';
+import { cryptoRandom, type Random } from '../src/random.js';
+import { migrate, openStore } from '../src/store/database.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+/** 2026-01-15 17:00:00 UTC, a Thursday: the default "now" of a test server. */
+export const testEpoch = Date.UTC(2026, 0, 15, 17, 0, 0);
+
+export interface Credentials {
+  customer: string;
+  key: string;
+}
+
+/** A JSON envelope as the server sent it. */
+export interface Envelope<V = any> {
+  message: string;
+  value: V;
+  code: number;
+}
+
+export interface CallOptions {
+  /** Default: GET for get* functions, POST otherwise. */
+  method?: 'GET' | 'POST';
+  /** Call as someone else (another customer, a wrong key). */
+  as?: Credentials;
+}
+
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  services: Services;
+  clock: FakeClock;
+  database: TestDatabase;
+  /** The customer created at start (time zone UTC unless told otherwise). */
+  credentials: Credentials;
+  /** Calls a function with type=json and returns the parsed envelope. */
+  call<V = any>(
+    fn: string,
+    params?: Record<string, string | number | boolean>,
+    options?: CallOptions,
+  ): Promise<Envelope<V>>;
+  /** Calls a function with type=xml and returns the raw text. */
+  callXml(fn: string, params?: Record<string, string | number | boolean>, options?: CallOptions): Promise<string>;
+  /** Creates another customer; returns its credentials. */
+  addCustomer(input?: { name?: string; timeZone?: string; did?: string }): Promise<Credentials>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  config?: Partial<Config>;
+  now?: number;
+  random?: Random;
+  timeZone?: string;
+  did?: string;
+}
+
+/** Starts a listening server on a fresh database. Close it in afterAll/afterEach. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const config: Config = {
+    ...loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', AUTH_FAILURE_LIMIT: '0' }),
+    ...options.config,
+  };
+  const store = openStore(database.url, { poolMax: 20 });
+  await migrate(store);
+  const clock = new FakeClock(options.now ?? testEpoch);
+  const services: Services = { store, clock, random: options.random ?? cryptoRandom, config };
+  const app = await buildApp(services, { logger: false });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  config.publicUrl = options.config?.publicUrl ?? url;
+
+  const addCustomer = async (input: { name?: string; timeZone?: string; did?: string } = {}) => {
+    const { customer, key } = await createCustomer(services, {
+      name: input.name ?? 'Test customer',
+      timeZone: input.timeZone,
+      did: input.did,
+    });
+    return { customer: customer.uid, key };
+  };
+  const credentials = await addCustomer({ timeZone: options.timeZone, did: options.did ?? '+1 555 0100' });
+
+  async function send(
+    fn: string,
+    params: Record<string, string | number | boolean>,
+    type: string,
+    options: CallOptions,
+  ) {
+    const method = options.method ?? (fn.startsWith('get') ? 'GET' : 'POST');
+    const body = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...(options.as ?? credentials), type, ...params })) body.set(k, String(v));
+    const target = `${url}/_access/${fn}`;
+    const response =
+      method === 'GET' ? await fetch(`${target}?${body.toString()}`) : await fetch(target, { method: 'POST', body });
+    return response;
+  }
+
+  return {
+    url,
+    app,
+    services,
+    clock,
+    database,
+    credentials,
+    async call(fn, params = {}, options = {}) {
+      const response = await send(fn, params, 'json', options);
+      if (response.status !== 200) throw new Error(`HTTP ${response.status} from ${fn}`);
+      return (await response.json()) as Envelope;
+    },
+    async callXml(fn, params = {}, options = {}) {
+      const response = await send(fn, params, 'xml', options);
+      return response.text();
+    },
+    addCustomer,
+    async close() {
+      await app.close();
+      await store.close();
+      await database.drop();
+    },
+  };
+}
+
+const xmlParser = new XMLParser({ parseTagValue: false, ignoreDeclaration: true, isArray: () => false });
+
+/** Parses an XML envelope into plain objects (every leaf stays text). */
+export function parseXml(text: string): any {
+  return xmlParser.parse(text);
+}
+
+/** Creates a reservationless conference and returns its UID. */
+export async function createConference(server: TestServer, params: Record<string, string> = {}): Promise<string> {
+  const answer = await server.call('createConferenceReservationless', { name: 'Test conference', ...params });
+  if (answer.code !== 0) throw new Error(`createConferenceReservationless failed: ${answer.message}`);
+  return answer.value.UID as string;
+}
