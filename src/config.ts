@@ -11,8 +11,14 @@ export interface Config {
   host: string;
   /** DATABASE_URL: a SQLite file path (default ./data/baton.db) or postgres://… */
   databaseUrl: string;
-  /** DB_POOL_MAX: PostgreSQL connections per process. Default 10. */
+  /** DB_POOL_MAX: PostgreSQL connections per process. Default 10. Keep N instances × this under max_connections. */
   dbPoolMax: number;
+  /** DB_CONNECT_TIMEOUT_MS: how long a request waits for a PostgreSQL connection before answering -3. Default 10000. */
+  dbConnectTimeoutMs: number;
+  /** DB_IDLE_TIMEOUT_MS: an idle PostgreSQL connection is closed after this long. Default 30000. */
+  dbIdleTimeoutMs: number;
+  /** DB_STATEMENT_TIMEOUT_MS: PostgreSQL cancels a statement running longer than this (-3); 0 turns it off. Default 30000. */
+  dbStatementTimeoutMs: number;
   /** MIGRATE_ON_START: apply pending migrations when serving. Default true. */
   migrateOnStart: boolean;
   /** PUBLIC_URL: the address users reach Baton at, for links in pages and email. */
@@ -91,6 +97,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     databaseUrl: env.DATABASE_URL || './data/baton.db',
     dbPoolMax: int('DB_POOL_MAX', 10, 1, 1000),
+    dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
+    dbIdleTimeoutMs: int('DB_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    dbStatementTimeoutMs: int('DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     migrateOnStart: bool('MIGRATE_ON_START', true),
     publicUrl:
       url('PUBLIC_URL', null, ['http:', 'https:']) ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,

@@ -10,7 +10,7 @@ import type { Services } from './context.js';
 import { createCustomer } from './domain/customers.js';
 import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
-import { migrate, openStore } from './store/database.js';
+import { migrate, openStore, storeOptions } from './store/database.js';
 
 export interface RunningServer {
   url: string;
@@ -19,7 +19,7 @@ export interface RunningServer {
 
 /** Starts a server; `config` defaults to the environment's. */
 export async function serve(config: Config = loadConfig()): Promise<RunningServer> {
-  const store = openStore(config.databaseUrl, { poolMax: config.dbPoolMax });
+  const store = openStore(config.databaseUrl, storeOptions(config));
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
   if (config.migrateOnStart) await migrate(store);
   await ensureFirstCustomer(services);
@@ -57,6 +57,7 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
 /** Runs `serve` until SIGINT or SIGTERM. */
 export async function runUntilSignalled(config?: Config): Promise<void> {
   const server = await serve(config);
+  process.stderr.write(`listening on ${server.url}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`${signal}: finishing in-flight requests…\n`);
     server.close().then(

@@ -9,12 +9,12 @@ import type { Services } from '../context.js';
 import { createCustomer, createKey, revokeKey, setCustomerStatus } from '../domain/customers.js';
 import { cryptoRandom } from '../random.js';
 import { listCustomers } from '../store/customer.repository.js';
-import { migrate, openStore } from '../store/database.js';
+import { migrate, openStore, storeOptions } from '../store/database.js';
 
 /** Opens the configured database, migrated, runs `work`, and closes it. */
 export async function withServices<T>(work: (services: Services) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const store = openStore(config.databaseUrl, { poolMax: 2 });
+  const store = openStore(config.databaseUrl, { ...storeOptions(config), poolMax: 2 });
   try {
     await migrate(store);
     return await work({ store, clock: systemClock, random: cryptoRandom, config });

@@ -1,6 +1,7 @@
 /** Conferences: creation, reading with their children, editing, cancelling. */
 import type { CallContext } from '../context.js';
 import { FunctionError, ParameterError } from '../errors.js';
+import { inTransaction } from '../store/database.js';
 import { listCallUids } from '../store/call.repository.js';
 import {
   findConference,
@@ -79,7 +80,7 @@ export async function createReservationless(
 ): Promise<ConferenceView> {
   const row = newConferenceRow(ctx, input, false);
   const { services, customer } = ctx;
-  await services.store.db.transaction().execute(async (trx) => {
+  await inTransaction(services.store.db, async (trx) => {
     await insertConference(trx, row);
     await insertReservations(trx, [
       {
@@ -184,7 +185,7 @@ export async function updateConferenceField(
  */
 export async function cancelConference(ctx: CallContext, uid: string): Promise<ConferenceView> {
   const { services, customer } = ctx;
-  const row = await services.store.db.transaction().execute(async (trx) => {
+  const row = await inTransaction(services.store.db, async (trx) => {
     const locked = await lockConference(trx, customer.uid, uid);
     if (!locked) throw new FunctionError(1, `conference ${uid} does not exist`);
     if (locked.canceled_at !== null) throw new FunctionError(1, `conference ${uid} is already canceled`);

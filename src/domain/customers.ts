@@ -11,6 +11,7 @@ import {
   updateCustomer,
   type CustomerRow,
 } from '../store/customer.repository.js';
+import { inTransaction } from '../store/database.js';
 import { customerFields, findField, parseFieldValue } from './editable-fields.js';
 import { isValidTimeZone } from './time.js';
 
@@ -42,7 +43,7 @@ export async function createCustomer(
     throw new ParameterError('did must be a phone number of at most 32 characters');
   }
   const now = services.clock.now();
-  return services.store.db.transaction().execute(async (trx) => {
+  return inTransaction(services.store.db, async (trx) => {
     const customer = await insertCustomer(trx, {
       uid: services.random.uid(),
       name,

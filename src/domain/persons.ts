@@ -2,6 +2,7 @@
 import type { CallContext } from '../context.js';
 import { ParameterError } from '../errors.js';
 import { parseRole, type Role } from '../protocol/params.js';
+import { inTransaction } from '../store/database.js';
 import { findConference, lockConference } from '../store/conference.repository.js';
 import { listCustomValues, type CustomValue } from '../store/custom-value.repository.js';
 import {
@@ -44,7 +45,7 @@ export async function addPerson(ctx: CallContext, input: NewPersonInput): Promis
     throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
   }
   const uid = services.random.uid();
-  const person = await services.store.db.transaction().execute(async (trx) => {
+  const person = await inTransaction(services.store.db, async (trx) => {
     const pin = await allocatePin(trx, services, {
       did: conference.did,
       person_uid: uid,
@@ -128,7 +129,7 @@ export async function removePerson(
   personUid: string,
 ): Promise<{ person: PersonRow; did: string }> {
   const { services, customer } = ctx;
-  return services.store.db.transaction().execute(async (trx) => {
+  return inTransaction(services.store.db, async (trx) => {
     const conference = await lockConference(trx, customer.uid, conferenceUid);
     if (!conference) throw new ParameterError(`no conference with UID ${conferenceUid}`);
     const person = await findPerson(trx, customer.uid, personUid);

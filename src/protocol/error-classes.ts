@@ -2,11 +2,13 @@
 
 const retryableSqlite = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_SNAPSHOT']);
 // serialization_failure, deadlock_detected, lock_not_available, admin_shutdown,
-// crash_shutdown, cannot_connect_now, too_many_connections, connection exceptions.
+// crash_shutdown, cannot_connect_now, too_many_connections, connection exceptions,
+// query_canceled (statement_timeout).
 const retryablePostgres = new Set([
   '40001',
   '40P01',
   '55P03',
+  '57014',
   '57P01',
   '57P02',
   '57P03',

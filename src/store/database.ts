@@ -5,8 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
+import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
 import type { Database } from './schema.js';
 
@@ -19,9 +20,26 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** PostgreSQL pool settings (SQLite has one connection per process and ignores them). */
 export interface StoreOptions {
-  /** PostgreSQL pool size per process. */
+  /** Pool size per process. Default 10. */
   poolMax?: number;
+  /** How long to wait for a connection, in ms. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Close connections idle for this long, in ms. Default 30000. */
+  idleTimeoutMs?: number;
+  /** Server-side statement_timeout, in ms; 0 for none. Default 0. */
+  statementTimeoutMs?: number;
+}
+
+/** The store options the configuration asks for. */
+export function storeOptions(config: Config): StoreOptions {
+  return {
+    poolMax: config.dbPoolMax,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    idleTimeoutMs: config.dbIdleTimeoutMs,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+  };
 }
 
 /** True for a `postgres://` or `postgresql://` URL; anything else is a SQLite file path. */
@@ -35,7 +53,17 @@ pg.types.setTypeParser(20, (v) => Number(v));
 /** Opens (and for SQLite, creates) the database at `url`. */
 export function openStore(url: string, options: StoreOptions = {}): Store {
   if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolMax ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolMax ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      application_name: 'baton',
+    });
+    // An idle connection the server drops (restart, failover) is discarded by
+    // the pool; without a listener its 'error' event would end the process.
+    pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
@@ -70,5 +98,30 @@ export async function migrate(store: Store): Promise<void> {
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+}
+
+/** PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back and may simply be run again. */
+const rerunnable = new Set(['40001', '40P01']);
+const attempts = 5;
+
+/**
+ * Runs `work` in one transaction. When PostgreSQL rolls it back for a
+ * serialization failure or a deadlock, runs it again (up to 5 times, after a
+ * short random pause); the last failure propagates, and the API answers it
+ * with -3. `work` must do nothing outside the transaction that cannot be repeated.
+ */
+export async function inTransaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (attempt >= attempts || typeof code !== 'string' || !rerunnable.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * Real Baton server processes for tests that need more than one process, or
+ * a process to signal: `node --import tsx src/cli/main.ts serve`, configured
+ * by environment like a deployment, on a free loopback port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request, Agent } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves when the process has exited, with its exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Resolves when stderr contains `text`. */
+  waitForStderr(text: string): Promise<void>;
+  /** Sends SIGTERM and waits for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `baton serve` with `env` on top of the test's environment; resolves once it listens. */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', AUTH_FAILURE_LIMIT: '0', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+    for (const w of waiters.splice(0)) {
+      if (stderr.includes(w.text)) w.resolve();
+      else waiters.push(w);
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waitForStderr = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (stderr.includes(text)) return resolve();
+      waiters.push({ text, resolve });
+      void exited.then((code) => reject(new Error(`server exited (${code}) before "${text}":\n${stderr}`)));
+    });
+  await waitForStderr('listening on ');
+  const url = /listening on (http:\/\/\S+)/.exec(stderr)![1]!;
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    exited,
+    waitForStderr,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Keep-alive connections, a bounded number per server, so thousands of parallel calls queue instead of exhausting sockets. */
+export const testAgent = new Agent({ keepAlive: true, maxSockets: 32 });
+
+/** POSTs an _access function call (type=json) and returns the parsed envelope. */
+export function callFunction(
+  baseUrl: string,
+  fn: string,
+  params: Record<string, string | number>,
+): Promise<{ code: number; message: string; value: any }> {
+  const body = new URLSearchParams(Object.entries({ type: 'json', ...params }).map(([k, v]) => [k, String(v)]));
+  const method = fn.startsWith('get') ? 'GET' : 'POST';
+  const target = new URL(`/_access/${fn}${method === 'GET' ? `?${body.toString()}` : ''}`, baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      target,
+      {
+        method,
+        agent: testAgent,
+        headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text));
+          } catch {
+            reject(new Error(`HTTP ${res.statusCode} from ${fn}: ${text}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(method === 'POST' ? body.toString() : undefined);
+  });
+}

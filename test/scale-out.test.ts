@@ -1,0 +1,85 @@
+/**
+ * Scale-out: two real server processes on one PostgreSQL database, with the
+ * load spread across both, keep the rules that concurrency could break.
+ * PostgreSQL only: SQLite is one machine's embedded database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../src/clock.js';
+import { loadConfig } from '../src/config.js';
+import type { Services } from '../src/context.js';
+import { createCustomer } from '../src/domain/customers.js';
+import { cryptoRandom } from '../src/random.js';
+import { openStore, type Store } from '../src/store/database.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { callFunction, startServerProcess, type ServerProcess } from './process.js';
+
+const postgres = process.env.BATON_TEST_PG_URL;
+
+describe.skipIf(!postgres)(
+  'two server processes on one PostgreSQL database (skipped: needs BATON_TEST_PG_URL, see npm run test:pg)',
+  () => {
+    let database: TestDatabase;
+    let store: Store;
+    let servers: ServerProcess[];
+    let credentials: { customer: string; key: string };
+
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      // Both start at once on an empty database: the migrator's lock lets one migrate while the other waits.
+      servers = await Promise.all(
+        [1, 2].map(() => startServerProcess({ DATABASE_URL: database.url, DB_POOL_MAX: '10' })),
+      );
+      store = openStore(database.url, { poolMax: 2 });
+      const services: Services = {
+        store,
+        clock: systemClock,
+        random: cryptoRandom,
+        config: loadConfig({ DATABASE_URL: database.url }),
+      };
+      const { customer, key } = await createCustomer(services, { name: 'Scale-out', did: '+1 555 0199' });
+      credentials = { customer: customer.uid, key };
+    });
+
+    afterAll(async () => {
+      await Promise.all((servers ?? []).map((s) => s.stop()));
+      await store?.close();
+      await database?.drop();
+    });
+
+    /** Calls `fn` on server i mod 2. */
+    const call = (i: number, fn: string, params: Record<string, string | number>) =>
+      callFunction(servers[i % 2]!.url, fn, { ...credentials, ...params });
+
+    it('gives 2,000 parallel addPerson calls spread across both processes 2,000 persons with distinct PINs', async () => {
+      const created = await call(0, 'createConferenceReservationless', { name: 'Town hall' });
+      expect(created.code).toBe(0);
+      const conference = created.value.UID as string;
+
+      const answers = await Promise.all(
+        Array.from({ length: 2000 }, (_, i) =>
+          call(i, 'addPerson', { conference, role: 'PARTICIPANT', name: `P${i}` }),
+        ),
+      );
+      expect(answers.filter((a) => a.code !== 0)).toEqual([]);
+      const pins = new Set(answers.map((a) => a.value.PIN as string));
+      expect(pins.size).toBe(2000);
+
+      const counts = await store.db
+        .selectFrom('persons')
+        .select((eb) => [eb.fn.countAll<number>().as('persons'), eb.fn.count<number>('pin').distinct().as('pins')])
+        .where('conference_uid', '=', conference)
+        .executeTakeFirstOrThrow();
+      expect({ persons: Number(counts.persons), pins: Number(counts.pins) }).toEqual({ persons: 2000, pins: 2000 });
+      const claims = await store.db
+        .selectFrom('pin_claims')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('conference_uid', '=', conference)
+        .executeTakeFirstOrThrow();
+      expect(Number(claims.n)).toBe(2000);
+
+      // Both processes answer for the same data.
+      const [a, b] = await Promise.all([0, 1].map((i) => call(i, 'getConference', { conference })));
+      expect(a).toEqual(b);
+    });
+  },
+);
