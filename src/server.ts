@@ -25,8 +25,14 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   await ensureFirstCustomer(services);
 
   const app = await buildApp(services);
-  const url = await app.listen({ port: config.port, host: config.host });
   let closing: Promise<void> | undefined;
+  // Once shutting down, answers close their connection, so keep-alive clients
+  // reconnect (through the load balancer, to another instance) instead of
+  // holding this process open until their connection times out.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+  const url = await app.listen({ port: config.port, host: config.host });
   const close = () =>
     (closing ??= (async () => {
       await app.close();

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -14,6 +15,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** Resolves when stdout (the JSON log, with LOG_LEVEL=info) contains `text`. */
+  waitForStdout(text: string): Promise<void>;
   /** Resolves when the process has exited, with its exit code (null when killed by a signal). */
   exited: Promise<number | null>;
   /** Resolves when stderr contains `text`. */
@@ -27,37 +30,51 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', AUTH_FAILURE_LIMIT: '0', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const waiters: { text: string; resolve: () => void }[] = [];
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr += chunk;
-    for (const w of waiters.splice(0)) {
-      if (stderr.includes(w.text)) w.resolve();
-      else waiters.push(w);
-    }
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitForStderr = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (stderr.includes(text)) return resolve();
-      waiters.push({ text, resolve });
-      void exited.then((code) => reject(new Error(`server exited (${code}) before "${text}":\n${stderr}`)));
-    });
+  const stdout = watch(child.stdout!, exited);
+  const stderrStream = watch(child.stderr!, exited);
+  const stderr = () => stderrStream.text;
+  const waitForStderr = stderrStream.waitFor;
   await waitForStderr('listening on ');
-  const url = /listening on (http:\/\/\S+)/.exec(stderr)![1]!;
+  const url = /listening on (http:\/\/\S+)/.exec(stderr())![1]!;
   return {
     url,
     child,
-    stderr: () => stderr,
+    stderr,
+    waitForStdout: stdout.waitFor,
     exited,
     waitForStderr,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
+  };
+}
+
+/** Collects a stream's text and lets a test wait for a piece of it. */
+function watch(stream: Readable, exited: Promise<number | null>) {
+  const state = { text: '' };
+  const waiters: { text: string; resolve: () => void }[] = [];
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    state.text += chunk;
+    for (const w of waiters.splice(0)) {
+      if (state.text.includes(w.text)) w.resolve();
+      else waiters.push(w);
+    }
+  });
+  return {
+    get text() {
+      return state.text;
+    },
+    waitFor: (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (state.text.includes(text)) return resolve();
+        waiters.push({ text, resolve });
+        void exited.then((code) => reject(new Error(`server exited (${code}) before "${text}":\n${state.text}`)));
+      }),
   };
 }
 

@@ -3,8 +3,11 @@
 const retryableSqlite = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_SNAPSHOT']);
 // serialization_failure, deadlock_detected, lock_not_available, admin_shutdown,
 // crash_shutdown, cannot_connect_now, too_many_connections, connection exceptions,
-// query_canceled (statement_timeout).
+// query_canceled (statement_timeout), database_dropped and invalid_catalog_name
+// (the database is gone, e.g. mid-restore).
 const retryablePostgres = new Set([
+  '57P04',
+  '3D000',
   '40001',
   '40P01',
   '55P03',

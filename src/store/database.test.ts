@@ -1,0 +1,131 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/database.js';
+import { inTransaction, migrate, openStore, type Store } from './database.js';
+
+describe('openStore and migrate', () => {
+  let database: TestDatabase;
+  let store: Store;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = openStore(database.url, { poolMax: 4 });
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  it('picks the dialect from the URL and migrates an empty database; a second migrate changes nothing', async () => {
+    expect(store.dialect).toBe(database.dialect);
+    await migrate(store);
+    await migrate(store);
+    const applied = await store.db
+      .selectFrom('kysely_migration' as any)
+      .select('name')
+      .execute();
+    expect(applied.map((r: any) => r.name)).toContain('001-core');
+  });
+
+  it('reads instants stored as bigint back as numbers', async () => {
+    const at = Date.UTC(2030, 0, 1);
+    await store.db
+      .insertInto('customers')
+      .values({
+        uid: 'INSTANTCHECK0001',
+        name: 'n',
+        status: 'ACTIVE',
+        did: '',
+        time_zone: 'UTC',
+        recording: 0,
+        greenroom: 0,
+        background_music: 0,
+        reminder: 1,
+        place_call: 0,
+        created_at: at,
+      })
+      .execute();
+    const row = await store.db
+      .selectFrom('customers')
+      .select(['id', 'created_at'])
+      .where('uid', '=', 'INSTANTCHECK0001')
+      .executeTakeFirstOrThrow();
+    expect(row.created_at).toBe(at);
+    expect(typeof row.id).toBe('number');
+  });
+});
+
+describe.skipIf(!process.env.BATON_TEST_PG_URL)(
+  'inTransaction on PostgreSQL (skipped: needs BATON_TEST_PG_URL)',
+  () => {
+    let database: TestDatabase;
+    let store: Store;
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      store = openStore(database.url, { poolMax: 4 });
+      await migrate(store);
+      for (const uid of ['DEADLOCKA0000000', 'DEADLOCKB0000000']) {
+        await store.db
+          .insertInto('customers')
+          .values({
+            uid,
+            name: 'n',
+            status: 'ACTIVE',
+            did: '',
+            time_zone: 'UTC',
+            recording: 0,
+            greenroom: 0,
+            background_music: 0,
+            reminder: 1,
+            place_call: 0,
+            created_at: 0,
+          })
+          .execute();
+      }
+    });
+    afterAll(async () => {
+      await store.close();
+      await database.drop();
+    });
+
+    it('runs a transaction again when PostgreSQL aborts it as a deadlock victim, so both writers succeed', async () => {
+      // Two transactions lock A and B in opposite orders, each waiting for the other's first lock: a deadlock.
+      let runs = 0;
+      const firstLocks: Promise<void>[] = [];
+      const signals: (() => void)[] = [];
+      for (let i = 0; i < 2; i++) firstLocks.push(new Promise<void>((resolve) => (signals[i] = resolve)));
+      const writer = (me: number, first: string, second: string) =>
+        inTransaction(store.db, async (trx) => {
+          const attempt = ++runs;
+          await sql`update customers set name = name || ${String(me)} where uid = ${first}`.execute(trx);
+          if (attempt <= 2) {
+            signals[me]!();
+            await firstLocks[1 - me];
+          }
+          await sql`update customers set name = name || ${String(me)} where uid = ${second}`.execute(trx);
+        });
+      await Promise.all([
+        writer(0, 'DEADLOCKA0000000', 'DEADLOCKB0000000'),
+        writer(1, 'DEADLOCKB0000000', 'DEADLOCKA0000000'),
+      ]);
+      expect(runs).toBe(3);
+      const names = await store.db
+        .selectFrom('customers')
+        .select('name')
+        .where('uid', 'in', ['DEADLOCKA0000000', 'DEADLOCKB0000000'])
+        .execute();
+      // Each row got one mark from each writer: nothing half-written by the aborted attempt.
+      for (const { name } of names) expect([...name.slice(1)].sort().join('')).toBe('01');
+    });
+
+    it('lets a non-retryable error through at once', async () => {
+      let runs = 0;
+      await expect(
+        inTransaction(store.db, async (trx) => {
+          runs++;
+          await sql`select 1/0`.execute(trx);
+        }),
+      ).rejects.toMatchObject({ code: '22012' });
+      expect(runs).toBe(1);
+    });
+  },
+);
