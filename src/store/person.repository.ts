@@ -34,8 +34,7 @@ export async function listPersons(
     .selectAll()
     .where('conference_uid', '=', conferenceUid)
     .where('customer_uid', '=', customerUid)
-    .orderBy('created_at')
-    .orderBy('uid')
+    .orderBy('id')
     .execute();
 }
 
@@ -49,8 +48,7 @@ export async function listPersonUids(
     .select('uid')
     .where('conference_uid', '=', conferenceUid)
     .where('customer_uid', '=', customerUid)
-    .orderBy('created_at')
-    .orderBy('uid')
+    .orderBy('id')
     .execute();
   return rows.map((r) => r.uid);
 }
