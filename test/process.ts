@@ -37,8 +37,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const stderrStream = watch(child.stderr!, exited);
   const stderr = () => stderrStream.text;
   const waitForStderr = stderrStream.waitFor;
-  await waitForStderr('listening on ');
-  const url = /listening on (http:\/\/\S+)/.exec(stderr())![1]!;
+  await stdout.waitFor('Baton listening on ');
+  const url = /Baton listening on (http:\/\/\S+)/.exec(stdout.text)![1]!;
   return {
     url,
     child,
