@@ -12,6 +12,7 @@ import { cryptoRandom } from '../src/random.js';
 import { openStore, type Store } from '../src/store/database.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { callFunction, startServerProcess, type ServerProcess } from './process.js';
+import { reservationParams } from './reservations.js';
 
 const postgres = process.env.BATON_TEST_PG_URL;
 
@@ -80,6 +81,49 @@ describe.skipIf(!postgres)(
       // Both processes answer for the same data.
       const [a, b] = await Promise.all([0, 1].map((i) => call(i, 'getConference', { conference })));
       expect(a).toEqual(b);
+    });
+
+    it('gives 20 parallel addConferenceReservation calls for one slot, spread across both processes, exactly one reservation', async () => {
+      // Ten conferences, each with 20 parallel calls for the same new slot, all at once: more chances for a race to show.
+      // The dates are far enough ahead that the servers' real clocks never reach them.
+      const conferences = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const created = await call(i, 'createConferenceReserved', {
+            name: `Board meeting ${i}`,
+            ...reservationParams([{ startDate: '2099.03.01 10:00:00', duration: 60 }]),
+          });
+          expect(created.code).toBe(0);
+          return created.value.UID as string;
+        }),
+      );
+
+      const answers = await Promise.all(
+        conferences.flatMap((conference) =>
+          Array.from({ length: 20 }, (_, i) =>
+            call(i, 'addConferenceReservation', { conference, startDate: '2099.03.02 10:00:00', duration: 60 }).then(
+              (answer) => ({ conference, code: answer.code }),
+            ),
+          ),
+        ),
+      );
+      for (const conference of conferences) {
+        const codes = answers
+          .filter((a) => a.conference === conference)
+          .map((a) => a.code)
+          .sort((x, y) => x - y);
+        // One wins; every other call finds the winner's reservation and is refused with code 1 (overlap).
+        expect(codes).toEqual([0, ...Array<number>(19).fill(1)]);
+        const rows = await store.db
+          .selectFrom('reservations')
+          .select(['start_at', 'end_at'])
+          .where('conference_uid', '=', conference)
+          .orderBy('start_at')
+          .execute();
+        expect(rows).toEqual([
+          { start_at: Date.UTC(2099, 2, 1, 10), end_at: Date.UTC(2099, 2, 1, 11) },
+          { start_at: Date.UTC(2099, 2, 2, 10), end_at: Date.UTC(2099, 2, 2, 11) },
+        ]);
+      }
     });
   },
 );

@@ -23,6 +23,7 @@ import {
   type NewReservation,
   type ReservationRow,
 } from '../store/reservation.repository.js';
+import { inTransaction } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import { loadConference, newConferenceRow, type ConferenceDefaults, type ConferenceView } from './conferences.js';
 import { allocatePin, tryClaimPin } from './pins.js';
@@ -179,7 +180,7 @@ export async function createReserved(
     estimated_callers: a.estimatedCallers,
     created_at: now,
   }));
-  await services.store.db.transaction().execute(async (trx) => {
+  await inTransaction(services.store.db, async (trx) => {
     await insertConference(trx, row);
     await insertReservations(trx, reservations);
   });
@@ -226,7 +227,7 @@ export async function addReservation(ctx: CallContext, input: NewReservationInpu
     estimated_callers: estimatedCallers,
     created_at: now,
   };
-  await services.store.db.transaction().execute(async (trx) => {
+  await inTransaction(services.store.db, async (trx) => {
     const conference = await lockLiveConference(trx, ctx, input.conference);
     if (!conference.reserved) {
       throw new FunctionError(4, `conference ${conference.uid} is reservationless; it takes no reservations`);
@@ -267,7 +268,7 @@ export async function changeReservation(
   }
   const now = services.clock.now();
   const zone = customer.time_zone;
-  return services.store.db.transaction().execute(async (trx) => {
+  return inTransaction(services.store.db, async (trx) => {
     const { reservation, conference } = await lockReservation(trx, ctx, uid);
     if (!conference.reserved) {
       if (change.startDate !== undefined || change.duration !== undefined) {
@@ -318,7 +319,7 @@ export async function removeReservation(ctx: CallContext, uid: string): Promise<
   const { services, customer } = ctx;
   const now = services.clock.now();
   const zone = customer.time_zone;
-  return services.store.db.transaction().execute(async (trx) => {
+  return inTransaction(services.store.db, async (trx) => {
     const { reservation, conference } = await lockReservation(trx, ctx, uid);
     if (!conference.reserved) {
       throw new FunctionError(1, `conference ${conference.uid} is reservationless; its reservation cannot be removed`);
