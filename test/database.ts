@@ -16,9 +16,14 @@ export interface TestDatabase {
 
 let counter = 0;
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database: PostgreSQL when BATON_TEST_PG_URL is set, else SQLite; or
+ * the dialect asked for (PostgreSQL still needs BATON_TEST_PG_URL).
+ */
+export async function createTestDatabase(dialect?: 'sqlite' | 'postgres'): Promise<TestDatabase> {
   const adminUrl = process.env.BATON_TEST_PG_URL;
-  if (adminUrl) {
+  if (dialect === 'postgres' && !adminUrl) throw new Error('a PostgreSQL test database needs BATON_TEST_PG_URL');
+  if (adminUrl && dialect !== 'sqlite') {
     const name = `baton_test_${process.pid}_${Date.now()}_${counter++}`;
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();

@@ -63,11 +63,15 @@ export interface TestServerOptions {
   random?: Random;
   timeZone?: string;
   did?: string;
+  /** Serve this database (e.g. a copy) instead of a fresh one; close() leaves it for its owner to drop. */
+  database?: TestDatabase;
+  /** Call as this existing customer instead of creating one. */
+  credentials?: Credentials;
 }
 
 /** Starts a listening server on a fresh database. Close it in afterAll/afterEach. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const config: Config = {
     ...loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', AUTH_FAILURE_LIMIT: '0' }),
     ...options.config,
@@ -88,7 +92,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     });
     return { customer: customer.uid, key };
   };
-  const credentials = await addCustomer({ timeZone: options.timeZone, did: options.did ?? '+1 555 0100' });
+  const credentials =
+    options.credentials ?? (await addCustomer({ timeZone: options.timeZone, did: options.did ?? '+1 555 0100' }));
 
   async function send(
     fn: string,
@@ -125,7 +130,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async close() {
       await app.close();
       await store.close();
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
 }

@@ -88,6 +88,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
+/** The names of every migration, in order (what a fully migrated database has applied). */
+export function migrationNames(): string[] {
+  return Object.keys(migrations('sqlite'));
+}
+
 /** Applies every pending migration; throws with the failing migration's error. */
 export async function migrate(store: Store): Promise<void> {
   const migrator = new Migrator({
