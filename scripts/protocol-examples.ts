@@ -74,7 +74,12 @@ const steps: Step[] = [
   },
   {
     fn: 'addConferenceReservation',
-    params: (s) => ({ conference: s.reserved!, startDate: '2026.02.17 10:00:00', duration: '45', estimatedCallers: '30' }),
+    params: (s) => ({
+      conference: s.reserved!,
+      startDate: '2026.02.17 10:00:00',
+      duration: '45',
+      estimatedCallers: '30',
+    }),
     keep: (v, s) => {
       s.added = v.UID;
     },
@@ -87,7 +92,13 @@ const steps: Step[] = [
   { fn: 'removeConferenceReservation', params: (s) => ({ reservationUID: s.added! }) },
   {
     fn: 'addPerson',
-    params: (s) => ({ conference: s.reserved!, role: 'PRESENTER', name: 'Ann Lee', email: 'ann@example.org', notes: 'Speaker' }),
+    params: (s) => ({
+      conference: s.reserved!,
+      role: 'PRESENTER',
+      name: 'Ann Lee',
+      email: 'ann@example.org',
+      notes: 'Speaker',
+    }),
     keep: (v, s) => {
       s.person = v.UID;
     },
@@ -98,9 +109,17 @@ const steps: Step[] = [
   },
   {
     fn: 'updateCustomValue',
-    params: (s) => ({ objectType: 'conference', objectUID: s.reserved!, customKey: 'RESELLER_INFO_TEXT', customValue: 'Call us' }),
+    params: (s) => ({
+      objectType: 'conference',
+      objectUID: s.reserved!,
+      customKey: 'RESELLER_INFO_TEXT',
+      customValue: 'Call us',
+    }),
   },
-  { fn: 'updateConference', params: (s) => ({ conference: s.reserved!, field: 'registerText', value: 'Bring your numbers.' }) },
+  {
+    fn: 'updateConference',
+    params: (s) => ({ conference: s.reserved!, field: 'registerText', value: 'Bring your numbers.' }),
+  },
   { fn: 'getConference', params: (s) => ({ conferenceUID: s.reserved! }) },
   { fn: 'getConferenceData', params: (s) => ({ conferenceUID: s.reserved! }) },
   { fn: 'getUpcomingConference', params: () => ({}) },
