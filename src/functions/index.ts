@@ -14,8 +14,10 @@ import { getCustomer } from './get-customer.js';
 import { getExpiredConference } from './get-expired-conference.js';
 import { getPossibleConference } from './get-possible-conference.js';
 import { getUpcomingConference } from './get-upcoming-conference.js';
+import { removeConferenceReservation } from './remove-conference-reservation.js';
 import { removePerson } from './remove-person.js';
 import { updateConference } from './update-conference.js';
+import { updateConferenceReservation } from './update-conference-reservation.js';
 import { updateCustomValue } from './update-custom-value.js';
 import { updateCustomer } from './update-customer.js';
 import { updatePerson } from './update-person.js';
@@ -36,6 +38,8 @@ export const apiFunctions: readonly ApiFunction[] = [
   createConferenceReservationless,
   createConferenceReserved,
   addConferenceReservation,
+  updateConferenceReservation,
+  removeConferenceReservation,
   addPerson,
   updatePerson,
   removePerson,
