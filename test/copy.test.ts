@@ -3,20 +3,18 @@
  * real command into an empty PostgreSQL database, answers every get* function
  * identically from a server on each. PostgreSQL only (the target is one).
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey, revokeKey } from '../src/domain/customers.js';
 import { apiFunctions } from '../src/functions/index.js';
 import { openStore } from '../src/store/database.js';
 import type { Database } from '../src/store/schema.js';
+import { runCli } from './cli.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createConference, startTestServer, testEpoch, type Credentials, type TestServer } from './harness.js';
 import { createReservedConference, utcText } from './reservations.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const hour = 3_600_000;
 
 /** Every table of the Database type: the compiler keeps this list complete. */
@@ -31,18 +29,6 @@ const databaseTables: Record<keyof Database, true> = {
   calls: true,
   callers: true,
 };
-
-/** Runs `baton copy …` as a process; resolves with its exit code and output. */
-function baton(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** The result table `baton copy` prints: table name → its row. */
 function resultTable(stdout: string): Map<string, { sourceRows: number; targetRows: number; result: string }> {
@@ -198,13 +184,13 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
     it('refuses a source that is not a Baton database', async () => {
       const stray = join(dirname(sourceDb.url), 'stray.db');
       writeFileSync(stray, '');
-      const run = await baton(['copy', '--from', stray, '--to', targetDb.url]);
+      const run = await runCli(['copy', '--from', stray, '--to', targetDb.url]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('is not a Baton database');
     });
 
     it('copies every table, sets sequences, verifies counts and checksums, and prints a table of results', async () => {
-      const run = await baton(['copy', '--from', sourceDb.url, '--to', targetDb.url]);
+      const run = await runCli(['copy', '--from', sourceDb.url, '--to', targetDb.url]);
       expect(run.stderr).not.toContain('baton:');
       expect(run.code).toBe(0);
       const table = resultTable(run.stdout);
@@ -281,13 +267,13 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
     });
 
     it('refuses to copy into a database that is no longer empty', async () => {
-      const run = await baton(['copy', '--from', sourceDb.url, '--to', targetDb.url]);
+      const run = await runCli(['copy', '--from', sourceDb.url, '--to', targetDb.url]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('the target database is not empty');
     });
 
     it('--verify-only passes on the copy and names the one table that differs after a change', async () => {
-      const same = await baton(['copy', '--verify-only', '--from', sourceDb.url, '--to', targetDb.url]);
+      const same = await runCli(['copy', '--verify-only', '--from', sourceDb.url, '--to', targetDb.url]);
       expect(same.code).toBe(0);
       expect(same.stdout).toContain('the databases hold the same rows');
 
@@ -297,7 +283,7 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
       } finally {
         await store.close();
       }
-      const changed = await baton(['copy', '--verify-only', '--from', sourceDb.url, '--to', targetDb.url]);
+      const changed = await runCli(['copy', '--verify-only', '--from', sourceDb.url, '--to', targetDb.url]);
       expect(changed.code).toBe(1);
       const table = resultTable(changed.stdout);
       expect([...table].filter(([, row]) => row.result !== 'ok').map(([name]) => name)).toEqual(['custom_values']);

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ApiError } from '../errors.js';
 import { runUntilSignalled } from '../server.js';
 import { registerAdminCommands } from './admin.js';
+import { registerBackupCommand } from './backup.js';
 import { registerCopyCommand } from './copy.js';
 
 const program = new Command()
@@ -20,6 +21,7 @@ program
 
 registerAdminCommands(program);
 registerCopyCommand(program);
+registerBackupCommand(program);
 
 try {
   await program.parseAsync(process.argv);
