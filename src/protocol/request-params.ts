@@ -37,6 +37,18 @@ export function collectParams(query: unknown, body: unknown): Params {
   return params;
 }
 
+/**
+ * Refuses a value holding U+0000 with a -2 naming its parameter. PostgreSQL
+ * text cannot store it, so it is refused on every database and both answer alike.
+ */
+export function refuseNul(params: Params): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (value.includes('\u0000')) {
+      throw new ParameterError(`${name.slice(0, 64)} contains a NUL character (U+0000), which Baton does not accept`);
+    }
+  }
+}
+
 /** Parses an application/x-www-form-urlencoded body (repeated names: the last wins). */
 export function parseFormBody(body: string): Params {
   const params: Params = Object.create(null) as Params;

@@ -268,7 +268,14 @@ async function copyTable(
   let copied = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    await trx.insertInto(shape.name).values(batch).execute();
+    try {
+      await trx.insertInto(shape.name).values(batch).execute();
+    } catch (error) {
+      // E.g. text holding U+0000, which PostgreSQL cannot store: say where, then roll back.
+      throw new Error(`copying ${shape.name} (rows ${copied + 1}–${copied + batch.length}) failed: ${String(error)}`, {
+        cause: error,
+      });
+    }
     copied += batch.length;
     batch = [];
   };
