@@ -3,6 +3,8 @@ import type { ApiFunction } from '../protocol/api-function.js';
 import { addPerson } from './add-person.js';
 import { cancelConference } from './cancel-conference.js';
 import { createConferenceReservationless } from './create-conference-reservationless.js';
+import { getCall } from './get-call.js';
+import { getCallData } from './get-call-data.js';
 import { getConference } from './get-conference.js';
 import { getConferenceData } from './get-conference-data.js';
 import { getCustomer } from './get-customer.js';
@@ -17,6 +19,8 @@ export const apiFunctions: readonly ApiFunction[] = [
   getCustomer,
   getConference,
   getConferenceData,
+  getCall,
+  getCallData,
   // Command requests
   updateCustomer,
   createConferenceReservationless,

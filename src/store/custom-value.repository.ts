@@ -79,3 +79,27 @@ export async function deleteCustomValue(
     .where('key', '=', key)
     .execute();
 }
+
+/** The custom values of every caller of a call, in one query, grouped by caller UID. */
+export async function listCallerCustomValues(
+  db: Kysely<Database>,
+  customerUid: string,
+  callUid: string,
+): Promise<Map<string, CustomValue[]>> {
+  const rows = await db
+    .selectFrom('custom_values')
+    .innerJoin('callers', 'callers.uid', 'custom_values.object_uid')
+    .select(['custom_values.object_uid', 'custom_values.key', 'custom_values.value'])
+    .where('custom_values.customer_uid', '=', customerUid)
+    .where('custom_values.object_type', '=', 'caller')
+    .where('callers.call_uid', '=', callUid)
+    .orderBy('custom_values.key')
+    .execute();
+  const byCaller = new Map<string, CustomValue[]>();
+  for (const row of rows) {
+    let values = byCaller.get(row.object_uid);
+    if (!values) byCaller.set(row.object_uid, (values = []));
+    values.push({ key: row.key, value: row.value });
+  }
+  return byCaller;
+}
