@@ -1,11 +1,7 @@
 /**
  * Test helpers for the telephony bridge: a client that speaks /bridge/v1 over
- * real HTTP, and a factory for conferences with reservations at given times.
+ * real HTTP, and registration of persons.
  */
-import { newConferenceRow } from '../src/domain/conferences.js';
-import { findCustomer } from '../src/store/customer.repository.js';
-import { insertConference } from '../src/store/conference.repository.js';
-import { insertReservations } from '../src/store/reservation.repository.js';
 import type { TestServer } from './harness.js';
 
 /** The bridge token test servers are started with. */
@@ -67,31 +63,4 @@ export async function registerPerson(
   const answer = await server.call('addPerson', { conference, role: 'PARTICIPANT', ...params });
   if (answer.code !== 0) throw new Error(`addPerson failed: ${answer.message}`);
   return answer.value;
-}
-
-/**
- * A reserved conference of the server's customer with one reservation from
- * `startAt` to `endAt`, written through the store (the reservation functions
- * live on another branch of the work).
- */
-export async function createReservedConference(server: TestServer, startAt: number, endAt: number): Promise<string> {
-  const customer = (await findCustomer(server.services.store.db, server.credentials.customer))!;
-  const ctx = { services: server.services, customer };
-  const row = { ...newConferenceRow(ctx, { name: 'Reserved conference' }, true), last_end: endAt };
-  await server.services.store.db.transaction().execute(async (trx) => {
-    await insertConference(trx, row);
-    await insertReservations(trx, [
-      {
-        uid: server.services.random.uid(),
-        conference_uid: row.uid,
-        customer_uid: customer.uid,
-        start_at: startAt,
-        end_at: endAt,
-        duration: Math.ceil((endAt - startAt) / 60_000),
-        estimated_callers: null,
-        created_at: server.clock.now(),
-      },
-    ]);
-  });
-  return row.uid;
 }

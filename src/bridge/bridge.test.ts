@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bridgeClient,
-  createReservedConference,
-  registerPerson,
-  testBridgeToken,
-  type BridgeClient,
-} from '../../test/bridge.js';
+import { bridgeClient, registerPerson, testBridgeToken, type BridgeClient } from '../../test/bridge.js';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
+import { createReservedConference, utcText } from '../../test/reservations.js';
 import { setCustomerStatus } from '../domain/customers.js';
 import { updateConference } from '../store/conference.repository.js';
 
@@ -168,7 +163,7 @@ describe('bridge admission and call lifecycle', () => {
 
   it('refuses a SCHED conference until its reservation window opens', async () => {
     const start = server.clock.now() + 24 * 3_600_000;
-    const conference = await createReservedConference(server, start, start + 3_600_000);
+    const conference = await createReservedConference(server, [{ startDate: utcText(start), duration: 60 }]);
     const person = await registerPerson(server, conference);
     expect((await server.call('getConference', { conferenceUID: conference })).value.status).toBe('SCHED');
     expect(await bridge.admit(did, person.PIN, '+15550004001')).toMatchObject({
@@ -187,12 +182,12 @@ describe('bridge admission and call lifecycle', () => {
   });
 
   it('refuses a CLOSED conference', async () => {
-    const start = server.clock.now() - 60_000;
-    const conference = await createReservedConference(server, start, start + 30 * 60_000);
+    const start = server.clock.now() + 3_600_000;
+    const conference = await createReservedConference(server, [{ startDate: utcText(start), duration: 30 }]);
     const person = await registerPerson(server, conference);
     const saved = server.clock.now();
     try {
-      server.clock.advance(3 * 3_600_000);
+      server.clock.advance(3 * 3_600_000); // the 30-minute reservation ended an hour and a half ago
       expect(await bridge.admit(did, person.PIN, '+15550005001')).toMatchObject({
         admitted: false,
         reason: 'conference-closed',

@@ -7,8 +7,9 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReservedConference, registerPerson, testBridgeToken } from '../../test/bridge.js';
+import { registerPerson, testBridgeToken } from '../../test/bridge.js';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
+import { createReservedConference, utcText } from '../../test/reservations.js';
 import { updateConference } from '../store/conference.repository.js';
 
 const basic = `Basic ${Buffer.from(`freeswitch:${testBridgeToken}`).toString('base64')}`;
@@ -277,7 +278,7 @@ describe('FreeSWITCH mod_xml_curl dialplan and mod_xml_cdr hangups', () => {
 
   it('plays the locked prompt for a conference that has not opened yet', async () => {
     const start = server.clock.now() + 48 * 3_600_000;
-    const later = await createReservedConference(server, start, start + 3_600_000);
+    const later = await createReservedConference(server, [{ startDate: utcText(start), duration: 60 }]);
     const person = await registerPerson(server, later);
     const result = await dialIn('+12125550104', person.PIN);
     expect(result.actions).toEqual([
