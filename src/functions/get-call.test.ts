@@ -44,6 +44,8 @@ describe('a call end to end: PIN admission over HTTP, then getCall and getCallDa
     callerUIDs.push(cy.callerUID);
 
     duringCall.conference = await server.call('getConference', { conferenceUID: conference });
+    duringCall.active = await server.call('getActiveConference');
+    duringCall.possible = await server.call('getPossibleConference');
     duringCall.getCall = await server.call('getCall', { conferenceUID: conference, callUID });
     duringCall.getCallData = await server.call('getCallData', { conferenceUID: conference, callUID });
     duringCall.getCallXml = await server.callXml('getCall', { conferenceUID: conference, callUID });
@@ -65,6 +67,10 @@ describe('a call end to end: PIN admission over HTTP, then getCall and getCallDa
 
   it('shows the conference ACTIVE with the live call while it runs, and refuses getCall/getCallData then', () => {
     expect(duringCall.conference.value).toMatchObject({ status: 'ACTIVE', activeCallUID: callUID, calls: [callUID] });
+    const active = duringCall.active.value.conference;
+    expect(active.map((c: { UID: string }) => c.UID)).toEqual([conference]);
+    expect(active[0]).toMatchObject({ status: 'ACTIVE', activeCallUID: callUID });
+    expect(duringCall.possible.value.conference.map((c: { UID: string }) => c.UID)).not.toContain(conference);
     for (const answer of [duringCall.getCall, duringCall.getCallData]) {
       expect(answer.code).toBe(-2);
       expect(answer.value).toBeNull();
@@ -83,6 +89,9 @@ describe('a call end to end: PIN admission over HTTP, then getCall and getCallDa
   it('derives the conference again once the call is over', async () => {
     const answer = await server.call('getConference', { conferenceUID: conference });
     expect(answer.value).toMatchObject({ status: 'IDLE', activeCallUID: null, calls: [callUID] });
+    expect((await server.call('getActiveConference')).value.conference).toEqual([]);
+    const possible = await server.call('getPossibleConference');
+    expect(possible.value.conference.map((c: { UID: string }) => c.UID)).toContain(conference);
   });
 
   it('getCall returns the Call object with callers as UIDs, in the customer’s time zone', async () => {
