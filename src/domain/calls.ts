@@ -39,9 +39,9 @@ import { findPerson, type PersonRow } from '../store/person.repository.js';
 import { listReservations } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';
 import type { Kysely } from 'kysely';
-import { requireConference } from './conferences.js';
+import { requireConference, statusOf } from './conferences.js';
 import { parseRoleFlags, type RoleFlag } from './role-flags.js';
-import { readStatus, type ConferenceStatus } from './status.js';
+import type { ConferenceStatus } from './status.js';
 
 /** Why a caller with a valid PIN may not join now. */
 export type JoinRefusal = 'conference-canceled' | 'conference-not-open' | 'conference-closed';
@@ -89,7 +89,7 @@ async function joinOnce(ctx: CallContext, request: JoinRequest): Promise<JoinRes
     const conference = await lockConference(trx, customer.uid, request.conferenceUid);
     if (!conference) throw new ParameterError(`no conference with UID ${request.conferenceUid}`);
     const reservations = await listReservations(trx, customer.uid, conference.uid);
-    const { status } = readStatus(conference, reservations, now, services.config.reservationOpenMinutes * 60_000);
+    const { status } = statusOf(ctx, conference, reservations);
     if (status === 'CANCEL') return { joined: false, reason: 'conference-canceled', status };
     if (status === 'SCHED') return { joined: false, reason: 'conference-not-open', status };
     if (status === 'CLOSED') return { joined: false, reason: 'conference-closed', status };

@@ -41,13 +41,7 @@ export async function listPersonCustomValues(
     .where('persons.conference_uid', '=', conferenceUid)
     .orderBy('custom_values.key')
     .execute();
-  const byPerson = new Map<string, CustomValue[]>();
-  for (const row of rows) {
-    let values = byPerson.get(row.object_uid);
-    if (!values) byPerson.set(row.object_uid, (values = []));
-    values.push({ key: row.key, value: row.value });
-  }
-  return byPerson;
+  return groupByObject(rows);
 }
 
 export async function setCustomValue(
@@ -95,11 +89,16 @@ export async function listCallerCustomValues(
     .where('callers.call_uid', '=', callUid)
     .orderBy('custom_values.key')
     .execute();
-  const byCaller = new Map<string, CustomValue[]>();
+  return groupByObject(rows);
+}
+
+/** Rows of several objects' custom values → the values of each object, by its UID. */
+function groupByObject(rows: readonly { object_uid: string; key: string; value: string }[]) {
+  const byObject = new Map<string, CustomValue[]>();
   for (const row of rows) {
-    let values = byCaller.get(row.object_uid);
-    if (!values) byCaller.set(row.object_uid, (values = []));
+    let values = byObject.get(row.object_uid);
+    if (!values) byObject.set(row.object_uid, (values = []));
     values.push({ key: row.key, value: row.value });
   }
-  return byCaller;
+  return byObject;
 }
