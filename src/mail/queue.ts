@@ -114,7 +114,7 @@ async function deliverOne(
   }
   try {
     const message = JSON.parse(row.message) as MailMessage;
-    const messageId = await transport.send(message, { id: row.uid, createdAt: row.created_at });
+    const messageId = await transport.send(message, { id: row.uid, createdAt: row.created_at, kind: row.kind });
     await finishAttempt(db, row.uid, row.attempts, { status: 'sent', at: services.clock.now(), messageId });
     report.sent++;
   } catch (error) {

@@ -14,6 +14,8 @@ export interface Envelope {
   /** The queue row's UID: also the outbox file name, so a resend overwrites, never duplicates. */
   id: string;
   createdAt: number;
+  /** What the message is about (confirmation, reminder-24h …), sent as the X-Baton-Mail header. */
+  kind: string;
 }
 
 export interface MailTransport {
@@ -33,6 +35,7 @@ function mailOptions(from: string, message: MailMessage, envelope: Envelope) {
     html: message.html,
     textEncoding: 'quoted-printable' as const,
     date: new Date(envelope.createdAt),
+    headers: { 'X-Baton-Mail': envelope.kind },
     icalEvent: message.calendar
       ? { method: message.calendar.method, content: message.calendar.content, filename: 'invite.ics' }
       : undefined,

@@ -17,6 +17,7 @@ h2{margin:1.5rem 0 .5rem;font-size:1.1rem}
 .text{white-space:pre-line;overflow-wrap:anywhere}
 .schedule{margin:.25rem 0;padding-left:1.25rem}
 .muted{color:#4b5563;font-size:.9rem}
+.field .muted{margin:0 0 .35rem}
 .field{margin:1.1rem 0}
 label{display:block;font-weight:600;margin-bottom:.3rem}
 .optional{font-weight:400;color:#4b5563}
@@ -78,7 +79,7 @@ function scheduleSection(c: ConferenceSummary): string {
 <ul class="schedule">
 ${items}
 </ul>
-<p class="muted">Times are shown in the organizer’s time zone, ${e(c.timeZone)}.</p>
+<p class="muted">Times are shown in the organizer’s time zone, ${e(c.timeZone.replace(/_/g, ' '))}.</p>
 </section>`;
 }
 
