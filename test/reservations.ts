@@ -1,78 +1,69 @@
-/**
- * Seeds reserved conferences straight through the store, for tests of email
- * and reminders that need reservations at chosen instants.
- */
-import type { CallContext } from '../src/context.js';
-import { newConferenceRow } from '../src/domain/conferences.js';
-import { insertConference, updateConference } from '../src/store/conference.repository.js';
-import { findCustomer } from '../src/store/customer.repository.js';
-import { insertReservations } from '../src/store/reservation.repository.js';
+/** Helpers for tests of reserved conferences. */
 import type { TestServer } from './harness.js';
 
-export interface SeededSlot {
+/** One reservation item: a start as the client writes it, and minutes. */
+export interface Item {
+  startDate: string;
+  duration: number | string;
+  estimatedCallers?: number | string;
+}
+
+/** The numbered parameters of createConferenceReserved for `items` (1-based). */
+export function reservationParams(items: readonly Item[], first = 1): Record<string, string> {
+  const params: Record<string, string> = { reservationCount: String(items.length) };
+  items.forEach((item, i) => {
+    const n = first + i;
+    params[`startDate${n}`] = item.startDate;
+    params[`duration${n}`] = String(item.duration);
+    if (item.estimatedCallers !== undefined) params[`estimatedCallers${n}`] = String(item.estimatedCallers);
+  });
+  return params;
+}
+
+/** Creates a reserved conference and returns its UID; throws if the server refuses. */
+export async function createReservedConference(
+  server: TestServer,
+  items: readonly Item[],
+  params: Record<string, string> = {},
+): Promise<string> {
+  const answer = await server.call('createConferenceReserved', {
+    name: 'Reserved conference',
+    ...params,
+    ...reservationParams(items),
+  });
+  if (answer.code !== 0) throw new Error(`createConferenceReserved failed: ${answer.code} ${answer.message}`);
+  return answer.value.UID as string;
+}
+
+/** `yyyy.MM.dd HH:mm:ss` of a UTC instant (for a customer in UTC). */
+export function utcText(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19).replace(/-/g, '.');
+}
+
+/** A reservation at a UTC instant, for `createConferenceAt`. */
+export interface Slot {
   start: number;
   minutes: number;
 }
 
-async function context(server: TestServer): Promise<CallContext> {
-  const customer = await findCustomer(server.services.store.db, server.credentials.customer);
-  if (!customer) throw new Error('test customer missing');
-  return { services: server.services, customer };
-}
-
-/** Creates a reserved conference with the given reservations; returns its UID and reservation UIDs. */
-export async function seedReservedConference(
+/** Creates a reserved conference with reservations at these instants; returns its UID and reservation UIDs. */
+export async function createConferenceAt(
   server: TestServer,
   name: string,
-  slots: SeededSlot[],
+  slots: readonly Slot[],
 ): Promise<{ uid: string; reservations: string[] }> {
-  const ctx = await context(server);
-  const row = newConferenceRow(ctx, { name }, true);
-  const { db } = server.services.store;
-  const reservations = slots.map(() => server.services.random.uid());
-  await db.transaction().execute(async (trx) => {
-    await insertConference(trx, row);
-    await insertReservations(
-      trx,
-      slots.map((slot, i) => ({
-        uid: reservations[i]!,
-        conference_uid: row.uid,
-        customer_uid: row.customer_uid,
-        start_at: slot.start,
-        end_at: slot.start + slot.minutes * 60_000,
-        duration: slot.minutes,
-        estimated_callers: 10,
-        created_at: server.clock.now(),
-      })),
-    );
-    await updateConference(trx, row.customer_uid, row.uid, {
-      last_end: Math.max(...slots.map((s) => s.start + s.minutes * 60_000)),
-    });
-  });
-  return { uid: row.uid, reservations };
+  const items = slots.map((s) => ({ startDate: new Date(s.start).toISOString(), duration: s.minutes }));
+  const uid = await createReservedConference(server, items, { name });
+  const answer = await server.call('getConference', { conferenceUID: uid });
+  return { uid, reservations: answer.value.reservations as string[] };
 }
 
-/** Moves a reservation (what updateConferenceReservation will do), keeping last_end right. */
-export async function moveReservation(
-  server: TestServer,
-  conferenceUid: string,
-  reservationUid: string,
-  slot: SeededSlot,
-): Promise<void> {
-  const { db } = server.services.store;
-  await db
-    .updateTable('reservations')
-    .set({ start_at: slot.start, end_at: slot.start + slot.minutes * 60_000, duration: slot.minutes })
-    .where('uid', '=', reservationUid)
-    .execute();
-  const last = await db
-    .selectFrom('reservations')
-    .select((eb) => eb.fn.max('end_at').as('end'))
-    .where('conference_uid', '=', conferenceUid)
-    .executeTakeFirstOrThrow();
-  await db
-    .updateTable('conferences')
-    .set({ last_end: Number(last.end) })
-    .where('uid', '=', conferenceUid)
-    .execute();
+/** Moves a reservation through updateConferenceReservation; throws if the server refuses. */
+export async function moveReservation(server: TestServer, reservationUid: string, slot: Slot): Promise<void> {
+  const answer = await server.call('updateConferenceReservation', {
+    reservationUID: reservationUid,
+    startDate: new Date(slot.start).toISOString(),
+    duration: slot.minutes,
+  });
+  if (answer.code !== 0) throw new Error(`updateConferenceReservation failed: ${answer.code} ${answer.message}`);
 }

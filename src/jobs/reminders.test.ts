@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, testEpoch, type TestServer } from '../../test/harness.js';
-import { moveReservation, seedReservedConference } from '../../test/reservations.js';
+import { moveReservation, createConferenceAt } from '../../test/reservations.js';
 import { startSmtpPeer, type ReceivedMail, type SmtpPeer } from '../../test/smtp-peer.js';
 import type { Services } from '../context.js';
 import { createMailTransport } from '../mail/transport.js';
@@ -59,8 +59,8 @@ describe('reminders with two schedulers on one database', () => {
 
   it('sends each registered email exactly one 24 h and one 2 h reminder, and none after cancelConference', async () => {
     const start = testEpoch + 3 * day;
-    const { uid: kept } = await seedReservedConference(server, 'Board meeting', [{ start, minutes: 60 }]);
-    const { uid: canceled } = await seedReservedConference(server, 'Offsite', [{ start: start + hour, minutes: 60 }]);
+    const { uid: kept } = await createConferenceAt(server, 'Board meeting', [{ start, minutes: 60 }]);
+    const { uid: canceled } = await createConferenceAt(server, 'Offsite', [{ start: start + hour, minutes: 60 }]);
     for (const conference of [kept, canceled]) {
       await selfRegister(server, conference, 'Ann', `ann@${conference.toLowerCase()}.example`);
       await selfRegister(server, conference, 'Bob', `bob@${conference.toLowerCase()}.example`);
@@ -117,13 +117,13 @@ describe('reminders with two schedulers on one database', () => {
 
   it('gives a moved reservation fresh reminders and sends an .ics update with a higher SEQUENCE', async () => {
     const start = testEpoch + 2 * day;
-    const { uid, reservations } = await seedReservedConference(server, 'Moving target', [{ start, minutes: 30 }]);
+    const { uid, reservations } = await createConferenceAt(server, 'Moving target', [{ start, minutes: 30 }]);
     await selfRegister(server, uid, 'Dee', 'dee@example.org');
     await walk(testEpoch, start - 20 * hour);
     expect(kinds(smtp.received, 'dee@example.org')).toEqual(['confirmation', 'reminder-24h']);
 
     const moved = start + 2 * day;
-    await moveReservation(server, uid, reservations[0]!, { start: moved, minutes: 45 });
+    await moveReservation(server, reservations[0]!, { start: moved, minutes: 45 });
     await walk(start - 20 * hour + 15 * minute, moved + hour);
     expect(kinds(smtp.received, 'dee@example.org')).toEqual([
       'confirmation',
@@ -143,8 +143,8 @@ describe('reminders with two schedulers on one database', () => {
 
   it('after downtime sends only the nearer reminder, and none once the reservation has started', async () => {
     const start = testEpoch + 3 * day;
-    const { uid } = await seedReservedConference(server, 'Late', [{ start, minutes: 60 }]);
-    const { uid: missed } = await seedReservedConference(server, 'Missed', [{ start: start - 2 * hour, minutes: 60 }]);
+    const { uid } = await createConferenceAt(server, 'Late', [{ start, minutes: 60 }]);
+    const { uid: missed } = await createConferenceAt(server, 'Missed', [{ start: start - 2 * hour, minutes: 60 }]);
     await selfRegister(server, uid, 'Eli', 'eli@example.org');
     await selfRegister(server, missed, 'Eli', 'eli@missed.example');
     await walk(testEpoch, testEpoch);
@@ -156,7 +156,7 @@ describe('reminders with two schedulers on one database', () => {
 
   it('sends none to a removed person or while the conference has reminder off', async () => {
     const start = testEpoch + 3 * day;
-    const { uid } = await seedReservedConference(server, 'Quiet', [{ start, minutes: 60 }]);
+    const { uid } = await createConferenceAt(server, 'Quiet', [{ start, minutes: 60 }]);
     await selfRegister(server, uid, 'Fay', 'fay@example.org');
     await selfRegister(server, uid, 'Gus', 'gus@example.org');
     const data = await server.call('getConferenceData', { conferenceUID: uid });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, testEpoch, type TestServer } from '../../test/harness.js';
-import { seedReservedConference } from '../../test/reservations.js';
+import { createConferenceAt } from '../../test/reservations.js';
 import { startSmtpPeer, type SmtpPeer } from '../../test/smtp-peer.js';
 import { claimDueMail, listMail } from '../store/mail.repository.js';
 import { JobRunner } from '../jobs/runner.js';
@@ -20,7 +20,7 @@ describe('mail queue delivery', () => {
   beforeAll(async () => {
     smtp = await startSmtpPeer();
     server = await startTestServer({ jobs: true, config: { smtpUrl: smtp.url, registrationLimit: 0 } });
-    ({ uid: conference } = await seedReservedConference(server, 'Queue', [
+    ({ uid: conference } = await createConferenceAt(server, 'Queue', [
       { start: testEpoch + 10 * 86_400_000, minutes: 60 },
     ]));
   });
@@ -71,9 +71,7 @@ describe('mail queue delivery', () => {
     const quiet = await startTestServer({ config: { smtpUrl: smtp.url, registrationLimit: 0 } });
     const runner = new JobRunner(quiet.services, createMailTransport(quiet.services.config), { intervalMs: 0 });
     try {
-      const { uid } = await seedReservedConference(quiet, 'Crash', [
-        { start: testEpoch + 10 * 86_400_000, minutes: 15 },
-      ]);
+      const { uid } = await createConferenceAt(quiet, 'Crash', [{ start: testEpoch + 10 * 86_400_000, minutes: 15 }]);
       await selfRegister(quiet, uid, 'crash@example.org');
       const now = quiet.clock.now();
       // A worker claims it… and dies before sending.
@@ -102,9 +100,7 @@ describe('mail queue delivery', () => {
       config: { smtpUrl: 'smtp://127.0.0.1:9', registrationLimit: 0 },
     });
     try {
-      const { uid } = await seedReservedConference(unreachable, 'Down', [
-        { start: testEpoch + 86_400_000, minutes: 15 },
-      ]);
+      const { uid } = await createConferenceAt(unreachable, 'Down', [{ start: testEpoch + 86_400_000, minutes: 15 }]);
       await selfRegister(unreachable, uid, 'down@example.org');
       await unreachable.jobs!.whenIdle();
       const [row] = await listMail(unreachable.services.store.db, unreachable.credentials.customer);
@@ -118,7 +114,7 @@ describe('mail queue delivery', () => {
   it('drops a reminder that could not be sent before its reservation started', async () => {
     const hour = 3_600_000;
     const start = server.clock.now() + 3 * hour;
-    const { uid } = await seedReservedConference(server, 'Expiring', [{ start, minutes: 30 }]);
+    const { uid } = await createConferenceAt(server, 'Expiring', [{ start, minutes: 30 }]);
     server.clock.advance(-2 * hour);
     await selfRegister(server, uid, 'late@example.org');
     server.clock.advance(2 * hour);

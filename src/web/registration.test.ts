@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../../test/browser.js';
 import { createConference, startTestServer, testEpoch, type TestServer } from '../../test/harness.js';
 import { decodeMail } from '../../test/mime.js';
-import { seedReservedConference } from '../../test/reservations.js';
+import { createConferenceAt } from '../../test/reservations.js';
 import { startSmtpPeer, type SmtpPeer } from '../../test/smtp-peer.js';
 import { listMail } from '../store/mail.repository.js';
 
@@ -40,7 +40,7 @@ describe('self-registration page with SMTP', () => {
       config: { smtpUrl: smtp.url, registrationLimit: 0, mailFrom: 'Acme Events <events@acme.example>' },
     });
     browser = await launchBrowser();
-    ({ uid: conference } = await seedReservedConference(server, 'Quarterly all-hands', [
+    ({ uid: conference } = await createConferenceAt(server, 'Quarterly all-hands', [
       { start: testEpoch + 2 * day, minutes: 60 },
       { start: testEpoch + 9 * day, minutes: 90 },
     ]));
@@ -290,13 +290,22 @@ describe('self-registration page with SMTP', () => {
     expect(await response.text()).toContain('This conference has been canceled, so registration is closed.');
     expect(await personByEmail(server, canceled, 'x@example.org')).toHaveLength(0);
 
-    const { uid: ended } = await seedReservedConference(server, 'Past', [{ start: testEpoch - 2 * hour, minutes: 60 }]);
-    const page = await browser.context.newPage();
-    const answer = await page.goto(pageUrl(server, ended));
-    expect(answer!.status()).toBe(410);
-    expect(await page.getByRole('status').textContent()).toBe('This conference has ended, so registration is closed.');
-    expect(await page.getByRole('button', { name: 'Register' }).count()).toBe(0);
-    await page.close();
+    const now = server.clock.now();
+    const { uid: ended } = await createConferenceAt(server, 'Past', [{ start: now + hour, minutes: 60 }]);
+    // Three hours on, its only reservation is over.
+    server.clock.set(now + 3 * hour);
+    try {
+      const page = await browser.context.newPage();
+      const answer = await page.goto(pageUrl(server, ended));
+      expect(answer!.status()).toBe(410);
+      expect(await page.getByRole('status').textContent()).toBe(
+        'This conference has ended, so registration is closed.',
+      );
+      expect(await page.getByRole('button', { name: 'Register' }).count()).toBe(0);
+      await page.close();
+    } finally {
+      server.clock.set(now);
+    }
 
     expect((await fetch(pageUrl(server, 'NOSUCHCONFERENCE'))).status).toBe(404);
   });
@@ -345,7 +354,7 @@ describe('self-registration without SMTP_URL', () => {
     const server = await startTestServer({ jobs: true, config: { mailOutboxDir: outbox, registrationLimit: 0 } });
     const browser = await launchBrowser();
     try {
-      const { uid: conference } = await seedReservedConference(server, 'Outbox check', [
+      const { uid: conference } = await createConferenceAt(server, 'Outbox check', [
         { start: testEpoch + day, minutes: 30 },
       ]);
       const page = await browser.context.newPage();
