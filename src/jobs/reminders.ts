@@ -21,7 +21,12 @@
 import type { Services } from '../context.js';
 import { enqueueMail } from '../mail/queue.js';
 import { reminderMail, type ReminderKind } from '../mail/templates/reminder.js';
-import { claimReminder, findDueReminders, type DueReminder } from '../store/reminder.repository.js';
+import {
+  claimReminder,
+  findDueReminders,
+  pruneReminderClaims,
+  type DueReminder,
+} from '../store/reminder.repository.js';
 
 const hour = 3_600_000;
 
@@ -36,6 +41,8 @@ const pageSize = 200;
 /** Queues every reminder due at `now` that no scheduler has claimed; returns how many this one queued. */
 export async function sweepReminders(services: Services, now: number): Promise<number> {
   let queued = 0;
+  // A day of margin, so a scheduler whose clock lags another's never finds a claim gone.
+  await pruneReminderClaims(services.store.db, now - 24 * hour);
   for (const { kind, leadMs, unlessWithinMs } of reminderSchedule) {
     for (;;) {
       const due = await findDueReminders(services.store.db, { now, kind, leadMs, unlessWithinMs, limit: pageSize });

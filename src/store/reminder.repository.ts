@@ -99,3 +99,11 @@ export async function claimReminder(
     .executeTakeFirst();
   return inserted !== undefined;
 }
+
+/**
+ * Deletes the claims of reservations that started before `before`: a reminder
+ * is only ever due before its start, so these can never be claimed again.
+ */
+export async function pruneReminderClaims(db: Kysely<Database>, before: number): Promise<void> {
+  await db.deleteFrom('reminder_claims').where('start_at', '<', before).execute();
+}

@@ -50,6 +50,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', instant, (c) => c.notNull())
     .addPrimaryKeyConstraint('reminder_claims_pk', ['reservation_uid', 'person_uid', 'kind', 'start_at'])
     .execute();
+  // Claims of reservations that have started are pruned by start.
+  await db.schema.createIndex('reminder_claims_start').on('reminder_claims').column('start_at').execute();
 
   await db.schema
     .createTable('invitations')
