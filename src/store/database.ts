@@ -8,7 +8,8 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import pg from 'pg';
 import * as core from './migrations/001-core.js';
-import * as mail from './migrations/002-mail.js';
+import * as calls from './migrations/002-calls.js';
+import * as mail from './migrations/003-mail.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -58,7 +59,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   });
   return {
     '001-core': bind(core),
-    '002-mail': bind(mail),
+    '002-calls': bind(calls),
+    '003-mail': bind(mail),
   };
 }
 
