@@ -39,6 +39,10 @@ export interface Config {
   mailOutboxDir: string;
   /** MAIL_FROM: sender address of Baton's email. */
   mailFrom: string;
+  /** JOB_INTERVAL_SECONDS: how often this process sweeps reminders and sends queued mail; 0 turns the jobs off. Default 30. */
+  jobIntervalSeconds: number;
+  /** REGISTRATION_LIMIT: self-registrations per client address per minute; 0 turns the limit off. Default 20. */
+  registrationLimit: number;
 }
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -109,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: url('SMTP_URL', null, ['smtp:', 'smtps:']),
     mailOutboxDir: env.MAIL_OUTBOX_DIR || './data/outbox',
     mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',
+    jobIntervalSeconds: int('JOB_INTERVAL_SECONDS', 30, 0, 24 * 3600),
+    registrationLimit: int('REGISTRATION_LIMIT', 20, 0, 1_000_000),
   };
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

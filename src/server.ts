@@ -8,6 +8,8 @@ import { systemClock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
 import type { Services } from './context.js';
 import { createCustomer } from './domain/customers.js';
+import { JobRunner } from './jobs/runner.js';
+import { createMailTransport } from './mail/transport.js';
 import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore } from './store/database.js';
@@ -24,12 +26,17 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   if (config.migrateOnStart) await migrate(store);
   await ensureFirstCustomer(services);
 
-  const app = await buildApp(services);
+  const jobs = new JobRunner(services, createMailTransport(config), { intervalMs: config.jobIntervalSeconds * 1000 });
+  const app = await buildApp(services, { mail: jobs });
+  // With JOB_INTERVAL_SECONDS=0 the runner never sweeps; it still sends a registration's confirmation when poked.
+  jobs.log = app.log;
   const url = await app.listen({ port: config.port, host: config.host });
+  jobs.start();
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      await jobs.stop();
       await store.close();
     })());
   return { url, close };

@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from
 import pg from 'pg';
 import * as core from './migrations/001-core.js';
 import * as calls from './migrations/002-calls.js';
+import * as mail from './migrations/003-mail.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -59,6 +60,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '001-core': bind(core),
     '002-calls': bind(calls),
+    '003-mail': bind(mail),
   };
 }
 
