@@ -30,7 +30,9 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   const app = await buildApp(services, { mail: jobs });
   // With JOB_INTERVAL_SECONDS=0 the runner never sweeps; it still sends a registration's confirmation when poked.
   jobs.log = app.log;
-  const url = await app.listen({ port: config.port, host: config.host });
+  // Node's default accept backlog (511) resets connections when a burst of
+  // clients connects at once; the kernel caps this at net.core.somaxconn.
+  const url = await app.listen({ port: config.port, host: config.host, backlog: 4096 });
   jobs.start();
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -84,7 +84,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const services: Services = { store, clock, random: options.random ?? cryptoRandom, config };
   const jobs = options.jobs ? new JobRunner(services, createMailTransport(config), { intervalMs: 0 }) : undefined;
   const app = await buildApp(services, { logger: false, mail: jobs });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  // As serve() does: a burst of 1,000 connections must not overflow the accept queue.
+  const url = await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
   config.publicUrl = options.config?.publicUrl ?? url;
 
   const addCustomer = async (input: { name?: string; timeZone?: string; did?: string } = {}) => {
