@@ -6,14 +6,20 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
 import type { Services } from './context.js';
+import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
 import { GeneralCode } from './errors.js';
 import { parseFormat, registerAccessRoute, sendEnvelope } from './protocol/access-route.js';
 import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
+import type { MailPoke } from './jobs/runner.js';
+import { messagePage } from './web/registration-pages.js';
+import { registerRegistrationRoutes } from './web/registration.js';
 
 export interface AppOptions {
   /** Fastify logger options; false for silence (tests). */
   logger?: FastifyServerOptions['logger'];
+  /** The job runner, poked to send a self-registration's confirmation at once. */
+  mail?: MailPoke;
 }
 
 /** Builds the application on the given services. */
@@ -49,6 +55,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     const format = parseFormat(typeof query?.type === 'string' ? query.type : undefined) ?? 'xml';
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'unhandled exception');
+    if (request.url.toLowerCase().startsWith('/conference/')) {
+      const page =
+        status === 500
+          ? messagePage('Something went wrong', `Please try again in a moment (request ${request.id}).`)
+          : messagePage('Request not understood', 'Please go back, reload the page and try again.');
+      return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(page);
+    }
     const message =
       status === 413
         ? `request body is larger than ${services.config.bodyLimit} bytes`
@@ -60,6 +73,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
 
   registerAccessRoute(app, services, apiFunctions);
+  registerBridgeRoutes(app, services);
+  registerRegistrationRoutes(app, services, options.mail);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

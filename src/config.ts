@@ -35,12 +35,20 @@ export interface Config {
   defaultTimeZone: string;
   /** BRIDGE_TOKEN: bearer token of the telephony bridge API; unset keeps /bridge closed. */
   bridgeToken: string | null;
+  /** BRIDGE_PIN_FAILURES_PER_ANI: wrong PINs from one caller number per 15 minutes before refusing it. Default 10; 0 turns it off. */
+  bridgePinFailuresPerAni: number;
+  /** BRIDGE_PIN_FAILURES_PER_DID: wrong PINs on one dial-in number per 15 minutes before refusing it. Default 1000; 0 turns it off. */
+  bridgePinFailuresPerDid: number;
   /** SMTP_URL: send mail through this SMTP server (smtp://user:pass@host:port); unset writes .eml files. */
   smtpUrl: string | null;
   /** MAIL_OUTBOX_DIR: where mail goes without SMTP_URL. Default ./data/outbox. */
   mailOutboxDir: string;
   /** MAIL_FROM: sender address of Baton's email. */
   mailFrom: string;
+  /** JOB_INTERVAL_SECONDS: how often this process sweeps reminders and sends queued mail; 0 turns the jobs off. Default 30. */
+  jobIntervalSeconds: number;
+  /** REGISTRATION_LIMIT: self-registrations per client address per minute; 0 turns the limit off. Default 20. */
+  registrationLimit: number;
 }
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -109,9 +117,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reservationOpenMinutes: int('RESERVATION_OPEN_MINUTES', 15, 0, 24 * 60),
     defaultTimeZone,
     bridgeToken,
+    bridgePinFailuresPerAni: int('BRIDGE_PIN_FAILURES_PER_ANI', 10, 0, 1_000_000),
+    bridgePinFailuresPerDid: int('BRIDGE_PIN_FAILURES_PER_DID', 1000, 0, 1_000_000),
     smtpUrl: url('SMTP_URL', null, ['smtp:', 'smtps:']),
     mailOutboxDir: env.MAIL_OUTBOX_DIR || './data/outbox',
     mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',
+    jobIntervalSeconds: int('JOB_INTERVAL_SECONDS', 30, 0, 24 * 3600),
+    registrationLimit: int('REGISTRATION_LIMIT', 20, 0, 1_000_000),
   };
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -8,6 +8,8 @@ import { systemClock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
 import type { Services } from './context.js';
 import { createCustomer } from './domain/customers.js';
+import { JobRunner } from './jobs/runner.js';
+import { createMailTransport } from './mail/transport.js';
 import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, storeOptions } from './store/database.js';
@@ -24,7 +26,10 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   if (config.migrateOnStart) await migrate(store);
   await ensureFirstCustomer(services);
 
-  const app = await buildApp(services);
+  const jobs = new JobRunner(services, createMailTransport(config), { intervalMs: config.jobIntervalSeconds * 1000 });
+  const app = await buildApp(services, { mail: jobs });
+  // With JOB_INTERVAL_SECONDS=0 the runner never sweeps; it still sends a registration's confirmation when poked.
+  jobs.log = app.log;
   let closing: Promise<void> | undefined;
   // Once shutting down, answers close their connection, so keep-alive clients
   // reconnect (through the load balancer, to another instance) instead of
@@ -32,10 +37,14 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
-  const url = await app.listen({ port: config.port, host: config.host });
+  // Node's default accept backlog (511) resets connections when a burst of
+  // clients connects at once; the kernel caps this at net.core.somaxconn.
+  const url = await app.listen({ port: config.port, host: config.host, backlog: 4096 });
+  jobs.start();
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      await jobs.stop();
       await store.close();
     })());
   return { url, close };

@@ -6,7 +6,13 @@
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endCall, joinCall, leaveCall, updateCaller } from '../src/domain/calls.js';
 import { createKey, revokeKey } from '../src/domain/customers.js';
+import { loadRegistrationTarget, register } from '../src/domain/self-registration.js';
+import { sweepReminders } from '../src/jobs/reminders.js';
+import { findCaller } from '../src/store/call.repository.js';
+import { findCustomer } from '../src/store/customer.repository.js';
+import { findPerson } from '../src/store/person.repository.js';
 import { apiFunctions } from '../src/functions/index.js';
 import { openStore } from '../src/store/database.js';
 import type { Database } from '../src/store/schema.js';
@@ -28,6 +34,10 @@ const databaseTables: Record<keyof Database, true> = {
   custom_values: true,
   calls: true,
   callers: true,
+  call_breakouts: true,
+  mail_queue: true,
+  reminder_claims: true,
+  invitations: true,
 };
 
 /** The result table `baton copy` prints: table name → its row. */
@@ -116,59 +126,48 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
       const betaConference = await ok('createConferenceReservationless', { name: 'Beta call' }, beta);
       await ok('addPerson', { conference: betaConference.UID, role: 'PARTICIPANT', name: 'B1' }, beta);
 
-      // A finished call with two callers (written as the bridge would: no API creates calls).
-      const db = source.services.store.db;
-      const started = testEpoch - 2 * hour;
-      const customer = source.credentials.customer;
-      await db
-        .insertInto('calls')
-        .values({
-          uid: 'CALL000000000001',
-          conference_uid: weekly,
-          customer_uid: customer,
-          name: 'Weekly ☎',
-          status: 'CLOSED',
-          started_at: started,
-          ended_at: started + hour,
-          settings: '[]',
-          talking: 0,
-          greenroom: 0,
-          background_music: 0,
-        })
-        .execute();
-      for (const [i, person] of [persons[0]!, null].entries()) {
-        await db
-          .insertInto('callers')
-          .values({
-            uid: `CALLER000000000${i}`,
-            call_uid: 'CALL000000000001',
-            conference_uid: weekly,
-            customer_uid: customer,
-            person_uid: person,
-            ani: `+1555010${i}`,
-            role: i === 0 ? 'PRESENTER' : 'PARTICIPANT',
-            started_at: started + i * 60_000,
-            ended_at: started + hour,
-            breakout: null,
-            breakout_at: null,
-            mic: 1,
-            mute: i,
-            deaf: 0,
-            active: 0,
-            attention: 0,
-            attention_at: null,
-          })
-          .execute();
+      // A finished call with two callers, one of whom went to a breakout: what the bridge does, through its domain code.
+      const customerRow = (await findCustomer(source.services.store.db, source.credentials.customer))!;
+      const ctx = { services: source.services, customer: customerRow };
+      const callers: string[] = [];
+      for (const uid of [persons[0]!, persons[1]!]) {
+        const person = (await findPerson(source.services.store.db, customerRow.uid, uid))!;
+        const joined = await joinCall(ctx, {
+          conferenceUid: weekly,
+          personUid: uid,
+          ani: '+15550101',
+          pin: person.pin,
+        });
+        if (!joined.joined) throw new Error(`join refused: ${joined.reason}`);
+        callers.push(joined.caller.uid);
       }
+      await updateCaller(ctx, callers[1]!, { breakout: 'BREAKOUT000000001', attention: 3, tag: 'Q&A' });
+      source.clock.advance(30 * 60_000);
+      await leaveCall(ctx, callers[1]!);
+      const callUid = (await findCaller(source.services.store.db, customerRow.uid, callers[0]!))!.call_uid;
+      await endCall(ctx, callUid);
+      source.clock.set(testEpoch);
+
+      // Self-registration (person, invitation, queued confirmation) and a sweep that queues 24-hour reminders.
+      const target = (await loadRegistrationTarget(source.services, board))!;
+      await register(source.services, target, {
+        name: 'Self Registered',
+        email: 'self@example.org',
+        custom1: '',
+        custom2: '',
+        notes: 'via the page',
+      });
+      expect(await sweepReminders(source.services, testEpoch)).toBeGreaterThan(0);
+
       await ok('updateCustomValue', {
         objectType: 'call',
-        objectUID: 'CALL000000000001',
+        objectUID: callUid,
         customKey: 'RESELLER_INFO_URL',
         customValue: 'https://example.org/r',
       });
       await ok('updateCustomValue', {
         objectType: 'caller',
-        objectUID: 'CALLER0000000000',
+        objectUID: callers[0]!,
         customKey: 'mood',
         customValue: 'curious',
       });
@@ -236,13 +235,12 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
           fn.params as unknown as { shape: Record<string, { safeParse(v: unknown): { success: boolean } }> }
         ).shape;
         const required = Object.keys(shape).filter((k) => !shape[k]!.safeParse(undefined).success);
-        expect(required.length, `${fn.name} needs at most one UID`).toBeLessThanOrEqual(1);
+        // Every combination of the sample UIDs for the required parameters (including mismatched ones: those must agree too).
         let calls: Record<string, string>[] = [{}];
-        if (required.length === 1) {
-          const name = required[0]!;
+        for (const name of required) {
           const values = samples.find(([pattern]) => pattern.test(name))?.[1];
           if (!values) throw new Error(`no sample values for ${fn.name}'s parameter ${name}`);
-          calls = values.map((v) => ({ [name]: v }));
+          calls = calls.flatMap((params) => values.map((v) => ({ ...params, [name]: v })));
         }
         let succeeded = 0;
         for (const as of [source.credentials, beta]) {

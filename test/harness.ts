@@ -10,6 +10,8 @@ import { FakeClock } from '../src/clock.js';
 import { loadConfig, type Config } from '../src/config.js';
 import type { Services } from '../src/context.js';
 import { createCustomer } from '../src/domain/customers.js';
+import { JobRunner } from '../src/jobs/runner.js';
+import { createMailTransport } from '../src/mail/transport.js';
 import { cryptoRandom, type Random } from '../src/random.js';
 import { migrate, openStore } from '../src/store/database.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -52,6 +54,8 @@ export interface TestServer {
   ): Promise<Envelope<V>>;
   /** Calls a function with type=xml and returns the raw text. */
   callXml(fn: string, params?: Record<string, string | number | boolean>, options?: CallOptions): Promise<string>;
+  /** The job runner (with `jobs: true`): never on a timer; call runOnce(now). */
+  jobs: JobRunner | undefined;
   /** Creates another customer; returns its credentials. */
   addCustomer(input?: { name?: string; timeZone?: string; did?: string }): Promise<Credentials>;
   close(): Promise<void>;
@@ -67,6 +71,8 @@ export interface TestServerOptions {
   database?: TestDatabase;
   /** Call as this existing customer instead of creating one. */
   credentials?: Credentials;
+  /** Give the app a job runner (mail transport from the config), poked by self-registration. */
+  jobs?: boolean;
 }
 
 /** Starts a listening server on a fresh database. Close it in afterAll/afterEach. */
@@ -80,8 +86,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   await migrate(store);
   const clock = new FakeClock(options.now ?? testEpoch);
   const services: Services = { store, clock, random: options.random ?? cryptoRandom, config };
-  const app = await buildApp(services, { logger: false });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const jobs = options.jobs ? new JobRunner(services, createMailTransport(config), { intervalMs: 0 }) : undefined;
+  const app = await buildApp(services, { logger: false, mail: jobs });
+  // As serve() does: a burst of 1,000 connections must not overflow the accept queue.
+  const url = await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
   config.publicUrl = options.config?.publicUrl ?? url;
 
   const addCustomer = async (input: { name?: string; timeZone?: string; did?: string } = {}) => {
@@ -117,6 +125,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     clock,
     database,
     credentials,
+    jobs,
     async call(fn, params = {}, options = {}) {
       const response = await send(fn, params, 'json', options);
       if (response.status !== 200) throw new Error(`HTTP ${response.status} from ${fn}`);
@@ -129,6 +138,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     addCustomer,
     async close() {
       await app.close();
+      await jobs?.stop();
       await store.close();
       if (!options.database) await database.drop();
     },

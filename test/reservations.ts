@@ -39,3 +39,31 @@ export async function createReservedConference(
 export function utcText(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19).replace(/-/g, '.');
 }
+
+/** A reservation at a UTC instant, for `createConferenceAt`. */
+export interface Slot {
+  start: number;
+  minutes: number;
+}
+
+/** Creates a reserved conference with reservations at these instants; returns its UID and reservation UIDs. */
+export async function createConferenceAt(
+  server: TestServer,
+  name: string,
+  slots: readonly Slot[],
+): Promise<{ uid: string; reservations: string[] }> {
+  const items = slots.map((s) => ({ startDate: new Date(s.start).toISOString(), duration: s.minutes }));
+  const uid = await createReservedConference(server, items, { name });
+  const answer = await server.call('getConference', { conferenceUID: uid });
+  return { uid, reservations: answer.value.reservations as string[] };
+}
+
+/** Moves a reservation through updateConferenceReservation; throws if the server refuses. */
+export async function moveReservation(server: TestServer, reservationUid: string, slot: Slot): Promise<void> {
+  const answer = await server.call('updateConferenceReservation', {
+    reservationUID: reservationUid,
+    startDate: new Date(slot.start).toISOString(),
+    duration: slot.minutes,
+  });
+  if (answer.code !== 0) throw new Error(`updateConferenceReservation failed: ${answer.code} ${answer.message}`);
+}

@@ -5,6 +5,7 @@ import { runUntilSignalled } from '../server.js';
 import { registerAdminCommands } from './admin.js';
 import { registerBackupCommand } from './backup.js';
 import { registerCopyCommand } from './copy.js';
+import { registerSimulateCommand } from './simulate.js';
 
 const program = new Command()
   .name('baton')
@@ -22,6 +23,7 @@ program
 registerAdminCommands(program);
 registerCopyCommand(program);
 registerBackupCommand(program);
+registerSimulateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

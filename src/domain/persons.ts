@@ -1,9 +1,10 @@
 /** Persons registered for a conference: adding (with a PIN), editing, removing. */
+import type { Kysely } from 'kysely';
 import type { CallContext } from '../context.js';
 import { ParameterError } from '../errors.js';
 import { parseRole, type Role } from '../protocol/params.js';
 import { inTransaction } from '../store/database.js';
-import { findConference, lockConference } from '../store/conference.repository.js';
+import { findConference, lockConference, type ConferenceRow } from '../store/conference.repository.js';
 import { listCustomValues, type CustomValue } from '../store/custom-value.repository.js';
 import {
   deletePerson,
@@ -17,6 +18,7 @@ import { requireConference, statusOf } from './conferences.js';
 import { requireEmailAddress } from './email-address.js';
 import { allocatePin } from './pins.js';
 import { listReservations } from '../store/reservation.repository.js';
+import type { Database } from '../store/schema.js';
 
 export interface NewPersonInput {
   conference: string;
@@ -32,10 +34,20 @@ export interface NewPersonInput {
 export const personFieldLimits = { name: 200, email: 254, notes: 4000, custom1: 1000, custom2: 1000 } as const;
 
 /**
+ * Work to do in the same transaction as the insert (self-registration queues
+ * its confirmation there, so a person never exists without it).
+ */
+export type AfterPersonInsert = (trx: Kysely<Database>, person: PersonRow, conference: ConferenceRow) => Promise<void>;
+
+/**
  * addPerson: registers a person with a fresh PIN. A canceled or closed
  * conference takes no new persons (their PINs would not be live).
  */
-export async function addPerson(ctx: CallContext, input: NewPersonInput): Promise<PersonView> {
+export async function addPerson(
+  ctx: CallContext,
+  input: NewPersonInput,
+  afterInsert?: AfterPersonInsert,
+): Promise<PersonView> {
   const { services, customer } = ctx;
   const email = input.email === undefined ? '' : requireEmailAddress(input.email, 'email');
   const conference = await requireConference(ctx, input.conference);
@@ -51,7 +63,7 @@ export async function addPerson(ctx: CallContext, input: NewPersonInput): Promis
       person_uid: uid,
       conference_uid: conference.uid,
     });
-    return insertPerson(trx, {
+    const inserted = await insertPerson(trx, {
       uid,
       conference_uid: conference.uid,
       customer_uid: customer.uid,
@@ -65,6 +77,8 @@ export async function addPerson(ctx: CallContext, input: NewPersonInput): Promis
       ani: '',
       created_at: services.clock.now(),
     });
+    if (afterInsert) await afterInsert(trx, inserted, conference);
+    return inserted;
   });
   return { person, did: conference.did, custom: [] };
 }

@@ -24,6 +24,18 @@ export async function findConference(
 }
 
 /**
+ * A conference by UID alone, whichever customer owns it: only for the public
+ * self-registration page, whose URL carries nothing but the conference UID.
+ * Everything read after it is scoped by the row's customer.
+ */
+export async function findConferenceForRegistration(
+  db: Kysely<Database>,
+  uid: string,
+): Promise<ConferenceRow | undefined> {
+  return db.selectFrom('conferences').selectAll().where('uid', '=', uid).executeTakeFirst();
+}
+
+/**
  * Takes the conference's write lock for the rest of the transaction and returns
  * the row: a no-op UPDATE locks the row on PostgreSQL and takes the database
  * write lock on SQLite, so checks that follow cannot race another writer.
@@ -55,4 +67,20 @@ export async function updateConference(
     .where('customer_uid', '=', customerUid)
     .returningAll()
     .executeTakeFirst();
+}
+
+/** The conference is no longer ACTIVE with `callUid` (a no-op when another call is named). */
+export async function clearActiveCall(
+  db: Kysely<Database>,
+  customerUid: string,
+  uid: string,
+  callUid: string,
+): Promise<void> {
+  await db
+    .updateTable('conferences')
+    .set({ active_call_uid: null })
+    .where('uid', '=', uid)
+    .where('customer_uid', '=', customerUid)
+    .where('active_call_uid', '=', callUid)
+    .execute();
 }

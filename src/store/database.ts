@@ -9,6 +9,8 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
+import * as calls from './migrations/002-calls.js';
+import * as mail from './migrations/003-mail.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -85,6 +87,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   });
   return {
     '001-core': bind(core),
+    '002-calls': bind(calls),
+    '003-mail': bind(mail),
   };
 }
 

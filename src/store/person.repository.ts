@@ -68,6 +68,27 @@ export async function findPersonByEmail(
     .executeTakeFirst();
 }
 
+/**
+ * The earliest person of a conference with this email, compared without case
+ * (self-registration: the same address registering twice is one registration).
+ */
+export async function findRegistrationByEmail(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUid: string,
+  email: string,
+): Promise<PersonRow | undefined> {
+  return db
+    .selectFrom('persons')
+    .selectAll()
+    .where('conference_uid', '=', conferenceUid)
+    .where('customer_uid', '=', customerUid)
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .orderBy('created_at')
+    .orderBy('uid')
+    .executeTakeFirst();
+}
+
 export async function updatePerson(
   db: Kysely<Database>,
   customerUid: string,

@@ -142,6 +142,16 @@ export interface CallTable {
   talking: Flag;
   greenroom: Flag;
   background_music: Flag;
+  /** The name of the call's room on the media server (migration 002). */
+  server_conference_uid: Text;
+}
+
+/** A breakout a call has used, so the call lists it after its callers move on (migration 002). */
+export interface CallBreakoutTable {
+  call_uid: string;
+  breakout_uid: string;
+  customer_uid: string;
+  first_used_at: number;
 }
 
 /** One leg into a call. A rejoin is a new caller record. */
@@ -173,6 +183,58 @@ export interface CallerTable {
   email: Text;
 }
 
+/** Where a queued message stands: waiting, being sent (leased), sent, or dropped. */
+export type MailStatus = 'queued' | 'sending' | 'sent' | 'expired' | 'canceled';
+
+/** One email Baton sends: queued first, then delivered with retries (never lost). */
+export interface MailQueueTable {
+  uid: string;
+  customer_uid: string;
+  conference_uid: string | null;
+  person_uid: string | null;
+  /** confirmation, reminder-24h, reminder-2h, invitation-update, invitation-cancel. */
+  kind: string;
+  recipient: string;
+  subject: string;
+  /** JSON of the rendered message (text, html, calendar parts). */
+  message: string;
+  status: MailStatus;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: number;
+  /** While `sending`: when the lease lapses and another worker may take the message over. */
+  locked_until: number | null;
+  /** A reminder is worthless once its reservation has started. */
+  expires_at: number | null;
+  last_error: Text;
+  message_id: Text;
+  created_at: number;
+  sent_at: number | null;
+}
+
+/** One reminder queued for (reservation, person, kind, start): the unique key makes it once only. */
+export interface ReminderClaimTable {
+  reservation_uid: string;
+  person_uid: string;
+  kind: string;
+  start_at: number;
+  mail_uid: string;
+  created_at: number;
+}
+
+/** The calendar invitation last sent to a self-registered person. */
+export interface InvitationTable {
+  person_uid: string;
+  conference_uid: string;
+  customer_uid: string;
+  /** iCalendar SEQUENCE of the last message sent; rises with each update. */
+  sequence: number;
+  /** JSON of the events last sent: [{uid, start, end}], earliest first. */
+  schedule: string;
+  /** 1 once METHOD:CANCEL went out. */
+  canceled: Flag;
+  updated_at: number;
+}
+
 export interface Database {
   customers: CustomerTable;
   api_keys: ApiKeyTable;
@@ -183,4 +245,8 @@ export interface Database {
   custom_values: CustomValueTable;
   calls: CallTable;
   callers: CallerTable;
+  call_breakouts: CallBreakoutTable;
+  mail_queue: MailQueueTable;
+  reminder_claims: ReminderClaimTable;
+  invitations: InvitationTable;
 }

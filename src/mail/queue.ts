@@ -1,0 +1,129 @@
+/**
+ * The mail queue: every message is first written to the database (in the
+ * transaction of the change that causes it), then delivered by a worker with
+ * retries and exponential backoff. Nothing is lost: a failed attempt stays
+ * queued with its error and attempt count; a worker that dies between claim
+ * and send leaves a lease that lapses, and the message is sent by the next.
+ * Delivery is therefore at least once; the outbox transport names files by
+ * message, so there a retry overwrites rather than duplicates.
+ */
+import type { Kysely } from 'kysely';
+import type { Services } from '../context.js';
+import type { Database } from '../store/schema.js';
+import {
+  claimDueMail,
+  finishAttempt,
+  insertMail,
+  isReminderStillWanted,
+  type MailRow,
+} from '../store/mail.repository.js';
+import type { MailMessage } from './message.js';
+import type { MailTransport } from './transport.js';
+
+/** What a message is about; reminders are re-checked before they are sent. */
+export type MailKind = 'confirmation' | 'reminder-24h' | 'reminder-2h' | 'invitation-update' | 'invitation-cancel';
+
+/** How long a claimed message is reserved for the worker that claimed it. */
+export const leaseMs = 5 * 60_000;
+/** First retry after a minute, doubling up to an hour, then hourly until it goes through. */
+export const firstRetryMs = 60_000;
+export const maxRetryMs = 60 * 60_000;
+
+/** Delay before the next attempt, after `attempts` failed ones. */
+export function retryDelay(attempts: number): number {
+  return Math.min(maxRetryMs, firstRetryMs * 2 ** Math.max(0, Math.min(attempts - 1, 20)));
+}
+
+export interface QueuedMail {
+  customerUid: string;
+  conferenceUid?: string;
+  personUid?: string;
+  kind: MailKind;
+  message: MailMessage;
+  /** Drop the message unsent once this instant has passed (a reminder after its start). */
+  expiresAt?: number;
+}
+
+/** Queues a message inside the caller's transaction; returns its UID. */
+export async function enqueueMail(
+  db: Kysely<Database>,
+  services: Pick<Services, 'random' | 'clock'>,
+  mail: QueuedMail,
+  uid: string = services.random.uid(),
+): Promise<string> {
+  const now = services.clock.now();
+  await insertMail(db, {
+    uid,
+    customer_uid: mail.customerUid,
+    conference_uid: mail.conferenceUid ?? null,
+    person_uid: mail.personUid ?? null,
+    kind: mail.kind,
+    recipient: mail.message.to,
+    subject: mail.message.subject.slice(0, 998),
+    message: JSON.stringify(mail.message),
+    status: 'queued',
+    next_attempt_at: now,
+    expires_at: mail.expiresAt ?? null,
+    created_at: now,
+  });
+  return uid;
+}
+
+export interface DeliveryReport {
+  sent: number;
+  failed: number;
+  dropped: number;
+}
+
+/** Claims the messages due at `now` and sends them, one batch after another, until none is due. */
+export async function deliverDueMail(
+  services: Services,
+  transport: MailTransport,
+  now: number,
+  batch = 20,
+): Promise<DeliveryReport> {
+  const report: DeliveryReport = { sent: 0, failed: 0, dropped: 0 };
+  for (;;) {
+    const claimed = await claimDueMail(services.store.db, services.store.dialect, now, leaseMs, batch);
+    for (const row of claimed) await deliverOne(services, transport, row, now, report);
+    if (claimed.length < batch) return report;
+  }
+}
+
+async function deliverOne(
+  services: Services,
+  transport: MailTransport,
+  row: MailRow,
+  now: number,
+  report: DeliveryReport,
+): Promise<void> {
+  const { db } = services.store;
+  if (row.expires_at !== null && row.expires_at <= now) {
+    await finishAttempt(db, row.uid, row.attempts, { status: 'expired', reason: 'its reservation has started' });
+    report.dropped++;
+    return;
+  }
+  const isReminder = row.kind === 'reminder-24h' || row.kind === 'reminder-2h';
+  if (isReminder && row.person_uid && !(await isReminderStillWanted(db, row.customer_uid, row.person_uid))) {
+    await finishAttempt(db, row.uid, row.attempts, {
+      status: 'canceled',
+      reason: 'person removed, conference canceled or reminders turned off',
+    });
+    report.dropped++;
+    return;
+  }
+  try {
+    const message = JSON.parse(row.message) as MailMessage;
+    const messageId = await transport.send(message, { id: row.uid, createdAt: row.created_at, kind: row.kind });
+    await finishAttempt(db, row.uid, row.attempts, { status: 'sent', at: services.clock.now(), messageId });
+    report.sent++;
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    await finishAttempt(db, row.uid, row.attempts, {
+      status: 'queued',
+      nextAttemptAt: now + retryDelay(row.attempts),
+      error: text.slice(0, 1000),
+    });
+    report.failed++;
+  }
+}

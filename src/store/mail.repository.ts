@@ -1,0 +1,130 @@
+/**
+ * SQL for the mail queue. Delivery claims rows with one UPDATE … WHERE uid IN
+ * (SELECT … LIMIT n) — on PostgreSQL the inner SELECT takes FOR UPDATE SKIP
+ * LOCKED, so concurrent workers claim disjoint rows; SQLite runs one writer
+ * at a time. A claim is a lease: a worker that dies mid-send leaves the row
+ * `sending` until `locked_until`, then any worker takes it over.
+ */
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Dialect } from './database.js';
+import type { Database, MailQueueTable, MailStatus } from './schema.js';
+
+export type MailRow = Selectable<MailQueueTable>;
+export type NewMail = Insertable<MailQueueTable>;
+
+export async function insertMail(db: Kysely<Database>, row: NewMail): Promise<void> {
+  await db.insertInto('mail_queue').values(row).execute();
+}
+
+/** Leases up to `limit` messages that are due at `now` (queued and due, or sending with a lapsed lease). */
+export async function claimDueMail(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): Promise<MailRow[]> {
+  return db
+    .updateTable('mail_queue')
+    .set((eb) => ({ status: 'sending', locked_until: now + leaseMs, attempts: eb('attempts', '+', 1) }))
+    .where('uid', 'in', (eb) => {
+      const due = eb
+        .selectFrom('mail_queue')
+        .select('uid')
+        .where((w) =>
+          w.or([
+            w.and([w('status', '=', 'queued'), w('next_attempt_at', '<=', now)]),
+            w.and([w('status', '=', 'sending'), w('locked_until', '<=', now)]),
+          ]),
+        )
+        .orderBy('next_attempt_at')
+        .limit(limit);
+      return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+    })
+    .returningAll()
+    .execute();
+}
+
+/**
+ * Records the outcome of one attempt, if this worker still holds the lease
+ * (`attempts` is the count its claim set). Returns false when the lease was lost.
+ */
+export async function finishAttempt(
+  db: Kysely<Database>,
+  uid: string,
+  attempts: number,
+  outcome:
+    | { status: 'sent'; at: number; messageId: string }
+    | { status: 'queued'; nextAttemptAt: number; error: string }
+    | { status: Extract<MailStatus, 'expired' | 'canceled'>; reason: string },
+): Promise<boolean> {
+  const patch =
+    outcome.status === 'sent'
+      ? { status: outcome.status, sent_at: outcome.at, message_id: outcome.messageId, locked_until: null }
+      : outcome.status === 'queued'
+        ? {
+            status: outcome.status,
+            next_attempt_at: outcome.nextAttemptAt,
+            last_error: outcome.error,
+            locked_until: null,
+          }
+        : { status: outcome.status, last_error: outcome.reason, locked_until: null };
+  const result = await db
+    .updateTable('mail_queue')
+    .set(patch)
+    .where('uid', '=', uid)
+    .where('status', '=', 'sending')
+    .where('attempts', '=', attempts)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** The messages of a customer (newest last), optionally to one recipient — for operators and tests. */
+export async function listMail(
+  db: Kysely<Database>,
+  customerUid: string,
+  filter: { recipient?: string; kind?: string } = {},
+): Promise<MailRow[]> {
+  let query = db.selectFrom('mail_queue').selectAll().where('customer_uid', '=', customerUid);
+  if (filter.recipient !== undefined) query = query.where('recipient', '=', filter.recipient);
+  if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  return query.orderBy('created_at').orderBy('uid').execute();
+}
+
+/** Whether a reminder's person still exists, with an email, on a conference that is live and wants reminders. */
+export async function isReminderStillWanted(
+  db: Kysely<Database>,
+  customerUid: string,
+  personUid: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('persons')
+    .innerJoin('conferences', 'conferences.uid', 'persons.conference_uid')
+    .select('persons.uid')
+    .where('persons.uid', '=', personUid)
+    .where('persons.customer_uid', '=', customerUid)
+    .where('persons.email', '<>', '')
+    .where('conferences.canceled_at', 'is', null)
+    .where('conferences.reminder', '=', 1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** When a message of `kind` was last queued for a person, or null. */
+export async function lastMailQueuedAt(
+  db: Kysely<Database>,
+  customerUid: string,
+  personUid: string,
+  kind: string,
+): Promise<number | null> {
+  const row = await db
+    .selectFrom('mail_queue')
+    .select('created_at')
+    .where('person_uid', '=', personUid)
+    .where('customer_uid', '=', customerUid)
+    .where('kind', '=', kind)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.created_at ?? null;
+}
