@@ -37,6 +37,16 @@ export function collectParams(query: unknown, body: unknown): Params {
   return params;
 }
 
+/**
+ * Refuses a NUL character in any parameter: PostgreSQL cannot store U+0000 in
+ * text, so this keeps every function's answer the same on both databases.
+ */
+export function refuseNulCharacters(params: Params): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (value.includes('\u0000')) throw new ParameterError(`${name.slice(0, 64)} must not contain a NUL character`);
+  }
+}
+
 /** Parses an application/x-www-form-urlencoded body (repeated names: the last wins). */
 export function parseFormBody(body: string): Params {
   const params: Params = Object.create(null) as Params;
