@@ -93,11 +93,14 @@ function componentSchemas(): Record<string, JsonSchema> {
   };
   const out: Record<string, JsonSchema> = {};
   for (const [id, schema] of Object.entries(schemas)) {
-    const { $schema: _schema, $id: _id, ...rest } = schema;
     // Clients should tolerate fields added later; the tests check the server strictly.
-    out[id] = withoutClosedObjects(rest) as JsonSchema;
+    out[id] = withoutClosedObjects(withoutKeys(schema, ['$schema', '$id'])) as JsonSchema;
   }
   return out;
+}
+
+function withoutKeys(schema: JsonSchema, keys: readonly string[]): JsonSchema {
+  return Object.fromEntries(Object.entries(schema).filter(([k]) => !keys.includes(k)));
 }
 
 /** Removes `additionalProperties: false` at every depth. */
@@ -114,11 +117,7 @@ function withoutClosedObjects(node: unknown): unknown {
 
 /** The input schema of a function's parameters: an object of text fields. */
 export function parameterSchema(fn: ApiFunction): JsonSchema {
-  const { $schema: _schema, ...schema } = z.toJSONSchema(fn.params, {
-    io: 'input',
-    unrepresentable: 'any',
-  }) as JsonSchema;
-  return schema;
+  return withoutKeys(z.toJSONSchema(fn.params, { io: 'input', unrepresentable: 'any' }) as JsonSchema, ['$schema']);
 }
 
 function pathItem(fn: ApiFunction): JsonSchema {
