@@ -57,6 +57,7 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
 /** Runs `serve` until SIGINT or SIGTERM. */
 export async function runUntilSignalled(config?: Config): Promise<void> {
   const server = await serve(config);
+  process.stdout.write(`Baton listening on ${server.url}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`${signal}: finishing in-flight requests…\n`);
     server.close().then(

@@ -24,12 +24,22 @@ export async function allocatePin(
 ): Promise<string> {
   for (let i = 0; i < attempts; i++) {
     const pin = deps.random.pin();
-    const candidate = { ...claim, pin };
-    if (await claimPin(db, candidate)) return pin;
-    const holder = await findPinHolder(db, claim.did, pin);
-    if (holder && !holdsPins(holder, deps.clock.now())) {
-      if (await takeOverPin(db, candidate, holder.person_uid)) return pin;
-    }
+    if (await tryClaimPin(db, deps, { ...claim, pin })) return pin;
   }
   throw new RetryableError('no free PIN could be found on this dial-in number; retry the call');
+}
+
+/**
+ * Claims one particular PIN: free, or held by a conference that is over.
+ * False when a live conference holds it.
+ */
+export async function tryClaimPin(
+  db: Kysely<Database>,
+  deps: { clock: Clock },
+  claim: { did: string; pin: string; person_uid: string; conference_uid: string },
+): Promise<boolean> {
+  if (await claimPin(db, claim)) return true;
+  const holder = await findPinHolder(db, claim.did, claim.pin);
+  if (holder && !holdsPins(holder, deps.clock.now())) return takeOverPin(db, claim, holder.person_uid);
+  return false;
 }

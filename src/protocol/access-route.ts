@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext, Services } from '../context.js';
 import { authenticate } from '../domain/customers.js';
 import { ApiError, AuthError, GeneralCode, ParameterError } from '../errors.js';
-import type { ApiFunction } from './api-function.js';
+import { ResultWithMessage, type ApiFunction } from './api-function.js';
 import { contentTypes, renderEnvelope, type Format } from './envelope.js';
 import { describeIssues } from './params.js';
 import { collectParams } from './request-params.js';
@@ -70,8 +70,9 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
 
       const parsed = fn.params.safeParse(params);
       if (!parsed.success) throw new ParameterError(describeIssues(parsed.error));
-      const value = await fn.handle(ctx, parsed.data);
-      return sendEnvelope(reply, format, 0, '', value);
+      const result = await fn.handle(ctx, parsed.data);
+      if (result instanceof ResultWithMessage) return sendEnvelope(reply, format, 0, result.message, result.value);
+      return sendEnvelope(reply, format, 0, '', result);
     } catch (error) {
       if (error instanceof ApiError) return sendEnvelope(reply, format, error.code, error.message, null);
       const kind = classifyError(error);

@@ -20,7 +20,18 @@ export interface ApiFunction<Params extends z.ZodType = z.ZodType> {
   readonly params: Params;
   /** Function-specific codes of the spec, for documentation. */
   readonly codes?: Readonly<Record<number, string>>;
-  handle(ctx: CallContext, params: z.output<Params>): Promise<Tree>;
+  handle(ctx: CallContext, params: z.output<Params>): Promise<Tree | ResultWithMessage>;
+}
+
+/**
+ * A successful result that also carries a message: code 0 with a note the
+ * client may read (e.g. the reservation items createConferenceReserved skipped).
+ */
+export class ResultWithMessage {
+  constructor(
+    readonly value: Tree,
+    readonly message: string,
+  ) {}
 }
 
 /** Declares a function with its parameter types inferred from the schema. */

@@ -147,6 +147,17 @@ export function optionalDateTime() {
     });
 }
 
+/** Required DateTime (`yyyy.MM.dd HH:mm:ss` or ISO 8601 with offset); resolved in the customer's zone later. */
+export function requiredDateTime() {
+  return optionalDateTime().transform((v, ctx): DateTimeInput => {
+    if (v === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'is required (yyyy.MM.dd HH:mm:ss)' });
+      return z.NEVER;
+    }
+    return v;
+  });
+}
+
 /** A role: one of the spec's ROLE values, in any case. */
 export function role() {
   return z

@@ -34,8 +34,7 @@ export async function listPersons(
     .selectAll()
     .where('conference_uid', '=', conferenceUid)
     .where('customer_uid', '=', customerUid)
-    .orderBy('created_at')
-    .orderBy('uid')
+    .orderBy('id')
     .execute();
 }
 
@@ -49,8 +48,7 @@ export async function listPersonUids(
     .select('uid')
     .where('conference_uid', '=', conferenceUid)
     .where('customer_uid', '=', customerUid)
-    .orderBy('created_at')
-    .orderBy('uid')
+    .orderBy('id')
     .execute();
   return rows.map((r) => r.uid);
 }
@@ -148,4 +146,26 @@ export async function takeOverPin(
 /** Returns a conference's PINs to the pool (on cancel). */
 export async function releaseConferencePins(db: Kysely<Database>, conferenceUid: string): Promise<void> {
   await db.deleteFrom('pin_claims').where('conference_uid', '=', conferenceUid).execute();
+}
+
+/**
+ * The persons of a conference whose PIN claim is gone: another conference took
+ * the PIN over while this one was closed.
+ */
+export async function listPersonsWithoutPinClaim(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUid: string,
+): Promise<PersonRow[]> {
+  return db
+    .selectFrom('persons')
+    .selectAll()
+    .where('conference_uid', '=', conferenceUid)
+    .where('customer_uid', '=', customerUid)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('pin_claims').select('pin').whereRef('pin_claims.person_uid', '=', 'persons.uid'))),
+    )
+    .orderBy('created_at')
+    .orderBy('uid')
+    .execute();
 }

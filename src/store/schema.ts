@@ -93,6 +93,7 @@ export interface ReservationTable {
 }
 
 export interface PersonTable {
+  id: Generated<number>;
   uid: string;
   conference_uid: string;
   customer_uid: string;

@@ -126,9 +126,14 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .columns(['customer_uid', 'end_at'])
     .execute();
 
-  await db.schema
-    .createTable('persons')
-    .addColumn('uid', 'text', (c) => c.primaryKey())
+  // persons.id keeps registration order, which a millisecond clock cannot.
+  let persons = db.schema.createTable('persons');
+  persons =
+    dialect === 'postgres'
+      ? persons.addColumn('id', 'serial', (c) => c.primaryKey())
+      : persons.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+  await persons
+    .addColumn('uid', 'text', (c) => c.notNull().unique())
     .addColumn('conference_uid', 'text', (c) => c.notNull().references('conferences.uid'))
     .addColumn('customer_uid', 'text', (c) => c.notNull())
     .addColumn('name', 'text', text)

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { formatDateTime, isValidTimeZone, parseDateTimeInput, resolveDateTime } from './time.js';
+
+describe('parseDateTimeInput', () => {
+  it('reads the spec format yyyy.MM.dd HH:mm:ss as a wall time', () => {
+    expect(parseDateTimeInput('2016.01.05 17:00:00')).toEqual({
+      kind: 'local',
+      year: 2016,
+      month: 1,
+      day: 5,
+      hour: 17,
+      minute: 0,
+      second: 0,
+    });
+  });
+
+  it('reads ISO 8601 with an offset as an instant', () => {
+    expect(parseDateTimeInput('2016-01-05T17:00:00-08:00')).toEqual({ kind: 'instant', ms: Date.UTC(2016, 0, 6, 1) });
+    expect(parseDateTimeInput('2016-01-06T01:00:00Z')).toEqual({ kind: 'instant', ms: Date.UTC(2016, 0, 6, 1) });
+  });
+
+  it('reads ISO 8601 without an offset as a wall time', () => {
+    expect(parseDateTimeInput('2016-01-05T17:00:00')).toMatchObject({ kind: 'local', hour: 17 });
+  });
+
+  it.each(['2016.02.30 10:00:00', '2016.13.01 10:00:00', '2016.01.01 24:00:00', 'tomorrow', ''])(
+    'rejects %j',
+    (text) => {
+      expect(parseDateTimeInput(text)).toBeNull();
+    },
+  );
+});
+
+describe('resolveDateTime', () => {
+  const local = (text: string) => parseDateTimeInput(text)!;
+
+  it('reads a wall time in the given zone', () => {
+    expect(resolveDateTime(local('2016.01.05 17:00:00'), 'America/Los_Angeles', 'startDate')).toBe(
+      Date.UTC(2016, 0, 6, 1),
+    );
+  });
+
+  it('refuses a wall time skipped by the spring change, naming the parameter', () => {
+    expect(() => resolveDateTime(local('2026.03.08 02:30:00'), 'America/New_York', 'startDate1')).toThrow(
+      /startDate1: 2026.03.08 02:30:00 does not exist in America\/New_York/,
+    );
+  });
+
+  it('refuses a wall time repeated by the autumn change', () => {
+    expect(() => resolveDateTime(local('2026.10.25 02:30:00'), 'Europe/Berlin', 'startDate')).toThrow(/happens twice/);
+  });
+
+  it('accepts the repeated hour when an offset says which', () => {
+    const first = resolveDateTime(parseDateTimeInput('2026-10-25T02:30:00+02:00')!, 'Europe/Berlin', 'startDate');
+    const second = resolveDateTime(parseDateTimeInput('2026-10-25T02:30:00+01:00')!, 'Europe/Berlin', 'startDate');
+    expect(second - first).toBe(3_600_000);
+  });
+});
+
+describe('formatDateTime', () => {
+  it('writes the original service format in the zone', () => {
+    expect(formatDateTime(Date.UTC(2016, 0, 6, 1), 'America/Los_Angeles')).toBe('Tue Jan 05 17:00:00 PST 2016');
+    expect(formatDateTime(Date.UTC(2016, 6, 6, 1), 'America/Los_Angeles')).toBe('Tue Jul 05 18:00:00 PDT 2016');
+    expect(formatDateTime(Date.UTC(2016, 0, 6, 1), 'UTC')).toBe('Wed Jan 06 01:00:00 UTC 2016');
+  });
+
+  it('names European zones by their abbreviation', () => {
+    expect(formatDateTime(Date.UTC(2026, 0, 15, 12), 'Europe/Berlin')).toBe('Thu Jan 15 13:00:00 CET 2026');
+    expect(formatDateTime(Date.UTC(2026, 6, 15, 12), 'Europe/Berlin')).toBe('Wed Jul 15 14:00:00 CEST 2026');
+    expect(formatDateTime(Date.UTC(2026, 6, 15, 12), 'Europe/London')).toBe('Wed Jul 15 13:00:00 BST 2026');
+  });
+
+  it('never puts a space inside the zone, since clients split on spaces', () => {
+    for (const zone of ['Asia/Kolkata', 'Australia/Sydney', 'Asia/Tokyo']) {
+      expect(formatDateTime(Date.UTC(2026, 0, 15, 12), zone).split(' ')).toHaveLength(6);
+    }
+  });
+});
+
+describe('isValidTimeZone', () => {
+  it('knows IANA names and refuses others', () => {
+    expect(isValidTimeZone('America/New_York')).toBe(true);
+    expect(isValidTimeZone('Mars/Olympus')).toBe(false);
+    expect(isValidTimeZone('')).toBe(false);
+  });
+});

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseXml, startTestServer, type TestServer } from '../../test/harness.js';
+
+describe('getCustomer and updateCustomer', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('getCustomer returns the Customer object', async () => {
+    const answer = await server.call('getCustomer');
+    expect(answer.code).toBe(0);
+    expect(answer.value).toMatchObject({
+      UID: server.credentials.customer,
+      name: 'Test customer',
+      status: 'ACTIVE',
+      DID: '+1 555 0100',
+      timeZone: 'UTC',
+      recording: false,
+      greenroom: false,
+      backgroundMusic: false,
+      reminder: true,
+      inboundList: [],
+      custom: [],
+    });
+    expect(typeof answer.value.ID).toBe('number');
+  });
+
+  it.each([
+    ['contactEmail', 'a@example.org, b@example.org', 'contactEmails', 'a@example.org,b@example.org'],
+    ['greenroom', 'YES', 'greenroom', true],
+    ['recording', 'on', 'recording', true],
+    ['reminder', '0', 'reminder', false],
+    ['backgroundMusic', 'true', 'backgroundMusic', true],
+    ['affiliateCode', 'AFF-1', 'affiliateCode', 'AFF-1'],
+    ['preCall', 'Welcome', 'preCall', 'Welcome'],
+    ['postCall', 'Bye', 'postCall', 'Bye'],
+    ['banner', 'Banner', 'banner', 'Banner'],
+    ['callerInterface', 'simple', 'callerInterface', 'simple'],
+    ['regComment', 'Comment', 'regComment', 'Comment'],
+    ['timeZone', 'America/New_York', 'timeZone', 'America/New_York'],
+  ])('updateCustomer sets %s and getCustomer reads it back', async (field, value, readField, expected) => {
+    const answer = await server.call('updateCustomer', { field, value });
+    expect(answer.code).toBe(0);
+    expect(answer.value[readField]).toEqual(expected);
+    expect((await server.call('getCustomer')).value[readField]).toEqual(expected);
+  });
+
+  it('updateCustomer matches the field name in any case', async () => {
+    expect((await server.call('updateCustomer', { field: 'GREENROOM', value: 'false' })).value.greenroom).toBe(false);
+  });
+
+  it.each([
+    [{ field: 'name', value: 'x' }, 'field "name" cannot be updated'],
+    [{ field: 'greenroom', value: 'maybe' }, 'value for greenroom must be true or false, got "maybe"'],
+    [{ field: 'contactEmail', value: 'not-an-email' }, 'value for contactEmail is not a valid email address'],
+    [{ field: 'timeZone', value: 'Mars/Base' }, 'value for timeZone must be an IANA time zone'],
+    [{ value: 'x' }, 'field is required'],
+  ])('updateCustomer refuses %j with -2', async (params, message) => {
+    const answer = await server.call('updateCustomer', params);
+    expect(answer.code).toBe(-2);
+    expect(answer.message).toContain(message);
+  });
+
+  it('new conferences take the customer defaults', async () => {
+    await server.call('updateCustomer', { field: 'recording', value: 'true' });
+    await server.call('updateCustomer', { field: 'greenroom', value: 'true' });
+    await server.call('updateCustomer', { field: 'backgroundMusic', value: 'false' });
+    await server.call('updateCustomer', { field: 'reminder', value: 'false' });
+    await server.call('updateCustomer', { field: 'contactEmail', value: 'owner@example.org' });
+    const created = await server.call('createConferenceReservationless', {});
+    expect(created.value).toMatchObject({
+      recording: true,
+      greenroom: true,
+      backgroundMusic: false,
+      reminder: false,
+      contactEmail: 'owner@example.org',
+      DID: '+1 555 0100',
+    });
+  });
+
+  it('renders the customer in XML with list fields kept as elements', async () => {
+    const doc = parseXml(await server.callXml('getCustomer')).document;
+    expect(doc.code).toBe('0');
+    expect(doc.value.UID).toBe(server.credentials.customer);
+    expect(doc.value.inboundList).toBe('');
+  });
+});

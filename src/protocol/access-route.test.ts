@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConference, parseXml, startTestServer, type TestServer } from '../../test/harness.js';
+
+describe('the /_access protocol', () => {
+  let server: TestServer;
+  let conference: string;
+  beforeAll(async () => {
+    server = await startTestServer({ config: { bodyLimit: 4096 } });
+    conference = await createConference(server);
+  });
+  afterAll(() => server.close());
+
+  const post = (path: string, body: BodyInit, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { method: 'POST', body, headers });
+  const form = (params: Record<string, string>) => new URLSearchParams({ ...server.credentials, ...params });
+
+  it('answers XML by default, with the declaration and the document envelope', async () => {
+    const response = await fetch(`${server.url}/_access/getCustomer?${form({})}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/xml; charset=utf-8');
+    const text = await response.text();
+    expect(text.startsWith('<?xml version="1.0" encoding="UTF-8"?><document><value>')).toBe(true);
+    expect(text.endsWith('</value><code>0</code><message></message></document>')).toBe(true);
+  });
+
+  it('answers JSON for type=json in any case', async () => {
+    const response = await fetch(`${server.url}/_access/getCustomer?${form({ type: 'JSON' })}`);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const body = await response.json();
+    expect(body.code).toBe(0);
+    expect(Object.keys(body)).toEqual(['message', 'value', 'code']);
+  });
+
+  it('refuses an unknown type with -2, answered in XML', async () => {
+    const text = await (await fetch(`${server.url}/_access/getCustomer?${form({ type: 'yaml' })}`)).text();
+    const doc = parseXml(text).document;
+    expect(doc.code).toBe('-2');
+    expect(doc.message).toContain('type must be json or xml');
+  });
+
+  it('matches function names in any case', async () => {
+    const answer = await (await fetch(`${server.url}/_access/GETCUSTOMER?${form({ type: 'json' })}`)).json();
+    expect(answer.code).toBe(0);
+  });
+
+  it('answers an unknown function with -2 in an envelope', async () => {
+    const answer = await (await fetch(`${server.url}/_access/dropTables?${form({ type: 'json' })}`)).json();
+    expect(answer).toEqual({ message: 'unknown function "dropTables"', value: null, code: -2 });
+  });
+
+  it('lets information functions answer POST too', async () => {
+    const answer = await (await post('/_access/getCustomer', form({ type: 'json' }))).json();
+    expect(answer.code).toBe(0);
+  });
+
+  it('takes parameters from a JSON body (extension)', async () => {
+    const response = await post(
+      '/_access/addPerson',
+      JSON.stringify({ ...server.credentials, type: 'json', conference, role: 'PARTICIPANT', name: 'Json Body' }),
+      { 'content-type': 'application/json' },
+    );
+    const answer = await response.json();
+    expect(answer.code).toBe(0);
+    expect(answer.value.name).toBe('Json Body');
+  });
+
+  it('takes parameters from a multipart form body, as PHP curl sends an array', async () => {
+    const body = new FormData();
+    for (const [k, v] of Object.entries({
+      ...server.credentials,
+      type: 'json',
+      conference,
+      role: 'ASSISTANT',
+      name: 'Multi Part',
+    })) {
+      body.set(k, v);
+    }
+    const answer = await (await post('/_access/addPerson', body)).json();
+    expect(answer.code).toBe(0);
+    expect(answer.value).toMatchObject({ name: 'Multi Part', role: 'ASSISTANT' });
+  });
+
+  it('lets body values win over query values', async () => {
+    const response = await post(
+      `/_access/addPerson?name=FromQuery&type=xml`,
+      form({ type: 'json', conference, role: 'PARTICIPANT', name: 'FromBody' }),
+    );
+    const answer = await response.json();
+    expect(answer.value.name).toBe('FromBody');
+  });
+
+  it('answers a body over the size limit with an envelope and HTTP 413', async () => {
+    const response = await post(
+      '/_access/addPerson?type=json',
+      form({ conference, role: 'PARTICIPANT', notes: 'x'.repeat(8000) }),
+    );
+    expect(response.status).toBe(413);
+    const answer = await response.json();
+    expect(answer.code).toBe(-2);
+    expect(answer.message).toContain('larger than 4096 bytes');
+  });
+
+  it('answers malformed JSON with an envelope, never a crash', async () => {
+    const response = await post('/_access/addPerson?type=json', '{"customer":', { 'content-type': 'application/json' });
+    expect(response.status).toBe(400);
+    expect((await response.json()).code).toBe(-2);
+  });
+
+  it('refuses a wrong key with -5, the same text as an unknown customer', async () => {
+    const wrongKey = await server.call(
+      'getCustomer',
+      {},
+      { as: { customer: server.credentials.customer, key: '0'.repeat(32) } },
+    );
+    const unknownCustomer = await server.call(
+      'getCustomer',
+      {},
+      { as: { customer: 'NOSUCHCUSTOMER00', key: server.credentials.key } },
+    );
+    const missing = await (await fetch(`${server.url}/_access/getCustomer?type=json`)).json();
+    for (const answer of [wrongKey, unknownCustomer, missing]) {
+      expect(answer).toEqual({ message: 'invalid customer key', value: null, code: -5 });
+    }
+  });
+
+  it('does not accept one customer’s key for another customer', async () => {
+    const other = await server.addCustomer({ name: 'Other' });
+    const answer = await server.call(
+      'getCustomer',
+      {},
+      { as: { customer: other.customer, key: server.credentials.key } },
+    );
+    expect(answer.code).toBe(-5);
+  });
+
+  it('refuses a suspended customer with -1', async () => {
+    const other = await server.addCustomer({ name: 'Suspended' });
+    const { setCustomerStatus } = await import('../domain/customers.js');
+    await setCustomerStatus(server.services, other.customer, 'SUSPEND');
+    const answer = await server.call('getCustomer', {}, { as: other });
+    expect(answer.code).toBe(-1);
+    expect(answer.message).toContain('SUSPEND');
+  });
+
+  it('hides internals of an unhandled exception behind a request id', async () => {
+    const { apiFunctions } = await import('../functions/index.js');
+    expect(apiFunctions.length).toBeGreaterThan(0);
+    // Break the database under the server: the next call fails in an unplanned way.
+    const { sql } = await import('kysely');
+    await sql`alter table persons rename to persons_gone`.execute(server.services.store.db);
+    try {
+      const answer = await server.call('addPerson', { conference, role: 'PARTICIPANT' });
+      expect(answer.code).toBe(-4);
+      expect(answer.message).toMatch(
+        /^unhandled exception; if it persists contact support quoting request [0-9a-f]{12}$/,
+      );
+      expect(answer.message).not.toMatch(/persons|sql|at /i);
+    } finally {
+      await sql`alter table persons_gone rename to persons`.execute(server.services.store.db);
+    }
+  });
+});
+
+describe('authentication throttling', () => {
+  it('refuses every attempt from an address after repeated failures, then lets it in a minute later', async () => {
+    const server = await startTestServer({ config: { authFailureLimit: 5 } });
+    try {
+      const wrong = { customer: server.credentials.customer, key: 'f'.repeat(32) };
+      for (let i = 0; i < 5; i++) expect((await server.call('getCustomer', {}, { as: wrong })).code).toBe(-5);
+      const blocked = await server.call('getCustomer');
+      expect(blocked.code).toBe(-5);
+      expect(blocked.message).toMatch(/too many failures from your address; retry in \d+ s/);
+      server.clock.advance(60_000);
+      expect((await server.call('getCustomer')).code).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+});
