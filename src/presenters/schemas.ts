@@ -184,7 +184,7 @@ export const Call = z
     breakouts: uids(),
     data: z.string(),
     server: z.string(),
-    serverConferenceUID: z.string().nullable(),
+    serverConferenceUID: z.string(),
     currentTime: dateTime(),
     talking: z.boolean(),
     greenroom: z.boolean(),
@@ -219,6 +219,7 @@ export const Caller = z
     personUID: z.string().nullable(),
     name: z.string(),
     email: z.string(),
+    custom: z.array(CustomValue),
   })
   .meta({ id: 'Caller', description: 'One leg into a call; with its person’s name and email (DESIGN.md).' });
 

@@ -123,39 +123,52 @@ export function parseWholeNumber(text: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
+const dateTimeMeta = {
+  description: 'A date and time as yyyy.MM.dd HH:mm:ss in the customer’s time zone, or ISO 8601 with an offset',
+  examples: ['2026.02.01 17:00:00', '2026-02-01T17:00:00Z'],
+};
+
+function parseDateTimeParam(v: string, ctx: z.RefinementCtx): DateTimeInput {
+  const parsed = parseDateTimeInput(v);
+  if (!parsed) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a date and time as yyyy.MM.dd HH:mm:ss (or ISO 8601 with an offset), got "${v}"`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+}
+
 /** Optional DateTime (`yyyy.MM.dd HH:mm:ss` or ISO 8601 with offset); resolved in the customer's zone later. */
 export function optionalDateTime() {
   return z
     .string()
     .max(40, 'must be a date and time as yyyy.MM.dd HH:mm:ss')
     .optional()
-    .transform((v, ctx): DateTimeInput | undefined => {
-      if (v === undefined || v.trim() === '') return undefined;
-      const parsed = parseDateTimeInput(v);
-      if (!parsed) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be a date and time as yyyy.MM.dd HH:mm:ss (or ISO 8601 with an offset), got "${v}"`,
-        });
-        return z.NEVER;
-      }
-      return parsed;
-    })
-    .meta({
-      description: 'A date and time as yyyy.MM.dd HH:mm:ss in the customer’s time zone, or ISO 8601 with an offset',
-      examples: ['2026.02.01 17:00:00', '2026-02-01T17:00:00Z'],
-    });
+    .transform((v, ctx): DateTimeInput | undefined =>
+      v === undefined || v.trim() === '' ? undefined : parseDateTimeParam(v, ctx),
+    )
+    .meta(dateTimeMeta);
 }
 
-/** Required DateTime (`yyyy.MM.dd HH:mm:ss` or ISO 8601 with offset); resolved in the customer's zone later. */
+/**
+ * Required DateTime (`yyyy.MM.dd HH:mm:ss` or ISO 8601 with offset); resolved in the customer's zone later.
+ * Required at the input level too, so the OpenAPI document marks it required.
+ */
 export function requiredDateTime() {
-  return optionalDateTime().transform((v, ctx): DateTimeInput => {
-    if (v === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'is required (yyyy.MM.dd HH:mm:ss)' });
-      return z.NEVER;
-    }
-    return v;
-  });
+  const missing = 'is required (yyyy.MM.dd HH:mm:ss)';
+  return z
+    .string({ error: (iss) => (iss.input === undefined ? missing : 'must be text') })
+    .max(40, 'must be a date and time as yyyy.MM.dd HH:mm:ss')
+    .transform((v, ctx): DateTimeInput => {
+      if (v.trim() === '') {
+        ctx.addIssue({ code: 'custom', message: missing });
+        return z.NEVER;
+      }
+      return parseDateTimeParam(v, ctx);
+    })
+    .meta(dateTimeMeta);
 }
 
 /** A role: one of the spec's ROLE values, in any case. */

@@ -166,7 +166,7 @@ export const objectShapes: { readonly [K in keyof ObjectTypes]: ObjectShape<Obje
     breakouts: uids,
     data: 'string',
     server: 'string',
-    serverConferenceUID: 'string?',
+    serverConferenceUID: 'string',
     currentTime: 'string',
     talking: 'boolean',
     greenroom: 'boolean',
@@ -198,6 +198,7 @@ export const objectShapes: { readonly [K in keyof ObjectTypes]: ObjectShape<Obje
     personUID: 'string?',
     name: 'string',
     email: 'string',
+    custom: customValues,
   },
   CallData: { call: { object: 'Call' }, caller: { repeated: { object: 'Caller' } } },
 };

@@ -183,7 +183,7 @@ export interface Call {
   breakouts: string[];
   data: string;
   server: string;
-  serverConferenceUID: string | null;
+  serverConferenceUID: string;
   currentTime: string;
   talking: boolean;
   greenroom: boolean;
@@ -217,6 +217,7 @@ export interface Caller {
   personUID: string | null;
   name: string;
   email: string;
+  custom: CustomValue[];
 }
 
 /** getCallData: a call and its callers. */
