@@ -8,34 +8,12 @@
  * error code (printed); 3 the server could not be reached or timed out.
  */
 import { BatonApiError, BatonNetworkError } from '@baton/client';
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { ApiError } from '../errors.js';
-import { registerAdminCommands } from './admin.js';
-import { registerApiCommands, UsageError } from './api.js';
+import { UsageError } from './api.js';
+import { buildProgram } from './program.js';
 
-const program = new Command()
-  .name('baton')
-  .description('Baton — a server for the MaestroConference Conference Management API')
-  .showHelpAfterError()
-  .exitOverride();
-
-program
-  .command('serve')
-  .description('run the server (PORT, DATABASE_URL, PUBLIC_URL … from the environment)')
-  .action(async () => {
-    // Loaded on demand, so API commands start without the server's modules.
-    const { runUntilSignalled } = await import('../server.js');
-    await runUntilSignalled();
-  });
-
-registerAdminCommands(program);
-registerApiCommands(program);
-program.addHelpText(
-  'after',
-  `
-API commands read BATON_URL (default http://127.0.0.1:8080), BATON_CUSTOMER and BATON_KEY.
-Exit codes: 0 success; 1 usage or other error; 2 API error (code printed); 3 network error or timeout.`,
-);
+const program = buildProgram();
 
 /** The exit code of a failure, and what to print. */
 function describeFailure(error: unknown): { code: number; message: string } {
