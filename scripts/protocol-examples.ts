@@ -1,0 +1,292 @@
+/**
+ * Regenerates the JSON and XML examples in docs/protocol.md from a real run:
+ * a scenario calls every function against a listening server, once asking for
+ * JSON and once (on a second, identical server) for XML. Randomness and the
+ * clock are seeded, so both runs — and every regeneration — produce the same
+ * UIDs, PINs and times.
+ *
+ *   npm run docs:protocol
+ *
+ * Each `<!-- example: functionName -->` line in the document is followed by a
+ * generated block ending in `<!-- /example -->`, replaced on every run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { startTestServer, type TestServer } from '../test/harness.js';
+import type { Random } from '../src/random.js';
+
+const docPath = new URL('../docs/protocol.md', import.meta.url);
+
+/** A deterministic Random (mulberry32), so examples do not change between runs. */
+function seededRandom(seed: number): Random {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return {
+    uid: () => Array.from({ length: 16 }, () => alphabet[Math.floor(next() * 36)]).join(''),
+    key: () => Array.from({ length: 32 }, () => Math.floor(next() * 16).toString(16)).join(''),
+    pin: () => String(Math.floor(next() * 1_000_000)).padStart(6, '0'),
+  };
+}
+
+type Params = Record<string, string>;
+/** One step: a function, its parameters (from what earlier steps returned), and whether to show it. */
+interface Step {
+  fn: string;
+  params: (state: State) => Params;
+  /** Keep what the answer says for later steps. */
+  keep?: (value: any, state: State) => void;
+}
+type State = Record<string, string>;
+
+const steps: Step[] = [
+  { fn: 'getCustomer', params: () => ({}) },
+  { fn: 'updateCustomer', params: () => ({ field: 'timeZone', value: 'America/New_York' }) },
+  {
+    fn: 'createConferenceReservationless',
+    params: () => ({ name: 'Weekly standup', contactEmail: 'host@example.org', estimatedCallers: '12' }),
+    keep: (v, s) => {
+      s.open = v.UID;
+      s.openReservation = v.reservations[0];
+    },
+  },
+  {
+    fn: 'createConferenceReserved',
+    params: () => ({
+      name: 'Quarterly review',
+      reservationCount: '2',
+      startDate1: '2026.02.03 10:00:00',
+      duration1: '50',
+      estimatedCallers1: '40',
+      startDate2: '2026.02.10 10:00:00',
+      duration2: '60',
+      estimatedCallers2: '40',
+    }),
+    keep: (v, s) => {
+      s.reserved = v.UID;
+      s.reservation = v.reservations[0];
+    },
+  },
+  {
+    fn: 'addConferenceReservation',
+    params: (s) => ({
+      conference: s.reserved!,
+      startDate: '2026.02.17 10:00:00',
+      duration: '45',
+      estimatedCallers: '30',
+    }),
+    keep: (v, s) => {
+      s.added = v.UID;
+    },
+  },
+  { fn: 'getConferenceReservation', params: (s) => ({ reservationUID: s.reservation! }) },
+  {
+    fn: 'updateConferenceReservation',
+    params: (s) => ({ reservationUID: s.added!, startDate: '2026.02.18 15:00:00', duration: '30' }),
+  },
+  { fn: 'removeConferenceReservation', params: (s) => ({ reservationUID: s.added! }) },
+  {
+    fn: 'addPerson',
+    params: (s) => ({
+      conference: s.reserved!,
+      role: 'PRESENTER',
+      name: 'Ann Lee',
+      email: 'ann@example.org',
+      notes: 'Speaker',
+    }),
+    keep: (v, s) => {
+      s.person = v.UID;
+    },
+  },
+  {
+    fn: 'updatePerson',
+    params: (s) => ({ person: s.person!, field: 'custom1', value: 'Finance' }),
+  },
+  {
+    fn: 'updateCustomValue',
+    params: (s) => ({
+      objectType: 'conference',
+      objectUID: s.reserved!,
+      customKey: 'RESELLER_INFO_TEXT',
+      customValue: 'Call us',
+    }),
+  },
+  {
+    fn: 'updateConference',
+    params: (s) => ({ conference: s.reserved!, field: 'registerText', value: 'Bring your numbers.' }),
+  },
+  { fn: 'getConference', params: (s) => ({ conferenceUID: s.reserved! }) },
+  { fn: 'getConferenceData', params: (s) => ({ conferenceUID: s.reserved! }) },
+  { fn: 'getUpcomingConference', params: () => ({}) },
+  { fn: 'getPossibleConference', params: () => ({}) },
+  { fn: 'getActiveConference', params: () => ({}) },
+  { fn: 'getExpiredConference', params: () => ({}) },
+  {
+    fn: 'addPerson',
+    params: (s) => ({ conference: s.open!, role: 'PARTICIPANT', name: 'Bo Chen' }),
+    keep: (v, s) => {
+      s.leaving = v.UID;
+    },
+  },
+  { fn: 'removePerson', params: (s) => ({ conference: s.open!, person: s.leaving! }) },
+  { fn: 'cancelConference', params: (s) => ({ conference: s.open! }) },
+  { fn: 'getCanceledConference', params: () => ({}) },
+];
+
+interface Captured {
+  fn: string;
+  method: 'GET' | 'POST';
+  params: Params;
+  json: string;
+  xml: string;
+}
+
+async function runJsonScenario(): Promise<Map<string, { params: Params; method: 'GET' | 'POST'; body: string }>> {
+  const server: TestServer = await startTestServer({ random: seededRandom(42), now: Date.UTC(2026, 0, 15, 17, 0, 0) });
+  const out = new Map<string, { params: Params; method: 'GET' | 'POST'; body: string }>();
+  const state: State = {};
+  try {
+    const { apiFunctions } = await import('../src/functions/index.js');
+    const known = new Set(apiFunctions.map((f) => f.name));
+    for (const step of steps) {
+      if (!known.has(step.fn)) continue;
+      const params = step.params(state);
+      const method = step.fn.startsWith('get') ? 'GET' : 'POST';
+      // Both runs make the same calls; only the answer format differs.
+      const json = await server.call(step.fn, params);
+      if (json.code !== 0) throw new Error(`${step.fn} failed in the scenario: ${json.code} ${json.message}`);
+      step.keep?.(json.value, state);
+      server.clock.advance(1000);
+      if (!out.has(step.fn)) {
+        out.set(step.fn, { params, method, body: JSON.stringify(json, null, 2) });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return out;
+}
+
+/** Replays the scenario on a fresh server, asking for XML. */
+async function runXmlScenario(): Promise<Map<string, string>> {
+  const server = await startTestServer({ random: seededRandom(42), now: Date.UTC(2026, 0, 15, 17, 0, 0) });
+  const out = new Map<string, string>();
+  const state: State = {};
+  try {
+    const { apiFunctions } = await import('../src/functions/index.js');
+    const known = new Set(apiFunctions.map((f) => f.name));
+    for (const step of steps) {
+      if (!known.has(step.fn)) continue;
+      const params = step.params(state);
+      const xml = await server.callXml(step.fn, params);
+      // Parse the value out of the XML answer for later steps, the way a client would.
+      const uid = /<value><UID>([A-Z0-9]{16})<\/UID>/.exec(xml)?.[1];
+      const reservationsUid = /<reservations><UID>([A-Z0-9]{16})<\/UID>/.exec(xml)?.[1];
+      step.keep?.({ UID: uid, reservations: [reservationsUid] }, state);
+      server.clock.advance(1000);
+      if (!out.has(step.fn)) out.set(step.fn, prettyXml(xml));
+    }
+  } finally {
+    await server.close();
+  }
+  return out;
+}
+
+/** Indents our XML (no mixed content) two spaces a level. */
+function prettyXml(xml: string): string {
+  const tokens = xml.replace(/^<\?xml[^>]*\?>/, '').match(/<\/?[^>]+>|[^<]+/g) ?? [];
+  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.startsWith('</')) {
+      depth--;
+      lines.push(`${'  '.repeat(depth)}${token}`);
+    } else if (token.startsWith('<')) {
+      const text = tokens[i + 1];
+      const close = tokens[i + 2];
+      if (text !== undefined && !text.startsWith('<') && close?.startsWith('</')) {
+        lines.push(`${'  '.repeat(depth)}${token}${text}${close}`);
+        i += 2;
+      } else if (text?.startsWith('</') && text.slice(2) === token.slice(1)) {
+        lines.push(`${'  '.repeat(depth)}${token}${text}`);
+        i += 1;
+      } else {
+        lines.push(`${'  '.repeat(depth)}${token}`);
+        depth++;
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+function curlLine(fn: string, method: 'GET' | 'POST', params: Params, type: string): string {
+  const all: Params = { customer: 'CUSTOMERUID', key: 'KEY', ...params, type };
+  if (method === 'GET') {
+    return `curl -s 'http://127.0.0.1:8080/_access/${fn}?${new URLSearchParams(all).toString()}'`;
+  }
+  const data = Object.entries(all)
+    .map(([k, v]) => `--data-urlencode ${shellQuote(`${k}=${v}`)}`)
+    .join(' \\\n     ');
+  return `curl -s http://127.0.0.1:8080/_access/${fn} \\\n     ${data}`;
+}
+
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_=.:@,/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+const jsonRun = await runJsonScenario();
+const xmlRun = await runXmlScenario();
+const captured: Captured[] = [...jsonRun].map(([fn, r]) => ({
+  fn,
+  method: r.method,
+  params: r.params,
+  json: r.body,
+  xml: xmlRun.get(fn) ?? '',
+}));
+
+// Strip the blocks of an earlier run (a block never spans another marker), then fill each marker.
+let doc = readFileSync(docPath, 'utf8').replace(
+  /<!-- example: (\w+) -->(?:(?!<!-- example:)[\s\S])*?<!-- \/example -->/g,
+  '<!-- example: $1 -->',
+);
+const missing: string[] = [];
+for (const c of captured) {
+  const block = [
+    `<!-- example: ${c.fn} -->`,
+    '',
+    `Request (${c.method}):`,
+    '',
+    '```sh',
+    curlLine(c.fn, c.method, c.params, 'json'),
+    '```',
+    '',
+    'JSON answer:',
+    '',
+    '```json',
+    c.json,
+    '```',
+    '',
+    'The same request with `type=xml` (or no `type`):',
+    '',
+    '```xml',
+    c.xml,
+    '```',
+    '',
+    '<!-- /example -->',
+  ].join('\n');
+  const marker = `<!-- example: ${c.fn} -->`;
+  if (!doc.includes(marker)) {
+    missing.push(c.fn);
+    continue;
+  }
+  doc = doc.replace(marker, () => block);
+}
+writeFileSync(docPath, doc);
+process.stdout.write(`examples written for ${captured.length - missing.length} functions\n`);
+if (missing.length > 0) process.stdout.write(`no <!-- example: … --> marker for: ${missing.join(', ')}\n`);
