@@ -9,12 +9,10 @@ import { roles } from '../protocol/params.js';
 
 /** The spec's DateTime on output: `EEE MMM dd HH:mm:ss zzz yyyy` in the customer's zone (DESIGN.md). */
 const dateTime = () =>
-  z
-    .string()
-    .meta({
-      description: 'EEE MMM dd HH:mm:ss zzz yyyy, in the customer’s time zone',
-      examples: ['Thu Jan 15 17:00:00 UTC 2026'],
-    });
+  z.string().meta({
+    description: 'EEE MMM dd HH:mm:ss zzz yyyy, in the customer’s time zone',
+    examples: ['Thu Jan 15 17:00:00 UTC 2026'],
+  });
 const optionalDateTime = () => dateTime().nullable();
 const uidText = () => z.string().meta({ description: 'Unique identifier: 16 characters of [A-Z0-9]' });
 const uids = () => z.array(uidText());
