@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
 import { registerApiCommands } from './api.js';
+import { registerSimulateCommand } from './simulate.js';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     });
 
   registerAdminCommands(program);
+  registerSimulateCommand(program);
   registerApiCommands(program);
   program.addHelpText(
     'after',

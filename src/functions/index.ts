@@ -5,6 +5,8 @@ import { addPerson } from './add-person.js';
 import { cancelConference } from './cancel-conference.js';
 import { createConferenceReservationless } from './create-conference-reservationless.js';
 import { createConferenceReserved } from './create-conference-reserved.js';
+import { getCall } from './get-call.js';
+import { getCallData } from './get-call-data.js';
 import { getActiveConference } from './get-active-conference.js';
 import { getCanceledConference } from './get-canceled-conference.js';
 import { getConference } from './get-conference.js';
@@ -33,6 +35,8 @@ export const apiFunctions: readonly ApiFunction[] = [
   getConference,
   getConferenceData,
   getConferenceReservation,
+  getCall,
+  getCallData,
   // Command requests
   updateCustomer,
   createConferenceReservationless,
