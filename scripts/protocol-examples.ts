@@ -41,6 +41,8 @@ interface Step {
   params: (state: State) => Params;
   /** Keep what the answer says for later steps. */
   keep?: (value: any, state: State) => void;
+  /** Work to do before the call (through the telephony bridge). */
+  before?: (server: TestServer, state: State) => Promise<void>;
 }
 type State = Record<string, string>;
 
@@ -133,10 +135,55 @@ const steps: Step[] = [
       s.leaving = v.UID;
     },
   },
+  {
+    fn: 'addPerson',
+    params: (s) => ({ conference: s.open!, role: 'PARTICIPANT', name: 'Cy Diaz', email: 'cy@example.org' }),
+    keep: (v, s) => {
+      s.caller = v.UID;
+    },
+  },
+  {
+    fn: 'getCall',
+    // Cy dials in, talks for 20 minutes and hangs up: the call is over and can be read.
+    before: async (server, s) => {
+      const conference = await server.call('getConferenceData', { conferenceUID: s.open! });
+      const person = conference.value.person.find((p: { UID: string }) => p.UID === s.caller);
+      const admitted = await bridge(server, '/admit', {
+        did: person.callInNumber,
+        pin: person.PIN,
+        ani: '+15551234567',
+      });
+      s.call = admitted.callUID;
+      server.clock.advance(20 * 60_000);
+      await bridge(server, `/callers/${admitted.callerUID}/leave`, {});
+    },
+    params: (s) => ({ conferenceUID: s.open!, callUID: s.call! }),
+  },
+  { fn: 'getCallData', params: (s) => ({ conferenceUID: s.open!, callUID: s.call! }) },
   { fn: 'removePerson', params: (s) => ({ conference: s.open!, person: s.leaving! }) },
   { fn: 'cancelConference', params: (s) => ({ conference: s.open! }) },
   { fn: 'getCanceledConference', params: () => ({}) },
 ];
+
+const bridgeToken = 'example-bridge-token-0123456789';
+
+async function bridge(server: TestServer, path: string, body: unknown): Promise<any> {
+  const response = await fetch(`${server.url}/bridge/v1${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${bridgeToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 200) throw new Error(`bridge ${path}: HTTP ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+function exampleServer(): Promise<TestServer> {
+  return startTestServer({
+    random: seededRandom(42),
+    now: Date.UTC(2026, 0, 15, 17, 0, 0),
+    config: { bridgeToken },
+  });
+}
 
 interface Captured {
   fn: string;
@@ -147,7 +194,7 @@ interface Captured {
 }
 
 async function runJsonScenario(): Promise<Map<string, { params: Params; method: 'GET' | 'POST'; body: string }>> {
-  const server: TestServer = await startTestServer({ random: seededRandom(42), now: Date.UTC(2026, 0, 15, 17, 0, 0) });
+  const server = await exampleServer();
   const out = new Map<string, { params: Params; method: 'GET' | 'POST'; body: string }>();
   const state: State = {};
   try {
@@ -155,6 +202,7 @@ async function runJsonScenario(): Promise<Map<string, { params: Params; method: 
     const known = new Set(apiFunctions.map((f) => f.name));
     for (const step of steps) {
       if (!known.has(step.fn)) continue;
+      await step.before?.(server, state);
       const params = step.params(state);
       const method = step.fn.startsWith('get') ? 'GET' : 'POST';
       // Both runs make the same calls; only the answer format differs.
@@ -174,7 +222,7 @@ async function runJsonScenario(): Promise<Map<string, { params: Params; method: 
 
 /** Replays the scenario on a fresh server, asking for XML. */
 async function runXmlScenario(): Promise<Map<string, string>> {
-  const server = await startTestServer({ random: seededRandom(42), now: Date.UTC(2026, 0, 15, 17, 0, 0) });
+  const server = await exampleServer();
   const out = new Map<string, string>();
   const state: State = {};
   try {
@@ -182,6 +230,7 @@ async function runXmlScenario(): Promise<Map<string, string>> {
     const known = new Set(apiFunctions.map((f) => f.name));
     for (const step of steps) {
       if (!known.has(step.fn)) continue;
+      await step.before?.(server, state);
       const params = step.params(state);
       const xml = await server.callXml(step.fn, params);
       // Parse the value out of the XML answer for later steps, the way a client would.

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
 import type { Services } from './context.js';
+import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
 import { GeneralCode } from './errors.js';
 import { parseFormat, registerAccessRoute, sendEnvelope } from './protocol/access-route.js';
@@ -60,6 +61,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
 
   registerAccessRoute(app, services, apiFunctions);
+  registerBridgeRoutes(app, services);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

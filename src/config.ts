@@ -29,6 +29,10 @@ export interface Config {
   defaultTimeZone: string;
   /** BRIDGE_TOKEN: bearer token of the telephony bridge API; unset keeps /bridge closed. */
   bridgeToken: string | null;
+  /** BRIDGE_PIN_FAILURES_PER_ANI: wrong PINs from one caller number per 15 minutes before refusing it. Default 10; 0 turns it off. */
+  bridgePinFailuresPerAni: number;
+  /** BRIDGE_PIN_FAILURES_PER_DID: wrong PINs on one dial-in number per 15 minutes before refusing it. Default 1000; 0 turns it off. */
+  bridgePinFailuresPerDid: number;
   /** SMTP_URL: send mail through this SMTP server (smtp://user:pass@host:port); unset writes .eml files. */
   smtpUrl: string | null;
   /** MAIL_OUTBOX_DIR: where mail goes without SMTP_URL. Default ./data/outbox. */
@@ -100,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reservationOpenMinutes: int('RESERVATION_OPEN_MINUTES', 15, 0, 24 * 60),
     defaultTimeZone,
     bridgeToken,
+    bridgePinFailuresPerAni: int('BRIDGE_PIN_FAILURES_PER_ANI', 10, 0, 1_000_000),
+    bridgePinFailuresPerDid: int('BRIDGE_PIN_FAILURES_PER_DID', 1000, 0, 1_000_000),
     smtpUrl: url('SMTP_URL', null, ['smtp:', 'smtps:']),
     mailOutboxDir: env.MAIL_OUTBOX_DIR || './data/outbox',
     mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',

@@ -32,7 +32,12 @@ describe('the PHP sample of the API document', () => {
     expect(pin).toMatch(/^\d{6}$/);
     const data = await server.call('getConferenceData', { conferenceUID: conference });
     expect(data.value.person).toEqual([
-      expect.objectContaining({ PIN: pin, name: 'Ann Example', email: 'ann@example.org', notes: 'Registered from PHP' }),
+      expect.objectContaining({
+        PIN: pin,
+        name: 'Ann Example',
+        email: 'ann@example.org',
+        notes: 'Registered from PHP',
+      }),
     ]);
   });
 });

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ApiError } from '../errors.js';
 import { runUntilSignalled } from '../server.js';
 import { registerAdminCommands } from './admin.js';
+import { registerSimulateCommand } from './simulate.js';
 
 const program = new Command()
   .name('baton')
@@ -18,6 +19,7 @@ program
   });
 
 registerAdminCommands(program);
+registerSimulateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -267,8 +267,9 @@ export async function changeReservation(
   }
   const now = services.clock.now();
   const zone = customer.time_zone;
+  const found = await requireReservation(ctx, uid);
   return services.store.db.transaction().execute(async (trx) => {
-    const { reservation, conference } = await lockReservation(trx, ctx, uid);
+    const { reservation, conference } = await lockReservation(trx, ctx, found);
     if (!conference.reserved) {
       if (change.startDate !== undefined || change.duration !== undefined) {
         // "Cannot edit start date or duration of reservationless conference" (spec code 4)
@@ -318,8 +319,9 @@ export async function removeReservation(ctx: CallContext, uid: string): Promise<
   const { services, customer } = ctx;
   const now = services.clock.now();
   const zone = customer.time_zone;
+  const found = await requireReservation(ctx, uid);
   return services.store.db.transaction().execute(async (trx) => {
-    const { reservation, conference } = await lockReservation(trx, ctx, uid);
+    const { reservation, conference } = await lockReservation(trx, ctx, found);
     if (!conference.reserved) {
       throw new FunctionError(1, `conference ${conference.uid} is reservationless; its reservation cannot be removed`);
     }
@@ -352,20 +354,19 @@ async function lockLiveConference(trx: Kysely<Database>, ctx: CallContext, uid: 
 }
 
 /**
- * Locks a reservation's conference, then reads the reservation again under
- * the lock (a parallel request may have moved or removed it meanwhile).
+ * Takes the lock of a reservation's conference (found before the
+ * transaction), then reads the reservation again under it: a parallel
+ * request may have moved or removed it meanwhile. Locking first keeps a
+ * SQLite transaction from reading before it writes.
  */
 async function lockReservation(
   trx: Kysely<Database>,
   ctx: CallContext,
-  uid: string,
+  found: ReservationRow,
 ): Promise<{ reservation: ReservationRow; conference: ConferenceRow }> {
-  const missing = () => new ParameterError(`no reservation with UID ${uid}`);
-  const found = await findReservation(trx, ctx.customer.uid, uid);
-  if (!found) throw missing();
   const conference = await lockLiveConference(trx, ctx, found.conference_uid);
-  const reservation = await findReservation(trx, ctx.customer.uid, uid);
-  if (!reservation) throw missing();
+  const reservation = await findReservation(trx, ctx.customer.uid, found.uid);
+  if (!reservation) throw new ParameterError(`no reservation with UID ${found.uid}`);
   return { reservation, conference };
 }
 

@@ -158,12 +158,21 @@ export function resolveDateTime(input: DateTimeInput, timeZone: string, param: s
     );
   }
   if (found.length > 1) {
+    const iso = shown.replace(/\./g, '-').replace(' ', 'T');
+    const withOffsets = found.map((ms) => `${iso}${formatOffset(offsetAt(ms, timeZone))}`).join(' or ');
     throw new ParameterError(
       `${param}: ${shown} happens twice in ${timeZone} (the clocks repeat it at a daylight-saving change); ` +
-        'send it with an offset, e.g. 2026-11-01T01:30:00-04:00',
+        `send it with an offset: ${withOffsets}`,
     );
   }
   return found[0]!;
+}
+
+/** An offset in milliseconds as ISO 8601 writes it: +02:00, -05:00. */
+function formatOffset(ms: number): string {
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${ms < 0 ? '-' : '+'}${p(Math.floor(minutes / 60))}:${p(minutes % 60)}`;
 }
 
 function formatWall(t: LocalDateTime): string {

@@ -56,3 +56,19 @@ export async function updateConference(
     .returningAll()
     .executeTakeFirst();
 }
+
+/** The conference is no longer ACTIVE with `callUid` (a no-op when another call is named). */
+export async function clearActiveCall(
+  db: Kysely<Database>,
+  customerUid: string,
+  uid: string,
+  callUid: string,
+): Promise<void> {
+  await db
+    .updateTable('conferences')
+    .set({ active_call_uid: null })
+    .where('uid', '=', uid)
+    .where('customer_uid', '=', customerUid)
+    .where('active_call_uid', '=', callUid)
+    .execute();
+}

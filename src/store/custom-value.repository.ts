@@ -51,13 +51,7 @@ export async function listPersonCustomValues(
     )
     .orderBy('key')
     .execute();
-  const byPerson = new Map<string, CustomValue[]>();
-  for (const row of rows) {
-    let values = byPerson.get(row.object_uid);
-    if (!values) byPerson.set(row.object_uid, (values = []));
-    values.push({ key: row.key, value: row.value });
-  }
-  return byPerson;
+  return groupByObject(rows);
 }
 
 export async function setCustomValue(
@@ -88,4 +82,33 @@ export async function deleteCustomValue(
     .where('object_uid', '=', objectUid)
     .where('key', '=', key)
     .execute();
+}
+
+/** The custom values of every caller of a call, in one query, grouped by caller UID. */
+export async function listCallerCustomValues(
+  db: Kysely<Database>,
+  customerUid: string,
+  callUid: string,
+): Promise<Map<string, CustomValue[]>> {
+  const rows = await db
+    .selectFrom('custom_values')
+    .innerJoin('callers', 'callers.uid', 'custom_values.object_uid')
+    .select(['custom_values.object_uid', 'custom_values.key', 'custom_values.value'])
+    .where('custom_values.customer_uid', '=', customerUid)
+    .where('custom_values.object_type', '=', 'caller')
+    .where('callers.call_uid', '=', callUid)
+    .orderBy('custom_values.key')
+    .execute();
+  return groupByObject(rows);
+}
+
+/** Rows of several objects' custom values → the values of each object, by its UID. */
+function groupByObject(rows: readonly { object_uid: string; key: string; value: string }[]) {
+  const byObject = new Map<string, CustomValue[]>();
+  for (const row of rows) {
+    let values = byObject.get(row.object_uid);
+    if (!values) byObject.set(row.object_uid, (values = []));
+    values.push({ key: row.key, value: row.value });
+  }
+  return byObject;
 }

@@ -85,3 +85,9 @@ export async function revokeApiKey(
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Every distinct customer DID: the bridge matches a dialed number against these. */
+export async function listCustomerDids(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('customers').select('did').distinct().execute();
+  return rows.map((r) => r.did);
+}

@@ -16,6 +16,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import * as core from './migrations/001-core.js';
+import * as calls from './migrations/002-calls.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -96,6 +97,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   });
   return {
     '001-core': bind(core),
+    '002-calls': bind(calls),
   };
 }
 

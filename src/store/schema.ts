@@ -142,6 +142,16 @@ export interface CallTable {
   talking: Flag;
   greenroom: Flag;
   background_music: Flag;
+  /** The name of the call's room on the media server (migration 002). */
+  server_conference_uid: Text;
+}
+
+/** A breakout a call has used, so the call lists it after its callers move on (migration 002). */
+export interface CallBreakoutTable {
+  call_uid: string;
+  breakout_uid: string;
+  customer_uid: string;
+  first_used_at: number;
 }
 
 /** One leg into a call. A rejoin is a new caller record. */
@@ -183,4 +193,5 @@ export interface Database {
   custom_values: CustomValueTable;
   calls: CallTable;
   callers: CallerTable;
+  call_breakouts: CallBreakoutTable;
 }

@@ -1,0 +1,156 @@
+/**
+ * PIN admission: a media server reports the number dialled (DID), the digits
+ * entered (PIN) and the caller's number (ANI); Baton answers whether the
+ * caller may join and with which flags. A PIN names exactly one person on its
+ * DID (DESIGN.md "PINs"). Wrong PINs are throttled per ANI and per DID, so
+ * guessing PINs costs time from any one phone and on any one number.
+ */
+import type { Services } from '../context.js';
+import { joinCall, type JoinRefusal } from '../domain/calls.js';
+import { ParameterError } from '../errors.js';
+import { FailureThrottle } from '../protocol/throttle.js';
+import { findCustomer, listCustomerDids } from '../store/customer.repository.js';
+import { findPinHolder } from '../store/person.repository.js';
+
+/** Why a caller was not admitted. */
+export type AdmitReason = 'unknown-pin' | 'throttled' | 'customer-suspended' | JoinRefusal;
+
+export interface AdmitRequest {
+  did: string;
+  pin: string;
+  ani: string;
+  /** The media server's name, recorded on a new call. */
+  server?: string;
+  /** The room's name on the media server; default the conference UID. */
+  serverConferenceUID?: string;
+}
+
+export interface Admitted {
+  admitted: true;
+  conferenceUID: string;
+  callUID: string;
+  callerUID: string;
+  personUID: string;
+  name: string;
+  role: string;
+  mic: boolean;
+  mute: boolean;
+  deaf: boolean;
+  greenroom: boolean;
+  backgroundMusic: boolean;
+  /** True when this caller started the call. */
+  newCall: boolean;
+}
+
+export interface Refused {
+  admitted: false;
+  reason: AdmitReason;
+  message: string;
+  /** Seconds until a throttled ANI or DID may try again. */
+  retryAfter?: number;
+}
+
+export type Admission = Admitted | Refused;
+
+/** How long wrong PINs are remembered per ANI and per DID. */
+export const pinFailureWindowMs = 15 * 60_000;
+
+const messages: Record<AdmitReason, string> = {
+  'unknown-pin': 'no conference on this number has that PIN',
+  throttled: 'too many wrong PINs; try again later',
+  'customer-suspended': 'the account that owns this conference is not active',
+  'conference-canceled': 'the conference was canceled',
+  'conference-not-open': 'the conference has not started yet',
+  'conference-closed': 'the conference is over',
+};
+
+const refuse = (reason: AdmitReason, retryAfter?: number): Refused =>
+  retryAfter === undefined
+    ? { admitted: false, reason, message: messages[reason] }
+    : { admitted: false, reason, message: messages[reason], retryAfter };
+
+/** Digits only: how dialled numbers and stored DIDs are compared (`+1 555 0100` = `15550100`). */
+export function didDigits(did: string): string {
+  return did.replace(/\D/g, '');
+}
+
+/** The stored DIDs that a dialled number names (punctuation, spaces and `+` ignored). */
+export async function resolveDids(services: Services, dialled: string): Promise<string[]> {
+  const wanted = didDigits(dialled);
+  return (await listCustomerDids(services.store.db)).filter((did) => didDigits(did) === wanted);
+}
+
+/** Admits callers by PIN; one per application, since it holds the throttles (in memory, per process). */
+export class PinAdmission {
+  private readonly byAni: FailureThrottle;
+  private readonly byDid: FailureThrottle;
+
+  constructor(private readonly services: Services) {
+    const now = () => services.clock.now();
+    this.byAni = new FailureThrottle(services.config.bridgePinFailuresPerAni, now, pinFailureWindowMs);
+    this.byDid = new FailureThrottle(services.config.bridgePinFailuresPerDid, now, pinFailureWindowMs);
+  }
+
+  async admit(request: AdmitRequest): Promise<Admission> {
+    const aniKey = request.ani.trim() || 'anonymous';
+    const didKey = didDigits(request.did);
+    // A throttled phone or number is refused even with a right PIN, or guessing would go on.
+    const wait = Math.max(this.byAni.retryAfter(aniKey), this.byDid.retryAfter(didKey));
+    if (wait > 0) return refuse('throttled', wait);
+
+    const holder = /^\d{6}$/.test(request.pin) ? await this.findHolder(request) : undefined;
+    if (!holder) {
+      this.byAni.recordFailure(aniKey);
+      this.byDid.recordFailure(didKey);
+      return refuse('unknown-pin');
+    }
+
+    const customer = await findCustomer(this.services.store.db, holder.customer_uid);
+    if (!customer) return refuse('unknown-pin');
+    if (customer.status !== 'ACTIVE') return refuse('customer-suspended');
+
+    let joined;
+    try {
+      joined = await joinCall(
+        { services: this.services, customer },
+        {
+          conferenceUid: holder.conference_uid,
+          personUid: holder.person_uid,
+          ani: request.ani,
+          pin: request.pin,
+          server: request.server,
+          serverConferenceUid: request.serverConferenceUID,
+        },
+      );
+    } catch (error) {
+      // The person or conference went away between the PIN lookup and the join.
+      if (error instanceof ParameterError) return refuse('unknown-pin');
+      throw error;
+    }
+    if (!joined.joined) return refuse(joined.reason);
+    const { call, caller, conference, created } = joined;
+    return {
+      admitted: true,
+      conferenceUID: conference.uid,
+      callUID: call.uid,
+      callerUID: caller.uid,
+      personUID: caller.person_uid ?? '',
+      name: caller.name,
+      role: caller.role,
+      mic: caller.mic !== 0,
+      mute: caller.mute !== 0,
+      deaf: caller.deaf !== 0,
+      greenroom: call.greenroom !== 0,
+      backgroundMusic: call.background_music !== 0,
+      newCall: created,
+    };
+  }
+
+  private async findHolder(request: AdmitRequest) {
+    for (const did of await resolveDids(this.services, request.did)) {
+      const holder = await findPinHolder(this.services.store.db, did, request.pin);
+      if (holder) return holder;
+    }
+    return undefined;
+  }
+}

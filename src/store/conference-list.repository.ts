@@ -1,0 +1,248 @@
+/**
+ * SQL for the five conference lists (DESIGN.md: they partition conferences by
+ * status, derived from the time of the request). Each list reads one range of
+ * an index — never every conference of the customer — and the children of the
+ * listed conferences are then loaded in one `in (…)` query per kind.
+ * Every statement is scoped by customer.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { ConferenceRow } from './conference.repository.js';
+import type { CustomValue } from './custom-value.repository.js';
+import type { ReservationRow } from './reservation.repository.js';
+import type { Database } from './schema.js';
+
+/** The window of "now" a list is read at: reservations open `openMs` before they start. */
+export interface ListMoment {
+  now: number;
+  openMs: number;
+}
+
+/** ACTIVE: a call is live (index conferences_active). Oldest conference first. */
+export async function listActiveConferences(
+  db: Kysely<Database>,
+  customerUid: string,
+  limit: number,
+): Promise<ConferenceRow[]> {
+  return db
+    .selectFrom('conferences')
+    .selectAll()
+    .where('customer_uid', '=', customerUid)
+    .where('active_call_uid', 'is not', null)
+    .where('canceled_at', 'is', null)
+    .orderBy('created_at')
+    .orderBy('uid')
+    .limit(limit)
+    .execute();
+}
+
+/** CANCEL (index conferences_canceled). Most recently canceled first. */
+export async function listCanceledConferences(
+  db: Kysely<Database>,
+  customerUid: string,
+  limit: number,
+): Promise<ConferenceRow[]> {
+  return db
+    .selectFrom('conferences')
+    .selectAll()
+    .where('customer_uid', '=', customerUid)
+    .where('canceled_at', 'is not', null)
+    .orderBy('canceled_at', 'desc')
+    .orderBy('uid')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * CLOSED: reserved, and its last reservation has ended (index
+ * conferences_schedule, the range last_end <= now). Most recently ended first.
+ */
+export async function listExpiredConferences(
+  db: Kysely<Database>,
+  customerUid: string,
+  at: ListMoment,
+  limit: number,
+): Promise<ConferenceRow[]> {
+  return db
+    .selectFrom('conferences')
+    .selectAll()
+    .where('customer_uid', '=', customerUid)
+    .where('canceled_at', 'is', null)
+    .where('last_end', '<=', at.now)
+    .where('active_call_uid', 'is', null)
+    .where(sql<boolean>`reserved = 1`)
+    .orderBy('last_end', 'desc')
+    .orderBy('uid')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * IDLE, reserved: some reservation's window [start - open, end) holds now.
+ * Reservations last at most `maxDurationMs`, so such a reservation ends in
+ * (now, now + open + maxDuration]: a bounded range of index
+ * reservations_customer_end; each conference is then found by its key (the
+ * CROSS JOIN keeps SQLite from scanning conferences on the outside).
+ * Soonest current reservation first.
+ */
+export async function listOpenReservedConferences(
+  db: Kysely<Database>,
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  limit: number,
+): Promise<ConferenceRow[]> {
+  const open = db
+    .selectFrom('reservations')
+    .select('conference_uid')
+    .select((eb) => eb.fn.min('start_at').as('current_start'))
+    .where('customer_uid', '=', customerUid)
+    .where('end_at', '>', at.now)
+    .where('end_at', '<=', at.now + at.openMs + at.maxDurationMs)
+    .where('start_at', '<=', at.now + at.openMs)
+    .groupBy('conference_uid')
+    .as('w');
+  return db
+    .selectFrom(open)
+    .crossJoin('conferences')
+    .selectAll('conferences')
+    .whereRef('conferences.uid', '=', 'w.conference_uid')
+    .where('conferences.customer_uid', '=', customerUid)
+    .where('conferences.canceled_at', 'is', null)
+    .where('conferences.active_call_uid', 'is', null)
+    .orderBy('w.current_start')
+    .orderBy('conferences.uid')
+    .limit(limit)
+    .execute();
+}
+
+/** IDLE, reservationless, no live call (index conferences_reservationless). Newest first. */
+export async function listIdleReservationlessConferences(
+  db: Kysely<Database>,
+  customerUid: string,
+  limit: number,
+): Promise<ConferenceRow[]> {
+  if (limit <= 0) return [];
+  return (
+    db
+      .selectFrom('conferences')
+      .selectAll()
+      .where('customer_uid', '=', customerUid)
+      // Literal, not a bound parameter, so SQLite can match the partial index's WHERE.
+      .where(sql<boolean>`reserved = 0`)
+      .where('canceled_at', 'is', null)
+      .where('active_call_uid', 'is', null)
+      .orderBy('created_at', 'desc')
+      .orderBy('uid')
+      .limit(limit)
+      .execute()
+  );
+}
+
+/**
+ * SCHED: reserved, and its next reservation's window opens after now. The
+ * candidates are the live reserved conferences, last_end > now (index
+ * conferences_schedule); each one's next start is the first of its
+ * reservations that ends after now (index reservations_conference).
+ * Soonest next start first.
+ */
+export async function listUpcomingConferences(
+  db: Kysely<Database>,
+  customerUid: string,
+  at: ListMoment,
+  limit: number,
+): Promise<ConferenceRow[]> {
+  const live = db
+    .selectFrom('conferences')
+    .selectAll('conferences')
+    .select((eb) =>
+      eb
+        .selectFrom('reservations')
+        .select((r) => r.fn.min('reservations.start_at').as('start_at'))
+        // Scoped through the outer conference. A customer_uid term here would
+        // tempt SQLite (without statistics) onto reservations_customer_end.
+        .whereRef('reservations.conference_uid', '=', 'conferences.uid')
+        .where('reservations.end_at', '>', at.now)
+        .as('next_start'),
+    )
+    .where('conferences.customer_uid', '=', customerUid)
+    .where('conferences.canceled_at', 'is', null)
+    .where('conferences.last_end', '>', at.now)
+    .where('conferences.active_call_uid', 'is', null)
+    .as('live');
+  const rows = await db
+    .selectFrom(live)
+    .selectAll()
+    .where('live.next_start', '>', at.now + at.openMs)
+    .orderBy('live.next_start')
+    .orderBy('live.uid')
+    .limit(limit)
+    .execute();
+  return rows.map(({ next_start: _, ...row }) => row);
+}
+
+/** The reservations of many conferences, each conference's earliest first. */
+export async function listReservationsOf(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUids: readonly string[],
+): Promise<ReservationRow[]> {
+  if (conferenceUids.length === 0) return [];
+  return db
+    .selectFrom('reservations')
+    .selectAll()
+    .where('conference_uid', 'in', conferenceUids)
+    .where('customer_uid', '=', customerUid)
+    .orderBy('conference_uid')
+    .orderBy('start_at')
+    .execute();
+}
+
+/** The person UIDs of many conferences, in registration order. */
+export async function listPersonUidsOf(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUids: readonly string[],
+): Promise<{ conference_uid: string; uid: string }[]> {
+  if (conferenceUids.length === 0) return [];
+  return db
+    .selectFrom('persons')
+    .select(['conference_uid', 'uid'])
+    .where('conference_uid', 'in', conferenceUids)
+    .where('customer_uid', '=', customerUid)
+    .orderBy('created_at')
+    .orderBy('uid')
+    .execute();
+}
+
+/** The call UIDs of many conferences, oldest first. */
+export async function listCallUidsOf(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUids: readonly string[],
+): Promise<{ conference_uid: string; uid: string }[]> {
+  if (conferenceUids.length === 0) return [];
+  return db
+    .selectFrom('calls')
+    .select(['conference_uid', 'uid'])
+    .where('conference_uid', 'in', conferenceUids)
+    .where('customer_uid', '=', customerUid)
+    .orderBy('started_at')
+    .orderBy('uid')
+    .execute();
+}
+
+/** The custom values of many conferences, by key. */
+export async function listConferenceCustomValuesOf(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUids: readonly string[],
+): Promise<(CustomValue & { object_uid: string })[]> {
+  if (conferenceUids.length === 0) return [];
+  return db
+    .selectFrom('custom_values')
+    .select(['object_uid', 'key', 'value'])
+    .where('object_type', '=', 'conference')
+    .where('object_uid', 'in', conferenceUids)
+    .where('customer_uid', '=', customerUid)
+    .orderBy('key')
+    .execute();
+}
