@@ -202,40 +202,6 @@ export async function listReservationsOf(
     .execute();
 }
 
-/** The person UIDs of many conferences, in registration order. */
-export async function listPersonUidsOf(
-  db: Kysely<Database>,
-  customerUid: string,
-  conferenceUids: readonly string[],
-): Promise<{ conference_uid: string; uid: string }[]> {
-  if (conferenceUids.length === 0) return [];
-  return db
-    .selectFrom('persons')
-    .select(['conference_uid', 'uid'])
-    .where('conference_uid', 'in', conferenceUids)
-    .where('customer_uid', '=', customerUid)
-    .orderBy('created_at')
-    .orderBy('uid')
-    .execute();
-}
-
-/** The call UIDs of many conferences, oldest first. */
-export async function listCallUidsOf(
-  db: Kysely<Database>,
-  customerUid: string,
-  conferenceUids: readonly string[],
-): Promise<{ conference_uid: string; uid: string }[]> {
-  if (conferenceUids.length === 0) return [];
-  return db
-    .selectFrom('calls')
-    .select(['conference_uid', 'uid'])
-    .where('conference_uid', 'in', conferenceUids)
-    .where('customer_uid', '=', customerUid)
-    .orderBy('started_at')
-    .orderBy('uid')
-    .execute();
-}
-
 /** The custom values of many conferences, by key. */
 export async function listConferenceCustomValuesOf(
   db: Kysely<Database>,
