@@ -181,21 +181,26 @@ function exampleServer(): Promise<TestServer> {
   return startTestServer({
     random: seededRandom(42),
     now: Date.UTC(2026, 0, 15, 17, 0, 0),
-    config: { bridgeToken },
+    // The address the examples' links show, as on a default installation.
+    config: { bridgeToken, publicUrl: 'http://127.0.0.1:8080' },
   });
 }
 
 interface Captured {
-  fn: string;
   method: 'GET' | 'POST';
   params: Params;
-  json: string;
-  xml: string;
+  /** The answer, pretty-printed, of the function's first call in the scenario. */
+  answer: string;
 }
 
-async function runJsonScenario(): Promise<Map<string, { params: Params; method: 'GET' | 'POST'; body: string }>> {
+/**
+ * Runs the scenario on a fresh server, asking for `format`. Both runs make the
+ * same calls with the same seeds, so they produce the same objects; the XML
+ * run reads the UIDs it needs from its own answers, as a client would.
+ */
+async function runScenario(format: 'json' | 'xml'): Promise<Map<string, Captured>> {
   const server = await exampleServer();
-  const out = new Map<string, { params: Params; method: 'GET' | 'POST'; body: string }>();
+  const out = new Map<string, Captured>();
   const state: State = {};
   try {
     const { apiFunctions } = await import('../src/functions/index.js');
@@ -205,40 +210,21 @@ async function runJsonScenario(): Promise<Map<string, { params: Params; method: 
       await step.before?.(server, state);
       const params = step.params(state);
       const method = step.fn.startsWith('get') ? 'GET' : 'POST';
-      // Both runs make the same calls; only the answer format differs.
-      const json = await server.call(step.fn, params);
-      if (json.code !== 0) throw new Error(`${step.fn} failed in the scenario: ${json.code} ${json.message}`);
-      step.keep?.(json.value, state);
-      server.clock.advance(1000);
-      if (!out.has(step.fn)) {
-        out.set(step.fn, { params, method, body: JSON.stringify(json, null, 2) });
+      let answer: string;
+      if (format === 'json') {
+        const json = await server.call(step.fn, params);
+        if (json.code !== 0) throw new Error(`${step.fn} failed in the scenario: ${json.code} ${json.message}`);
+        step.keep?.(json.value, state);
+        answer = JSON.stringify(json, null, 2);
+      } else {
+        const xml = await server.callXml(step.fn, params);
+        const uid = /<value><UID>([A-Z0-9]{16})<\/UID>/.exec(xml)?.[1];
+        const reservation = /<reservations><UID>([A-Z0-9]{16})<\/UID>/.exec(xml)?.[1];
+        step.keep?.({ UID: uid, reservations: [reservation] }, state);
+        answer = prettyXml(xml);
       }
-    }
-  } finally {
-    await server.close();
-  }
-  return out;
-}
-
-/** Replays the scenario on a fresh server, asking for XML. */
-async function runXmlScenario(): Promise<Map<string, string>> {
-  const server = await exampleServer();
-  const out = new Map<string, string>();
-  const state: State = {};
-  try {
-    const { apiFunctions } = await import('../src/functions/index.js');
-    const known = new Set(apiFunctions.map((f) => f.name));
-    for (const step of steps) {
-      if (!known.has(step.fn)) continue;
-      await step.before?.(server, state);
-      const params = step.params(state);
-      const xml = await server.callXml(step.fn, params);
-      // Parse the value out of the XML answer for later steps, the way a client would.
-      const uid = /<value><UID>([A-Z0-9]{16})<\/UID>/.exec(xml)?.[1];
-      const reservationsUid = /<reservations><UID>([A-Z0-9]{16})<\/UID>/.exec(xml)?.[1];
-      step.keep?.({ UID: uid, reservations: [reservationsUid] }, state);
       server.clock.advance(1000);
-      if (!out.has(step.fn)) out.set(step.fn, prettyXml(xml));
+      if (!out.has(step.fn)) out.set(step.fn, { method, params, answer });
     }
   } finally {
     await server.close();
@@ -289,15 +275,8 @@ function shellQuote(text: string): string {
   return /^[A-Za-z0-9_=.:@,/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-const jsonRun = await runJsonScenario();
-const xmlRun = await runXmlScenario();
-const captured: Captured[] = [...jsonRun].map(([fn, r]) => ({
-  fn,
-  method: r.method,
-  params: r.params,
-  json: r.body,
-  xml: xmlRun.get(fn) ?? '',
-}));
+const jsonRun = await runScenario('json');
+const xmlRun = await runScenario('xml');
 
 // Strip the blocks of an earlier run (a block never spans another marker), then fill each marker.
 let doc = readFileSync(docPath, 'utf8').replace(
@@ -305,37 +284,37 @@ let doc = readFileSync(docPath, 'utf8').replace(
   '<!-- example: $1 -->',
 );
 const missing: string[] = [];
-for (const c of captured) {
+for (const [fn, c] of jsonRun) {
   const block = [
-    `<!-- example: ${c.fn} -->`,
+    `<!-- example: ${fn} -->`,
     '',
     `Request (${c.method}):`,
     '',
     '```sh',
-    curlLine(c.fn, c.method, c.params, 'json'),
+    curlLine(fn, c.method, c.params, 'json'),
     '```',
     '',
     'JSON answer:',
     '',
     '```json',
-    c.json,
+    c.answer,
     '```',
     '',
     'The same request with `type=xml` (or no `type`):',
     '',
     '```xml',
-    c.xml,
+    xmlRun.get(fn)?.answer ?? '',
     '```',
     '',
     '<!-- /example -->',
   ].join('\n');
-  const marker = `<!-- example: ${c.fn} -->`;
+  const marker = `<!-- example: ${fn} -->`;
   if (!doc.includes(marker)) {
-    missing.push(c.fn);
+    missing.push(fn);
     continue;
   }
   doc = doc.replace(marker, () => block);
 }
 writeFileSync(docPath, doc);
-process.stdout.write(`examples written for ${captured.length - missing.length} functions\n`);
+process.stdout.write(`examples written for ${jsonRun.size - missing.length} functions\n`);
 if (missing.length > 0) process.stdout.write(`no <!-- example: … --> marker for: ${missing.join(', ')}\n`);

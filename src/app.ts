@@ -10,6 +10,8 @@ import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
 import { GeneralCode } from './errors.js';
 import { parseFormat, registerAccessRoute, sendEnvelope } from './protocol/access-route.js';
+import { buildOpenApiDocument } from './protocol/openapi.js';
+import { renderReferencePage } from './protocol/reference-page.js';
 import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
 import type { MailPoke } from './jobs/runner.js';
 import { messagePage } from './web/registration-pages.js';
@@ -75,6 +77,22 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerAccessRoute(app, services, apiFunctions);
   registerBridgeRoutes(app, services);
   registerRegistrationRoutes(app, services, options.mail);
+
+  // The API description, generated once from the registry's schemas.
+  let description: { json: string; html: string } | undefined;
+  const describe = () => {
+    if (!description) {
+      const document = buildOpenApiDocument(apiFunctions, { serverUrl: services.config.publicUrl });
+      description = { json: JSON.stringify(document), html: renderReferencePage(document) };
+    }
+    return description;
+  };
+  app.get('/openapi.json', async (_request, reply) =>
+    reply.header('content-type', 'application/json; charset=utf-8').send(describe().json),
+  );
+  app.get('/docs', async (_request, reply) =>
+    reply.header('content-type', 'text/html; charset=utf-8').send(describe().html),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

@@ -3,21 +3,30 @@
  * side): customers, keys, migrations. They read DATABASE_URL like the server.
  */
 import type { Command } from 'commander';
-import { systemClock } from '../clock.js';
-import { loadConfig } from '../config.js';
 import type { Services } from '../context.js';
-import { createCustomer, createKey, revokeKey, setCustomerStatus } from '../domain/customers.js';
-import { cryptoRandom } from '../random.js';
-import { listCustomers } from '../store/customer.repository.js';
-import { migrate, openStore, storeOptions } from '../store/database.js';
+
+/** What the database commands use, loaded on demand so that the API commands start without it. */
+async function loadAdminModules() {
+  const [clock, config, random, database, customers, repository] = await Promise.all([
+    import('../clock.js'),
+    import('../config.js'),
+    import('../random.js'),
+    import('../store/database.js'),
+    import('../domain/customers.js'),
+    import('../store/customer.repository.js'),
+  ]);
+  return { ...clock, ...config, ...random, ...database, ...customers, ...repository };
+}
+type AdminModules = Awaited<ReturnType<typeof loadAdminModules>>;
 
 /** Opens the configured database, migrated, runs `work`, and closes it. */
-export async function withServices<T>(work: (services: Services) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const store = openStore(config.databaseUrl, { ...storeOptions(config), poolMax: 2 });
+export async function withServices<T>(work: (services: Services, admin: AdminModules) => Promise<T>): Promise<T> {
+  const admin = await loadAdminModules();
+  const config = admin.loadConfig();
+  const store = admin.openStore(config.databaseUrl, { ...admin.storeOptions(config), poolMax: 2 });
   try {
-    await migrate(store);
-    return await work({ store, clock: systemClock, random: cryptoRandom, config });
+    await admin.migrate(store);
+    return await work({ store, clock: admin.systemClock, random: admin.cryptoRandom, config }, admin);
   } finally {
     await store.close();
   }
@@ -45,8 +54,8 @@ export function registerAdminCommands(program: Command): void {
     .option('--time-zone <zone>', 'IANA time zone for DateTime input and output, e.g. America/New_York')
     .option('--json', 'print {"customer":…,"key":…}')
     .action(async (opts: { name: string; did?: string; timeZone?: string; json?: boolean }) => {
-      const { customer: row, key } = await withServices((s) =>
-        createCustomer(s, { name: opts.name, did: opts.did, timeZone: opts.timeZone }),
+      const { customer: row, key } = await withServices((s, m) =>
+        m.createCustomer(s, { name: opts.name, did: opts.did, timeZone: opts.timeZone }),
       );
       print(
         Boolean(opts.json),
@@ -59,7 +68,7 @@ export function registerAdminCommands(program: Command): void {
     .description('list customers')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const rows = await withServices((s) => listCustomers(s.store.db));
+      const rows = await withServices((s, m) => m.listCustomers(s.store.db));
       if (opts.json) {
         process.stdout.write(
           `${JSON.stringify(rows.map((r) => ({ customer: r.uid, name: r.name, status: r.status, did: r.did, timeZone: r.time_zone })))}\n`,
@@ -77,7 +86,7 @@ export function registerAdminCommands(program: Command): void {
       .command(`${command} <customer>`)
       .description(`${command} a customer (a suspended customer's calls get code -1)`)
       .action(async (uid: string) => {
-        await withServices((s) => setCustomerStatus(s, uid, status));
+        await withServices((s, m) => m.setCustomerStatus(s, uid, status));
         process.stdout.write(`${uid} ${verb}\n`);
       });
   }
@@ -88,14 +97,14 @@ export function registerAdminCommands(program: Command): void {
     .description('add an API key to a customer (for rotation) and print it')
     .option('--json', 'print {"customer":…,"key":…}')
     .action(async (uid: string, opts: { json?: boolean }) => {
-      const newKey = await withServices((s) => createKey(s, uid));
+      const newKey = await withServices((s, m) => m.createKey(s, uid));
       print(Boolean(opts.json), { customer: uid, key: newKey }, `key: ${newKey}\n(the key is shown only this once)`);
     });
   key
     .command('revoke <customer> <key>')
     .description('revoke one API key of a customer')
     .action(async (uid: string, oldKey: string) => {
-      const revoked = await withServices((s) => revokeKey(s, uid, oldKey));
+      const revoked = await withServices((s, m) => m.revokeKey(s, uid, oldKey));
       if (!revoked) {
         process.stderr.write('no live key of that customer matches\n');
         process.exitCode = 1;

@@ -1,14 +1,17 @@
 /** `baton backup`: a consistent copy of a live SQLite database. */
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { backupSqlite } from '../store/backup.js';
-import { isPostgresUrl } from '../store/database.js';
 
 export function registerBackupCommand(program: Command): void {
   program
     .command('backup <file>')
     .description("copy the SQLite database (DATABASE_URL) to <file> with SQLite's online backup, while servers run")
     .action(async (file: string) => {
+      // Loaded on demand, like the other database commands.
+      const [{ loadConfig }, { backupSqlite }, { isPostgresUrl }] = await Promise.all([
+        import('../config.js'),
+        import('../store/backup.js'),
+        import('../store/database.js'),
+      ]);
       const { databaseUrl } = loadConfig();
       if (isPostgresUrl(databaseUrl)) {
         throw new Error('DATABASE_URL is PostgreSQL: back it up with pg_dump (see docs/operations.md)');

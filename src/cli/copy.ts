@@ -1,6 +1,6 @@
 /** `baton copy`: moving a SQLite installation up to PostgreSQL. */
 import type { Command } from 'commander';
-import { copySqliteToPostgres, type CopyReport } from '../store/copy.js';
+import type { CopyReport } from '../store/copy.js';
 
 /** The report as a table: one line per table, then the verdict. */
 export function formatCopyReport(report: CopyReport, verifyOnly: boolean): string {
@@ -47,6 +47,8 @@ export function registerCopyCommand(program: Command): void {
       if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1 || opts.batchSize > 10_000) {
         throw new Error('--batch-size must be a whole number from 1 to 10000');
       }
+      // Loaded on demand, like the other database commands.
+      const { copySqliteToPostgres } = await import('../store/copy.js');
       const report = await copySqliteToPostgres(opts.from, opts.to, {
         batchRows: opts.batchSize,
         verifyOnly: opts.verifyOnly,

@@ -1,29 +1,30 @@
-/** The `baton` command. */
-import { Command, CommanderError } from 'commander';
+/**
+ * The `baton` command: the server (`serve`), the operator's database commands
+ * (`migrate`, `customer create|list|suspend|activate`, `key …`) and the API
+ * commands built on the SDK (`conference …`, `person …`, `reservation …`,
+ * `customer show|update`, `call …`, `custom …`).
+ *
+ * Exit codes: 0 success; 1 usage or other error; 2 the API answered with an
+ * error code (printed); 3 the server could not be reached or timed out.
+ */
+import { BatonApiError, BatonNetworkError } from '@baton/client';
+import { CommanderError } from 'commander';
 import { ApiError } from '../errors.js';
-import { runUntilSignalled } from '../server.js';
-import { registerAdminCommands } from './admin.js';
-import { registerBackupCommand } from './backup.js';
-import { registerCopyCommand } from './copy.js';
-import { registerSimulateCommand } from './simulate.js';
+import { UsageError } from './api.js';
+import { buildProgram } from './program.js';
 
-const program = new Command()
-  .name('baton')
-  .description('Baton — a server for the MaestroConference Conference Management API')
-  .showHelpAfterError()
-  .exitOverride();
+const program = buildProgram();
 
-program
-  .command('serve')
-  .description('run the server (PORT, DATABASE_URL, PUBLIC_URL … from the environment)')
-  .action(async () => {
-    await runUntilSignalled();
-  });
-
-registerAdminCommands(program);
-registerCopyCommand(program);
-registerBackupCommand(program);
-registerSimulateCommand(program);
+/** The exit code of a failure, and what to print. */
+function describeFailure(error: unknown): { code: number; message: string } {
+  if (error instanceof BatonApiError) {
+    return { code: 2, message: `${error.functionName} failed with code ${error.code}: ${error.message}` };
+  }
+  if (error instanceof BatonNetworkError) return { code: 3, message: error.message };
+  if (error instanceof ApiError) return { code: 2, message: error.message };
+  if (error instanceof UsageError) return { code: 1, message: error.message };
+  return { code: 1, message: error instanceof Error ? error.message : String(error) };
+}
 
 try {
   await program.parseAsync(process.argv);
@@ -31,7 +32,7 @@ try {
   if (error instanceof CommanderError) {
     process.exit(error.exitCode);
   }
-  const message = error instanceof ApiError || error instanceof Error ? error.message : String(error);
-  process.stderr.write(`baton: ${message}\n`);
-  process.exit(error instanceof ApiError ? 2 : 1);
+  const failure = describeFailure(error);
+  process.stderr.write(`baton: ${failure.message}\n`);
+  process.exitCode = failure.code;
 }

@@ -10,18 +10,18 @@ import type { Kysely } from 'kysely';
 import type { CallContext } from '../context.js';
 import {
   listActiveConferences,
-  listCallUidsOf,
   listCanceledConferences,
   listConferenceCustomValuesOf,
   listExpiredConferences,
   listIdleReservationlessConferences,
   listOpenReservedConferences,
-  listPersonUidsOf,
   listReservationsOf,
   listUpcomingConferences,
   type ListMoment,
 } from '../store/conference-list.repository.js';
+import { listCallUidsOf } from '../store/call.repository.js';
 import type { ConferenceRow } from '../store/conference.repository.js';
+import { listPersonUidsOf } from '../store/person.repository.js';
 import type { CustomValue } from '../store/custom-value.repository.js';
 import type { ReservationRow } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';

@@ -40,7 +40,14 @@ export const createConferenceReserved = defineFunction({
   summary: 'Creates a conference with one or more scheduled reservations.',
   result: 'Conference',
   // Loose: the numbered items (startDate1, duration1, …) are read by collectReservationItems.
-  params: z.looseObject({ ...conferenceOverrides, reservationCount: requiredInteger(1, maxReservationCount) }),
+  params: z.looseObject({ ...conferenceOverrides, reservationCount: requiredInteger(1, maxReservationCount) }).meta({
+    // For the OpenAPI document: the numbered items, 1..reservationCount (or from 0).
+    patternProperties: {
+      '^estimatedCallers\\d+$': { type: 'string', description: 'Estimated callers of reservation <#>' },
+      '^startDate\\d+$': { type: 'string', description: 'Start of reservation <#>, yyyy.MM.dd HH:mm:ss' },
+      '^duration\\d+$': { type: 'string', description: 'Minutes of reservation <#>, rounded up to 15' },
+    },
+  }),
   codes: { 1: 'No valid reservation was found.' },
   async handle(ctx, p) {
     const items = collectReservationItems(p, p.reservationCount);

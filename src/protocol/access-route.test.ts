@@ -106,6 +106,14 @@ describe('the /_access protocol', () => {
     expect((await response.json()).code).toBe(-2);
   });
 
+  it('refuses a NUL character in any parameter with -2 (PostgreSQL cannot store it)', async () => {
+    const lookup = await server.call('getConferenceReservation', { reservationUID: 'AB\u0000CD' });
+    expect(lookup).toEqual({ code: -2, message: 'reservationUID must not contain a NUL character', value: null });
+    const write = await server.call('updateConference', { conference, field: 'notes', value: 'a\u0000b' });
+    expect(write.code).toBe(-2);
+    expect(write.message).toBe('value must not contain a NUL character');
+  });
+
   it('refuses a wrong key with -5, the same text as an unknown customer', async () => {
     const wrongKey = await server.call(
       'getCustomer',

@@ -10,7 +10,7 @@ import { ApiError, AuthError, GeneralCode, ParameterError } from '../errors.js';
 import { ResultWithMessage, type ApiFunction } from './api-function.js';
 import { contentTypes, renderEnvelope, type Format } from './envelope.js';
 import { describeIssues } from './params.js';
-import { collectParams, refuseNul } from './request-params.js';
+import { collectParams, refuseNulCharacters } from './request-params.js';
 import { FailureThrottle } from './throttle.js';
 import type { Tree } from './tree.js';
 import { classifyError } from './error-classes.js';
@@ -50,7 +50,7 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
       const parsedFormat = parseFormat(params.type);
       if (parsedFormat === null) throw new ParameterError(`type must be json or xml, got "${params.type}"`);
       format = parsedFormat;
-      refuseNul(params);
+      refuseNulCharacters(params);
 
       const fn = byName.get(request.params.fn.toLowerCase());
       if (!fn) throw new ParameterError(`unknown function "${request.params.fn}"`);

@@ -34,11 +34,22 @@ export function anyText(max: number) {
 
 /** A UID parameter: required, at most 64 characters. */
 export function uid() {
-  return requiredText(64);
+  return requiredText(64).meta({ description: 'A UID (16 characters of [A-Z0-9])', examples: ['4FCYZIJ4F7C0XLK7'] });
 }
 
 const truthy = new Set(['true', '1', 'yes', 'on']);
 const falsy = new Set(['false', '0', 'no', 'off']);
+
+/** What the boolean parameters accept, for the OpenAPI document (the parser is case-insensitive). */
+const booleanPattern =
+  '^\\s*(|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[01]|[Yy][Ee][Ss]|[Nn][Oo]|[Oo][Nn]|[Oo][Ff][Ff])\\s*$';
+/** A whole number as text, for the OpenAPI document. */
+const integerPattern = '^\\s*([+-]?\\d+(\\.0+)?)?\\s*$';
+const integerMeta = (min: number, max: number) => ({
+  description: `A whole number from ${min} to ${max}`,
+  pattern: integerPattern,
+  examples: [String(Math.max(min, Math.min(max, 10)))],
+});
 
 /** Parses a boolean as DESIGN.md says: true/false/1/0/yes/no/on/off in any case; null if none. */
 export function parseBoolean(text: string): boolean | null {
@@ -62,6 +73,11 @@ export function optionalBoolean() {
         return z.NEVER;
       }
       return b;
+    })
+    .meta({
+      description: 'A boolean: true/false/1/0/yes/no/on/off in any case; empty means not supplied',
+      pattern: booleanPattern,
+      examples: ['true', 'false'],
     });
 }
 
@@ -79,7 +95,8 @@ export function optionalInteger(min: number, max: number) {
         return z.NEVER;
       }
       return n;
-    });
+    })
+    .meta(integerMeta(min, max));
 }
 
 /** Required whole number in [min, max]. */
@@ -94,7 +111,8 @@ export function requiredInteger(min: number, max: number) {
         return z.NEVER;
       }
       return n;
-    });
+    })
+    .meta(integerMeta(min, max));
 }
 
 /** "12", " 12 ", "12.0" → 12; anything else → null. */
@@ -105,35 +123,52 @@ export function parseWholeNumber(text: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
+const dateTimeMeta = {
+  description: 'A date and time as yyyy.MM.dd HH:mm:ss in the customer’s time zone, or ISO 8601 with an offset',
+  examples: ['2026.02.01 17:00:00', '2026-02-01T17:00:00Z'],
+};
+
+function parseDateTimeParam(v: string, ctx: z.RefinementCtx): DateTimeInput {
+  const parsed = parseDateTimeInput(v);
+  if (!parsed) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a date and time as yyyy.MM.dd HH:mm:ss (or ISO 8601 with an offset), got "${v}"`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+}
+
 /** Optional DateTime (`yyyy.MM.dd HH:mm:ss` or ISO 8601 with offset); resolved in the customer's zone later. */
 export function optionalDateTime() {
   return z
     .string()
     .max(40, 'must be a date and time as yyyy.MM.dd HH:mm:ss')
     .optional()
-    .transform((v, ctx): DateTimeInput | undefined => {
-      if (v === undefined || v.trim() === '') return undefined;
-      const parsed = parseDateTimeInput(v);
-      if (!parsed) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be a date and time as yyyy.MM.dd HH:mm:ss (or ISO 8601 with an offset), got "${v}"`,
-        });
-        return z.NEVER;
-      }
-      return parsed;
-    });
+    .transform((v, ctx): DateTimeInput | undefined =>
+      v === undefined || v.trim() === '' ? undefined : parseDateTimeParam(v, ctx),
+    )
+    .meta(dateTimeMeta);
 }
 
-/** Required DateTime (`yyyy.MM.dd HH:mm:ss` or ISO 8601 with offset); resolved in the customer's zone later. */
+/**
+ * Required DateTime (`yyyy.MM.dd HH:mm:ss` or ISO 8601 with offset); resolved in the customer's zone later.
+ * Required at the input level too, so the OpenAPI document marks it required.
+ */
 export function requiredDateTime() {
-  return optionalDateTime().transform((v, ctx): DateTimeInput => {
-    if (v === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'is required (yyyy.MM.dd HH:mm:ss)' });
-      return z.NEVER;
-    }
-    return v;
-  });
+  const missing = 'is required (yyyy.MM.dd HH:mm:ss)';
+  return z
+    .string({ error: (iss) => (iss.input === undefined ? missing : 'must be text') })
+    .max(40, 'must be a date and time as yyyy.MM.dd HH:mm:ss')
+    .transform((v, ctx): DateTimeInput => {
+      if (v.trim() === '') {
+        ctx.addIssue({ code: 'custom', message: missing });
+        return z.NEVER;
+      }
+      return parseDateTimeParam(v, ctx);
+    })
+    .meta(dateTimeMeta);
 }
 
 /** A role: one of the spec's ROLE values, in any case. */
@@ -150,7 +185,8 @@ export function role() {
         return z.NEVER;
       }
       return upper as Role;
-    });
+    })
+    .meta({ description: `A role, in any case: ${roles.join(', ')}`, examples: [...roles] });
 }
 
 /** The role rule for values that are not zod-parsed (updatePerson's `value`). */

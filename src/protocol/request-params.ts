@@ -38,14 +38,12 @@ export function collectParams(query: unknown, body: unknown): Params {
 }
 
 /**
- * Refuses a value holding U+0000 with a -2 naming its parameter. PostgreSQL
- * text cannot store it, so it is refused on every database and both answer alike.
+ * Refuses a NUL character in any parameter: PostgreSQL cannot store U+0000 in
+ * text, so this keeps every function's answer the same on both databases.
  */
-export function refuseNul(params: Params): void {
+export function refuseNulCharacters(params: Params): void {
   for (const [name, value] of Object.entries(params)) {
-    if (value.includes('\u0000')) {
-      throw new ParameterError(`${name.slice(0, 64)} contains a NUL character (U+0000), which Baton does not accept`);
-    }
+    if (value.includes('\u0000')) throw new ParameterError(`${name.slice(0, 64)} must not contain a NUL character`);
   }
 }
 

@@ -19,15 +19,25 @@ export async function listCallUids(
   customerUid: string,
   conferenceUid: string,
 ): Promise<string[]> {
-  const rows = await db
+  const rows = await listCallUidsOf(db, customerUid, [conferenceUid]);
+  return rows.map((r) => r.uid);
+}
+
+/** The call UIDs of many conferences, oldest first. */
+export async function listCallUidsOf(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUids: readonly string[],
+): Promise<{ conference_uid: string; uid: string }[]> {
+  if (conferenceUids.length === 0) return [];
+  return db
     .selectFrom('calls')
-    .select('uid')
-    .where('conference_uid', '=', conferenceUid)
+    .select(['conference_uid', 'uid'])
+    .where('conference_uid', 'in', conferenceUids)
     .where('customer_uid', '=', customerUid)
     .orderBy('started_at')
     .orderBy('uid')
     .execute();
-  return rows.map((r) => r.uid);
 }
 
 export async function findCall(db: Kysely<Database>, customerUid: string, uid: string): Promise<CallRow | undefined> {

@@ -179,7 +179,12 @@ export async function listUpcomingConferences(
   return rows.map(({ next_start: _, ...row }) => row);
 }
 
-/** The reservations of many conferences, each conference's earliest first. */
+/**
+ * The reservations of many conferences, each conference's earliest first.
+ * Scoped through the conference: a reservations.customer_uid term tempts
+ * SQLite (without statistics) onto reservations_customer_end, which reads
+ * every reservation of the customer — the list then grows with the database.
+ */
 export async function listReservationsOf(
   db: Kysely<Database>,
   customerUid: string,
@@ -188,45 +193,12 @@ export async function listReservationsOf(
   if (conferenceUids.length === 0) return [];
   return db
     .selectFrom('reservations')
-    .selectAll()
-    .where('conference_uid', 'in', conferenceUids)
-    .where('customer_uid', '=', customerUid)
-    .orderBy('conference_uid')
-    .orderBy('start_at')
-    .execute();
-}
-
-/** The person UIDs of many conferences, in registration order. */
-export async function listPersonUidsOf(
-  db: Kysely<Database>,
-  customerUid: string,
-  conferenceUids: readonly string[],
-): Promise<{ conference_uid: string; uid: string }[]> {
-  if (conferenceUids.length === 0) return [];
-  return db
-    .selectFrom('persons')
-    .select(['conference_uid', 'uid'])
-    .where('conference_uid', 'in', conferenceUids)
-    .where('customer_uid', '=', customerUid)
-    .orderBy('created_at')
-    .orderBy('uid')
-    .execute();
-}
-
-/** The call UIDs of many conferences, oldest first. */
-export async function listCallUidsOf(
-  db: Kysely<Database>,
-  customerUid: string,
-  conferenceUids: readonly string[],
-): Promise<{ conference_uid: string; uid: string }[]> {
-  if (conferenceUids.length === 0) return [];
-  return db
-    .selectFrom('calls')
-    .select(['conference_uid', 'uid'])
-    .where('conference_uid', 'in', conferenceUids)
-    .where('customer_uid', '=', customerUid)
-    .orderBy('started_at')
-    .orderBy('uid')
+    .innerJoin('conferences', 'conferences.uid', 'reservations.conference_uid')
+    .selectAll('reservations')
+    .where('conferences.uid', 'in', conferenceUids)
+    .where('conferences.customer_uid', '=', customerUid)
+    .orderBy('reservations.conference_uid')
+    .orderBy('reservations.start_at')
     .execute();
 }
 

@@ -26,7 +26,12 @@ export async function listCustomValues(
     .execute();
 }
 
-/** The custom values of every person of a conference, in one query, grouped by person UID. */
+/**
+ * The custom values of every person of a conference, in one query, grouped by
+ * person UID. The persons are found first (an IN subquery), so each lookup
+ * uses the custom_values key: a join let SQLite scan every person's custom
+ * values in the database.
+ */
 export async function listPersonCustomValues(
   db: Kysely<Database>,
   customerUid: string,
@@ -34,12 +39,17 @@ export async function listPersonCustomValues(
 ): Promise<Map<string, CustomValue[]>> {
   const rows = await db
     .selectFrom('custom_values')
-    .innerJoin('persons', 'persons.uid', 'custom_values.object_uid')
-    .select(['custom_values.object_uid', 'custom_values.key', 'custom_values.value'])
-    .where('custom_values.customer_uid', '=', customerUid)
-    .where('custom_values.object_type', '=', 'person')
-    .where('persons.conference_uid', '=', conferenceUid)
-    .orderBy('custom_values.key')
+    .select(['object_uid', 'key', 'value'])
+    .where('customer_uid', '=', customerUid)
+    .where('object_type', '=', 'person')
+    .where('object_uid', 'in', (eb) =>
+      eb
+        .selectFrom('persons')
+        .select('persons.uid')
+        .where('persons.conference_uid', '=', conferenceUid)
+        .where('persons.customer_uid', '=', customerUid),
+    )
+    .orderBy('key')
     .execute();
   return groupByObject(rows);
 }

@@ -5,7 +5,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type SqliteDatabase as KyselySqliteDatabase,
+  type SqliteStatement,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
@@ -76,8 +85,39 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** How many prepared statements the SQLite store keeps: every statement Baton runs, with room to spare. */
+const statementCacheSize = 500;
+
+/**
+ * better-sqlite3 with prepared statements reused by SQL text. Kysely prepares
+ * every query it runs, and preparing costs more than running one of Baton's
+ * small indexed queries. Parameters are bound per run, so the text is the
+ * whole key; least recently used statements are dropped past the bound. A
+ * statement still busy (a streamed query) is never shared: a fresh one is made.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText: string): SqliteStatement {
+      const cached = cache.get(sqlText);
+      if (cached && !cached.busy) {
+        cache.delete(sqlText);
+        cache.set(sqlText, cached);
+        return cached as SqliteStatement;
+      }
+      const statement = sqlite.prepare(sqlText);
+      if (!cached) {
+        cache.set(sqlText, statement);
+        if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value!);
+      }
+      return statement as SqliteStatement;
+    },
+  };
 }
 
 /** Every migration, in order. A new one is appended, never edited once released. */

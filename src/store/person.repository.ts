@@ -43,14 +43,24 @@ export async function listPersonUids(
   customerUid: string,
   conferenceUid: string,
 ): Promise<string[]> {
-  const rows = await db
+  const rows = await listPersonUidsOf(db, customerUid, [conferenceUid]);
+  return rows.map((r) => r.uid);
+}
+
+/** The person UIDs of many conferences, in registration order. */
+export async function listPersonUidsOf(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUids: readonly string[],
+): Promise<{ conference_uid: string; uid: string }[]> {
+  if (conferenceUids.length === 0) return [];
+  return db
     .selectFrom('persons')
-    .select('uid')
-    .where('conference_uid', '=', conferenceUid)
+    .select(['conference_uid', 'uid'])
+    .where('conference_uid', 'in', conferenceUids)
     .where('customer_uid', '=', customerUid)
     .orderBy('id')
     .execute();
-  return rows.map((r) => r.uid);
 }
 
 export async function findPersonByEmail(

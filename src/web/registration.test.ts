@@ -311,11 +311,12 @@ describe('self-registration page with SMTP', () => {
   });
 
   it('sends no email for a person added through the API (spec)', async () => {
-    const before = smtp.received.length;
+    // Whatever earlier tests left queued goes out first; then nothing may reach the API's person.
+    await server.jobs!.runOnce(server.clock.now());
     const added = await server.call('addPerson', { conference, role: 'PARTICIPANT', email: 'api@example.org' });
     expect(added.code).toBe(0);
     await server.jobs!.runOnce(server.clock.now());
-    expect(smtp.received.length).toBe(before);
+    expect(smtp.received.filter((mail) => mail.to.includes('api@example.org'))).toEqual([]);
     expect(
       await listMail(server.services.store.db, server.credentials.customer, { recipient: 'api@example.org' }),
     ).toEqual([]);

@@ -1,0 +1,43 @@
+/**
+ * The ceiling: a bare node:http server that reads the request and answers a
+ * fixed JSON envelope the size of a small Baton answer. Nothing Baton does is
+ * cheaper than this, so every row is reported as a ratio to it.
+ */
+import { createServer } from 'node:http';
+
+const body = JSON.stringify({
+  message: '',
+  value: {
+    UID: 'P00000000000001',
+    conferenceUID: 'C00000000000001',
+    name: 'Bench Person',
+    email: 'bench@example.com',
+    role: 'PARTICIPANT',
+    PIN: '123456',
+    callInNumber: '+1 555 0100',
+    notes: '',
+    custom1: '',
+    custom2: '',
+    custom: [],
+  },
+  code: 0,
+});
+
+const server = createServer((request, response) => {
+  request.resume();
+  request.on('end', () => {
+    response.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(body),
+    });
+    response.end(body);
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  if (address && typeof address === 'object') process.stdout.write(`listening on http://127.0.0.1:${address.port}\n`);
+});
+process.once('SIGTERM', () => server.close(() => process.exit(0)));
+process.once('SIGINT', () => server.close(() => process.exit(0)));

@@ -1,0 +1,58 @@
+/**
+ * The load generator, run as its own process so it never shares an event loop
+ * with the server it measures. Reads one job (JSON) from argv, runs autocannon
+ * and prints a JSON summary on stdout.
+ */
+import autocannon from 'autocannon';
+
+/** One measured target. */
+export interface LoadJob {
+  url: string;
+  method: 'GET' | 'POST';
+  body?: string;
+  headers?: Record<string, string>;
+  connections: number;
+  /** Seconds. */
+  duration: number;
+  /** Each answer must contain this text (e.g. `"code":0}`), or it counts as a mismatch. */
+  expect: string;
+}
+
+/** What the orchestrator reads back. */
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  mismatches: number;
+}
+
+async function run(job: LoadJob, duration: number) {
+  return autocannon({
+    url: job.url,
+    method: job.method,
+    body: job.body,
+    headers: job.headers,
+    connections: job.connections,
+    pipelining: 1,
+    duration,
+    verifyBody: (body: string) => body.includes(job.expect),
+  });
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
+const result = await run(job, job.duration);
+const summary: LoadResult = {
+  requestsPerSecond: result.requests.total / result.duration,
+  p50: result.latency.p50,
+  p99: result.latency.p99,
+  requests: result.requests.total,
+  errors: result.errors,
+  timeouts: result.timeouts,
+  non2xx: result.non2xx,
+  mismatches: result.mismatches,
+};
+process.stdout.write(JSON.stringify(summary) + '\n');

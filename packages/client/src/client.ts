@@ -1,0 +1,347 @@
+/**
+ * BatonClient: one typed method per API function. JSON on the wire by default
+ * (`type=json`; GET for information functions, a POST form for commands), XML
+ * on request. Retries code -3 with backoff, times out each attempt, and runs
+ * wherever `fetch` does (Node 20, browsers, Deno, workers).
+ */
+import { BatonApiError, BatonNetworkError } from './errors.js';
+import {
+  encodeParams,
+  functions,
+  type BatonFunctions,
+  type FunctionName,
+  type ParamsOf,
+  type ResultOf,
+} from './functions.js';
+import type { Envelope, ObjectTypes } from './types.js';
+import { parseEnvelopeXml } from './xml.js';
+
+/** The `fetch` the client calls: the global one, or any compatible function. */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 3; 1 turns retrying off. */
+  attempts?: number;
+  /** Delay before the first retry, doubled each time (with jitter). Default 250 ms. */
+  baseDelayMs?: number;
+  /** Longest delay between attempts. Default 4000 ms. */
+  maxDelayMs?: number;
+}
+
+export interface BatonClientOptions {
+  /** The server, e.g. `http://127.0.0.1:8080` (without `/_access`). */
+  baseUrl: string;
+  /** Customer UID. */
+  customer: string;
+  /** API key. */
+  key: string;
+  /** Answer format on the wire. Default `json`; `xml` parses XML with the same shape rules. */
+  format?: 'json' | 'xml';
+  /** Timeout of each attempt in ms; 0 for none. Default 30000. */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  /** Default: the global fetch. */
+  fetch?: FetchLike;
+}
+
+/** Options of one call. */
+export interface RequestOptions {
+  /** Cancels the call (and any retry wait). */
+  signal?: AbortSignal;
+  /** Overrides the client's timeout for this call. */
+  timeoutMs?: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** A typed client of the Conference Management API. */
+export class BatonClient {
+  readonly #baseUrl: string;
+  readonly #customer: string;
+  readonly #key: string;
+  readonly #format: 'json' | 'xml';
+  readonly #timeoutMs: number;
+  readonly #retry: Required<RetryOptions>;
+  readonly #fetch: FetchLike;
+
+  constructor(options: BatonClientOptions) {
+    if (!options.baseUrl) throw new TypeError('BatonClient: baseUrl is required');
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#customer = options.customer;
+    this.#key = options.key;
+    this.#format = options.format ?? 'json';
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#retry = {
+      attempts: Math.max(1, Math.floor(options.retry?.attempts ?? 3)),
+      baseDelayMs: options.retry?.baseDelayMs ?? 250,
+      maxDelayMs: options.retry?.maxDelayMs ?? 4000,
+    };
+    const globalFetch = globalThis.fetch as FetchLike | undefined;
+    const chosen = options.fetch ?? (globalFetch ? globalFetch.bind(globalThis) : undefined);
+    if (!chosen) throw new TypeError('BatonClient: no fetch available; pass options.fetch');
+    this.#fetch = chosen;
+  }
+
+  /**
+   * Calls a function and returns the whole envelope (`message` included — createConferenceReserved
+   * names skipped reservation items there). Throws BatonApiError for a non-zero code.
+   */
+  async callEnvelope<N extends FunctionName>(
+    name: N,
+    params: ParamsOf<N>,
+    options: RequestOptions = {},
+  ): Promise<Envelope<ResultOf<N>> & { value: ResultOf<N> }> {
+    const info = functions[name];
+    if (!info) throw new TypeError(`BatonClient: unknown function "${String(name)}"`);
+    const fields = new URLSearchParams({
+      customer: this.#customer,
+      key: this.#key,
+      type: this.#format,
+      ...encodeParams(name, params as object),
+    });
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= this.#retry.attempts;
+      let envelope: Envelope<unknown>;
+      try {
+        envelope = await this.#send(name, info.kind, info.result, fields, options);
+      } catch (error) {
+        // Only information functions are safe to repeat after a lost answer.
+        const repeatable =
+          error instanceof BatonNetworkError &&
+          (error.failure === 'network' || error.failure === 'timeout') &&
+          info.kind === 'information';
+        if (!repeatable || last) throw error;
+        await this.#pause(name, attempt, options.signal);
+        continue;
+      }
+      if (envelope.code === 0) return envelope as Envelope<ResultOf<N>> & { value: ResultOf<N> };
+      // -3: "call can probably be retried" (spec).
+      if (envelope.code === -3 && !last) {
+        await this.#pause(name, attempt, options.signal);
+        continue;
+      }
+      throw new BatonApiError(name, envelope.code, envelope.message);
+    }
+  }
+
+  /** Calls a function by name and returns its value. */
+  async call<N extends FunctionName>(name: N, params: ParamsOf<N>, options?: RequestOptions): Promise<ResultOf<N>> {
+    return (await this.callEnvelope(name, params, options)).value;
+  }
+
+  async #pause(name: FunctionName, attempt: number, signal: AbortSignal | undefined): Promise<void> {
+    const exponential = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+    try {
+      await sleep(exponential * (0.5 + Math.random() / 2), signal);
+    } catch (reason) {
+      throw new BatonNetworkError(name, 'aborted', `${name}: aborted`, { cause: reason });
+    }
+  }
+
+  async #send(
+    name: FunctionName,
+    kind: 'information' | 'command',
+    result: keyof ObjectTypes,
+    fields: URLSearchParams,
+    options: RequestOptions,
+  ): Promise<Envelope<unknown>> {
+    const target = `${this.#baseUrl}/_access/${name}`;
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, timeoutMs)
+        : undefined;
+    const onAbort = () => controller.abort();
+    if (options.signal?.aborted) controller.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const failure = (error: unknown): never => {
+      if (timedOut)
+        throw new BatonNetworkError(name, 'timeout', `${name}: no answer within ${timeoutMs} ms`, { cause: error });
+      if (options.signal?.aborted) throw new BatonNetworkError(name, 'aborted', `${name}: aborted`, { cause: error });
+      const why =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      throw new BatonNetworkError(name, 'network', `${name}: cannot reach ${this.#baseUrl} (${why})`, { cause: error });
+    };
+    try {
+      let response: Response;
+      try {
+        response =
+          kind === 'information'
+            ? await this.#fetch(`${target}?${fields.toString()}`, { method: 'GET', signal: controller.signal })
+            : // `type` in the query too: an answer given before the body is read (413) still comes as JSON.
+              await this.#fetch(`${target}?type=${this.#format}`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: fields.toString(),
+                signal: controller.signal,
+              });
+      } catch (error) {
+        return failure(error);
+      }
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        return failure(error);
+      }
+      const envelope = this.#format === 'json' ? readJsonEnvelope(text) : readXmlEnvelope(text, result);
+      if (!envelope) {
+        throw new BatonNetworkError(
+          name,
+          'bad-response',
+          `${name}: HTTP ${response.status} from ${target} without an API envelope`,
+          { status: response.status },
+        );
+      }
+      return envelope;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  // ---- Information requests ----
+
+  /** The calling customer. */
+  getCustomer(options?: RequestOptions) {
+    return this.call('getCustomer', {}, options);
+  }
+  /** Conferences with a live call (ACTIVE). */
+  getActiveConference(options?: RequestOptions) {
+    return this.call('getActiveConference', {}, options);
+  }
+  /** Conferences whose next reservation is ahead (SCHED), soonest first. */
+  getUpcomingConference(options?: RequestOptions) {
+    return this.call('getUpcomingConference', {}, options);
+  }
+  /** Conferences that could start now (IDLE). */
+  getPossibleConference(options?: RequestOptions) {
+    return this.call('getPossibleConference', {}, options);
+  }
+  /** Conferences whose reservations have all ended (CLOSED). */
+  getExpiredConference(options?: RequestOptions) {
+    return this.call('getExpiredConference', {}, options);
+  }
+  /** Canceled conferences (CANCEL). */
+  getCanceledConference(options?: RequestOptions) {
+    return this.call('getCanceledConference', {}, options);
+  }
+  /** A conference, with persons, reservations and calls as UIDs. */
+  getConference(params: ParamsOf<'getConference'>, options?: RequestOptions) {
+    return this.call('getConference', params, options);
+  }
+  /** A conference with its customer, persons and reservations in full. */
+  getConferenceData(params: ParamsOf<'getConferenceData'>, options?: RequestOptions) {
+    return this.call('getConferenceData', params, options);
+  }
+  /** A reservation. */
+  getConferenceReservation(params: ParamsOf<'getConferenceReservation'>, options?: RequestOptions) {
+    return this.call('getConferenceReservation', params, options);
+  }
+  /** A past call (an active one is refused with -2). */
+  getCall(params: ParamsOf<'getCall'>, options?: RequestOptions) {
+    return this.call('getCall', params, options);
+  }
+  /** A past call and its callers. */
+  getCallData(params: ParamsOf<'getCallData'>, options?: RequestOptions) {
+    return this.call('getCallData', params, options);
+  }
+
+  // ---- Command requests ----
+
+  /** Sets one customer field. */
+  updateCustomer(params: ParamsOf<'updateCustomer'>, options?: RequestOptions) {
+    return this.call('updateCustomer', params, options);
+  }
+  /** Creates a conference that can start at any time. */
+  createConferenceReservationless(params: ParamsOf<'createConferenceReservationless'> = {}, options?: RequestOptions) {
+    return this.call('createConferenceReservationless', params, options);
+  }
+  /** Creates a conference with reservations (code 1 when none is valid). */
+  createConferenceReserved(params: ParamsOf<'createConferenceReserved'>, options?: RequestOptions) {
+    return this.call('createConferenceReserved', params, options);
+  }
+  /** Adds a reservation to a reserved conference (codes 1–4). */
+  addConferenceReservation(params: ParamsOf<'addConferenceReservation'>, options?: RequestOptions) {
+    return this.call('addConferenceReservation', params, options);
+  }
+  /** Registers a person and gives them a dial-in PIN. */
+  addPerson(params: ParamsOf<'addPerson'>, options?: RequestOptions) {
+    return this.call('addPerson', params, options);
+  }
+  /** Sets one person field. */
+  updatePerson(params: ParamsOf<'updatePerson'>, options?: RequestOptions) {
+    return this.call('updatePerson', params, options);
+  }
+  /** Removes a person from a conference. */
+  removePerson(params: ParamsOf<'removePerson'>, options?: RequestOptions) {
+    return this.call('removePerson', params, options);
+  }
+  /** Changes a reservation's start, duration or estimated callers (codes 1–4). */
+  updateConferenceReservation(params: ParamsOf<'updateConferenceReservation'>, options?: RequestOptions) {
+    return this.call('updateConferenceReservation', params, options);
+  }
+  /** Removes a future reservation (codes 1–4). */
+  removeConferenceReservation(params: ParamsOf<'removeConferenceReservation'>, options?: RequestOptions) {
+    return this.call('removeConferenceReservation', params, options);
+  }
+  /** Cancels a conference. */
+  cancelConference(params: ParamsOf<'cancelConference'>, options?: RequestOptions) {
+    return this.call('cancelConference', params, options);
+  }
+  /** Sets one conference field (codes 1–2). */
+  updateConference(params: ParamsOf<'updateConference'>, options?: RequestOptions) {
+    return this.call('updateConference', params, options);
+  }
+  /** Sets (or, with an empty value, removes) a custom value. */
+  updateCustomValue(params: ParamsOf<'updateCustomValue'>, options?: RequestOptions) {
+    return this.call('updateCustomValue', params, options);
+  }
+}
+
+/** Compile-time check: the client has a method for every function. */
+type MissingMethods = Exclude<FunctionName, keyof BatonClient>;
+const everyFunctionHasAMethod: MissingMethods extends never ? true : MissingMethods = true;
+void everyFunctionHasAMethod;
+export type { BatonFunctions };
+
+function readJsonEnvelope(text: string): Envelope<unknown> | null {
+  try {
+    const parsed = JSON.parse(text) as Partial<Envelope<unknown>> | null;
+    if (parsed && typeof parsed === 'object' && typeof parsed.code === 'number') {
+      return {
+        message: typeof parsed.message === 'string' ? parsed.message : '',
+        value: parsed.value ?? null,
+        code: parsed.code,
+      };
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return null;
+}
+
+function readXmlEnvelope(text: string, result: keyof ObjectTypes): Envelope<unknown> | null {
+  try {
+    return parseEnvelopeXml(text, result);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Every function of the Conference Management API: its kind (information →
+ * GET, command → POST), the object its value holds, and its typed parameters.
+ */
+import type {
+  Call,
+  CallData,
+  Conference,
+  ConferenceData,
+  ConferenceList,
+  CustomObjectType,
+  Customer,
+  CustomValues,
+  ObjectTypes,
+  Person,
+  Reservation,
+  Role,
+} from './types.js';
+
+/**
+ * A DateTime parameter: `yyyy.MM.dd HH:mm:ss` in the customer's time zone, ISO 8601 with an
+ * offset, or a Date (sent as ISO 8601 in UTC).
+ */
+export type DateTimeInput = string | Date;
+
+/** A value to assign (updateConference, updateCustomer, updatePerson): sent as text. */
+export type FieldValue = string | number | boolean;
+
+/** Parameters every create function shares; each overrides the customer's default. */
+export interface ConferenceOverrides {
+  name?: string;
+  contactEmail?: string;
+  greenroom?: boolean;
+  recording?: boolean;
+  backgroundMusic?: boolean;
+}
+
+/** One reservation of createConferenceReserved. */
+export interface ReservationItem {
+  startDate: DateTimeInput;
+  /** Minutes; the server rounds up to the next quarter hour. */
+  duration: number;
+  estimatedCallers?: number;
+}
+
+export type NoParams = Record<string, never>;
+export interface ConferenceUidParams {
+  conferenceUID: string;
+}
+export interface ReservationUidParams {
+  reservationUID: string;
+}
+export interface CallParams {
+  conferenceUID: string;
+  callUID: string;
+}
+export interface UpdateCustomerParams {
+  /** contactEmail, greenroom, recording, affiliateCode, reminder, backgroundMusic, preCall, postCall, banner, callerInterface, regComment, timeZone. */
+  field: string;
+  value: FieldValue;
+}
+export interface CreateConferenceReservationlessParams extends ConferenceOverrides {
+  estimatedCallers?: number;
+}
+export interface CreateConferenceReservedParams extends ConferenceOverrides {
+  /** Sent as reservationCount and the numbered estimatedCallers<#>, startDate<#>, duration<#> (from 1). */
+  reservations: ReservationItem[];
+}
+export interface AddConferenceReservationParams {
+  conference: string;
+  startDate: DateTimeInput;
+  duration: number;
+  estimatedCallers?: number;
+}
+export interface AddPersonParams {
+  conference: string;
+  role: Role;
+  name?: string;
+  email?: string;
+  notes?: string;
+  custom1?: string;
+  custom2?: string;
+}
+export interface UpdatePersonParams {
+  person: string;
+  /** name, email, notes, custom1, custom2 or role. */
+  field: string;
+  value: FieldValue;
+}
+export interface RemovePersonParams {
+  conference: string;
+  person: string;
+}
+export interface UpdateConferenceReservationParams {
+  reservationUID: string;
+  startDate?: DateTimeInput;
+  estimatedCallers?: number;
+  duration?: number;
+}
+export interface ConferenceParams {
+  conference: string;
+}
+export interface UpdateConferenceParams {
+  conference: string;
+  /** contactEmail, registerText, notes, recording, greenroom, reminder, backgroundMusic, callerInterface, preCall, postCall, banner, regComment. */
+  field: string;
+  value: FieldValue;
+}
+export interface UpdateCustomValueParams {
+  objectType: CustomObjectType;
+  objectUID: string;
+  customKey: string;
+  /** An empty value removes the key. */
+  customValue: string;
+}
+
+/** Parameters and result of every function, by name. */
+export interface BatonFunctions {
+  getCustomer: { params: NoParams; result: Customer };
+  getActiveConference: { params: NoParams; result: ConferenceList };
+  getUpcomingConference: { params: NoParams; result: ConferenceList };
+  getPossibleConference: { params: NoParams; result: ConferenceList };
+  getExpiredConference: { params: NoParams; result: ConferenceList };
+  getCanceledConference: { params: NoParams; result: ConferenceList };
+  getConference: { params: ConferenceUidParams; result: Conference };
+  getConferenceData: { params: ConferenceUidParams; result: ConferenceData };
+  getConferenceReservation: { params: ReservationUidParams; result: Reservation };
+  getCall: { params: CallParams; result: Call };
+  getCallData: { params: CallParams; result: CallData };
+  updateCustomer: { params: UpdateCustomerParams; result: Customer };
+  createConferenceReservationless: { params: CreateConferenceReservationlessParams; result: Conference };
+  createConferenceReserved: { params: CreateConferenceReservedParams; result: Conference };
+  addConferenceReservation: { params: AddConferenceReservationParams; result: Reservation };
+  addPerson: { params: AddPersonParams; result: Person };
+  updatePerson: { params: UpdatePersonParams; result: Person };
+  removePerson: { params: RemovePersonParams; result: Person };
+  updateConferenceReservation: { params: UpdateConferenceReservationParams; result: Reservation };
+  removeConferenceReservation: { params: ReservationUidParams; result: Reservation };
+  cancelConference: { params: ConferenceParams; result: Conference };
+  updateConference: { params: UpdateConferenceParams; result: Conference };
+  updateCustomValue: { params: UpdateCustomValueParams; result: CustomValues };
+}
+
+export type FunctionName = keyof BatonFunctions;
+export type ParamsOf<N extends FunctionName> = BatonFunctions[N]['params'];
+export type ResultOf<N extends FunctionName> = BatonFunctions[N]['result'];
+
+/** What the client needs at run time about a function. */
+export interface FunctionInfo {
+  readonly kind: 'information' | 'command';
+  /** The object type of its value (a key of ObjectTypes). */
+  readonly result: keyof ObjectTypes;
+}
+
+type ResultNameOf<T> = { [K in keyof ObjectTypes]: ObjectTypes[K] extends T ? K : never }[keyof ObjectTypes];
+
+/** Every function's kind and result type; the compiler checks each against BatonFunctions. */
+export const functions: { readonly [N in FunctionName]: FunctionInfo & { result: ResultNameOf<ResultOf<N>> } } = {
+  getCustomer: { kind: 'information', result: 'Customer' },
+  getActiveConference: { kind: 'information', result: 'ConferenceList' },
+  getUpcomingConference: { kind: 'information', result: 'ConferenceList' },
+  getPossibleConference: { kind: 'information', result: 'ConferenceList' },
+  getExpiredConference: { kind: 'information', result: 'ConferenceList' },
+  getCanceledConference: { kind: 'information', result: 'ConferenceList' },
+  getConference: { kind: 'information', result: 'Conference' },
+  getConferenceData: { kind: 'information', result: 'ConferenceData' },
+  getConferenceReservation: { kind: 'information', result: 'Reservation' },
+  getCall: { kind: 'information', result: 'Call' },
+  getCallData: { kind: 'information', result: 'CallData' },
+  updateCustomer: { kind: 'command', result: 'Customer' },
+  createConferenceReservationless: { kind: 'command', result: 'Conference' },
+  createConferenceReserved: { kind: 'command', result: 'Conference' },
+  addConferenceReservation: { kind: 'command', result: 'Reservation' },
+  addPerson: { kind: 'command', result: 'Person' },
+  updatePerson: { kind: 'command', result: 'Person' },
+  removePerson: { kind: 'command', result: 'Person' },
+  updateConferenceReservation: { kind: 'command', result: 'Reservation' },
+  removeConferenceReservation: { kind: 'command', result: 'Reservation' },
+  cancelConference: { kind: 'command', result: 'Conference' },
+  updateConference: { kind: 'command', result: 'Conference' },
+  updateCustomValue: { kind: 'command', result: 'CustomValues' },
+};
+
+/** Every function name, in the spec's order. */
+export const functionNames = Object.keys(functions) as FunctionName[];
+
+/** Turns typed parameters into the text fields the API reads. */
+export function encodeParams(name: FunctionName, params: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (key: string, value: unknown) => {
+    if (value === undefined || value === null) return;
+    if (value instanceof Date) out[key] = value.toISOString();
+    else out[key] = String(value);
+  };
+  for (const [key, value] of Object.entries(params)) {
+    if (name === 'createConferenceReserved' && key === 'reservations' && Array.isArray(value)) {
+      const items = value as ReservationItem[];
+      put('reservationCount', items.length);
+      items.forEach((item, index) => {
+        put(`startDate${index + 1}`, item.startDate);
+        put(`duration${index + 1}`, item.duration);
+        put(`estimatedCallers${index + 1}`, item.estimatedCallers);
+      });
+    } else {
+      put(key, value);
+    }
+  }
+  return out;
+}

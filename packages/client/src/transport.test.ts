@@ -1,0 +1,229 @@
+/**
+ * The client's transport: verbs and wire format, retry with backoff on -3,
+ * timeouts, aborts, unreachable servers and answers that are not envelopes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../../test/harness.js';
+import { cryptoRandom } from '../../../src/random.js';
+import { BatonApiError, BatonClient, BatonNetworkError, type FetchLike } from './index.js';
+
+/** Wraps the real fetch, recording each request. */
+function recordingFetch() {
+  const requests: { url: string; method: string; body: string; contentType: string | null }[] = [];
+  const fetchLike: FetchLike = async (url, init) => {
+    requests.push({
+      url,
+      method: init.method ?? 'GET',
+      body: typeof init.body === 'string' ? init.body : '',
+      contentType: new Headers(init.headers).get('content-type'),
+    });
+    return fetch(url, init);
+  };
+  return { requests, fetch: fetchLike };
+}
+
+describe('the wire format', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('sends information functions as GET with type=json in the query', async () => {
+    const recorder = recordingFetch();
+    const client = new BatonClient({ baseUrl: `${server.url}/`, ...server.credentials, fetch: recorder.fetch });
+    await client.getCustomer();
+    expect(recorder.requests).toHaveLength(1);
+    const url = new URL(recorder.requests[0]!.url);
+    expect(recorder.requests[0]!.method).toBe('GET');
+    expect(url.pathname).toBe('/_access/getCustomer');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ ...server.credentials, type: 'json' });
+  });
+
+  it('sends commands as a POST form, booleans and numbers as text, Dates as ISO 8601', async () => {
+    const recorder = recordingFetch();
+    const client = new BatonClient({ baseUrl: server.url, ...server.credentials, fetch: recorder.fetch });
+    await client.createConferenceReserved({
+      name: 'Wire',
+      greenroom: false,
+      reservations: [{ startDate: new Date(Date.UTC(2026, 1, 1, 17, 0, 0)), duration: 30, estimatedCallers: 4 }],
+    });
+    const request = recorder.requests[0]!;
+    expect(request.method).toBe('POST');
+    expect(request.contentType).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
+      ...server.credentials,
+      type: 'json',
+      name: 'Wire',
+      greenroom: 'false',
+      reservationCount: '1',
+      startDate1: '2026-02-01T17:00:00.000Z',
+      duration1: '30',
+      estimatedCallers1: '4',
+    });
+  });
+
+  it('leaves out parameters that are undefined', async () => {
+    const recorder = recordingFetch();
+    const client = new BatonClient({ baseUrl: server.url, ...server.credentials, fetch: recorder.fetch });
+    await client.createConferenceReservationless({ name: 'Sparse', contactEmail: undefined });
+    expect(new URLSearchParams(recorder.requests[0]!.body).has('contactEmail')).toBe(false);
+  });
+});
+
+describe('retry on -3', () => {
+  // The first person takes PIN 111111; while `busy`, every draw collides with it
+  // until the allocator gives up (-3, "retry the call"); then fresh PINs come.
+  let busy = true;
+  let fresh = 200000;
+  const collidingWhileBusy = { ...cryptoRandom, pin: () => (busy ? '111111' : String(fresh++)) };
+  let server: TestServer;
+  let conference: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ random: collidingWhileBusy });
+    const setup = new BatonClient({ baseUrl: server.url, ...server.credentials });
+    conference = (await setup.createConferenceReservationless({ name: 'Busy' })).UID;
+    expect((await setup.addPerson({ conference, role: 'PARTICIPANT' })).PIN).toBe('111111');
+  });
+  afterAll(() => server.close());
+  afterEach(() => {
+    busy = true;
+  });
+
+  it('gives up with BatonApiError -3 (retryable) when retrying is off', async () => {
+    const client = new BatonClient({ baseUrl: server.url, ...server.credentials, retry: { attempts: 1 } });
+    const error = await client.addPerson({ conference, role: 'PARTICIPANT' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatonApiError);
+    expect(error).toMatchObject({ code: -3, functionName: 'addPerson', retryable: true });
+  });
+
+  it('retries after a -3 and returns the result of the attempt that succeeded', async () => {
+    let attempts = 0;
+    // The database "recovers" once the client has seen a -3.
+    const observing: FetchLike = async (url, init) => {
+      attempts++;
+      const response = await fetch(url, init);
+      if (((await response.clone().json()) as { code: number }).code === -3) busy = false;
+      return response;
+    };
+    const client = new BatonClient({
+      baseUrl: server.url,
+      ...server.credentials,
+      fetch: observing,
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const person = await client.addPerson({ conference, role: 'PARTICIPANT', name: 'Patient' });
+    expect(person.name).toBe('Patient');
+    expect(person.PIN).not.toBe('111111');
+    expect(attempts).toBe(2);
+  });
+
+  it('does not retry other codes', async () => {
+    const recorder = recordingFetch();
+    const client = new BatonClient({ baseUrl: server.url, ...server.credentials, fetch: recorder.fetch });
+    await expect(client.getConference({ conferenceUID: 'NOSUCHCONFERENCE' })).rejects.toMatchObject({ code: -2 });
+    expect(recorder.requests).toHaveLength(1);
+  });
+});
+
+describe('transport failures', () => {
+  let silent: Server;
+  let silentUrl: string;
+  let seen = 0;
+  beforeAll(async () => {
+    // A server that reads the request and never answers.
+    silent = createServer(() => {
+      seen++;
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('times out an attempt with BatonNetworkError "timeout"', async () => {
+    const client = new BatonClient({
+      baseUrl: silentUrl,
+      customer: 'C',
+      key: 'K',
+      timeoutMs: 200,
+      retry: { attempts: 1 },
+    });
+    const error = await client.getCustomer().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatonNetworkError);
+    expect(error).toMatchObject({ failure: 'timeout', functionName: 'getCustomer' });
+    expect(seen).toBeGreaterThan(0);
+  });
+
+  it('retries a timed-out information function, but never a command', async () => {
+    const before = seen;
+    const options = { baseUrl: silentUrl, customer: 'C', key: 'K', timeoutMs: 100 };
+    const retry = { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 };
+    await expect(new BatonClient({ ...options, retry }).getCustomer()).rejects.toMatchObject({ failure: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen - before).toBe(2);
+    const beforeCommand = seen;
+    await expect(new BatonClient({ ...options, retry }).cancelConference({ conference: 'X' })).rejects.toMatchObject({
+      failure: 'timeout',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen - beforeCommand).toBe(1);
+  });
+
+  it('stops when the caller aborts, with failure "aborted"', async () => {
+    const controller = new AbortController();
+    const client = new BatonClient({ baseUrl: silentUrl, customer: 'C', key: 'K', timeoutMs: 0 });
+    const pending = client.getCustomer({ signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ name: 'BatonNetworkError', failure: 'aborted' });
+  });
+
+  it('reports an unreachable server as failure "network"', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const client = new BatonClient({ baseUrl: url, customer: 'C', key: 'K', retry: { attempts: 1 } });
+    await expect(client.getCustomer()).rejects.toMatchObject({ name: 'BatonNetworkError', failure: 'network' });
+  });
+
+  it('reports an answer that is not an envelope as failure "bad-response" with the HTTP status', async () => {
+    const proxy = createServer((_request, response) => {
+      response.writeHead(502, { 'content-type': 'text/html' }).end('<html>Bad gateway</html>');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const client = new BatonClient({ baseUrl: url, customer: 'C', key: 'K' });
+      await expect(client.addPerson({ conference: 'X', role: 'PARTICIPANT' })).rejects.toMatchObject({
+        name: 'BatonNetworkError',
+        failure: 'bad-response',
+        status: 502,
+      });
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});
+
+describe('the client package', () => {
+  it('imports nothing Node-only in its runtime code (it runs in browsers)', () => {
+    const dir = new URL('.', import.meta.url);
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(sources.length).toBeGreaterThan(3);
+    for (const file of sources) {
+      const text = readFileSync(new URL(file, dir), 'utf8');
+      const imports = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
+      expect(
+        imports.filter((spec) => !spec.startsWith('./')),
+        file,
+      ).toEqual([]);
+    }
+  });
+});

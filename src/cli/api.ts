@@ -1,0 +1,314 @@
+/**
+ * The API commands: every /_access function from the command line, through
+ * the SDK (@baton/client). Credentials come from BATON_URL, BATON_CUSTOMER and
+ * BATON_KEY, or the --url, --customer and --key options.
+ *
+ * Exit codes: 0 success; 1 usage or other error; 2 the API answered with an
+ * error (its code is printed); 3 the server could not be reached or timed out.
+ */
+import { BatonClient, type Conference, type ConferenceList, type CustomObjectType, type Role } from '@baton/client';
+import { Command, Option } from 'commander';
+import { printResult } from './output.js';
+
+/** The default server address when BATON_URL is unset. */
+export const defaultUrl = 'http://127.0.0.1:8080';
+
+/** A mistake in how the command was called: exit code 1. */
+export class UsageError extends Error {}
+
+interface ApiOptions {
+  json?: boolean;
+  quiet?: boolean;
+  url?: string;
+  customer?: string;
+  key?: string;
+  timeout?: string;
+}
+
+const exitCodesHelp = `
+Credentials: BATON_URL (default ${defaultUrl}), BATON_CUSTOMER and BATON_KEY, or --url, --customer, --key.
+Exit codes: 0 success; 1 usage or other error; 2 the API answered an error (code printed); 3 network error or timeout.`;
+
+/** Adds a command that calls the API, with the options every such command takes. */
+function apiCommand(parent: Command, spec: string, description: string): Command {
+  return parent
+    .command(spec)
+    .description(description)
+    .option('--json', 'print the result as JSON (for scripts)')
+    .option('--url <url>', `server address (default: $BATON_URL or ${defaultUrl})`)
+    .option('--customer <uid>', 'customer UID (default: $BATON_CUSTOMER)')
+    .option('--key <key>', 'API key (default: $BATON_KEY)')
+    .option('--timeout <seconds>', 'give up on a request after this many seconds', '30')
+    .addHelpText('after', exitCodesHelp);
+}
+
+/** The client for a command's options and the environment. */
+export function clientFor(options: ApiOptions, env: NodeJS.ProcessEnv = process.env): BatonClient {
+  const baseUrl = options.url ?? env.BATON_URL ?? defaultUrl;
+  const customer = options.customer ?? env.BATON_CUSTOMER;
+  const key = options.key ?? env.BATON_KEY;
+  if (!customer || !key)
+    throw new UsageError('no credentials: set BATON_CUSTOMER and BATON_KEY, or pass --customer and --key');
+  if (!/^https?:\/\/\S+$/.test(baseUrl))
+    throw new UsageError(`the server address must start http:// or https://, got "${baseUrl}"`);
+  const seconds = Number(options.timeout ?? '30');
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new UsageError(`--timeout must be a number of seconds, got "${options.timeout}"`);
+  return new BatonClient({ baseUrl, customer, key, timeoutMs: Math.round(seconds * 1000) });
+}
+
+function wholeNumber(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`${option} must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+/** Runs a command's API call and prints its result; `--quiet` prints only the UID. */
+function action<A extends unknown[]>(
+  call: (
+    client: BatonClient,
+    options: ApiOptions & Record<string, string | boolean | string[] | undefined>,
+    ...args: A
+  ) => Promise<unknown>,
+) {
+  return async (...input: unknown[]) => {
+    const command = input[input.length - 1] as Command;
+    const options = command.opts<ApiOptions & Record<string, string | boolean | string[] | undefined>>();
+    const args = input.slice(0, -2) as A;
+    const value = await call(clientFor(options), options, ...args);
+    if (options.quiet && !options.json) {
+      process.stdout.write(`${(value as { UID?: string }).UID ?? ''}\n`);
+      return;
+    }
+    printResult(value, Boolean(options.json));
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `--reservation "2026.02.01 17:00:00,60,25"` → one reservation item. */
+function parseReservation(text: string) {
+  const [startDate, duration, callers, ...rest] = text.split(',').map((part) => part.trim());
+  if (!startDate || !duration || rest.length > 0) {
+    throw new UsageError(`--reservation must be "START,MINUTES[,CALLERS]", got "${text}"`);
+  }
+  return {
+    startDate,
+    duration: wholeNumber(duration, '--reservation minutes')!,
+    estimatedCallers: wholeNumber(callers || undefined, '--reservation callers'),
+  };
+}
+
+const listFunctions = {
+  active: 'getActiveConference',
+  upcoming: 'getUpcomingConference',
+  possible: 'getPossibleConference',
+  expired: 'getExpiredConference',
+  canceled: 'getCanceledConference',
+} as const;
+
+/** Finds a command by name under `parent`, or adds it. */
+function group(parent: Command, name: string, description: string): Command {
+  return parent.commands.find((c) => c.name() === name) ?? parent.command(name).description(description);
+}
+
+export function registerApiCommands(program: Command): void {
+  // ---- conference ----
+  const conference = group(program, 'conference', 'create, read, list, change and cancel conferences (API)');
+  apiCommand(conference, 'create', 'create a conference: reservationless, or reserved with --reservation')
+    .option('--name <name>', 'conference name')
+    .option('--contact-email <emails>', 'comma-separated contact emails')
+    .option('--greenroom', 'green room on')
+    .option('--no-greenroom', 'green room off')
+    .option('--recording', 'recording on')
+    .option('--no-recording', 'recording off')
+    .option('--background-music', 'background music on')
+    .option('--no-background-music', 'background music off')
+    .option('--estimated-callers <n>', 'estimated callers (reservationless)')
+    .option(
+      '--reservation <start,minutes[,callers]>',
+      'a reservation, e.g. "2026.02.01 17:00:00,60,25" (repeatable; makes a reserved conference)',
+      collect,
+    )
+    .option('-q, --quiet', 'print only the new conference UID')
+    .action(
+      action(async (client, o) => {
+        const overrides = {
+          name: o.name as string | undefined,
+          contactEmail: o.contactEmail as string | undefined,
+          greenroom: o.greenroom as boolean | undefined,
+          recording: o.recording as boolean | undefined,
+          backgroundMusic: o.backgroundMusic as boolean | undefined,
+        };
+        const reservations = (o.reservation as string[] | undefined) ?? [];
+        if (reservations.length === 0) {
+          return client.createConferenceReservationless({
+            ...overrides,
+            estimatedCallers: wholeNumber(o.estimatedCallers as string | undefined, '--estimated-callers'),
+          });
+        }
+        if (o.estimatedCallers !== undefined) {
+          throw new UsageError('--estimated-callers is for reservationless conferences; give callers in --reservation');
+        }
+        const envelope = await client.callEnvelope('createConferenceReserved', {
+          ...overrides,
+          reservations: reservations.map(parseReservation),
+        });
+        if (envelope.message) process.stderr.write(`baton: ${envelope.message}\n`);
+        return envelope.value;
+      }),
+    );
+  apiCommand(conference, 'get <conference>', 'show a conference (persons, reservations and calls as UIDs)').action(
+    action((client, _o, conferenceUID: string) => client.getConference({ conferenceUID })),
+  );
+  apiCommand(conference, 'data <conference>', 'show a conference with its persons, reservations and customer').action(
+    action((client, _o, conferenceUID: string) => client.getConferenceData({ conferenceUID })),
+  );
+  const list = apiCommand(conference, 'list', 'list conferences by status (all five lists when no flag is given)');
+  for (const status of Object.keys(listFunctions)) {
+    list.addOption(
+      new Option(`--${status}`, `${status} conferences (${listFunctions[status as keyof typeof listFunctions]})`),
+    );
+  }
+  list.action(
+    action(async (client, o): Promise<ConferenceList> => {
+      const chosen = (Object.keys(listFunctions) as (keyof typeof listFunctions)[]).filter((status) => o[status]);
+      const statuses = chosen.length > 0 ? chosen : (Object.keys(listFunctions) as (keyof typeof listFunctions)[]);
+      const lists = await Promise.all(statuses.map((status) => client.call(listFunctions[status], {})));
+      return { conference: lists.flatMap((l): Conference[] => l.conference) };
+    }),
+  );
+  apiCommand(
+    conference,
+    'update <conference> <field> <value>',
+    'set one conference field (notes, recording, greenroom, reminder, …)',
+  ).action(
+    action((client, _o, conferenceUID: string, field: string, value: string) =>
+      client.updateConference({ conference: conferenceUID, field, value }),
+    ),
+  );
+  apiCommand(conference, 'cancel <conference>', 'cancel a conference').action(
+    action((client, _o, conferenceUID: string) => client.cancelConference({ conference: conferenceUID })),
+  );
+
+  // ---- person ----
+  const person = group(program, 'person', 'register, change and remove persons (API)');
+  apiCommand(person, 'add <conference>', 'register a person for a conference; prints the person with its PIN')
+    .requiredOption('--role <role>', 'PARTICIPANT, ASSISTANT, PRESENTER or OPERATOR')
+    .option('--name <name>', 'name')
+    .option('--email <email>', 'email')
+    .option('--notes <notes>', 'notes')
+    .option('--custom1 <text>', 'custom field 1')
+    .option('--custom2 <text>', 'custom field 2')
+    .option('-q, --quiet', 'print only the new person UID')
+    .action(
+      action((client, o, conferenceUID: string) =>
+        client.addPerson({
+          conference: conferenceUID,
+          role: String(o.role).toUpperCase() as Role,
+          name: o.name as string | undefined,
+          email: o.email as string | undefined,
+          notes: o.notes as string | undefined,
+          custom1: o.custom1 as string | undefined,
+          custom2: o.custom2 as string | undefined,
+        }),
+      ),
+    );
+  apiCommand(
+    person,
+    'update <person> <field> <value>',
+    'set one person field (name, email, notes, custom1, custom2, role)',
+  ).action(
+    action((client, _o, personUID: string, field: string, value: string) =>
+      client.updatePerson({ person: personUID, field, value }),
+    ),
+  );
+  apiCommand(person, 'remove <conference> <person>', 'remove a person from a conference').action(
+    action((client, _o, conferenceUID: string, personUID: string) =>
+      client.removePerson({ conference: conferenceUID, person: personUID }),
+    ),
+  );
+
+  // ---- reservation ----
+  const reservation = group(program, 'reservation', 'add, show, change and remove reservations (API)');
+  apiCommand(reservation, 'add <conference>', 'add a reservation to a reserved conference')
+    .requiredOption('--start <datetime>', 'start, "yyyy.MM.dd HH:mm:ss" in your time zone (or ISO 8601)')
+    .requiredOption('--duration <minutes>', 'minutes (rounded up to 15)')
+    .option('--callers <n>', 'estimated callers')
+    .option('-q, --quiet', 'print only the new reservation UID')
+    .action(
+      action((client, o, conferenceUID: string) =>
+        client.addConferenceReservation({
+          conference: conferenceUID,
+          startDate: o.start as string,
+          duration: wholeNumber(o.duration as string, '--duration')!,
+          estimatedCallers: wholeNumber(o.callers as string | undefined, '--callers'),
+        }),
+      ),
+    );
+  apiCommand(reservation, 'get <reservation>', 'show a reservation').action(
+    action((client, _o, reservationUID: string) => client.getConferenceReservation({ reservationUID })),
+  );
+  apiCommand(reservation, 'update <reservation>', 'change a reservation (any of --start, --duration, --callers)')
+    .option('--start <datetime>', 'new start, "yyyy.MM.dd HH:mm:ss"')
+    .option('--duration <minutes>', 'new length in minutes')
+    .option('--callers <n>', 'new estimated callers')
+    .action(
+      action((client, o, reservationUID: string) => {
+        if (o.start === undefined && o.duration === undefined && o.callers === undefined) {
+          throw new UsageError('give at least one of --start, --duration, --callers');
+        }
+        return client.updateConferenceReservation({
+          reservationUID,
+          startDate: o.start as string | undefined,
+          duration: wholeNumber(o.duration as string | undefined, '--duration'),
+          estimatedCallers: wholeNumber(o.callers as string | undefined, '--callers'),
+        });
+      }),
+    );
+  apiCommand(reservation, 'remove <reservation>', 'remove a future reservation').action(
+    action((client, _o, reservationUID: string) => client.removeConferenceReservation({ reservationUID })),
+  );
+
+  // ---- customer (beside the database commands create/list/suspend/activate) ----
+  const customer = group(program, 'customer', 'customers');
+  apiCommand(customer, 'show', 'show your customer record (API; credentials as for every API command)')
+    .alias('get')
+    .action(action((client) => client.getCustomer()));
+  apiCommand(
+    customer,
+    'update <field> <value>',
+    'set one field of your customer record (API): greenroom, recording, timeZone, …',
+  ).action(action((client, _o, field: string, value: string) => client.updateCustomer({ field, value })));
+
+  // ---- call ----
+  const call = group(program, 'call', 'show past calls (API)');
+  apiCommand(call, 'get <conference> <call>', 'show a past call (callers as UIDs)').action(
+    action((client, _o, conferenceUID: string, callUID: string) => client.getCall({ conferenceUID, callUID })),
+  );
+  apiCommand(call, 'data <conference> <call>', 'show a past call with its callers').action(
+    action((client, _o, conferenceUID: string, callUID: string) => client.getCallData({ conferenceUID, callUID })),
+  );
+
+  // ---- custom ----
+  const custom = group(program, 'custom', 'custom values of customers, conferences, persons, calls and callers (API)');
+  const objectTypes = 'conference, person, call, caller or customer';
+  apiCommand(
+    custom,
+    'set <objectType> <objectUID> <key> <value>',
+    `set a custom value (objectType: ${objectTypes})`,
+  ).action(
+    action((client, _o, objectType: string, objectUID: string, customKey: string, customValue: string) =>
+      client.updateCustomValue({ objectType: objectType as CustomObjectType, objectUID, customKey, customValue }),
+    ),
+  );
+  apiCommand(
+    custom,
+    'remove <objectType> <objectUID> <key>',
+    `remove a custom value (objectType: ${objectTypes})`,
+  ).action(
+    action((client, _o, objectType: string, objectUID: string, customKey: string) =>
+      client.updateCustomValue({ objectType: objectType as CustomObjectType, objectUID, customKey, customValue: '' }),
+    ),
+  );
+}
