@@ -67,3 +67,19 @@ export async function moveReservation(server: TestServer, reservationUid: string
   });
   if (answer.code !== 0) throw new Error(`updateConferenceReservation failed: ${answer.code} ${answer.message}`);
 }
+
+/**
+ * A reserved conference with two reservations, 2026.02.10 10:00–11:00 (10
+ * callers) and 12:00–13:00 UTC, for tests that edit or remove one of them.
+ */
+export async function createTwoSlotConference(
+  server: TestServer,
+): Promise<{ conference: string; first: string; second: string }> {
+  const conference = await createReservedConference(server, [
+    { startDate: '2026.02.10 10:00:00', duration: 60, estimatedCallers: 10 },
+    { startDate: '2026.02.10 12:00:00', duration: 60 },
+  ]);
+  const view = await server.call('getConference', { conferenceUID: conference });
+  const [first, second] = view.value.reservations as [string, string];
+  return { conference, first, second };
+}

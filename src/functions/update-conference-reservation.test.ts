@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, testEpoch, type TestServer } from '../../test/harness.js';
 import { listHolding } from '../../test/lists.js';
-import { createReservedConference } from '../../test/reservations.js';
+import { createTwoSlotConference } from '../../test/reservations.js';
 
 describe('updateConferenceReservation', () => {
   let server: TestServer;
@@ -14,13 +14,7 @@ describe('updateConferenceReservation', () => {
   afterAll(() => server.close());
   beforeEach(async () => {
     server.clock.set(testEpoch);
-    // 2026.02.10 10:00–11:00 and 12:00–13:00 UTC.
-    conference = await createReservedConference(server, [
-      { startDate: '2026.02.10 10:00:00', duration: 60, estimatedCallers: 10 },
-      { startDate: '2026.02.10 12:00:00', duration: 60 },
-    ]);
-    const view = await server.call('getConference', { conferenceUID: conference });
-    [first, second] = view.value.reservations;
+    ({ conference, first, second } = await createTwoSlotConference(server));
   });
 
   const update = (reservationUID: string, params: Record<string, string>) =>

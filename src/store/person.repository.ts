@@ -63,21 +63,6 @@ export async function listPersonUidsOf(
     .execute();
 }
 
-export async function findPersonByEmail(
-  db: Kysely<Database>,
-  customerUid: string,
-  conferenceUid: string,
-  email: string,
-): Promise<PersonRow | undefined> {
-  return db
-    .selectFrom('persons')
-    .selectAll()
-    .where('conference_uid', '=', conferenceUid)
-    .where('customer_uid', '=', customerUid)
-    .where('email', '=', email)
-    .executeTakeFirst();
-}
-
 /**
  * The earliest person of a conference with this email, compared without case
  * (self-registration: the same address registering twice is one registration).
@@ -94,8 +79,7 @@ export async function findRegistrationByEmail(
     .where('conference_uid', '=', conferenceUid)
     .where('customer_uid', '=', customerUid)
     .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
-    .orderBy('created_at')
-    .orderBy('uid')
+    .orderBy('id')
     .executeTakeFirst();
 }
 
