@@ -38,6 +38,9 @@ const databaseTables: Record<keyof Database, true> = {
   mail_queue: true,
   reminder_claims: true,
   invitations: true,
+  users: true,
+  user_sessions: true,
+  user_tokens: true,
 };
 
 /** The result table `baton copy` prints: table name → its row. */

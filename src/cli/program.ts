@@ -5,6 +5,7 @@ import { registerApiCommands } from './api.js';
 import { registerBackupCommand } from './backup.js';
 import { registerCopyCommand } from './copy.js';
 import { registerSimulateCommand } from './simulate.js';
+import { registerUserCommands } from './user.js';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     });
 
   registerAdminCommands(program);
+  registerUserCommands(program);
   registerCopyCommand(program);
   registerBackupCommand(program);
   registerSimulateCommand(program);

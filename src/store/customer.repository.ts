@@ -91,3 +91,20 @@ export async function listCustomerDids(db: Kysely<Database>): Promise<string[]> 
   const rows = await db.selectFrom('customers').select('did').distinct().execute();
   return rows.map((r) => r.did);
 }
+
+/** Revokes one live key of a customer by its listing id; returns how many were revoked (0 or 1). */
+export async function revokeApiKeyById(
+  db: Kysely<Database>,
+  customerUid: string,
+  id: number,
+  at: number,
+): Promise<number> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: at })
+    .where('customer_uid', '=', customerUid)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

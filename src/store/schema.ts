@@ -235,6 +235,42 @@ export interface InvitationTable {
   updated_at: number;
 }
 
+/** A person of a customer who signs in to the administration site (migration 006). */
+export interface UserTable {
+  uid: string;
+  customer_uid: string;
+  /** Lowercased; unique across customers. */
+  email: string;
+  /** owner (manages users and keys) or staff. */
+  role: string;
+  /** scrypt$N$r$p$salt$hash, or '' before the first password is set. */
+  password_hash: Text;
+  created_at: number;
+  password_changed_at: number | null;
+}
+
+/** A signed-in browser: only the SHA-256 of its random token is stored. */
+export interface UserSessionTable {
+  token_hash: string;
+  user_uid: string;
+  customer_uid: string;
+  created_at: number;
+  last_seen_at: number;
+  /** The absolute expiry; idle expiry is read from last_seen_at. */
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+/** A one-time link that sets a password (new user, or a reset). */
+export interface UserTokenTable {
+  token_hash: string;
+  user_uid: string;
+  purpose: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   customers: CustomerTable;
   api_keys: ApiKeyTable;
@@ -249,4 +285,7 @@ export interface Database {
   mail_queue: MailQueueTable;
   reminder_claims: ReminderClaimTable;
   invitations: InvitationTable;
+  users: UserTable;
+  user_sessions: UserSessionTable;
+  user_tokens: UserTokenTable;
 }
