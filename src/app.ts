@@ -16,6 +16,7 @@ import { parseFormBody, parseMultipartBody } from './protocol/request-params.js'
 import type { MailPoke } from './jobs/runner.js';
 import { messagePage } from './web/registration-pages.js';
 import { registerRegistrationRoutes } from './web/registration.js';
+import { registerAdminRoutes } from './web/admin/routes.js';
 
 export interface AppOptions {
   /** Fastify logger options; false for silence (tests). */
@@ -57,7 +58,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     const format = parseFormat(typeof query?.type === 'string' ? query.type : undefined) ?? 'xml';
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error({ err: error }, 'unhandled exception');
-    if (request.url.toLowerCase().startsWith('/conference/')) {
+    if (/^\/(conference|admin)(\/|$)/i.test(request.url)) {
       const page =
         status === 500
           ? messagePage('Something went wrong', `Please try again in a moment (request ${request.id}).`)
@@ -77,6 +78,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerAccessRoute(app, services, apiFunctions);
   registerBridgeRoutes(app, services);
   registerRegistrationRoutes(app, services, options.mail);
+  registerAdminRoutes(app, services, options.mail);
 
   // The API description, generated once from the registry's schemas.
   let description: { json: string; html: string } | undefined;

@@ -5,7 +5,7 @@
  */
 import type { CallContext } from '../context.js';
 import { ParameterError } from '../errors.js';
-import { findCall, listCallers, type CallerRow, type CallRow } from '../store/call.repository.js';
+import { findCall, listCallers, listConferenceCalls, type CallerRow, type CallRow } from '../store/call.repository.js';
 import { listPersons, type PersonRow } from '../store/person.repository.js';
 import { requireConference } from './conferences.js';
 
@@ -71,4 +71,10 @@ export async function pollCallers(
       endedAt: c.ended_at,
     })),
   };
+}
+
+/** The latest 200 calls of a conference, newest first. */
+export async function listCallsOf(ctx: CallContext, conferenceUid: string): Promise<CallRow[]> {
+  const conference = await requireConference(ctx, conferenceUid);
+  return listConferenceCalls(ctx.services.store.db, ctx.customer.uid, conference.uid);
 }

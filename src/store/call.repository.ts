@@ -210,3 +210,20 @@ export async function listBreakoutUids(db: Kysely<Database>, customerUid: string
     .execute();
   return rows.map((r) => r.breakout_uid);
 }
+
+/** A conference's calls, newest first (the administration site's list). */
+export async function listConferenceCalls(
+  db: Kysely<Database>,
+  customerUid: string,
+  conferenceUid: string,
+): Promise<CallRow[]> {
+  return db
+    .selectFrom('calls')
+    .selectAll()
+    .where('conference_uid', '=', conferenceUid)
+    .where('customer_uid', '=', customerUid)
+    .orderBy('started_at', 'desc')
+    .orderBy('uid')
+    .limit(200)
+    .execute();
+}

@@ -1,0 +1,256 @@
+/** The account: every updateCustomer field, the password, API keys and users (owners only). */
+import type { ApiKeyListing } from '../../../domain/api-keys.js';
+import { customerFields } from '../../../domain/editable-fields.js';
+import { passwordLimits } from '../../../domain/passwords.js';
+import type { UserView } from '../../../domain/users.js';
+import type { CustomerRow } from '../../../store/customer.repository.js';
+import { formatWhen } from '../format.js';
+import { Csrf, renderPage, type Notice, type Viewer } from '../layout.js';
+
+type CustomerField = (typeof customerFields)[number];
+
+const labels: Record<CustomerField['name'], string> = {
+  contactEmail: 'Contact emails (comma-separated)',
+  greenroom: 'Green room by default',
+  recording: 'Record calls by default',
+  affiliateCode: 'Affiliate code',
+  reminder: 'Email reminders by default',
+  backgroundMusic: 'Background music by default',
+  preCall: 'Pre-call message',
+  postCall: 'Post-call message',
+  banner: 'Banner',
+  callerInterface: 'Caller interface',
+  regComment: 'Comment under registration forms',
+  timeZone: 'Time zone (dates you enter and read)',
+};
+
+/** The row value of an updateCustomer field, as the form shows it. */
+export function customerFieldValue(customer: CustomerRow, field: CustomerField): string {
+  const value = customer[field.column];
+  return field.kind === 'boolean' ? (value ? 'true' : 'false') : String(value);
+}
+
+let zones: string[] | undefined;
+function timeZones(): string[] {
+  zones ??= ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
+  return zones;
+}
+
+export function accountPage(props: {
+  viewer: Viewer;
+  customer: CustomerRow;
+  keys?: ApiKeyListing[];
+  users?: UserView[];
+  /** Shown once, right after it was made. */
+  newKey?: string;
+  newUserLink?: { email: string; link: string };
+  self: string;
+  notice?: Notice;
+}): string {
+  const { customer, viewer } = props;
+  const csrf = viewer.csrf;
+  const owner = viewer.role === 'owner';
+  return renderPage({
+    title: 'Account',
+    viewer,
+    section: 'account',
+    notice: props.notice,
+    children: (
+      <>
+        <section class="card" aria-labelledby="customer">
+          <h2 id="customer">{customer.name}</h2>
+          <dl class="facts">
+            <dt>Customer UID</dt>
+            <dd class="mono">{customer.uid}</dd>
+            <dt>Dial-in number</dt>
+            <dd>{customer.did || '—'}</dd>
+            <dt>Status</dt>
+            <dd>{customer.status}</dd>
+          </dl>
+          <form method="post" action="/admin/account">
+            <Csrf token={csrf} />
+            {customerFields.map((f) =>
+              f.kind === 'boolean' ? (
+                <label class="check" key={f.name}>
+                  <input
+                    type="checkbox"
+                    name={f.name}
+                    value="true"
+                    checked={customerFieldValue(customer, f) === 'true'}
+                  />
+                  {labels[f.name]}
+                </label>
+              ) : f.kind === 'timeZone' ? (
+                <div key={f.name}>
+                  <label for="field-timeZone">{labels[f.name]}</label>
+                  <select id="field-timeZone" name="timeZone">
+                    {timeZones().map((z) => (
+                      <option key={z} value={z} selected={z === customer.time_zone}>
+                        {z}
+                      </option>
+                    ))}
+                  </select>
+                </div>
+              ) : (
+                <div key={f.name}>
+                  <label for={`field-${f.name}`}>{labels[f.name]}</label>
+                  <input
+                    id={`field-${f.name}`}
+                    name={f.name}
+                    maxLength={f.max}
+                    value={customerFieldValue(customer, f)}
+                  />
+                </div>
+              ),
+            )}
+            <button type="submit">Save account settings</button>
+          </form>
+        </section>
+
+        <section class="card" aria-labelledby="password">
+          <h2 id="password">Your password</h2>
+          <form method="post" action="/admin/account/password">
+            <Csrf token={csrf} />
+            <input type="hidden" name="username" value={viewer.email} autocomplete="username" />
+            <label for="current">Current password</label>
+            <input id="current" name="current" type="password" autocomplete="current-password" required />
+            <label for="next">New password (at least {passwordLimits.min} characters)</label>
+            <input
+              id="next"
+              name="next"
+              type="password"
+              autocomplete="new-password"
+              required
+              minLength={passwordLimits.min}
+            />
+            <button type="submit">Change password</button>
+            <p class="muted small">Changing it signs you out everywhere else.</p>
+          </form>
+        </section>
+
+        {owner && props.keys && (
+          <section class="card" aria-labelledby="keys">
+            <h2 id="keys">API keys</h2>
+            {props.newKey && (
+              <div class="notice" role="status">
+                <p>New key — copy it now, it is shown only this once:</p>
+                <p class="key mono" id="new-key">
+                  {props.newKey}
+                </p>
+              </div>
+            )}
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Key</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">State</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {props.keys.map((k) => (
+                    <tr key={k.id}>
+                      <td class="mono">{k.key_prefix}…</td>
+                      <td>{formatWhen(k.created_at, customer.time_zone)}</td>
+                      <td>
+                        {k.revoked_at === null ? (
+                          <form class="inline" method="post" action={`/admin/account/keys/${k.id}/revoke`}>
+                            <Csrf token={csrf} />
+                            live{' '}
+                            <button class="link" type="submit" aria-label={`Revoke key ${k.key_prefix}`}>
+                              Revoke
+                            </button>
+                          </form>
+                        ) : (
+                          `revoked ${formatWhen(k.revoked_at, customer.time_zone)}`
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <form method="post" action="/admin/account/keys">
+              <Csrf token={csrf} />
+              <button type="submit">Create a key</button>
+            </form>
+          </section>
+        )}
+
+        {owner && props.users && (
+          <section class="card" aria-labelledby="users">
+            <h2 id="users">Users</h2>
+            {props.newUserLink && (
+              <div class="notice" role="status">
+                <p>Send this one-time link to {props.newUserLink.email} to set their password (good for 7 days):</p>
+                <p class="key mono" id="new-user-link">
+                  {props.newUserLink.link}
+                </p>
+              </div>
+            )}
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Password</th>
+                    <th scope="col">Actions</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {props.users.map((u) => (
+                    <tr key={u.uid}>
+                      <td>{u.email}</td>
+                      <td>{u.role}</td>
+                      <td>{u.hasPassword ? 'set' : 'not set yet'}</td>
+                      <td>
+                        {u.uid === props.self ? (
+                          <span class="muted">you</span>
+                        ) : (
+                          <>
+                            <form class="inline" method="post" action={`/admin/account/users/${u.uid}/sign-out`}>
+                              <Csrf token={csrf} />
+                              <button class="link" type="submit" aria-label={`Sign ${u.email} out everywhere`}>
+                                Sign out everywhere
+                              </button>
+                            </form>{' '}
+                            <form class="inline" method="post" action={`/admin/account/users/${u.uid}/remove`}>
+                              <Csrf token={csrf} />
+                              <button class="link" type="submit" aria-label={`Remove ${u.email}`}>
+                                Remove
+                              </button>
+                            </form>
+                          </>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <form method="post" action="/admin/account/users">
+              <Csrf token={csrf} />
+              <h3>Add a user</h3>
+              <div class="row">
+                <div>
+                  <label for="user-email">Email</label>
+                  <input id="user-email" name="email" type="email" required maxLength={254} />
+                </div>
+                <div>
+                  <label for="user-role">Role</label>
+                  <select id="user-role" name="role">
+                    <option value="staff">staff (runs conferences)</option>
+                    <option value="owner">owner (also users and API keys)</option>
+                  </select>
+                </div>
+              </div>
+              <button type="submit">Add user</button>
+            </form>
+          </section>
+        )}
+      </>
+    ),
+  });
+}
