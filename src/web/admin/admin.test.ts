@@ -1,0 +1,347 @@
+/**
+ * The administration site over real HTTP (SQLite, and PostgreSQL with
+ * npm run test:pg): sign-in and sessions, CSRF, tenancy, escaping, the same
+ * rules as the API, and that no password hash ever leaves the server.
+ */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../app.js';
+import { createConference, startTestServer, type TestServer } from '../../../test/harness.js';
+import { createAdminUser, siteClient, testPassword } from '../../../test/admin.js';
+import { createUser, sessionIdleMs } from '../../domain/users.js';
+import { parseCsv } from './csv.js';
+
+let server: TestServer;
+let owner: { email: string; password: string; uid: string };
+
+beforeAll(async () => {
+  server = await startTestServer();
+  owner = await createAdminUser(server, server.credentials.customer, { role: 'owner' });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('sign-in and sessions', () => {
+  it('sends a signed-out browser to the sign-in page', async () => {
+    const answer = await siteClient(server).get('/admin/conferences');
+    expect(answer.status).toBe(303);
+    expect(answer.location).toBe('/admin/sign-in?next=%2Fadmin%2Fconferences');
+  });
+
+  it('signs in with the right password and sets a HttpOnly, SameSite=Lax session cookie scoped to /admin', async () => {
+    const site = siteClient(server);
+    await site.get('/admin/sign-in');
+    const answer = await site.post('/admin/sign-in', { email: owner.email.toUpperCase(), password: owner.password });
+    expect(answer.status).toBe(303);
+    expect(answer.location).toBe('/admin/conferences');
+    const cookie = answer.headers.getSetCookie().find((c) => c.startsWith('baton_admin='))!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/Path=\/admin/);
+    expect(cookie).not.toMatch(/Secure/); // PUBLIC_URL is http here
+    expect((await site.get('/admin/conferences')).status).toBe(200);
+  });
+
+  it('refuses a wrong password with one message for a wrong address or password', async () => {
+    const site = siteClient(server);
+    const wrong = await site.signIn(owner.email, 'not the password');
+    const unknown = await site.signIn('nobody@example.org', 'not the password');
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.text).toContain('wrong email address or password');
+    expect(unknown.text).toContain('wrong email address or password');
+    expect(site.cookies.has('baton_admin')).toBe(false);
+  });
+
+  it('rotates the session on sign-in: the browser’s old session stops working', async () => {
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    const first = site.cookies.get('baton_admin')!;
+    await site.signIn(owner.email, owner.password);
+    const second = site.cookies.get('baton_admin')!;
+    expect(second).not.toBe(first);
+    const old = siteClient(server);
+    old.cookies.set('baton_admin', first);
+    expect((await old.get('/admin/conferences')).status).toBe(303);
+    expect((await site.get('/admin/conferences')).status).toBe(200);
+  });
+
+  it('ends a session after the idle time', async () => {
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    expect((await site.get('/admin/account')).status).toBe(200);
+    server.clock.advance(sessionIdleMs + 1000);
+    try {
+      expect((await site.get('/admin/account')).status).toBe(303);
+    } finally {
+      server.clock.advance(-(sessionIdleMs + 1000));
+    }
+  });
+
+  it('throttles repeated failed sign-ins for an account with 429 and Retry-After', async () => {
+    const victim = await createAdminUser(server, server.credentials.customer, { role: 'staff' });
+    const site = siteClient(server);
+    let last;
+    for (let i = 0; i < 11; i++) last = await site.signIn(victim.email, 'wrong password!');
+    expect(last!.status).toBe(429);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Even the right password waits out the minute.
+    expect((await site.signIn(victim.email, victim.password)).status).toBe(429);
+  });
+
+  it('a one-time link sets a password once; a used link answers 410', async () => {
+    const { link } = await createUser(server.services, {
+      customerUid: server.credentials.customer,
+      email: 'link-user@example.org',
+      role: 'staff',
+    });
+    const path = new URL(link).pathname + new URL(link).search;
+    const site = siteClient(server);
+    const form = await site.get(path);
+    expect(form.status).toBe(200);
+    expect(form.text).toContain('link-user@example.org');
+    const token = new URL(link).searchParams.get('token')!;
+    const mismatch = await site.post('/admin/password', {
+      token,
+      password: testPassword,
+      confirm: 'other password 123',
+    });
+    expect(mismatch.status).toBe(422);
+    const short = await site.post('/admin/password', { token, password: 'short', confirm: 'short' });
+    expect(short.text).toContain('password must be at least 10 characters');
+    const done = await site.post('/admin/password', { token, password: testPassword, confirm: testPassword });
+    expect(done.status).toBe(303);
+    expect((await site.get(path)).status).toBe(410);
+    expect((await site.signIn('link-user@example.org', testPassword)).status).toBe(303);
+  });
+
+  it('signing out revokes the session on the server, not only in the browser', async () => {
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    const token = site.cookies.get('baton_admin')!;
+    await site.get('/admin/conferences');
+    const out = await site.post('/admin/sign-out');
+    expect(out.status).toBe(303);
+    const replay = siteClient(server);
+    replay.cookies.set('baton_admin', token);
+    expect((await replay.get('/admin/conferences')).status).toBe(303);
+  });
+
+  it('a password change signs out every other session of the user', async () => {
+    const user = await createAdminUser(server, server.credentials.customer, { role: 'staff' });
+    const other = siteClient(server);
+    await other.signIn(user.email, user.password);
+    const site = siteClient(server);
+    await site.signIn(user.email, user.password);
+    await site.get('/admin/account');
+    const changed = await site.post('/admin/account/password', {
+      current: user.password,
+      next: 'a brand new password',
+    });
+    expect(changed.status).toBe(303);
+    expect((await other.get('/admin/conferences')).status).toBe(303); // revoked: signed out
+    expect((await site.get('/admin/conferences')).status).toBe(200); // this browser got a new session
+  });
+});
+
+describe('security', () => {
+  it('another customer’s conference by URL answers as an unknown one (404)', async () => {
+    const other = await server.addCustomer({ name: 'Other customer' });
+    const theirs = await createConference(server, { name: 'Their secret conference' });
+    // theirs belongs to the test customer; sign in as the other customer's user.
+    const intruder = await createAdminUser(server, other.customer, { role: 'owner' });
+    const site = siteClient(server);
+    await site.signIn(intruder.email, intruder.password);
+    const unknown = await site.get('/admin/conferences/AAAAAAAAAAAAAAAA');
+    const foreign = await site.get(`/admin/conferences/${theirs}`);
+    expect(foreign.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(foreign.text).not.toContain('Their secret conference');
+    expect(foreign.text.replace(/\s+/g, ' ')).toBe(
+      unknown.text.replace(/\s+/g, ' ').replace('AAAAAAAAAAAAAAAA', theirs),
+    );
+    expect((await site.get(`/admin/conferences/${theirs}/persons.csv`)).status).toBe(404);
+    await site.get('/admin/conferences');
+    const post = await site.post(`/admin/conferences/${theirs}/cancel`);
+    expect(post.status).toBe(404);
+    const check = await server.call('getConference', { conferenceUID: theirs });
+    expect(check.message).toBe('');
+    expect(check.value.status).not.toBe('CANCEL');
+  });
+
+  it('refuses a form without the CSRF token (403) and changes nothing', async () => {
+    const uid = await createConference(server, { name: 'CSRF target' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    const answer = await site.post(`/admin/conferences/${uid}/cancel`, {}, { csrf: null });
+    expect(answer.status).toBe(403);
+    const forged = await site.post(`/admin/conferences/${uid}/cancel`, { csrf: 'x'.repeat(43) });
+    expect(forged.status).toBe(403);
+    const check = await server.call('getConference', { conferenceUID: uid });
+    expect(check.value.status).not.toBe('CANCEL');
+    // The sign-in form too: no double-submit cookie, no sign-in.
+    const bare = siteClient(server);
+    const login = await bare.post('/admin/sign-in', { email: owner.email, password: owner.password, csrf: 'abc' });
+    expect(login.status).toBe(403);
+  });
+
+  it('shows a conference named <script>alert(1)</script> escaped on every page', async () => {
+    const name = '<script>alert(1)</script>';
+    const uid = await createConference(server, { name });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    const pages = [
+      '/admin/conferences?tab=possible',
+      `/admin/conferences?tab=possible&q=${encodeURIComponent(name)}`,
+      `/admin/conferences/${uid}`,
+      `/admin/conferences/${uid}/import`,
+    ];
+    for (const path of pages) {
+      const page = await site.get(path);
+      expect(page.status, path).toBe(200);
+      expect(page.text, path).not.toContain(name);
+      expect(page.text, path).toContain('&lt;script>alert(1)&lt;/script>');
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    }
+  });
+
+  it('never sends a password hash in any page, and never logs one', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const app = await buildApp(server.services, { logger: { level: 'trace', stream } });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const site = siteClient({ ...server, url });
+      await site.signIn(owner.email, owner.password);
+      const uid = await createConference(server, { name: 'Hash check' });
+      const texts: string[] = [];
+      for (const path of ['/admin/conferences', '/admin/account', `/admin/conferences/${uid}`]) {
+        texts.push((await site.get(path)).text);
+      }
+      texts.push((await site.post('/admin/account/users', { email: 'hash-check@example.org', role: 'staff' })).text);
+      texts.push((await site.signIn(owner.email, 'wrong password here')).text);
+      const all = texts.join('\n') + lines.join('\n');
+      expect(lines.length).toBeGreaterThan(0);
+      expect(all).not.toMatch(/scrypt\$/);
+      expect(lines.join('\n')).not.toContain(owner.password);
+      expect(lines.join('\n')).not.toContain(site.cookies.get('baton_admin')!);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('staff cannot see or manage API keys and users', async () => {
+    const staff = await createAdminUser(server, server.credentials.customer, { role: 'staff' });
+    const site = siteClient(server);
+    await site.signIn(staff.email, staff.password);
+    const account = await site.get('/admin/account');
+    expect(account.text).not.toContain('API keys');
+    expect((await site.post('/admin/account/keys')).status).toBe(403);
+  });
+});
+
+describe('pages use the API’s rules', () => {
+  it('adds a registrant with a PIN that getConferenceData reports, and shows the API’s message for a bad email', async () => {
+    const uid = await createConference(server, { name: 'Rules' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get(`/admin/conferences/${uid}`);
+    const added = await site.post(`/admin/conferences/${uid}/persons`, {
+      name: 'Ada',
+      email: 'ada@example.org',
+      role: 'PRESENTER',
+    });
+    expect(added.status).toBe(303);
+    const data = await server.call('getConferenceData', { conferenceUID: uid });
+    const person = data.value.person.find((p: any) => p.email === 'ada@example.org');
+    expect(person.role).toBe('PRESENTER');
+    const page = await site.get(`/admin/conferences/${uid}`);
+    expect(page.text).toContain(`data-pin="${person.UID}">${person.PIN}<`);
+    const bad = await site.post(`/admin/conferences/${uid}/persons`, {
+      name: 'Bad',
+      email: 'not-an-email',
+      role: 'PARTICIPANT',
+    });
+    expect(bad.status).toBe(422);
+    const api = await server.call('addPerson', { conference: uid, role: 'PARTICIPANT', email: 'not-an-email' });
+    expect(bad.text).toContain(api.message.replace(/"/g, '&quot;'));
+  });
+
+  it('edits every updateConference field and reads them back through the API', async () => {
+    const uid = await createConference(server, { name: 'Settings' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get(`/admin/conferences/${uid}`);
+    const answer = await site.post(`/admin/conferences/${uid}/settings`, {
+      contactEmail: 'host@example.org',
+      registerText: 'Welcome',
+      notes: 'n',
+      recording: 'true',
+      greenroom: 'true',
+      backgroundMusic: 'true',
+      callerInterface: 'ci',
+      preCall: 'pre',
+      postCall: 'post',
+      banner: 'b',
+      regComment: 'rc',
+    });
+    expect(answer.status).toBe(303);
+    const c = (await server.call('getConference', { conferenceUID: uid })).value;
+    expect(c).toMatchObject({
+      contactEmail: 'host@example.org',
+      registerText: 'Welcome',
+      recording: true,
+      greenroom: true,
+      reminder: false,
+    });
+    const bad = await site.post(`/admin/conferences/${uid}/settings`, { contactEmail: 'nope' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('not a valid email address');
+  });
+
+  it('creates and revokes an API key; the key is shown once and works with the API', async () => {
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get('/admin/account');
+    const created = await site.post('/admin/account/keys');
+    const key = /id="new-key">\s*([0-9a-f]{32})/.exec(created.text)![1]!;
+    const as = { customer: server.credentials.customer, key };
+    expect((await server.call('getCustomer', {}, { as })).code).toBe(0);
+    expect((await site.get('/admin/account')).text).not.toContain(key);
+    // The newest key is the last row; its revoke form is the last one.
+    const ids = [...created.text.matchAll(/\/admin\/account\/keys\/(\d+)\/revoke/g)].map((m) => Number(m[1]));
+    await site.post(`/admin/account/keys/${Math.max(...ids)}/revoke`);
+    expect((await server.call('getCustomer', {}, { as })).code).toBe(-5);
+  });
+
+  it('exports registrants as CSV with their PINs', async () => {
+    const uid = await createConference(server, { name: 'Export' });
+    await server.call('addPerson', {
+      conference: uid,
+      role: 'PARTICIPANT',
+      name: 'Quote "me", please',
+      email: 'q@example.org',
+    });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    const csv = await site.get(`/admin/conferences/${uid}/persons.csv`);
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    const rows = parseCsv(csv.text);
+    expect(rows[0]).toEqual(['name', 'email', 'role', 'pin', 'notes', 'custom1', 'custom2', 'uid']);
+    expect(rows[1]![0]).toBe('Quote "me", please');
+    const data = await server.call('getConferenceData', { conferenceUID: uid });
+    expect(rows[1]![3]).toBe(data.value.person[0].PIN);
+  });
+
+  it('answers an unknown /admin address with the site’s 404 page', async () => {
+    const answer = await siteClient(server).get('/admin/nothing-here');
+    expect(answer.status).toBe(404);
+    expect(answer.headers.get('content-type')).toMatch(/text\/html/);
+  });
+});
