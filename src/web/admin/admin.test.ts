@@ -9,6 +9,7 @@ import { buildApp } from '../../app.js';
 import { createConference, startTestServer, type TestServer } from '../../../test/harness.js';
 import { createAdminUser, siteClient, testPassword } from '../../../test/admin.js';
 import { createUser, sessionIdleMs } from '../../domain/users.js';
+import { listMail } from '../../store/mail.repository.js';
 import { parseCsv } from './csv.js';
 
 let server: TestServer;
@@ -114,6 +115,38 @@ describe('sign-in and sessions', () => {
     expect(done.status).toBe(303);
     expect((await site.get(path)).status).toBe(410);
     expect((await site.signIn('link-user@example.org', testPassword)).status).toBe(303);
+  });
+
+  it('resets a password through a link queued in the mail queue; an unknown address queues nothing', async () => {
+    const user = await createAdminUser(server, server.credentials.customer, { role: 'staff' });
+    const site = siteClient(server);
+    await site.get('/admin/reset');
+    const answer = await site.post('/admin/reset', { email: user.email });
+    expect(answer.status).toBe(200);
+    await site.get('/admin/reset');
+    const unknown = await site.post('/admin/reset', { email: 'nobody-at-all@example.org' });
+    // The same answer either way: the page does not tell who has an account.
+    expect(unknown.text).toBe(
+      answer.text.replace(/name="csrf" value="[^"]+"/, /name="csrf" value="[^"]+"/.exec(unknown.text)![0]),
+    );
+    const mails = await listMail(server.services.store.db, server.credentials.customer, { kind: 'password-reset' });
+    const mine = mails.filter((m) => m.recipient === user.email);
+    expect(mine).toHaveLength(1);
+    expect(mails.some((m) => m.recipient === 'nobody-at-all@example.org')).toBe(false);
+    const text = (JSON.parse(mine[0]!.message) as { text: string }).text;
+    const link = new URL(/(http\S+\/admin\/password\?token=\S+)/.exec(text)![1]!);
+    const other = siteClient(server);
+    await other.signIn(user.email, user.password);
+    await site.get(link.pathname + link.search);
+    const set = await site.post('/admin/password', {
+      token: link.searchParams.get('token')!,
+      password: 'the new password 42',
+      confirm: 'the new password 42',
+    });
+    expect(set.status).toBe(303);
+    expect((await other.get('/admin/conferences')).status).toBe(303); // old sessions revoked
+    expect((await site.signIn(user.email, user.password)).status).toBe(401);
+    expect((await site.signIn(user.email, 'the new password 42')).status).toBe(303);
   });
 
   it('signing out revokes the session on the server, not only in the browser', async () => {
