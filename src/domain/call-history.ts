@@ -19,17 +19,23 @@ export interface CallHistory {
   attendancePercent: number;
 }
 
-/** The call `callUid` of conference `conferenceUid` (a -2 when either is not this customer's). */
-export async function loadCallHistory(ctx: CallContext, conferenceUid: string, callUid: string): Promise<CallHistory> {
+/** The call `callUid` of conference `conferenceUid`, or a -2 when either is not this customer's. */
+async function requireCallOf(ctx: CallContext, conferenceUid: string, callUid: string): Promise<CallRow> {
   const conference = await requireConference(ctx, conferenceUid);
-  const { db } = ctx.services.store;
-  const call = await findCall(db, ctx.customer.uid, callUid);
+  const call = await findCall(ctx.services.store.db, ctx.customer.uid, callUid);
   if (!call || call.conference_uid !== conference.uid) {
     throw new ParameterError(`no call with UID ${callUid} in conference ${conferenceUid}`);
   }
+  return call;
+}
+
+/** The call `callUid` of conference `conferenceUid` with its callers and the conference's registrants. */
+export async function loadCallHistory(ctx: CallContext, conferenceUid: string, callUid: string): Promise<CallHistory> {
+  const call = await requireCallOf(ctx, conferenceUid, callUid);
+  const { db } = ctx.services.store;
   const [callers, persons] = await Promise.all([
     listCallers(db, ctx.customer.uid, call.uid),
-    listPersons(db, ctx.customer.uid, conference.uid),
+    listPersons(db, ctx.customer.uid, call.conference_uid),
   ]);
   const joined = new Set(callers.map((c) => c.person_uid));
   const neverJoined = persons.filter((p) => !joined.has(p.uid));
@@ -59,7 +65,8 @@ export async function pollCallers(
   conferenceUid: string,
   callUid: string,
 ): Promise<{ status: string; callers: LiveCaller[] }> {
-  const { call, callers } = await loadCallHistory(ctx, conferenceUid, callUid);
+  const call = await requireCallOf(ctx, conferenceUid, callUid);
+  const callers = await listCallers(ctx.services.store.db, ctx.customer.uid, call.uid);
   return {
     status: call.status,
     callers: callers.map((c) => ({

@@ -372,6 +372,122 @@ describe('pages use the API’s rules', () => {
     expect(rows[1]![3]).toBe(data.value.person[0].PIN);
   });
 
+  it('adds, moves and removes reservations with the API’s codes and messages', async () => {
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get('/admin/conferences/new');
+    const created = await site.post('/admin/conferences', {
+      name: 'Reserved on the site',
+      kind: 'reserved',
+      startDate1: '2026-01-20T10:00',
+      duration1: '50',
+      startDate2: '2026-01-19T10:00',
+      duration2: '30',
+    });
+    expect(created.status).toBe(303);
+    const uid = /conferences\/([A-Z0-9]{16})/.exec(created.location!)![1]!;
+    let data = (await server.call('getConferenceData', { conferenceUID: uid })).value;
+    expect(data.reservation).toHaveLength(2);
+    expect(data.reservation.map((r: any) => r.duration).sort()).toEqual([30, 60]); // rounded up to 15 minutes
+    await site.get(`/admin/conferences/${uid}`);
+    const overlap = await site.post(`/admin/conferences/${uid}/reservations`, {
+      startDate: '2026-01-20T10:30',
+      duration: '30',
+    });
+    expect(overlap.status).toBe(422);
+    expect(overlap.text).toContain('startDate falls inside reservation');
+    const added = await site.post(`/admin/conferences/${uid}/reservations`, {
+      startDate: '2026-01-21T10:00',
+      duration: '15',
+    });
+    expect(added.status).toBe(303);
+    data = (await server.call('getConferenceData', { conferenceUID: uid })).value;
+    const third = data.reservation.find((r: any) => r.duration === 15);
+    const moved = await site.post(`/admin/conferences/${uid}/reservations/${third.UID}`, {
+      startDate: '2026-01-23T12:00',
+      duration: '15',
+      estimatedCallers: '40',
+    });
+    expect(moved.status).toBe(303);
+    const after = (await server.call('getConferenceReservation', { reservationUID: third.UID })).value;
+    expect(after.estimateCaller).toBe(40);
+    expect(after.startTime).toBe('Fri Jan 23 12:00:00 UTC 2026');
+    for (const r of data.reservation.slice(0, 2)) {
+      expect((await site.post(`/admin/conferences/${uid}/reservations/${r.UID}/remove`)).status).toBe(303);
+    }
+    const last = await site.post(`/admin/conferences/${uid}/reservations/${third.UID}/remove`);
+    expect(last.status).toBe(422);
+    expect(last.text).toContain(`reservation ${third.UID} is the last one of conference ${uid}`);
+  });
+
+  it('edits a registrant and refuses one of another conference', async () => {
+    const uid = await createConference(server, { name: 'Edit person' });
+    const otherUid = await createConference(server, { name: 'Other' });
+    const person = (await server.call('addPerson', { conference: uid, role: 'PARTICIPANT', name: 'Old name' })).value;
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    expect((await site.get(`/admin/conferences/${otherUid}/persons/${person.UID}`)).status).toBe(404);
+    await site.get(`/admin/conferences/${uid}/persons/${person.UID}`);
+    const saved = await site.post(`/admin/conferences/${uid}/persons/${person.UID}`, {
+      name: 'New name',
+      email: 'new@example.org',
+      notes: '',
+      custom1: 'c1',
+      custom2: '',
+      role: 'OPERATOR',
+    });
+    expect(saved.status).toBe(303);
+    const data = await server.call('getConferenceData', { conferenceUID: uid });
+    const read = data.value.person.find((p: any) => p.UID === person.UID);
+    expect(read).toMatchObject({
+      name: 'New name',
+      email: 'new@example.org',
+      custom1: 'c1',
+      role: 'OPERATOR',
+      PIN: person.PIN,
+    });
+  });
+
+  it('saves account settings, the time zone included, through updateCustomer’s rules', async () => {
+    const other = await server.addCustomer({ name: 'Settings customer' });
+    const user = await createAdminUser(server, other.customer, { role: 'owner' });
+    const site = siteClient(server);
+    await site.signIn(user.email, user.password);
+    await site.get('/admin/account');
+    const saved = await site.post('/admin/account', {
+      timeZone: 'Europe/Berlin',
+      affiliateCode: 'AFF-1',
+      reminder: 'true',
+    });
+    expect(saved.status).toBe(303);
+    const customer = (await server.call('getCustomer', {}, { as: other })).value;
+    expect(customer).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      affiliateCode: 'AFF-1',
+      reminder: true,
+      recording: false,
+    });
+    const bad = await site.post('/admin/account', { timeZone: 'Mars/Olympus' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('must be an IANA time zone');
+  });
+
+  it('lets an owner add a user (a one-time link) and remove them', async () => {
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get('/admin/account');
+    const added = await site.post('/admin/account/users', { email: 'new-staff@example.org', role: 'staff' });
+    const link = /id="new-user-link">\s*(http\S+?)\s*</.exec(added.text)![1]!.replace(/&amp;/g, '&');
+    expect(new URL(link).pathname).toBe('/admin/password');
+    const again = await site.post('/admin/account/users', { email: 'NEW-staff@example.org', role: 'staff' });
+    expect(again.text).toContain('a user with email new-staff@example.org already exists');
+    const uid = new RegExp(`/admin/account/users/([A-Z0-9]{16})/remove"[^]*?`).exec(
+      added.text.slice(added.text.indexOf('new-staff@example.org</td>')),
+    )![1]!;
+    expect((await site.post(`/admin/account/users/${uid}/remove`)).status).toBe(303);
+    expect((await site.get(new URL(link).pathname + new URL(link).search)).status).toBe(410);
+  });
+
   it('answers an unknown /admin address with the site’s 404 page', async () => {
     const answer = await siteClient(server).get('/admin/nothing-here');
     expect(answer.status).toBe(404);

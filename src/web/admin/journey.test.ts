@@ -48,6 +48,22 @@ async function check(page: Page, name: string): Promise<void> {
   expect(violations, name).toEqual([]);
 }
 
+/** On a phone-sized screen the page does not scroll sideways (wide tables scroll inside their box). */
+async function checkPhone(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.screenshot({
+      path: new URL(`${server.database.dialect}-${name}-phone.png`, artifacts).pathname,
+      fullPage: true,
+    });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${name} on a phone`).toBeLessThanOrEqual(1);
+  } finally {
+    if (size) await page.setViewportSize(size);
+  }
+}
+
 describe('the administration site in a browser', () => {
   it('runs the whole journey: link, password, sign-in, reserved conference, registrants, import, export, calls, live, sign-out', async () => {
     const { customer } = server.credentials;
@@ -77,6 +93,7 @@ describe('the administration site in a browser', () => {
     await page.click('main button[type=submit]');
     await page.waitForURL(/\/admin\/conferences$/);
     await check(page, 'conferences');
+    await checkPhone(page, 'conferences');
 
     // 3. A reserved conference with two reservations.
     await page.click('text=New conference');
@@ -105,6 +122,7 @@ describe('the administration site in a browser', () => {
     const ada = data.value.person.find((p: any) => p.email === 'ada@example.org');
     expect((await page.locator(`[data-pin="${ada.UID}"]`).innerText()).trim()).toBe(ada.PIN);
     await check(page, 'conference');
+    await checkPhone(page, 'conference');
 
     // 5. Import 200 rows, one of them bad: the preview names it, 199 are added.
     const lines = ['name,email,role'];
@@ -151,6 +169,7 @@ describe('the administration site in a browser', () => {
     expect(await page.locator('#attendance-chart g').count()).toBe(2);
     expect(await page.locator('#attendance-summary').innerText()).toContain('2 of 200 registrants attended (1%)');
     await check(page, 'call');
+    await checkPhone(page, 'call');
 
     // 8. Live: with the reseller values set, a caller joins while the page is open.
     await page.goto(`${server.url}/admin/conferences/${uid}`);

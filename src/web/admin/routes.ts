@@ -849,6 +849,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
+        // Proxies such as nginx pass the stream on at once instead of buffering it.
+        'x-accel-buffering': 'no',
         connection: 'keep-alive',
       });
       raw.write('retry: 3000\n\n');
@@ -874,6 +876,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       };
       streams.add(end);
       request.raw.on('close', end);
+      raw.on('close', end);
       const tick = async () => {
         try {
           if (++polls % 10 === 0 && !(await resumeSession(services, s.token))) return end();
