@@ -62,7 +62,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       const page =
         status === 500
           ? messagePage('Something went wrong', `Please try again in a moment (request ${request.id}).`)
-          : messagePage('Request not understood', 'Please go back, reload the page and try again.');
+          : status === 413
+            ? messagePage(
+                'Too much at once',
+                `A form may hold at most ${services.config.bodyLimit} bytes; send it in parts.`,
+              )
+            : messagePage('Request not understood', 'Please go back, reload the page and try again.');
       return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(page);
     }
     const message =

@@ -488,6 +488,21 @@ describe('pages use the API’s rules', () => {
     expect((await site.get(new URL(link).pathname + new URL(link).search)).status).toBe(410);
   });
 
+  it('answers an import over the body limit with a 413 page and adds nobody', async () => {
+    const uid = await createConference(server, { name: 'Too big' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get(`/admin/conferences/${uid}/import`);
+    const rows = ['name,email'];
+    for (let i = 0; rows.join('\n').length < server.services.config.bodyLimit + 1000; i++)
+      rows.push(`P ${i},p${i}@example.org`);
+    const answer = await site.post(`/admin/conferences/${uid}/import`, { csv: rows.join('\n'), confirm: '1' });
+    expect(answer.status).toBe(413);
+    expect(answer.headers.get('content-type')).toMatch(/text\/html/);
+    expect(answer.text).toContain('send it in parts');
+    expect((await server.call('getConference', { conferenceUID: uid })).value.persons).toEqual([]);
+  });
+
   it('answers an unknown /admin address with the site’s 404 page', async () => {
     const answer = await siteClient(server).get('/admin/nothing-here');
     expect(answer.status).toBe(404);
