@@ -13,6 +13,7 @@ import { sweepReminders } from '../src/jobs/reminders.js';
 import { findCaller } from '../src/store/call.repository.js';
 import { findCustomer } from '../src/store/customer.repository.js';
 import { findPerson } from '../src/store/person.repository.js';
+import { createUser, setPasswordFromLink, signIn } from '../src/domain/users.js';
 import { apiFunctions } from '../src/functions/index.js';
 import { openStore } from '../src/store/database.js';
 import type { Database } from '../src/store/schema.js';
@@ -173,6 +174,20 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
         objectUID: callers[0]!,
         customKey: 'mood',
         customValue: 'curious',
+      });
+
+      // An administration-site user with a password, a session, and a link still waiting to be used.
+      const { link } = await createUser(source.services, {
+        customerUid: source.credentials.customer,
+        email: 'owner@example.org',
+        role: 'owner',
+      });
+      await setPasswordFromLink(source.services, new URL(link).searchParams.get('token')!, 'a copied password');
+      await signIn(source.services, { email: 'owner@example.org', password: 'a copied password' });
+      await createUser(source.services, {
+        customerUid: source.credentials.customer,
+        email: 'staff@example.org',
+        role: 'staff',
       });
     });
 
