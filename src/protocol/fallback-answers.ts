@@ -134,12 +134,14 @@ export function registerFallbackAnswers(app: FastifyInstance, services: Services
 }
 
 /**
- * Fastify's `frameworkErrors`: a URL the router cannot decode (`/_access/%zz`)
- * gets the same answers as any other bad request.
+ * Fastify's `frameworkErrors`: a URL the router cannot decode (`/_access/%zz`,
+ * a function name over 100 characters) gets the same answers as any other bad
+ * request. The body is not read yet, so the format comes from the query.
  */
 export function frameworkErrorAnswer(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const area = areaOf(request.url);
-  const message = 'malformed request: the URL is not valid percent-encoding';
+  // The router says so for bad percent-encoding and for a path segment over 100 characters; the body is unread.
+  const message = 'malformed request: the URL has bad percent-encoding or a path segment over 100 characters';
   if (area === 'access') void sendEnvelope(reply, formatOf(request), GeneralCode.parameter, message, null, 400);
   else if (area === 'page') void sendPage(reply, 400, 'Request not understood', 'This address is not valid.');
   else void reply.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 400).send({ error: message });
