@@ -235,6 +235,18 @@ export interface InvitationTable {
   updated_at: number;
 }
 
+/** A throttle's count for one key in its current window (shared by every process on the database). */
+export interface ThrottleCounterTable {
+  /** Which throttle: auth, registration, bridge-auth, pin-ani, pin-did, … */
+  scope: string;
+  /** What is counted: a client address, a caller number, a dial-in number. */
+  key: string;
+  window_start: number;
+  hits: number;
+  /** window_start + the window: after this the row is stale and may be pruned. */
+  expires_at: number;
+}
+
 export interface Database {
   customers: CustomerTable;
   api_keys: ApiKeyTable;
@@ -249,4 +261,5 @@ export interface Database {
   mail_queue: MailQueueTable;
   reminder_claims: ReminderClaimTable;
   invitations: InvitationTable;
+  throttle_counters: ThrottleCounterTable;
 }

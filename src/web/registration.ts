@@ -22,7 +22,7 @@ import {
   type RegistrationValues,
 } from '../domain/self-registration.js';
 import type { MailPoke } from '../jobs/runner.js';
-import { FailureThrottle } from '../protocol/throttle.js';
+import { createThrottle } from '../protocol/throttle.js';
 import { collectParams } from '../protocol/request-params.js';
 import { findPerson } from '../store/person.repository.js';
 import {
@@ -95,7 +95,7 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
 
 /** Registers the self-registration routes. `mail` is poked after a confirmation is queued. */
 export function registerRegistrationRoutes(app: FastifyInstance, services: Services, mail?: MailPoke): void {
-  const throttle = new FailureThrottle(services.config.registrationLimit, () => services.clock.now());
+  const throttle = createThrottle(services, 'registration', { limit: services.config.registrationLimit });
   const secure = services.config.publicUrl.startsWith('https:');
 
   /** Renders the form with a fresh CSRF token (and the cookie it is bound to). */
@@ -156,7 +156,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
     values: RegistrationValues,
     confirmation: string,
   ) {
-    const wait = throttle.retryAfter(request.ip);
+    const wait = await throttle.retryAfter(request.ip);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return sendPage(
@@ -168,7 +168,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
         ),
       );
     }
-    throttle.recordFailure(request.ip);
+    await throttle.hit(request.ip);
     const errors = validateRegistration(values);
     if (Object.keys(errors).length > 0) return showForm(request, reply, target, { values, confirmation, errors }, 422);
     let registration;
