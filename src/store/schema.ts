@@ -184,7 +184,8 @@ export interface CallerTable {
 }
 
 /** Where a queued message stands: waiting, being sent (leased), sent, or dropped. */
-export type MailStatus = 'queued' | 'sending' | 'sent' | 'expired' | 'canceled';
+/** `failed`: still unsent after MAIL_MAX_AGE_HOURS of retries; `baton mail retry` queues it again. */
+export type MailStatus = 'queued' | 'sending' | 'sent' | 'expired' | 'canceled' | 'failed';
 
 /** One email Baton sends: queued first, then delivered with retries (never lost). */
 export interface MailQueueTable {
@@ -209,6 +210,8 @@ export interface MailQueueTable {
   message_id: Text;
   created_at: number;
   sent_at: number | null;
+  /** When `baton mail retry` queued it again: the retry age counts from here (else from created_at). */
+  retry_since: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** One reminder queued for (reservation, person, kind, start): the unique key makes it once only. */

@@ -1,7 +1,7 @@
 /**
  * Hardening: throttle counters shared by every process on one database (the
  * key-failure throttle, the registration limit, the bridge's wrong-PIN
- * limits), and an index for pruning the mail queue by age.
+ * limits); the mail queue's retry age and an index for retention by age.
  */
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../database.js';
@@ -19,6 +19,8 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addPrimaryKeyConstraint('throttle_counters_pk', ['scope', 'key'])
     .execute();
   await db.schema.createIndex('throttle_counters_expiry').on('throttle_counters').column('expires_at').execute();
+  // `baton mail retry` restarts a message's retry age without losing when it was first queued.
+  await db.schema.alterTable('mail_queue').addColumn('retry_since', instant).execute();
   // Retention strips sent bodies and gives up on old failures by age.
   await db.schema.createIndex('mail_queue_created').on('mail_queue').columns(['status', 'created_at']).execute();
 }
