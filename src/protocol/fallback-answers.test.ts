@@ -157,3 +157,37 @@ describe('every answer under /_access is an envelope', () => {
     expect(answer.text).not.toContain('abcdef0123456789');
   });
 });
+
+describe('malformed request lines are answered by Node itself (documented in docs/protocol.md)', () => {
+  async function rawRequest(text: string): Promise<string> {
+    const { connect } = await import('node:net');
+    const { port } = new URL(server.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(text));
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (answer += chunk));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  for (const line of [
+    'GET /_access/get Customer HTTP/1.1',
+    'G@T /_access/getCustomer HTTP/1.1',
+    'GET /_access/getCustomer HTTP/9.9',
+  ]) {
+    it(line, async () => {
+      const answer = await rawRequest(`${line}\r\nHost: x\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('"message":"Client Error"');
+    });
+  }
+
+  it('headers over 16 KiB: 431', async () => {
+    const answer = await rawRequest(
+      `GET /_access/getCustomer HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+  });
+});
