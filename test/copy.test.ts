@@ -38,6 +38,7 @@ const databaseTables: Record<keyof Database, true> = {
   mail_queue: true,
   reminder_claims: true,
   invitations: true,
+  idempotency_keys: true,
 };
 
 /** The result table `baton copy` prints: table name → its row. */
