@@ -2,7 +2,10 @@
  * BatonClient: one typed method per API function. JSON on the wire by default
  * (`type=json`; GET for information functions, a POST form for commands), XML
  * on request. Retries code -3 with backoff, times out each attempt, and runs
- * wherever `fetch` does (Node 20, browsers, Deno, workers).
+ * wherever `fetch` does (Node 20, browsers, Deno, workers). Every command
+ * carries an `Idempotency-Key` (one per logical call, the same on each of its
+ * retries), so a command is retried after a lost answer too: the server runs
+ * it once and answers the repeat with the first answer.
  */
 import { BatonApiError, BatonNetworkError } from './errors.js';
 import {
@@ -50,6 +53,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the client's timeout for this call. */
   timeoutMs?: number;
+  /**
+   * Commands only: the Idempotency-Key to send (1–255 visible ASCII characters).
+   * Default: a random UUID per call. Pass your own (an order number, a key kept
+   * in your database) to make a repeat safe across restarts of your program.
+   */
+  idempotencyKey?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -111,17 +120,18 @@ export class BatonClient {
       type: this.#format,
       ...encodeParams(name, params as object),
     });
+    // One key for the logical call, reused by each retry: the server then runs a command once.
+    const idempotencyKey = info.kind === 'command' ? (options.idempotencyKey ?? randomKey()) : undefined;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.#retry.attempts;
       let envelope: Envelope<unknown>;
       try {
-        envelope = await this.#send(name, info.kind, info.result, fields, options);
+        envelope = await this.#send(name, info.kind, info.result, fields, options, idempotencyKey);
       } catch (error) {
-        // Only information functions are safe to repeat after a lost answer.
+        // Safe to repeat after a lost answer: an information function changes nothing, and a
+        // command's repeat carries its key.
         const repeatable =
-          error instanceof BatonNetworkError &&
-          (error.failure === 'network' || error.failure === 'timeout') &&
-          info.kind === 'information';
+          error instanceof BatonNetworkError && (error.failure === 'network' || error.failure === 'timeout');
         if (!repeatable || last) throw error;
         await this.#pause(name, attempt, options.signal);
         continue;
@@ -156,6 +166,7 @@ export class BatonClient {
     result: keyof ObjectTypes,
     fields: URLSearchParams,
     options: RequestOptions,
+    idempotencyKey: string | undefined,
   ): Promise<Envelope<unknown>> {
     const target = `${this.#baseUrl}/_access/${name}`;
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
@@ -188,7 +199,10 @@ export class BatonClient {
             : // `type` in the query too: an answer given before the body is read (413) still comes as JSON.
               await this.#fetch(`${target}?type=${this.#format}`, {
                 method: 'POST',
-                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                headers: {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+                },
                 body: fields.toString(),
                 signal: controller.signal,
               });
@@ -321,6 +335,11 @@ type MissingMethods = Exclude<FunctionName, keyof BatonClient>;
 const everyFunctionHasAMethod: MissingMethods extends never ? true : MissingMethods = true;
 void everyFunctionHasAMethod;
 export type { BatonFunctions };
+
+/** A fresh idempotency key: a random UUID (Web Crypto, in Node 20 and every browser). */
+function randomKey(): string {
+  return globalThis.crypto.randomUUID();
+}
 
 function readJsonEnvelope(text: string): Envelope<unknown> | null {
   try {
