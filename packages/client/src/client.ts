@@ -11,12 +11,21 @@ import { BatonApiError, BatonNetworkError } from './errors.js';
 import {
   encodeParams,
   functions,
+  type ListPageParams,
   type BatonFunctions,
   type FunctionName,
   type ParamsOf,
   type ResultOf,
 } from './functions.js';
-import type { Envelope, ObjectTypes } from './types.js';
+import type { Conference, ConferenceList, Envelope, ObjectTypes } from './types.js';
+
+/** The five list functions, which read page by page. */
+export type ListFunctionName =
+  | 'getActiveConference'
+  | 'getUpcomingConference'
+  | 'getPossibleConference'
+  | 'getExpiredConference'
+  | 'getCanceledConference';
 import { parseEnvelopeXml } from './xml.js';
 
 /** The `fetch` the client calls: the global one, or any compatible function. */
@@ -238,24 +247,24 @@ export class BatonClient {
     return this.call('getCustomer', {}, options);
   }
   /** Conferences with a live call (ACTIVE). */
-  getActiveConference(options?: RequestOptions) {
-    return this.call('getActiveConference', {}, options);
+  getActiveConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getActiveConference', params, options);
   }
   /** Conferences whose next reservation is ahead (SCHED), soonest first. */
-  getUpcomingConference(options?: RequestOptions) {
-    return this.call('getUpcomingConference', {}, options);
+  getUpcomingConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getUpcomingConference', params, options);
   }
   /** Conferences that could start now (IDLE). */
-  getPossibleConference(options?: RequestOptions) {
-    return this.call('getPossibleConference', {}, options);
+  getPossibleConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getPossibleConference', params, options);
   }
   /** Conferences whose reservations have all ended (CLOSED). */
-  getExpiredConference(options?: RequestOptions) {
-    return this.call('getExpiredConference', {}, options);
+  getExpiredConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getExpiredConference', params, options);
   }
   /** Canceled conferences (CANCEL). */
-  getCanceledConference(options?: RequestOptions) {
-    return this.call('getCanceledConference', {}, options);
+  getCanceledConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getCanceledConference', params, options);
   }
   /** A conference, with persons, reservations and calls as UIDs. */
   getConference(params: ParamsOf<'getConference'>, options?: RequestOptions) {
@@ -276,6 +285,23 @@ export class BatonClient {
   /** A past call and its callers. */
   getCallData(params: ParamsOf<'getCallData'>, options?: RequestOptions) {
     return this.call('getCallData', params, options);
+  }
+
+  /**
+   * Every conference of a list, read page by page (`limit` at a time, default
+   * 1000) so a list past 1,000 is read to its end.
+   */
+  async *listAll(
+    name: ListFunctionName,
+    params: { limit?: number } = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Conference, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page: ConferenceList = await this.call(name, { limit: params.limit ?? 1000, cursor }, options);
+      yield* page.conference;
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
   }
 
   // ---- Command requests ----
