@@ -8,8 +8,8 @@ import { systemClock } from '../clock.js';
 import { createCustomer } from '../domain/customers.js';
 import { cryptoRandom } from '../random.js';
 import { migrate, openStore } from '../store/database.js';
-import { findIdempotencyKey } from '../store/idempotency.repository.js';
-import { idempotencyWindowMs } from './idempotency.js';
+import { findIdempotencyKey, insertIdempotencyClaim } from '../store/idempotency.repository.js';
+import { idempotencyLeaseMs, idempotencyWindowMs, requestHash } from './idempotency.js';
 
 describe('idempotent commands on one server', () => {
   let server: TestServer;
@@ -149,6 +149,30 @@ describe('idempotent commands on one server', () => {
     expect(await findIdempotencyKey(server.services.store.db, server.credentials.customer, 'bad-role')).toBeUndefined();
     const fixed = await server.call('addPerson', { conference, role: 'PARTICIPANT', idempotencyKey: 'bad-role' });
     expect(fixed.code).toBe(0);
+  });
+
+  it('a claim whose runner died is taken over once its lease lapsed, and the call runs', async () => {
+    const params = { conference, role: 'PARTICIPANT', name: 'Orphan' };
+    const now = server.clock.now();
+    const claim = {
+      customerUid: server.credentials.customer,
+      key: 'orphaned-claim',
+      requestHash: requestHash('addPerson', params),
+      now,
+      expiresAt: now + idempotencyWindowMs,
+    };
+    // A claim still within its lease: a repeat waits for it (here: the lease lapses while it waits).
+    expect(await insertIdempotencyClaim(server.services.store.db, { ...claim, lockedUntil: now + 1 })).toBe(true);
+    const before = await personCount();
+    const waiting = server.call('addPerson', { ...params, idempotencyKey: 'orphaned-claim' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.clock.advance(idempotencyLeaseMs);
+    const answer = await waiting;
+    expect(answer.code).toBe(0);
+    expect(answer.value.name).toBe('Orphan');
+    expect(await personCount()).toBe(before + 1);
+    const row = await findIdempotencyKey(server.services.store.db, server.credentials.customer, 'orphaned-claim');
+    expect(row).toMatchObject({ state: 'done', code: 0 });
   });
 
   it('information functions ignore the key', async () => {
