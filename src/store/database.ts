@@ -20,7 +20,9 @@ import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
 import * as calls from './migrations/002-calls.js';
 import * as mail from './migrations/003-mail.js';
+import * as hardening from './migrations/004-hardening.js';
 import * as admin from './migrations/006-admin.js';
+import * as idempotency from './migrations/009-idempotency.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -130,7 +132,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '001-core': bind(core),
     '002-calls': bind(calls),
     '003-mail': bind(mail),
+    '004-hardening': bind(hardening),
     '006-admin': bind(admin),
+    '009-idempotency': bind(idempotency),
   };
 }
 

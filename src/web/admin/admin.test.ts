@@ -247,7 +247,9 @@ describe('security', () => {
         done();
       },
     });
-    const app = await buildApp(server.services, { logger: { level: 'trace', stream } });
+    // The server's own logger (with its redaction), at its most talkative level.
+    const services = { ...server.services, config: { ...server.services.config, logLevel: 'trace' } };
+    const app = await buildApp(services, { logStream: stream });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const site = siteClient({ ...server, url });

@@ -170,7 +170,7 @@ function readMinutes(textValue: string, param: string): number {
 export function registerAdminRoutes(app: FastifyInstance, services: Services, mail?: MailPoke): void {
   const secure = services.config.publicUrl.startsWith('https:');
   const cookieTail = `; Path=/admin; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
-  const throttle = createSignInThrottle(() => services.clock.now());
+  const throttle = createSignInThrottle(services);
   const streams = new Set<() => void>();
   app.addHook('preClose', async () => {
     for (const end of streams) end();
@@ -309,7 +309,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     if (!formCsrfOk(request)) {
       return page(403, { kind: 'error', text: 'This form has expired. Please sign in again.' });
     }
-    const wait = throttle.retryAfter(request.ip, email);
+    const wait = await throttle.retryAfter(request.ip, email);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return page(429, { kind: 'error', text: `Too many failed sign-ins. Try again in ${wait} seconds.` });
@@ -323,7 +323,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail}`);
       return redirect(reply, safeNext(body.next));
     } catch (error) {
-      throttle.recordFailure(request.ip, email);
+      await throttle.recordFailure(request.ip, email);
       return page(401, errorNotice(error));
     }
   });
@@ -389,7 +389,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     }
     const email = text(body, 'email').slice(0, 254);
     // Counted like a failed sign-in: it mails whoever the address names.
-    const wait = throttle.retryAfter(request.ip, email);
+    const wait = await throttle.retryAfter(request.ip, email);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return send(
@@ -398,7 +398,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         resetRequestPage({ csrf, notice: { kind: 'error', text: `Too many requests. Try again in ${wait} seconds.` } }),
       );
     }
-    throttle.recordFailure(request.ip, email);
+    await throttle.recordFailure(request.ip, email);
     await requestPasswordReset(services, email);
     mail?.poke();
     return send(reply, 200, resetRequestPage({ csrf, sent: true }));
