@@ -44,6 +44,19 @@ describe('sign-in and sessions', () => {
     expect((await site.get('/admin/conferences')).status).toBe(200);
   });
 
+  it('marks the session cookie Secure when PUBLIC_URL is https', async () => {
+    const secure = await startTestServer({ config: { publicUrl: 'https://baton.example.org' } });
+    try {
+      const user = await createAdminUser(secure, secure.credentials.customer);
+      const answer = await siteClient(secure).signIn(user.email, user.password);
+      const cookie = answer.headers.getSetCookie().find((c) => c.startsWith('baton_admin='))!;
+      expect(cookie).toMatch(/; Secure/);
+      expect(cookie).toMatch(/HttpOnly/);
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('refuses a wrong password with one message for a wrong address or password', async () => {
     const site = siteClient(server);
     const wrong = await site.signIn(owner.email, 'not the password');
