@@ -38,6 +38,9 @@ const databaseTables: Record<keyof Database, true> = {
   mail_queue: true,
   reminder_claims: true,
   invitations: true,
+  event_counters: true,
+  events: true,
+  webhook_endpoints: true,
 };
 
 /** The result table `baton copy` prints: table name → its row. */
