@@ -49,6 +49,12 @@ export interface Config {
   jobIntervalSeconds: number;
   /** REGISTRATION_LIMIT: self-registrations per client address per minute; 0 turns the limit off. Default 20. */
   registrationLimit: number;
+  /** WEBHOOK_ALLOW_PRIVATE: let webhooks reach private, loopback and reserved addresses. Default false. */
+  webhookAllowPrivate: boolean;
+  /** WEBHOOK_TIMEOUT_SECONDS: how long a webhook receiver has to answer before the attempt fails. Default 10. */
+  webhookTimeoutSeconds: number;
+  /** WEBHOOK_DISABLE_AFTER_SECONDS: an endpoint failing this long is disabled and its owner emailed. Default 259200 (3 days). */
+  webhookDisableAfterSeconds: number;
 }
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -124,6 +130,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',
     jobIntervalSeconds: int('JOB_INTERVAL_SECONDS', 30, 0, 24 * 3600),
     registrationLimit: int('REGISTRATION_LIMIT', 20, 0, 1_000_000),
+    webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutSeconds: int('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 300),
+    webhookDisableAfterSeconds: int('WEBHOOK_DISABLE_AFTER_SECONDS', 259_200, 1, 365 * 24 * 3600),
   };
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

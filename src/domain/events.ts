@@ -25,7 +25,7 @@ import {
 import type { ConferenceRow } from '../store/conference.repository.js';
 import { listCustomValues, type CustomObjectType, type CustomValue } from '../store/custom-value.repository.js';
 import { afterCommit, type Store } from '../store/database.js';
-import { appendEvents, type EventRow } from '../store/event.repository.js';
+import { appendEvents, listEvents, type EventRow } from '../store/event.repository.js';
 import { listPersonUids, type PersonRow } from '../store/person.repository.js';
 import { listReservations, type ReservationRow } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';
@@ -187,4 +187,17 @@ export function customValueEvent(
       custom: presentCustomValues(values),
     },
   };
+}
+
+/** The most events one getEvents answer carries. */
+export const eventPageLimit = 1000;
+
+/** A page of a customer's events after `after`, and whether more remain. */
+export async function readEvents(
+  ctx: CallContext,
+  after: number,
+  limit: number,
+): Promise<{ events: EventRow[]; more: boolean }> {
+  const rows = await listEvents(ctx.services.store.db, ctx.customer.uid, after, limit + 1);
+  return { events: rows.slice(0, limit), more: rows.length > limit };
 }
