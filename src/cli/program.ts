@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
 import { registerApiCommands } from './api.js';
+import { registerEventCommands } from './events.js';
 import { registerBackupCommand } from './backup.js';
 import { registerCopyCommand } from './copy.js';
 import { registerSimulateCommand } from './simulate.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerBackupCommand(program);
   registerSimulateCommand(program);
   registerApiCommands(program);
+  registerEventCommands(program);
   program.addHelpText(
     'after',
     `

@@ -13,6 +13,7 @@ import {
   countWebhooks,
   deleteWebhook,
   findWebhook,
+  findWebhookByUid,
   insertWebhook,
   listWebhooks,
   updateWebhook,
@@ -159,19 +160,20 @@ export async function removeWebhook(ctx: CallContext, uid: string): Promise<Webh
 
 /**
  * Redelivers an endpoint's events after `after` (`baton events replay`): its
- * cursor moves back, failures are forgotten and a worker's lease is dropped,
- * so the next delivery pass sends from `after + 1` on, in order.
+ * cursor moves back, failures are forgotten, a disabled endpoint is enabled
+ * and a worker's lease is dropped, so the next delivery pass sends from
+ * `after + 1` on, in order. Undefined when there is no such endpoint.
  */
-export async function replayWebhook(
-  services: Services,
-  customerUid: string,
-  uid: string,
-  after: number,
-): Promise<WebhookRow | undefined> {
-  return updateWebhook(services.store.db, customerUid, uid, {
+export async function replayWebhook(services: Services, uid: string, after: number): Promise<WebhookRow | undefined> {
+  const endpoint = await findWebhookByUid(services.store.db, uid);
+  if (!endpoint) return undefined;
+  return updateWebhook(services.store.db, endpoint.customer_uid, uid, {
     delivered_sequence: after,
+    status: 'enabled',
+    disabled_at: null,
     attempts: 0,
     failing_since: null,
+    last_error: '',
     next_attempt_at: services.clock.now(),
     locked_until: null,
     lease_token: null,

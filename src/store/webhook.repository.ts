@@ -46,6 +46,11 @@ export async function findWebhook(
     .executeTakeFirst();
 }
 
+/** An endpoint by UID alone, for the operator's commands (which act for no customer). */
+export async function findWebhookByUid(db: Kysely<Database>, uid: string): Promise<WebhookRow | undefined> {
+  return db.selectFrom('webhook_endpoints').selectAll().where('uid', '=', uid).executeTakeFirst();
+}
+
 /** A customer's endpoints, oldest first. */
 export async function listWebhooks(db: Kysely<Database>, customerUid: string): Promise<WebhookRow[]> {
   return db
