@@ -323,7 +323,7 @@ export function registerApiCommands(program: Command): void {
     action((client) => client.getWebhooks()),
   );
   apiCommand(webhook, 'update <webhook>', 'change a webhook endpoint')
-    .option('--url <url>', 'new address')
+    .option('--new-url <url>', 'new address of the endpoint')
     .option('--events <types>', 'comma-separated event types ("" for every type)')
     .option('--description <text>', 'new description')
     .option('--enable', 'resume delivery (a disabled endpoint restarts with the first event it missed)')
@@ -333,7 +333,7 @@ export function registerApiCommands(program: Command): void {
         if (o.enable && o.disable) throw new UsageError('give --enable or --disable, not both');
         return client.updateWebhook({
           webhook: uid,
-          url: o.url as string | undefined,
+          url: o.newUrl as string | undefined,
           eventTypes: o.events as string | undefined,
           description: o.description as string | undefined,
           enabled: o.enable ? true : o.disable ? false : undefined,

@@ -174,7 +174,8 @@ export async function replayWebhook(services: Services, uid: string, after: numb
     attempts: 0,
     failing_since: null,
     last_error: '',
-    next_attempt_at: services.clock.now(),
+    // Due at once, whichever process's clock reads it.
+    next_attempt_at: 0,
     locked_until: null,
     lease_token: null,
   });
