@@ -36,6 +36,8 @@ export const webhookLeaseMs = 2 * 60_000;
 const claimBatch = 10;
 /** Events read per query. */
 const eventBatch = 100;
+/** Deliveries between two writes of an endpoint's cursor. */
+const cursorWriteEvery = 20;
 /** First retry after 5 s, ×4 each time, at most hourly. */
 export function webhookRetryDelayMs(attempts: number): number {
   return Math.min(5_000 * 4 ** Math.max(0, attempts - 1), 60 * 60_000);
@@ -80,6 +82,7 @@ async function deliverEndpoint(
   const wanted = wantedTypes(endpoint);
   const signer = new Webhook(endpoint.secret);
   let cursor = endpoint.delivered_sequence;
+  let unsaved = 0;
   let addresses: CheckedAddress[] | undefined;
   for (;;) {
     const events = await listEvents(db, endpoint.customer_uid, cursor, eventBatch);
@@ -103,13 +106,19 @@ async function deliverEndpoint(
       }
       report.delivered++;
       cursor = event.sequence;
-      const kept = await updateLeasedWebhook(db, endpoint.uid, token, {
-        ...succeeded,
-        delivered_sequence: cursor,
-        locked_until: services.clock.now() + webhookLeaseMs,
-      });
-      if (!kept) return;
+      unsaved++;
       state = { ...state, attempts: 0, failing_since: null };
+      // The cursor is written every few deliveries (and always at the end): a process that
+      // dies in between resends at most that many, which at-least-once allows.
+      if (unsaved >= cursorWriteEvery) {
+        unsaved = 0;
+        const kept = await updateLeasedWebhook(db, endpoint.uid, token, {
+          ...succeeded,
+          delivered_sequence: cursor,
+          locked_until: services.clock.now() + webhookLeaseMs,
+        });
+        if (!kept) return;
+      }
     }
   }
   // Done for now: move past skipped events and give the lease back.
