@@ -126,6 +126,8 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
         customValue: '12B',
       });
       await ok('removePerson', { conference: weekly, person: persons[3]! });
+      // A webhook endpoint (a literal public address: this server delivers nothing, it runs no jobs).
+      await ok('addWebhook', { url: 'https://93.184.215.14/hooks', eventTypes: 'person.registered' });
       const betaConference = await ok('createConferenceReservationless', { name: 'Beta call' }, beta);
       await ok('addPerson', { conference: betaConference.UID, role: 'PARTICIPANT', name: 'B1' }, beta);
 
