@@ -41,6 +41,7 @@ const databaseTables: Record<keyof Database, true> = {
   event_counters: true,
   events: true,
   webhook_endpoints: true,
+  idempotency_keys: true,
 };
 
 /** The result table `baton copy` prints: table name → its row. */
@@ -130,6 +131,8 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
       await ok('addWebhook', { url: 'https://93.184.215.14/hooks', eventTypes: 'person.registered' });
       const betaConference = await ok('createConferenceReservationless', { name: 'Beta call' }, beta);
       await ok('addPerson', { conference: betaConference.UID, role: 'PARTICIPANT', name: 'B1' }, beta);
+      // A keyed command: its idempotency key and stored answer move with the database.
+      await ok('addPerson', { conference: weekly, role: 'PARTICIPANT', name: 'Keyed', idempotencyKey: 'copy-key-1' });
 
       // A finished call with two callers, one of whom went to a breakout: what the bridge does, through its domain code.
       const customerRow = (await findCustomer(source.services.store.db, source.credentials.customer))!;

@@ -175,7 +175,7 @@ describe('the event log', () => {
   it('numbers each customer on its own and shows a customer only its own events', async () => {
     const other = await server.addCustomer({ name: 'Other Co' });
     const answer = await server.call('getEvents', {}, { as: other });
-    expect(answer.value).toEqual({ event: [], nextCursor: null });
+    expect(answer.value).toEqual({ event: [] });
     await server.call('createConferenceReservationless', {}, { as: other });
     const mine = await server.call('getEvents', {}, { as: other });
     expect(mine.value.event.map((e: { sequence: number }) => e.sequence)).toEqual([1]);
@@ -211,7 +211,7 @@ describe('getEvents', () => {
     for (;;) {
       expect(answer.code).toBe(0);
       seen.push(...answer.value.event.map((e: { sequence: number }) => e.sequence));
-      if (answer.value.nextCursor === null) break;
+      if (answer.value.nextCursor === undefined) break;
       answer = await server.call('getEvents', { limit: 2, cursor: answer.value.nextCursor });
     }
     expect(seen).toEqual([1, 2, 3, 4, 5]);
@@ -220,7 +220,7 @@ describe('getEvents', () => {
   it('answers after=N with the events after N', async () => {
     const answer = await server.call('getEvents', { after: 3 });
     expect(answer.value.event.map((e: { sequence: number }) => e.sequence)).toEqual([4, 5]);
-    expect(answer.value.nextCursor).toBeNull();
+    expect(answer.value).not.toHaveProperty('nextCursor');
   });
 
   it('renders events in XML, one <event> each, with the object inside', async () => {
@@ -240,8 +240,9 @@ describe('getEvents', () => {
     [{ after: 'x' }, 'after'],
     [{ cursor: 'bm90IGEgY3Vyc29y' }, 'cursor'],
     [{ cursor: 'eyJhZnRlciI6LTF9' }, 'cursor'],
-    [{ cursor: 'x'.repeat(201) }, 'cursor'],
+    [{ cursor: 'x'.repeat(513) }, 'cursor'],
     [{ after: '1', cursor: 'eyJhZnRlciI6MX0' }, 'not both'],
+    [{ cursor: 'WyJjb25mZXJlbmNlOkFDVElWRSIsMV0.AAAAAAAAAAA' }, 'cursor'],
   ])('refuses %j with -2', async (params, text) => {
     const answer = await server.call('getEvents', params);
     expect(answer.code).toBe(-2);

@@ -1,6 +1,7 @@
 /**
  * The job runner that `baton serve` starts: every JOB_INTERVAL_SECONDS it
- * sweeps reminders and calendar updates, then delivers queued mail. Any
+ * sweeps reminders and calendar updates, delivers queued mail, then deletes
+ * idempotency keys past their 24 h. Any
  * number of runners may share a database — every piece of work is claimed in
  * it. Passes of one runner never overlap. `runOnce(now)` is the whole job at
  * a chosen instant, for tests; `poke()` asks for a delivery pass at once
@@ -13,6 +14,7 @@ import type { MailTransport } from '../mail/transport.js';
 import { onEventsCommitted } from '../domain/events.js';
 import { sweepInvitations } from './invitation-updates.js';
 import { sweepReminders } from './reminders.js';
+import { sweepExpiredIdempotencyKeys } from '../store/idempotency.repository.js';
 import { deliverWebhooks, type WebhookReport } from './webhook-delivery.js';
 
 export interface JobReport {
@@ -20,6 +22,8 @@ export interface JobReport {
   invitationUpdates: number;
   mail: DeliveryReport;
   webhooks: WebhookReport;
+  /** Idempotency keys past their 24 h, deleted. */
+  expiredIdempotencyKeys: number;
 }
 
 /** Where a runner reports failures of a pass (pino's shape). */
@@ -62,7 +66,8 @@ export class JobRunner implements MailPoke {
       const invitationUpdates = await sweepInvitations(this.services, now);
       const mail = await deliverDueMail(this.services, this.transport, now);
       const webhooks = await this.serialiseWebhooks(() => deliverWebhooks(this.services));
-      return { reminders, invitationUpdates, mail, webhooks };
+      const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
+      return { reminders, invitationUpdates, mail, webhooks, expiredIdempotencyKeys };
     });
   }
 

@@ -48,7 +48,8 @@ export function presentEvent(row: EventRow): TreeObject {
   };
 }
 
-/** getEvents: `{"event":[…],"nextCursor":…}`, XML one `<event>` per item. */
-export function presentEventList(rows: readonly EventRow[], nextCursor: string | null): TreeObject {
-  return { event: repeated(rows.map(presentEvent)), nextCursor };
+/** getEvents: `{"event":[…],"nextCursor":…}`, XML one `<event>` per item; nextCursor only while more remain (as the lists do). */
+export function presentEventList(rows: readonly EventRow[], nextCursor?: string): TreeObject {
+  const event = repeated(rows.map(presentEvent));
+  return nextCursor === undefined ? { event } : { event, nextCursor };
 }

@@ -157,6 +157,9 @@ export const ConferenceData = z
 export const ConferenceList = z
   .strictObject({
     conference: z.array(Conference).meta({ description: 'In XML, one `<conference>` element per item' }),
+    nextCursor: z.string().optional().meta({
+      description: 'Only when the call sent limit or cursor and more conferences remain: pass it as cursor to read on',
+    }),
   })
   .meta({ id: 'ConferenceList', description: 'The answer of a list function (getUpcomingConference …).' });
 
@@ -248,8 +251,8 @@ export const EventList = z
     event: z.array(Event).meta({ description: 'In sequence order; in XML, one `<event>` element per item' }),
     nextCursor: z
       .string()
-      .nullable()
-      .meta({ description: 'Pass as cursor for the next page; null when no more events are stored yet' }),
+      .optional()
+      .meta({ description: 'Only while more events are stored: pass it as cursor to read on' }),
   })
   .meta({ id: 'EventList', description: 'getEvents: a page of the event log.' });
 

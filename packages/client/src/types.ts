@@ -160,6 +160,8 @@ export interface ConferenceData extends Omit<Conference, 'customer'> {
 /** The answer of a list function (getUpcomingConference …). */
 export interface ConferenceList {
   conference: Conference[];
+  /** Only when the call sent `limit` or `cursor` and more remain: pass it as `cursor` to read on. */
+  nextCursor?: string;
 }
 
 /** updateCustomValue: the object's custom values after the change. */
@@ -259,8 +261,8 @@ export interface Event {
 /** getEvents: a page of the event log. */
 export interface EventList {
   event: Event[];
-  /** Pass as `cursor` for the next page; null when no more events are stored yet. */
-  nextCursor: string | null;
+  /** Only while more events are stored: pass it as `cursor` to read on. */
+  nextCursor?: string;
 }
 
 /** A webhook endpoint and its delivery state. */
