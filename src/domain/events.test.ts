@@ -104,6 +104,8 @@ describe('the event log', () => {
     const before = await last();
     const bridge = bridgeClient(server);
     const first = await bridge.admit('+1 555 0100', people[0]!.PIN);
+    // Callers of one instant are listed by UID: a second apart, they are listed in join order.
+    server.clock.advance(1000);
     const second = await bridge.admit('+1 555 0100', people[1]!.PIN);
     expect((await bridge.leave(first.callerUID)).status).toBe(200);
     expect((await bridge.end(second.callUID)).status).toBe(200);
