@@ -3,6 +3,7 @@
  * reported at once, so a misconfigured deployment fails fast and says why.
  */
 import { isValidTimeZone } from './domain/time.js';
+import { parseTrustProxy, trustNothing, type TrustProxy } from './protocol/client-address.js';
 
 export interface Config {
   /** PORT: TCP port to listen on. Default 8080. */
@@ -55,6 +56,16 @@ export interface Config {
   webhookTimeoutSeconds: number;
   /** WEBHOOK_DISABLE_AFTER_SECONDS: an endpoint failing this long is disabled and its owner emailed. Default 259200 (3 days). */
   webhookDisableAfterSeconds: number;
+  /**
+   * TRUST_PROXY: which peers' X-Forwarded-For entries are believed when deriving the client address. Default:
+   * none (the socket peer is the client); a hop count (1: one load balancer); or a comma list of proxy addresses
+   * and CIDR ranges.
+   */
+  trustProxy: TrustProxy;
+  /** MAIL_RETENTION_DAYS: sent messages keep their bodies this many days, then only the envelope stays. Default 30. */
+  mailRetentionDays: number;
+  /** MAIL_MAX_AGE_HOURS: a message still unsent this long after it was queued is marked failed. Default 72. */
+  mailMaxAgeHours: number;
 }
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -106,6 +117,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('BRIDGE_TOKEN must be at least 16 characters');
   }
 
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (typeof trustProxy === 'string') problems.push(trustProxy);
+
   const config: Config = {
     port,
     host,
@@ -133,6 +147,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
     webhookTimeoutSeconds: int('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 300),
     webhookDisableAfterSeconds: int('WEBHOOK_DISABLE_AFTER_SECONDS', 259_200, 1, 365 * 24 * 3600),
+    trustProxy: typeof trustProxy === 'string' ? trustNothing : trustProxy,
+    mailRetentionDays: int('MAIL_RETENTION_DAYS', 30, 1, 36_500),
+    mailMaxAgeHours: int('MAIL_MAX_AGE_HOURS', 72, 1, 24 * 365),
   };
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -5,6 +5,7 @@ import { registerApiCommands } from './api.js';
 import { registerEventCommands } from './events.js';
 import { registerBackupCommand } from './backup.js';
 import { registerCopyCommand } from './copy.js';
+import { registerMailCommands } from './mail.js';
 import { registerSimulateCommand } from './simulate.js';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerCopyCommand(program);
   registerBackupCommand(program);
+  registerMailCommands(program);
   registerSimulateCommand(program);
   registerApiCommands(program);
   registerEventCommands(program);

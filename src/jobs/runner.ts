@@ -1,7 +1,8 @@
 /**
  * The job runner that `baton serve` starts: every JOB_INTERVAL_SECONDS it
- * sweeps reminders and calendar updates, delivers queued mail, then deletes
- * idempotency keys past their 24 h. Any
+ * sweeps reminders and calendar updates, delivers queued mail, strips the
+ * bodies of mail older than MAIL_RETENTION_DAYS, then deletes idempotency
+ * keys past their 24 h. Any
  * number of runners may share a database — every piece of work is claimed in
  * it. Passes of one runner never overlap. `runOnce(now)` is the whole job at
  * a chosen instant, for tests; `poke()` asks for a delivery pass at once
@@ -9,7 +10,7 @@
  * appends events starts a webhook delivery pass.
  */
 import type { Services } from '../context.js';
-import { deliverDueMail, type DeliveryReport } from '../mail/queue.js';
+import { applyMailRetention, deliverDueMail, type DeliveryReport } from '../mail/queue.js';
 import type { MailTransport } from '../mail/transport.js';
 import { onEventsCommitted } from '../domain/events.js';
 import { sweepInvitations } from './invitation-updates.js';
@@ -22,6 +23,8 @@ export interface JobReport {
   invitationUpdates: number;
   mail: DeliveryReport;
   webhooks: WebhookReport;
+  /** Finished messages whose bodies retention removed in this pass. */
+  stripped: number;
   /** Idempotency keys past their 24 h, deleted. */
   expiredIdempotencyKeys: number;
 }
@@ -66,8 +69,9 @@ export class JobRunner implements MailPoke {
       const invitationUpdates = await sweepInvitations(this.services, now);
       const mail = await deliverDueMail(this.services, this.transport, now);
       const webhooks = await this.serialiseWebhooks(() => deliverWebhooks(this.services));
+      const stripped = await applyMailRetention(this.services, now);
       const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
-      return { reminders, invitationUpdates, mail, webhooks, expiredIdempotencyKeys };
+      return { reminders, invitationUpdates, mail, webhooks, stripped, expiredIdempotencyKeys };
     });
   }
 
