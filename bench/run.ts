@@ -17,6 +17,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -346,6 +348,50 @@ async function main(): Promise<void> {
     await stopBaton(baton);
   } else {
     rows.push({ name: largeRow, skipped: 'not selected (--only)' });
+  }
+
+  // addPerson with an active webhook endpoint: every registration is also delivered, signed, to a
+  // receiver in this process (a bare node:http server answering 204).
+  const webhookRow = 'addPerson (JSON), webhook endpoint active';
+  if (selected(webhookRow)) {
+    let received = 0;
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        received++;
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    baton = await startBaton('baton-webhook', smallDb, { WEBHOOK_ALLOW_PRIVATE: 'true' });
+    const added = await fetch(`${baton.url}/_access/addWebhook`, {
+      method: 'POST',
+      body: new URLSearchParams({ ...auth(small), type: 'json', url: hookUrl, eventTypes: 'person.registered' }),
+    });
+    const hook = (await added.json()) as { code: number; value: { UID: string } };
+    if (hook.code !== 0) throw new Error(`addWebhook failed: ${JSON.stringify(hook)}`);
+    const row = await measure(webhookRow, baton, {
+      path: '/_access/addPerson?type=json',
+      method: 'POST',
+      body: addPersonBody,
+      expect: jsonOk,
+    });
+    // Let delivery catch up, then report how far it had got when the load stopped.
+    const count = row.result ? row.result.requests : 0;
+    const deadline = Date.now() + 60_000;
+    const atStop = received;
+    while (received < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    row.note = `${atStop.toLocaleString('en-US')} delivered by the end of the run, ${received.toLocaleString('en-US')} within 60 s after`;
+    rows.push(row);
+    await fetch(`${baton.url}/_access/removeWebhook`, {
+      method: 'POST',
+      body: new URLSearchParams({ ...auth(small), type: 'json', webhook: hook.value.UID }),
+    });
+    await stopBaton(baton);
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  } else {
+    rows.push({ name: webhookRow, skipped: 'not selected (--only)' });
   }
 
   // The auth-failure path, with the failure throttle off so every request is authenticated.

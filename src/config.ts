@@ -50,6 +50,12 @@ export interface Config {
   jobIntervalSeconds: number;
   /** REGISTRATION_LIMIT: self-registrations per client address per minute; 0 turns the limit off. Default 20. */
   registrationLimit: number;
+  /** WEBHOOK_ALLOW_PRIVATE: let webhooks reach private, loopback and reserved addresses. Default false. */
+  webhookAllowPrivate: boolean;
+  /** WEBHOOK_TIMEOUT_SECONDS: how long a webhook receiver has to answer before the attempt fails. Default 10. */
+  webhookTimeoutSeconds: number;
+  /** WEBHOOK_DISABLE_AFTER_SECONDS: an endpoint failing this long is disabled and its owner emailed. Default 259200 (3 days). */
+  webhookDisableAfterSeconds: number;
   /**
    * TRUST_PROXY: which peers' X-Forwarded-For entries are believed when deriving the client address. Default:
    * none (the socket peer is the client); a hop count (1: one load balancer); or a comma list of proxy addresses
@@ -138,6 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',
     jobIntervalSeconds: int('JOB_INTERVAL_SECONDS', 30, 0, 24 * 3600),
     registrationLimit: int('REGISTRATION_LIMIT', 20, 0, 1_000_000),
+    webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutSeconds: int('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 300),
+    webhookDisableAfterSeconds: int('WEBHOOK_DISABLE_AFTER_SECONDS', 259_200, 1, 365 * 24 * 3600),
     trustProxy: typeof trustProxy === 'string' ? trustNothing : trustProxy,
     mailRetentionDays: int('MAIL_RETENTION_DAYS', 30, 1, 36_500),
     mailMaxAgeHours: int('MAIL_MAX_AGE_HOURS', 72, 1, 24 * 365),

@@ -44,6 +44,9 @@ const databaseTables: Record<keyof Database, true> = {
   user_sessions: true,
   user_tokens: true,
   throttle_counters: true,
+  event_counters: true,
+  events: true,
+  webhook_endpoints: true,
   idempotency_keys: true,
 };
 
@@ -130,6 +133,8 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
         customValue: '12B',
       });
       await ok('removePerson', { conference: weekly, person: persons[3]! });
+      // A webhook endpoint (a literal public address: this server delivers nothing, it runs no jobs).
+      await ok('addWebhook', { url: 'https://93.184.215.14/hooks', eventTypes: 'person.registered' });
       const betaConference = await ok('createConferenceReservationless', { name: 'Beta call' }, beta);
       await ok('addPerson', { conference: betaConference.UID, role: 'PARTICIPANT', name: 'B1' }, beta);
       // A keyed command: its idempotency key and stored answer move with the database.

@@ -65,7 +65,8 @@ export async function importPersons(
       continue;
     }
     try {
-      await addPerson(ctx, { ...row.input, conference: conferenceUid });
+      // Imported on the administration site: its events say so.
+      await addPerson(ctx, { ...row.input, conference: conferenceUid, source: 'admin' });
       added++;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

@@ -16,6 +16,7 @@ import {
 } from '../store/person.repository.js';
 import { requireConference, statusOf } from './conferences.js';
 import { requireEmailAddress } from './email-address.js';
+import { personEvent, recordEvents, type RegistrationSource } from './events.js';
 import { allocatePin } from './pins.js';
 import { listReservations } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';
@@ -28,6 +29,8 @@ export interface NewPersonInput {
   notes?: string;
   custom1?: string;
   custom2?: string;
+  /** Who registered the person, for the person.registered event. Default 'api'. */
+  source?: RegistrationSource;
 }
 
 /** Longest value of each person field. */
@@ -78,6 +81,9 @@ export async function addPerson(
       created_at: services.clock.now(),
     });
     if (afterInsert) await afterInsert(trx, inserted, conference);
+    await recordEvents(trx, services, customer.uid, [
+      personEvent('person.registered', inserted, conference.did, [], input.source ?? 'api'),
+    ]);
     return inserted;
   });
   return { person, did: conference.did, custom: [] };
@@ -131,9 +137,17 @@ export async function updatePersonField(
     if (value.length > max) throw new ParameterError(`value for ${field} must be at most ${max} characters`);
     patch = { [field]: value };
   }
-  const row = await updatePerson(ctx.services.store.db, ctx.customer.uid, uid, patch);
-  if (!row) throw new ParameterError(`no person with UID ${uid}`);
-  return row;
+  const { services, customer } = ctx;
+  return inTransaction(services.store.db, async (trx) => {
+    const row = await updatePerson(trx, customer.uid, uid, patch);
+    if (!row) throw new ParameterError(`no person with UID ${uid}`);
+    const conference = await findConference(trx, customer.uid, row.conference_uid);
+    const custom = await listCustomValues(trx, customer.uid, 'person', row.uid);
+    await recordEvents(trx, services, customer.uid, [
+      personEvent('person.updated', row, conference?.did ?? '', custom),
+    ]);
+    return row;
+  });
 }
 
 /** removePerson: the person must belong to the named conference. Their PIN returns to the pool. */
@@ -150,7 +164,9 @@ export async function removePerson(
     if (!person || person.conference_uid !== conference.uid) {
       throw new ParameterError(`no person with UID ${personUid} in conference ${conferenceUid}`);
     }
+    const custom = await listCustomValues(trx, customer.uid, 'person', person.uid);
     await deletePerson(trx, customer.uid, personUid);
+    await recordEvents(trx, services, customer.uid, [personEvent('person.removed', person, conference.did, custom)]);
     return { person, did: conference.did };
   });
 }

@@ -28,7 +28,8 @@ export type MailKind =
   | 'reminder-2h'
   | 'invitation-update'
   | 'invitation-cancel'
-  | 'password-reset';
+  | 'password-reset'
+  | 'webhook-disabled';
 
 /** How long a claimed message is reserved for the worker that claimed it. */
 export const leaseMs = 5 * 60_000;

@@ -22,6 +22,7 @@ import * as calls from './migrations/002-calls.js';
 import * as mail from './migrations/003-mail.js';
 import * as hardening from './migrations/004-hardening.js';
 import * as admin from './migrations/006-admin.js';
+import * as events from './migrations/007-events.js';
 import * as idempotency from './migrations/009-idempotency.js';
 import type { Database } from './schema.js';
 
@@ -134,6 +135,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '003-mail': bind(mail),
     '004-hardening': bind(hardening),
     '006-admin': bind(admin),
+    '007-events': bind(events),
     '009-idempotency': bind(idempotency),
   };
 }
@@ -156,6 +158,20 @@ export async function migrate(store: Store): Promise<void> {
   }
 }
 
+/** What to run once a transaction of inTransaction has committed, by transaction. */
+const commitHooks = new WeakMap<object, Array<() => void>>();
+
+/**
+ * Runs `hook` once the transaction `trx` has committed (never when it rolls
+ * back) — e.g. to wake a worker for what the transaction wrote. Outside a
+ * transaction of inTransaction the write is already done: it runs at once.
+ */
+export function afterCommit(trx: Kysely<Database>, hook: () => void): void {
+  const hooks = commitHooks.get(trx);
+  if (hooks) hooks.push(hook);
+  else queueMicrotask(hook);
+}
+
 /** PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back and may simply be run again. */
 const rerunnable = new Set(['40001', '40P01']);
 const attempts = 5;
@@ -171,8 +187,21 @@ export async function inTransaction<T>(
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    const hooks: Array<() => void> = [];
     try {
-      return await db.transaction().execute(work);
+      const result = await db.transaction().execute((trx) => {
+        commitHooks.set(trx, hooks);
+        return work(trx);
+      });
+      // A hook only wakes a worker: its failure must not turn a committed change into an error.
+      for (const hook of hooks) {
+        try {
+          hook();
+        } catch {
+          /* ignored */
+        }
+      }
+      return result;
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code;
       if (attempt >= attempts || typeof code !== 'string' || !rerunnable.has(code)) throw error;

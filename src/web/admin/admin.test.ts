@@ -311,6 +311,10 @@ describe('pages use the API’s rules', () => {
     expect(person.role).toBe('PRESENTER');
     const page = await site.get(`/admin/conferences/${uid}`);
     expect(page.text).toContain(`data-pin="${person.UID}">${person.PIN}<`);
+    // The event log says where the registration came from.
+    const events = (await server.call('getEvents', { after: 0, limit: 1000 })).value.event as any[];
+    const registered = events.find((e) => e.type === 'person.registered' && e.data.person.UID === person.UID);
+    expect(registered.data.source).toBe('admin');
     const bad = await site.post(`/admin/conferences/${uid}/persons`, {
       name: 'Bad',
       email: 'not-an-email',

@@ -623,6 +623,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         role: parseRole(text(body, 'role') || 'PARTICIPANT'),
         name,
         email: email === '' ? undefined : email,
+        source: 'admin',
       });
       return 'person-added';
     }),
