@@ -2,9 +2,7 @@
  * buildApp: the HTTP application — plugins, parsers and routes. It never
  * listens (server.ts does), so tests can run it on any port.
  */
-import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { sql } from 'kysely';
 import type { Services } from './context.js';
 import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
@@ -13,7 +11,10 @@ import { parseFormat, registerAccessRoute, sendEnvelope } from './protocol/acces
 import { buildOpenApiDocument } from './protocol/openapi.js';
 import { renderReferencePage } from './protocol/reference-page.js';
 import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
-import type { MailPoke } from './jobs/runner.js';
+import type { JobHeartbeat, MailPoke } from './jobs/runner.js';
+import { registerOperations } from './operations/http.js';
+import { loggerOptions } from './operations/logger.js';
+import { isLoopbackPeer, requestIdFromProxy } from './operations/request-id.js';
 import { messagePage } from './web/registration-pages.js';
 import { registerRegistrationRoutes } from './web/registration.js';
 
@@ -22,14 +23,18 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The job runner, poked to send a self-registration's confirmation at once. */
   mail?: MailPoke;
+  /** The job runner's heartbeat, for /readyz (absent: this process runs no jobs). */
+  jobs?: { heartbeat(): JobHeartbeat };
 }
 
 /** Builds the application on the given services. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: services.config.logLevel },
+    logger: options.logger ?? loggerOptions(services.config),
+    // One line per request instead, written when it is answered (operations/http.ts).
+    disableRequestLogging: true,
     bodyLimit: services.config.bodyLimit,
-    genReqId: () => randomBytes(6).toString('hex'),
+    genReqId: requestIdFromProxy(isLoopbackPeer),
     // Behind a load balancer the client's address comes from X-Forwarded-For.
     trustProxy: true,
     routerOptions: { caseSensitive: false },
@@ -74,6 +79,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     return sendEnvelope(reply, format, code, message, null, status);
   });
 
+  registerOperations(app, services, options.jobs);
   registerAccessRoute(app, services, apiFunctions);
   registerBridgeRoutes(app, services);
   registerRegistrationRoutes(app, services, options.mail);
@@ -93,16 +99,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.get('/docs', async (_request, reply) =>
     reply.header('content-type', 'text/html; charset=utf-8').send(describe().html),
   );
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(services.store.db);
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ status: 'database unreachable' });
-    }
-  });
 
   return app;
 }

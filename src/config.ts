@@ -49,6 +49,14 @@ export interface Config {
   jobIntervalSeconds: number;
   /** REGISTRATION_LIMIT: self-registrations per client address per minute; 0 turns the limit off. Default 20. */
   registrationLimit: number;
+  /** LOG_FORMAT: json (one object a line, for shipping) or pretty (for people). Default pretty on a terminal, else json. */
+  logFormat: 'json' | 'pretty';
+  /** METRICS_PORT: serve /metrics on this port of METRICS_HOST, apart from the API. Unset: no metrics port. */
+  metricsPort: number | null;
+  /** METRICS_HOST: address of the metrics port. Default 127.0.0.1. */
+  metricsHost: string;
+  /** METRICS_TOKEN: require `Authorization: Bearer <token>` for /metrics (and serve it on the API port when METRICS_PORT is unset). */
+  metricsToken: string | null;
 }
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -100,6 +108,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('BRIDGE_TOKEN must be at least 16 characters');
   }
 
+  const logFormat = env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');
+  if (logFormat !== 'json' && logFormat !== 'pretty') problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
+  const metricsPort = env.METRICS_PORT ? int('METRICS_PORT', 0, 0, 65535) : null;
+
   const config: Config = {
     port,
     host,
@@ -124,6 +138,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',
     jobIntervalSeconds: int('JOB_INTERVAL_SECONDS', 30, 0, 24 * 3600),
     registrationLimit: int('REGISTRATION_LIMIT', 20, 0, 1_000_000),
+    logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
+    metricsPort,
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    metricsToken,
   };
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -10,24 +10,30 @@ import type { Services } from './context.js';
 import { createCustomer } from './domain/customers.js';
 import { JobRunner } from './jobs/runner.js';
 import { createMailTransport } from './mail/transport.js';
+import { Metrics } from './operations/metrics.js';
+import { metricsEnabled, startMetricsServer, type MetricsServer } from './operations/metrics-server.js';
 import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, storeOptions } from './store/database.js';
 
 export interface RunningServer {
   url: string;
+  /** The metrics port's URL, when METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
 /** Starts a server; `config` defaults to the environment's. */
 export async function serve(config: Config = loadConfig()): Promise<RunningServer> {
   const store = openStore(config.databaseUrl, storeOptions(config));
-  const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
+  // Metrics off (neither METRICS_PORT nor METRICS_TOKEN) means nothing is counted at all.
+  const metrics = metricsEnabled(config) ? new Metrics(store, systemClock) : undefined;
+  const services: Services = { store, clock: systemClock, random: cryptoRandom, config, metrics };
   if (config.migrateOnStart) await migrate(store);
   await ensureFirstCustomer(services);
 
   const jobs = new JobRunner(services, createMailTransport(config), { intervalMs: config.jobIntervalSeconds * 1000 });
-  const app = await buildApp(services, { mail: jobs });
+  const app = await buildApp(services, { mail: jobs, jobs });
   // With JOB_INTERVAL_SECONDS=0 the runner never sweeps; it still sends a registration's confirmation when poked.
   jobs.log = app.log;
   let closing: Promise<void> | undefined;
@@ -40,14 +46,17 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   // Node's default accept backlog (511) resets connections when a burst of
   // clients connects at once; the kernel caps this at net.core.somaxconn.
   const url = await app.listen({ port: config.port, host: config.host, backlog: 4096 });
+  let metricsServer: MetricsServer | undefined;
+  if (metrics && config.metricsPort !== null) metricsServer = await startMetricsServer(config, metrics);
   jobs.start();
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      await metricsServer?.close();
       await jobs.stop();
       await store.close();
     })());
-  return { url, close };
+  return { url, metricsUrl: metricsServer?.url, close };
 }
 
 /**
@@ -73,6 +82,7 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
 export async function runUntilSignalled(config?: Config): Promise<void> {
   const server = await serve(config);
   process.stdout.write(`Baton listening on ${server.url}\n`);
+  if (server.metricsUrl) process.stdout.write(`Metrics on ${server.metricsUrl}/metrics\n`);
   const stop = (signal: string) => {
     process.stderr.write(`${signal}: finishing in-flight requests…\n`);
     server.close().then(

@@ -73,6 +73,8 @@ export interface DeliveryReport {
   sent: number;
   failed: number;
   dropped: number;
+  /** Of `sent`, how many were reminders. */
+  remindersSent: number;
 }
 
 /** Claims the messages due at `now` and sends them, one batch after another, until none is due. */
@@ -82,7 +84,7 @@ export async function deliverDueMail(
   now: number,
   batch = 20,
 ): Promise<DeliveryReport> {
-  const report: DeliveryReport = { sent: 0, failed: 0, dropped: 0 };
+  const report: DeliveryReport = { sent: 0, failed: 0, dropped: 0, remindersSent: 0 };
   for (;;) {
     const claimed = await claimDueMail(services.store.db, services.store.dialect, now, leaseMs, batch);
     for (const row of claimed) await deliverOne(services, transport, row, now, report);
@@ -117,6 +119,7 @@ async function deliverOne(
     const messageId = await transport.send(message, { id: row.uid, createdAt: row.created_at, kind: row.kind });
     await finishAttempt(db, row.uid, row.attempts, { status: 'sent', at: services.clock.now(), messageId });
     report.sent++;
+    if (isReminder) report.remindersSent++;
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     await finishAttempt(db, row.uid, row.attempts, {

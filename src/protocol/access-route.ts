@@ -14,6 +14,7 @@ import { collectParams, refuseNulCharacters } from './request-params.js';
 import { FailureThrottle } from './throttle.js';
 import type { Tree } from './tree.js';
 import { classifyError } from './error-classes.js';
+import { recordApiFunction, recordEnvelope } from '../operations/http.js';
 
 /** `type`: xml (default) or json, any case; null for anything else. */
 export function parseFormat(type: string | undefined): Format | null {
@@ -31,6 +32,7 @@ export function sendEnvelope(
   value: Tree,
   httpStatus = 200,
 ): FastifyReply {
+  recordEnvelope(reply.request, format, code);
   return reply
     .code(httpStatus)
     .header('content-type', contentTypes[format])
@@ -54,13 +56,16 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
 
       const fn = byName.get(request.params.fn.toLowerCase());
       if (!fn) throw new ParameterError(`unknown function "${request.params.fn}"`);
+      recordApiFunction(request, fn.name);
       if (fn.kind === 'command' && request.method !== 'POST') {
         throw new ParameterError(`${fn.name} is a command: send it with POST`);
       }
 
       const wait = throttle.retryAfter(request.ip);
-      if (wait > 0)
+      if (wait > 0) {
+        services.metrics?.recordThrottleRefusal('api-auth');
         throw new AuthError(`invalid customer key (too many failures from your address; retry in ${wait} s)`);
+      }
       let ctx: CallContext;
       try {
         ctx = { services, customer: await authenticate(services, params.customer, params.key) };

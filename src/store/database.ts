@@ -28,7 +28,16 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /** PostgreSQL only: the pool's live counts, read by /metrics. */
+  readonly pool?: PoolStats;
   close(): Promise<void>;
+}
+
+/** What pg.Pool tells about itself at any moment. */
+export interface PoolStats {
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
 }
 
 /** PostgreSQL pool settings (SQLite has one connection per process and ignores them). */
@@ -76,7 +85,7 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
     // the pool; without a listener its 'error' event would end the process.
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, dialect: 'postgres', pool, close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

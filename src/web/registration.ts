@@ -157,6 +157,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
   ) {
     const wait = throttle.retryAfter(request.ip);
     if (wait > 0) {
+      services.metrics?.recordThrottleRefusal('registration');
       reply.header('retry-after', String(wait));
       return sendPage(
         reply,
