@@ -2,7 +2,7 @@
  * buildApp: the HTTP application — plugins, parsers and routes. It never
  * listens (server.ts does), so tests can run it on any port.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Services } from './context.js';
 import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
@@ -32,7 +32,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   const app = Fastify({
     logger: options.logger ?? loggerOptions(services.config),
     // One line per request instead, written when it is answered (operations/http.ts).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.bodyLimit,
     genReqId: requestIdFromProxy(isLoopbackPeer),
     // Behind a load balancer the client's address comes from X-Forwarded-For.

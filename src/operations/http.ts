@@ -65,10 +65,7 @@ export function registerOperations(
     const call = request.apiCall;
     if (call) {
       metrics?.recordApiCall(call.fn, call.format, call.code, ms / 1000);
-      request.log.info(
-        { fn: call.fn, format: call.format, code: call.code, status: reply.statusCode, ms },
-        'api call',
-      );
+      request.log.info({ fn: call.fn, format: call.format, code: call.code, status: reply.statusCode, ms }, 'api call');
     } else {
       const route = routeOf(request);
       metrics?.recordHttpRequest(route, reply.statusCode);

@@ -11,6 +11,10 @@ export function loggerOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): F
   if (config.logFormat === 'json') return { level: config.logLevel };
   return {
     level: config.logLevel,
-    stream: pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
+    stream: pretty({
+      colorize: process.stdout.isTTY === true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    }),
   };
 }

@@ -15,7 +15,7 @@ import cluster from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/database.js';
-import { liveCallCounts, mailBacklog } from '../store/operations.repository.js';
+import { liveCallCounts, mailBacklog, pingDatabase } from '../store/operations.repository.js';
 
 /** The throttles whose refusals are counted. */
 export type ThrottleName = 'api-auth' | 'bridge-auth' | 'bridge-pin-ani' | 'bridge-pin-did' | 'registration';
@@ -30,6 +30,18 @@ interface Incrementable {
 }
 interface Observable {
   observe(value: number): void;
+}
+
+/**
+ * A figure read from the database, or undefined when the database does not
+ * answer: the scrape still shows everything else (and /readyz tells why).
+ */
+async function fromDatabase<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch {
+    return undefined;
+  }
 }
 
 /** One application's metrics. Create one per process; `undefined` where metrics are off. */
@@ -94,7 +106,7 @@ export class Metrics {
     });
 
     // Read from the database at scrape time: the same for every process of the instance.
-    const messages = new Gauge({
+    new Gauge({
       name: 'baton_mail_queue_messages',
       help: 'Messages waiting in the mail queue, by state (queued, sending)',
       labelNames: ['state'],
@@ -102,10 +114,10 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const b of await mailBacklog(store.db)) this.set({ state: b.status }, b.count);
+        for (const b of (await fromDatabase(() => mailBacklog(store.db))) ?? []) this.set({ state: b.status }, b.count);
       },
     });
-    const oldest = new Gauge({
+    new Gauge({
       name: 'baton_mail_queue_oldest_age_seconds',
       help: 'Age of the oldest message waiting in the mail queue, by state; 0 when none waits',
       labelNames: ['state'],
@@ -114,16 +126,31 @@ export class Metrics {
       async collect() {
         this.reset();
         const now = clock.now();
-        for (const b of await mailBacklog(store.db)) {
+        for (const b of (await fromDatabase(() => mailBacklog(store.db))) ?? []) {
           this.set({ state: b.status }, b.oldestCreatedAt === null ? 0 : Math.max(0, (now - b.oldestCreatedAt) / 1000));
         }
       },
     });
-    const calls = new Gauge({
+    new Gauge({
+      name: 'baton_database_up',
+      help: 'Whether the database answered this scrape (1) or not (0); the figures read from it are missing or 0 then',
+      aggregator: 'min',
+      registers,
+      async collect() {
+        this.set((await fromDatabase(() => pingDatabase(store.db).then(() => true))) ? 1 : 0);
+      },
+    });
+    // Each gauge runs its own query: the registry collects them all at once.
+    new Gauge({
       name: 'baton_live_calls',
       help: 'Calls live now on the telephony bridge',
       aggregator: 'first',
       registers,
+      async collect() {
+        this.reset();
+        const live = await fromDatabase(() => liveCallCounts(store.db));
+        if (live) this.set(live.calls);
+      },
     });
     new Gauge({
       name: 'baton_live_callers',
@@ -131,13 +158,11 @@ export class Metrics {
       aggregator: 'first',
       registers,
       async collect() {
-        const live = await liveCallCounts(store.db);
-        calls.set(live.calls);
-        this.set(live.callers);
+        this.reset();
+        const live = await fromDatabase(() => liveCallCounts(store.db));
+        if (live) this.set(live.callers);
       },
     });
-    void messages;
-    void oldest;
 
     const pool = store.pool;
     if (pool) {

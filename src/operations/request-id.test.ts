@@ -109,7 +109,10 @@ describe('request id rules', () => {
   });
 
   it('ignores the header from a peer that is not a trusted proxy', () => {
-    const fromProxy = requestIdFromProxy((address) => address === '10.0.0.1', () => 'own-1');
+    const fromProxy = requestIdFromProxy(
+      (address) => address === '10.0.0.1',
+      () => 'own-1',
+    );
     const message = (address: string) =>
       ({ headers: { 'x-request-id': 'abc-123' }, socket: { remoteAddress: address } }) as never;
     expect(fromProxy(message('10.0.0.1'))).toBe('abc-123');
