@@ -11,10 +11,12 @@ export function loggerOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): F
   if (config.logFormat === 'json') return { level: config.logLevel };
   return {
     level: config.logLevel,
+    // One line per entry, as in JSON, so a request is still one line to read or grep.
     stream: pretty({
       colorize: process.stdout.isTTY === true,
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname',
+      singleLine: true,
     }),
   };
 }

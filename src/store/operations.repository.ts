@@ -40,7 +40,11 @@ export async function mailBacklog(db: Kysely<Database>): Promise<MailBacklog[]> 
     .execute();
   return (['queued', 'sending'] as const).map((status) => {
     const row = rows.find((r) => r.status === status);
-    return { status, count: Number(row?.count ?? 0), oldestCreatedAt: row?.oldest == null ? null : Number(row.oldest) };
+    return {
+      status,
+      count: Number(row?.count ?? 0),
+      oldestCreatedAt: row?.oldest === undefined || row.oldest === null ? null : Number(row.oldest),
+    };
   });
 }
 
