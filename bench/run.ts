@@ -271,18 +271,12 @@ async function main(): Promise<void> {
       expect: '<code>0</code>',
     }),
   );
-  rows.push(
-    await measure(
-      'getConference',
-      baton,
-      {
-        path: `/_access/getConference?${query({ type: 'json', ...auth(small), conferenceUID: small.smallConference })}`,
-        method: 'GET',
-        expect: jsonOk,
-      },
-      `${seedOptions.smallPersons} persons`,
-    ),
-  );
+  const getConferenceCall: Call = {
+    path: `/_access/getConference?${query({ type: 'json', ...auth(small), conferenceUID: small.smallConference })}`,
+    method: 'GET',
+    expect: jsonOk,
+  };
+  rows.push(await measure('getConference', baton, getConferenceCall, `${seedOptions.smallPersons} persons`));
   rows.push(
     await measure(
       'getConferenceData',
@@ -303,6 +297,15 @@ async function main(): Promise<void> {
   const upcomingNote = (s: Seeded) =>
     `${s.conferences.toLocaleString('en-US')} conferences, ${seedOptions.upcoming} upcoming returned`;
   rows.push(await measure('getUpcomingConference (1,000)', baton, upcoming(small), upcomingNote(small)));
+  await stopBaton(baton);
+
+  // What operations cost on the hot path: the same getConference with metrics counted
+  // (METRICS_TOKEN set; nobody scrapes), and with the one info line per request written.
+  baton = await startBaton('baton-metrics', smallDb, { METRICS_TOKEN: 'bench-metrics-token-0123456789' });
+  rows.push(await measure('getConference (metrics on)', baton, getConferenceCall, 'METRICS_TOKEN set'));
+  await stopBaton(baton);
+  baton = await startBaton('baton-log-info', smallDb, { LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
+  rows.push(await measure('getConference (LOG_LEVEL=info)', baton, getConferenceCall, 'one JSON line per request'));
   await stopBaton(baton);
 
   // Baton on 100,000 conferences.
@@ -373,6 +376,7 @@ function render(
   );
   lines.push(
     `- Baton: \`node ${flags.dist ?? 'dist'}/src/cli/main.js serve\`, LOG_LEVEL=warn, fresh SQLite file; reads ask for JSON. ` +
+      'The "metrics on" and "LOG_LEVEL=info" rows repeat getConference on a server counting for /metrics, or writing its request line. ' +
       'The wrong-key row runs on a server with AUTH_FAILURE_LIMIT=0, so it measures authentication, not the throttle. ' +
       "Server CPU = the server process's user + system time per request (less sensitive to a busy machine than req/s).",
   );
@@ -430,6 +434,15 @@ function render(
     `| p99 < 25 ms at ${connections} connections | worst ${fmt(worstP99)} ms (${worstRow}) | ${check(baton.length ? worstP99 < 25 : undefined)} |`,
   );
   lines.push(`| peak RSS < 200 MB | ${fmt(peak, 0)} MB | ${check(peak < 200)} |`);
+  // The cost of metrics and of the request log line, as server CPU per request against the plain row.
+  const cpu = (name: string) => rows.find((r) => r.name === name && r.result)?.cpuPerRequest;
+  const cost = (name: string) => {
+    const [on, off] = [cpu(name), cpu('getConference')];
+    if (on === undefined || off === undefined) return 'not measured';
+    return `${fmt(1000 * (on - off), 0)} µs/request (${fmt((100 * (on - off)) / off, 0)}% of ${fmt(1000 * off, 0)} µs)`;
+  };
+  lines.push(`| cost of metrics on getConference (server CPU, on − off) | ${cost('getConference (metrics on)')} | |`);
+  lines.push(`| cost of the request log line (LOG_LEVEL=info − warn) | ${cost('getConference (LOG_LEVEL=info)')} | |`);
   lines.push('');
   return lines.join('\n');
 }
