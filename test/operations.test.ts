@@ -2,7 +2,11 @@
  * Operations: health and readiness probes, and graceful shutdown of a real
  * server process (SIGTERM lets a request already in flight finish).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -228,6 +232,25 @@ describe('graceful shutdown of a server process', () => {
       expect(row).toEqual({ name: 'Late Arrival' });
     } finally {
       await store.close();
+    }
+  });
+});
+
+const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+
+describe('the systemd unit in docs/operations.md', () => {
+  it.skipIf(!hasSystemdAnalyze)('passes systemd-analyze verify', () => {
+    const doc = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+    const unit = /```ini\n# \/etc\/systemd\/system\/baton\.service\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(unit).toContain('ExecStart=');
+    const dir = mkdtempSync(join(tmpdir(), 'baton-unit-'));
+    try {
+      writeFileSync(join(dir, 'baton.service'), unit!);
+      const run = spawnSync('systemd-analyze', ['verify', join(dir, 'baton.service')], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
