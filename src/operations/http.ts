@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../context.js';
 import type { JobHeartbeat } from '../jobs/runner.js';
 import { liveness, readiness } from './health.js';
-import type { Metrics } from './metrics.js';
+import type { MetricsSource } from './metrics.js';
 
 /** What the /_access layer learnt about a call, for its log line and metrics. */
 export interface ApiCallOutcome {
@@ -94,7 +94,7 @@ function routeOf(request: FastifyRequest): string {
 
 /** Answers a scrape: 401 without the right bearer token (when one is configured), else the exposition. */
 export async function answerMetrics(
-  metrics: Metrics,
+  metrics: MetricsSource,
   token: string | null,
   authorization: string | undefined,
   reply: FastifyReply,

@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { answerMetrics } from './http.js';
-import type { Metrics } from './metrics.js';
+import type { MetricsSource } from './metrics.js';
 
 /** A listening metrics port. */
 export interface MetricsServer {
@@ -15,14 +15,17 @@ export interface MetricsServer {
 }
 
 /** Builds the metrics application (it never listens: see startMetricsServer). */
-export function buildMetricsApp(metrics: Metrics, token: string | null): FastifyInstance {
+export function buildMetricsApp(metrics: MetricsSource, token: string | null): FastifyInstance {
   const app = Fastify({ logger: false });
   app.get('/metrics', async (request, reply) => answerMetrics(metrics, token, request.headers.authorization, reply));
   return app;
 }
 
-/** Listens on METRICS_HOST:METRICS_PORT. */
-export async function startMetricsServer(config: Config, metrics: Metrics): Promise<MetricsServer> {
+/**
+ * Listens on METRICS_HOST:METRICS_PORT. With several worker processes, the
+ * primary calls this with a ClusterMetrics, so one scrape answers for all.
+ */
+export async function startMetricsServer(config: Config, metrics: MetricsSource): Promise<MetricsServer> {
   const app = buildMetricsApp(metrics, config.metricsToken);
   const url = await app.listen({ port: config.metricsPort ?? 0, host: config.metricsHost });
   return { url, close: () => app.close() };

@@ -44,8 +44,14 @@ async function fromDatabase<T>(read: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
+/** Something that answers a scrape: one process's metrics, or a cluster's aggregate. */
+export interface MetricsSource {
+  exposition(): Promise<string>;
+  readonly contentType: string;
+}
+
 /** One application's metrics. Create one per process; `undefined` where metrics are off. */
-export class Metrics {
+export class Metrics implements MetricsSource {
   readonly registry = new Registry();
   private readonly apiRequests: Counter<'function' | 'format' | 'code'>;
   private readonly apiDuration: Histogram<'function'>;
@@ -186,7 +192,11 @@ export class Metrics {
       });
     }
     // A worker answers the primary's scrape with this registry.
-    if (cluster.isWorker) AggregatorRegistry.setRegistries([this.registry]);
+    if (cluster.isWorker) {
+      AggregatorRegistry.setRegistries([this.registry]);
+      // Constructing one is what makes prom-client answer the primary's requests in a worker.
+      new AggregatorRegistry();
+    }
   }
 
   /** One /_access call: its function (a known name or "unknown"), format, code and duration. */
@@ -236,5 +246,21 @@ export class Metrics {
   /** The content type of `exposition()`. */
   get contentType(): string {
     return this.registry.contentType;
+  }
+}
+
+/**
+ * The primary process's view of its workers' metrics (node:cluster): asks each
+ * worker for its registry and merges them by each metric's `aggregator`.
+ */
+export class ClusterMetrics implements MetricsSource {
+  private readonly aggregator = new AggregatorRegistry();
+
+  exposition(): Promise<string> {
+    return this.aggregator.clusterMetrics();
+  }
+
+  get contentType(): string {
+    return this.aggregator.contentType;
   }
 }
