@@ -125,6 +125,10 @@ interface Call {
   method: 'GET' | 'POST';
   body?: string;
   expect: string;
+  /** Extra headers of every request. */
+  headers?: Record<string, string>;
+  /** A header given a fresh value on every request (see LoadJob). */
+  uniqueHeader?: string;
 }
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -142,9 +146,10 @@ function selected(name: string): boolean {
 /** Checks one request by hand (and tells why a row cannot run), then measures it. */
 async function measure(name: string, target: Target, call: Call, note?: string): Promise<Row> {
   if (!selected(name)) return { name, skipped: 'not selected (--only)' };
+  const headers = { ...(call.body ? form : {}), ...call.headers };
   const probe = await fetch(target.url + call.path, {
     method: call.method,
-    headers: call.body ? form : undefined,
+    headers: call.uniqueHeader ? { ...headers, [call.uniqueHeader]: `probe-${Date.now()}` } : headers,
     body: call.body,
   });
   const text = await probe.text();
@@ -157,10 +162,11 @@ async function measure(name: string, target: Target, call: Call, note?: string):
     url: target.url + call.path,
     method: call.method,
     body: call.body,
-    headers: call.body ? form : undefined,
+    headers,
     connections,
     duration: warmup,
     expect: call.expect,
+    uniqueHeader: call.uniqueHeader,
   };
   await load(job);
   const cpuBefore = cpuMs(target.child.pid!);
@@ -262,6 +268,34 @@ async function main(): Promise<void> {
       body: addPersonBody,
       expect: jsonOk,
     }),
+  );
+  rows.push(
+    await measure(
+      'addPerson (JSON, Idempotency-Key)',
+      baton,
+      {
+        path: '/_access/addPerson?type=json',
+        method: 'POST',
+        body: addPersonBody,
+        expect: jsonOk,
+        uniqueHeader: 'idempotency-key',
+      },
+      'a fresh key per request: claim, run, store the answer',
+    ),
+  );
+  rows.push(
+    await measure(
+      'addPerson (JSON, repeated key)',
+      baton,
+      {
+        path: '/_access/addPerson?type=json',
+        method: 'POST',
+        body: addPersonBody,
+        expect: jsonOk,
+        headers: { 'idempotency-key': `bench-repeat-${Date.now()}` },
+      },
+      'every request repeats one key: the stored answer, no work',
+    ),
   );
   rows.push(
     await measure('addPerson (XML)', baton, {

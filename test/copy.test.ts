@@ -38,6 +38,7 @@ const databaseTables: Record<keyof Database, true> = {
   mail_queue: true,
   reminder_claims: true,
   invitations: true,
+  idempotency_keys: true,
 };
 
 /** The result table `baton copy` prints: table name → its row. */
@@ -125,6 +126,8 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
       await ok('removePerson', { conference: weekly, person: persons[3]! });
       const betaConference = await ok('createConferenceReservationless', { name: 'Beta call' }, beta);
       await ok('addPerson', { conference: betaConference.UID, role: 'PARTICIPANT', name: 'B1' }, beta);
+      // A keyed command: its idempotency key and stored answer move with the database.
+      await ok('addPerson', { conference: weekly, role: 'PARTICIPANT', name: 'Keyed', idempotencyKey: 'copy-key-1' });
 
       // A finished call with two callers, one of whom went to a breakout: what the bridge does, through its domain code.
       const customerRow = (await findCustomer(source.services.store.db, source.credentials.customer))!;

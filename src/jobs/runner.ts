@@ -1,6 +1,7 @@
 /**
  * The job runner that `baton serve` starts: every JOB_INTERVAL_SECONDS it
- * sweeps reminders and calendar updates, then delivers queued mail. Any
+ * sweeps reminders and calendar updates, delivers queued mail, then deletes
+ * idempotency keys past their 24 h. Any
  * number of runners may share a database — every piece of work is claimed in
  * it. Passes of one runner never overlap. `runOnce(now)` is the whole job at
  * a chosen instant, for tests; `poke()` asks for a delivery pass at once
@@ -11,11 +12,14 @@ import { deliverDueMail, type DeliveryReport } from '../mail/queue.js';
 import type { MailTransport } from '../mail/transport.js';
 import { sweepInvitations } from './invitation-updates.js';
 import { sweepReminders } from './reminders.js';
+import { sweepExpiredIdempotencyKeys } from '../store/idempotency.repository.js';
 
 export interface JobReport {
   reminders: number;
   invitationUpdates: number;
   mail: DeliveryReport;
+  /** Idempotency keys past their 24 h, deleted. */
+  expiredIdempotencyKeys: number;
 }
 
 /** Where a runner reports failures of a pass (pino's shape). */
@@ -66,8 +70,9 @@ export class JobRunner implements MailPoke {
       const invitationUpdates = await sweepInvitations(this.services, now);
       metrics?.recordJobRun('invitation-updates', this.services.clock.now());
       const mail = await this.deliver(now);
+      const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
       this.lastPassAt = this.services.clock.now();
-      return { reminders, invitationUpdates, mail };
+      return { reminders, invitationUpdates, mail, expiredIdempotencyKeys };
     });
   }
 

@@ -15,6 +15,7 @@ import { FailureThrottle } from './throttle.js';
 import type { Tree } from './tree.js';
 import { classifyError } from './error-classes.js';
 import { recordApiFunction, recordEnvelope } from '../operations/http.js';
+import { answerOnce, errorAnswer, readIdempotencyKey, requestHash, type Answer } from './idempotency.js';
 
 /** `type`: xml (default) or json, any case; null for anything else. */
 export function parseFormat(type: string | undefined): Format | null {
@@ -38,6 +39,18 @@ export function sendEnvelope(
     .header('content-type', contentTypes[format])
     .header('cache-control', 'no-store')
     .send(renderEnvelope(format, code, message, value));
+}
+
+/** Runs a function's handler; its result or its deliberate refusal (an ApiError) as an answer. */
+async function answerOf(fn: ApiFunction, ctx: CallContext, params: unknown): Promise<Answer> {
+  try {
+    const result = await fn.handle(ctx, params);
+    if (result instanceof ResultWithMessage) return { code: 0, message: result.message, value: result.value };
+    return { code: 0, message: '', value: result };
+  } catch (error) {
+    if (error instanceof ApiError) return errorAnswer(error);
+    throw error;
+  }
 }
 
 /** Registers /_access/:function for every function in `functions`. */
@@ -76,9 +89,14 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
 
       const parsed = fn.params.safeParse(params);
       if (!parsed.success) throw new ParameterError(describeIssues(parsed.error));
-      const result = await fn.handle(ctx, parsed.data);
-      if (result instanceof ResultWithMessage) return sendEnvelope(reply, format, 0, result.message, result.value);
-      return sendEnvelope(reply, format, 0, '', result);
+      const run = () => answerOf(fn, ctx, parsed.data);
+      const idempotencyKey =
+        fn.kind === 'command' ? readIdempotencyKey(request.headers['idempotency-key'], params) : undefined;
+      const answer =
+        idempotencyKey === undefined
+          ? await run()
+          : await answerOnce(services, ctx.customer.uid, idempotencyKey, requestHash(fn.name, params), run);
+      return sendEnvelope(reply, format, answer.code, answer.message, answer.value);
     } catch (error) {
       if (error instanceof ApiError) return sendEnvelope(reply, format, error.code, error.message, null);
       const kind = classifyError(error);

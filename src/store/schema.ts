@@ -235,6 +235,28 @@ export interface InvitationTable {
   updated_at: number;
 }
 
+/** Where a keyed command stands: running (claimed) or finished with its answer stored. */
+export type IdempotencyState = 'pending' | 'done';
+
+/** One Idempotency-Key of a customer (migration 009): the call it names and, once done, its answer. */
+export interface IdempotencyKeyTable {
+  customer_uid: string;
+  key: string;
+  /** SHA-256 (hex) of the function name and its parameters, credentials and `type` left out. */
+  request_hash: string;
+  state: IdempotencyState;
+  /** The answer's code, once done. */
+  code: number | null;
+  message: Text;
+  /** JSON of the answer's result tree, once done (null for an error answer). */
+  value: string | null;
+  /** While pending: when the claim lapses and a repeat may run the call itself (its first runner died). */
+  locked_until: number;
+  created_at: number;
+  /** 24 h after creation: the key may then be used afresh, and the job runner deletes the row. */
+  expires_at: number;
+}
+
 export interface Database {
   customers: CustomerTable;
   api_keys: ApiKeyTable;
@@ -249,4 +271,5 @@ export interface Database {
   mail_queue: MailQueueTable;
   reminder_claims: ReminderClaimTable;
   invitations: InvitationTable;
+  idempotency_keys: IdempotencyKeyTable;
 }
