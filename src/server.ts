@@ -3,6 +3,7 @@
  * to call the API with, listens, and shuts down gracefully on SIGINT/SIGTERM
  * (in-flight requests finish; the database closes last).
  */
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
@@ -47,7 +48,10 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   // clients connects at once; the kernel caps this at net.core.somaxconn.
   const url = await app.listen({ port: config.port, host: config.host, backlog: 4096 });
   let metricsServer: MetricsServer | undefined;
-  if (metrics && config.metricsPort !== null) metricsServer = await startMetricsServer(config, metrics);
+  // A cluster worker never binds the metrics port: the primary serves it for all workers (ClusterMetrics).
+  if (metrics && config.metricsPort !== null && !cluster.isWorker) {
+    metricsServer = await startMetricsServer(config, metrics);
+  }
   jobs.start();
   const close = () =>
     (closing ??= (async () => {
