@@ -3,6 +3,7 @@
  * reported at once, so a misconfigured deployment fails fast and says why.
  */
 import { isValidTimeZone } from './domain/time.js';
+import { parseTrustProxy, trustNothing, type TrustProxy } from './protocol/client-address.js';
 
 export interface Config {
   /** PORT: TCP port to listen on. Default 8080. */
@@ -57,6 +58,16 @@ export interface Config {
   metricsHost: string;
   /** METRICS_TOKEN: require `Authorization: Bearer <token>` for /metrics (and serve it on the API port when METRICS_PORT is unset). */
   metricsToken: string | null;
+  /**
+   * TRUST_PROXY: which peers' X-Forwarded-For entries are believed when deriving the client address. Default:
+   * none (the socket peer is the client); a hop count (1: one load balancer); or a comma list of proxy addresses
+   * and CIDR ranges.
+   */
+  trustProxy: TrustProxy;
+  /** MAIL_RETENTION_DAYS: sent messages keep their bodies this many days, then only the envelope stays. Default 30. */
+  mailRetentionDays: number;
+  /** MAIL_MAX_AGE_HOURS: a message still unsent this long after it was queued is marked failed. Default 72. */
+  mailMaxAgeHours: number;
 }
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -114,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const metricsToken = env.METRICS_TOKEN || null;
   if (metricsToken !== null && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
   const metricsPort = env.METRICS_PORT ? int('METRICS_PORT', 0, 0, 65535) : null;
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (typeof trustProxy === 'string') problems.push(trustProxy);
 
   const config: Config = {
     port,
@@ -143,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort,
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     metricsToken,
+    trustProxy: typeof trustProxy === 'string' ? trustNothing : trustProxy,
+    mailRetentionDays: int('MAIL_RETENTION_DAYS', 30, 1, 36_500),
+    mailMaxAgeHours: int('MAIL_MAX_AGE_HOURS', 72, 1, 24 * 365),
   };
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -13,6 +13,7 @@ import { sweepReminders } from '../src/jobs/reminders.js';
 import { findCaller } from '../src/store/call.repository.js';
 import { findCustomer } from '../src/store/customer.repository.js';
 import { findPerson } from '../src/store/person.repository.js';
+import { hitThrottle } from '../src/store/throttle.repository.js';
 import { apiFunctions } from '../src/functions/index.js';
 import { openStore } from '../src/store/database.js';
 import type { Database } from '../src/store/schema.js';
@@ -38,6 +39,7 @@ const databaseTables: Record<keyof Database, true> = {
   mail_queue: true,
   reminder_claims: true,
   invitations: true,
+  throttle_counters: true,
   idempotency_keys: true,
 };
 
@@ -161,6 +163,8 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
         notes: 'via the page',
       });
       expect(await sweepReminders(source.services, testEpoch)).toBeGreaterThan(0);
+      // A throttle window (SQLite counts in memory; a database counter row is copied like any other).
+      await hitThrottle(source.services.store.db, 'auth', '192.0.2.1', testEpoch, 60_000);
 
       await ok('updateCustomValue', {
         objectType: 'call',

@@ -72,6 +72,8 @@ export interface TestServerOptions {
   database?: TestDatabase;
   /** Call as this existing customer instead of creating one. */
   credentials?: Credentials;
+  /** Log to this stream (at config.logLevel, redaction on) instead of not at all. */
+  logStream?: { write(line: string): void };
   /** Give the app a job runner (mail transport from the config), poked by self-registration. */
   jobs?: boolean;
   /** With `jobs`: the runner's interval (for its heartbeat); it is still never started on a timer. Default 0. */
@@ -97,7 +99,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const jobs = options.jobs
     ? new JobRunner(services, createMailTransport(config), { intervalMs: options.jobIntervalMs ?? 0 })
     : undefined;
-  const app = await buildApp(services, { logger: options.logger ?? false, mail: jobs, jobs });
+  const app = await buildApp(services, {
+    logger: options.logger ?? (options.logStream ? undefined : false),
+    logStream: options.logStream,
+    mail: jobs,
+    jobs,
+  });
   // As serve() does: a burst of 1,000 connections must not overflow the accept queue.
   const url = await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
   config.publicUrl = options.config?.publicUrl ?? url;

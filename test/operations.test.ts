@@ -173,7 +173,7 @@ describe('graceful shutdown of a server process', () => {
   });
 
   it('finishes a request that is in flight when SIGTERM arrives, then exits 0', async () => {
-    server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'debug' });
+    server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'debug', TRUST_PROXY: '127.0.0.1' });
     const created = await callFunction(server.url, 'createConferenceReservationless', { ...credentials, name: 'Last' });
     expect(created.code).toBe(0);
 

@@ -1,14 +1,15 @@
 /**
  * The job runner that `baton serve` starts: every JOB_INTERVAL_SECONDS it
- * sweeps reminders and calendar updates, delivers queued mail, then deletes
- * idempotency keys past their 24 h. Any
+ * sweeps reminders and calendar updates, delivers queued mail, strips the
+ * bodies of mail older than MAIL_RETENTION_DAYS, then deletes idempotency
+ * keys past their 24 h. Any
  * number of runners may share a database — every piece of work is claimed in
  * it. Passes of one runner never overlap. `runOnce(now)` is the whole job at
  * a chosen instant, for tests; `poke()` asks for a delivery pass at once
  * (after a self-registration queued its confirmation).
  */
 import type { Services } from '../context.js';
-import { deliverDueMail, type DeliveryReport } from '../mail/queue.js';
+import { applyMailRetention, deliverDueMail, type DeliveryReport } from '../mail/queue.js';
 import type { MailTransport } from '../mail/transport.js';
 import { sweepInvitations } from './invitation-updates.js';
 import { sweepReminders } from './reminders.js';
@@ -18,6 +19,8 @@ export interface JobReport {
   reminders: number;
   invitationUpdates: number;
   mail: DeliveryReport;
+  /** Finished messages whose bodies retention removed in this pass. */
+  stripped: number;
   /** Idempotency keys past their 24 h, deleted. */
   expiredIdempotencyKeys: number;
 }
@@ -70,9 +73,10 @@ export class JobRunner implements MailPoke {
       const invitationUpdates = await sweepInvitations(this.services, now);
       metrics?.recordJobRun('invitation-updates', this.services.clock.now());
       const mail = await this.deliver(now);
+      const stripped = await applyMailRetention(this.services, now);
       const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
       this.lastPassAt = this.services.clock.now();
-      return { reminders, invitationUpdates, mail, expiredIdempotencyKeys };
+      return { reminders, invitationUpdates, mail, stripped, expiredIdempotencyKeys };
     });
   }
 

@@ -25,7 +25,13 @@ describe('LOG_FORMAT', () => {
 
   it.each(['json', 'pretty'] as const)('writes one %s line per request', async (format) => {
     database = await createTestDatabase();
-    server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'info', LOG_FORMAT: format });
+    // The test is the trusted proxy in front, so its X-Request-Id names the line to look for.
+    server = await startServerProcess({
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: format,
+      TRUST_PROXY: '127.0.0.1',
+    });
     const response = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'log-format-1' } });
     expect(response.status).toBe(200);
     await server.waitForStdout('log-format-1');

@@ -1,22 +1,21 @@
 /**
- * The server's logger settings: pino at LOG_LEVEL, as JSON lines (for log
- * shipping) or through pino-pretty (for a person at a terminal), by LOG_FORMAT.
+ * Where the server's log lines go by LOG_FORMAT: JSON lines on stdout (for
+ * log shipping; pino's default), or through pino-pretty, one readable line
+ * per entry (for a person at a terminal). The redaction of secrets happens
+ * before either (log-redaction.ts).
  */
-import type { FastifyServerOptions } from 'fastify';
 import pretty from 'pino-pretty';
+import type { DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 
-/** Fastify's `logger` option for this configuration. */
-export function loggerOptions(config: Pick<Config, 'logLevel' | 'logFormat'>): FastifyServerOptions['logger'] {
-  if (config.logFormat === 'json') return { level: config.logLevel };
-  return {
-    level: config.logLevel,
-    // One line per entry, as in JSON, so a request is still one line to read or grep.
-    stream: pretty({
-      colorize: process.stdout.isTTY === true,
-      translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'pid,hostname',
-      singleLine: true,
-    }),
-  };
+/** The pino-pretty stream for LOG_FORMAT=pretty; undefined (stdout, JSON) for json. */
+export function prettyLogStream(config: Pick<Config, 'logFormat'>): DestinationStream | undefined {
+  if (config.logFormat === 'json') return undefined;
+  // One line per entry, as in JSON, so a request is still one line to read or grep.
+  return pretty({
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true,
+  });
 }

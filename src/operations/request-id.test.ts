@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
+import { parseTrustProxy } from '../protocol/client-address.js';
 import { isAcceptableRequestId, requestIdFromProxy, requestIdGenerator } from './request-id.js';
 
 interface LogLine {
@@ -14,11 +15,13 @@ interface LogLine {
   [key: string]: unknown;
 }
 
-/** A server whose log lines (pino JSON) are collected in `lines`. */
-async function serverWithLog(): Promise<{ server: TestServer; lines: LogLine[] }> {
+/** A server (behind a trusted proxy on loopback, unless told otherwise) whose log lines are collected in `lines`. */
+async function serverWithLog(trustProxy = '127.0.0.1'): Promise<{ server: TestServer; lines: LogLine[] }> {
   const lines: LogLine[] = [];
-  const stream = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
-  const server = await startTestServer({ logger: { level: 'info', stream } });
+  const logStream = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
+  const trust = parseTrustProxy(trustProxy);
+  if (typeof trust === 'string') throw new Error(trust);
+  const server = await startTestServer({ logStream, config: { logLevel: 'info', trustProxy: trust } });
   return { server, lines };
 }
 
@@ -28,7 +31,7 @@ describe('request ids', () => {
   let server: TestServer;
   afterEach(() => server.close());
 
-  it('keeps X-Request-Id: abc-123 from a trusted (local) proxy, returns it and logs one line with it', async () => {
+  it('keeps X-Request-Id: abc-123 from a trusted proxy (TRUST_PROXY=127.0.0.1), returns it and logs one line with it', async () => {
     const started = await serverWithLog();
     server = started.server;
     const { customer, key } = server.credentials;
@@ -45,6 +48,16 @@ describe('request ids', () => {
     // Not the raw URL: it carries the key.
     expect(JSON.stringify(started.lines)).not.toContain(key);
     expect(mine[0]).not.toHaveProperty('url');
+  });
+
+  it('ignores X-Request-Id from a peer that is not a trusted proxy (TRUST_PROXY unset)', async () => {
+    const started = await serverWithLog('');
+    server = started.server;
+    const response = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    const id = response.headers.get('x-request-id');
+    expect(id).toMatch(generated);
+    expect(started.lines.filter((l) => l.reqId === 'abc-123')).toEqual([]);
+    expect(started.lines.at(-1)).toMatchObject({ reqId: id, msg: 'request' });
   });
 
   it.each([

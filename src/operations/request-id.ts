@@ -42,11 +42,3 @@ export function requestIdFromProxy(
     return next();
   };
 }
-
-/**
- * Stand-in for the trusted-proxy rule: only a peer on this machine (a local
- * reverse proxy) may name the request id.
- */
-export function isLoopbackPeer(address: string): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-}

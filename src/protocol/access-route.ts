@@ -11,7 +11,7 @@ import { ResultWithMessage, type ApiFunction } from './api-function.js';
 import { contentTypes, renderEnvelope, type Format } from './envelope.js';
 import { describeIssues } from './params.js';
 import { collectParams, refuseNulCharacters } from './request-params.js';
-import { FailureThrottle } from './throttle.js';
+import { createThrottle } from './throttle.js';
 import type { Tree } from './tree.js';
 import { classifyError } from './error-classes.js';
 import { recordApiFunction, recordEnvelope } from '../operations/http.js';
@@ -56,7 +56,7 @@ async function answerOf(fn: ApiFunction, ctx: CallContext, params: unknown): Pro
 /** Registers /_access/:function for every function in `functions`. */
 export function registerAccessRoute(app: FastifyInstance, services: Services, functions: readonly ApiFunction[]): void {
   const byName = new Map(functions.map((fn) => [fn.name.toLowerCase(), fn]));
-  const throttle = new FailureThrottle(services.config.authFailureLimit, () => services.clock.now());
+  const throttle = createThrottle(services, 'auth', { limit: services.config.authFailureLimit });
 
   async function handle(request: FastifyRequest<{ Params: { fn: string } }>, reply: FastifyReply) {
     let format: Format = 'xml';
@@ -74,18 +74,24 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
         throw new ParameterError(`${fn.name} is a command: send it with POST`);
       }
 
-      const wait = throttle.retryAfter(request.ip);
+      // The throttle check (a database read on PostgreSQL) runs alongside authentication, not before it.
+      const [wait, authenticated] = await Promise.all([
+        throttle.retryAfter(request.ip),
+        authenticate(services, params.customer, params.key).then(
+          (customer) => ({ customer }),
+          (error: unknown) => ({ error }),
+        ),
+      ]);
       if (wait > 0) {
         services.metrics?.recordThrottleRefusal('api-auth');
+        reply.header('retry-after', String(wait));
         throw new AuthError(`invalid customer key (too many failures from your address; retry in ${wait} s)`);
       }
-      let ctx: CallContext;
-      try {
-        ctx = { services, customer: await authenticate(services, params.customer, params.key) };
-      } catch (error) {
-        if (error instanceof AuthError) throttle.recordFailure(request.ip);
-        throw error;
+      if ('error' in authenticated) {
+        if (authenticated.error instanceof AuthError) await throttle.hit(request.ip);
+        throw authenticated.error;
       }
+      const ctx: CallContext = { services, customer: authenticated.customer };
 
       const parsed = fn.params.safeParse(params);
       if (!parsed.success) throw new ParameterError(describeIssues(parsed.error));

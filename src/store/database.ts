@@ -20,6 +20,7 @@ import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
 import * as calls from './migrations/002-calls.js';
 import * as mail from './migrations/003-mail.js';
+import * as hardening from './migrations/004-hardening.js';
 import * as idempotency from './migrations/009-idempotency.js';
 import type { Database } from './schema.js';
 
@@ -139,6 +140,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '001-core': bind(core),
     '002-calls': bind(calls),
     '003-mail': bind(mail),
+    '004-hardening': bind(hardening),
     '009-idempotency': bind(idempotency),
   };
 }

@@ -1,6 +1,8 @@
 /**
  * BatonClient: one typed method per API function. JSON on the wire by default
- * (`type=json`; GET for information functions, a POST form for commands), XML
+ * (`type=json`; a POST form for every function, so the API key never sits in a
+ * URL that proxies and servers log; `informationMethod: 'GET'` restores GET
+ * for information functions), XML
  * on request. Retries code -3 with backoff, times out each attempt, and runs
  * wherever `fetch` does (Node 20, browsers, Deno, workers). Every command
  * carries an `Idempotency-Key` (one per logical call, the same on each of its
@@ -52,6 +54,11 @@ export interface BatonClientOptions {
   /** Timeout of each attempt in ms; 0 for none. Default 30000. */
   timeoutMs?: number;
   retry?: RetryOptions;
+  /**
+   * HTTP method of information functions. Default `POST`, which keeps the key out of URLs (and so out of
+   * access logs); `GET` puts every parameter, the key included, in the query string.
+   */
+  informationMethod?: 'GET' | 'POST';
   /** Default: the global fetch. */
   fetch?: FetchLike;
 }
@@ -93,6 +100,7 @@ export class BatonClient {
   readonly #timeoutMs: number;
   readonly #retry: Required<RetryOptions>;
   readonly #fetch: FetchLike;
+  readonly #informationMethod: 'GET' | 'POST';
 
   constructor(options: BatonClientOptions) {
     if (!options.baseUrl) throw new TypeError('BatonClient: baseUrl is required');
@@ -100,6 +108,7 @@ export class BatonClient {
     this.#customer = options.customer;
     this.#key = options.key;
     this.#format = options.format ?? 'json';
+    this.#informationMethod = options.informationMethod ?? 'POST';
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retry = {
       attempts: Math.max(1, Math.floor(options.retry?.attempts ?? 3)),
@@ -203,7 +212,7 @@ export class BatonClient {
       let response: Response;
       try {
         response =
-          kind === 'information'
+          kind === 'information' && this.#informationMethod === 'GET'
             ? await this.#fetch(`${target}?${fields.toString()}`, { method: 'GET', signal: controller.signal })
             : // `type` in the query too: an answer given before the body is read (413) still comes as JSON.
               await this.#fetch(`${target}?type=${this.#format}`, {

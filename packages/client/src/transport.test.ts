@@ -32,9 +32,25 @@ describe('the wire format', () => {
   });
   afterAll(() => server.close());
 
-  it('sends information functions as GET with type=json in the query', async () => {
+  it('sends information functions as a POST form by default, so the key is not in the URL', async () => {
     const recorder = recordingFetch();
-    const client = new BatonClient({ baseUrl: `${server.url}/`, ...server.credentials, fetch: recorder.fetch });
+    const client = new BatonClient({ baseUrl: server.url, ...server.credentials, fetch: recorder.fetch });
+    expect((await client.getCustomer()).UID).toBe(server.credentials.customer);
+    const request = recorder.requests[0]!;
+    expect(request.method).toBe('POST');
+    expect(request.url).not.toContain(server.credentials.key);
+    expect(request.contentType).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({ ...server.credentials, type: 'json' });
+  });
+
+  it('sends information functions as GET with type=json in the query when asked', async () => {
+    const recorder = recordingFetch();
+    const client = new BatonClient({
+      baseUrl: `${server.url}/`,
+      ...server.credentials,
+      informationMethod: 'GET',
+      fetch: recorder.fetch,
+    });
     await client.getCustomer();
     expect(recorder.requests).toHaveLength(1);
     const url = new URL(recorder.requests[0]!.url);
