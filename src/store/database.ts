@@ -5,22 +5,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import {
-  Kysely,
-  Migrator,
-  PostgresDialect,
-  SqliteDialect,
-  type Migration,
-  type SqliteDatabase as KyselySqliteDatabase,
-  type SqliteStatement,
-  type Transaction,
-} from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
 import * as calls from './migrations/002-calls.js';
 import * as mail from './migrations/003-mail.js';
 import type { Database } from './schema.js';
+import { SqliteExecutor } from './sqlite-executor.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -84,40 +76,24 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // Never sleep inside the event loop waiting for another process's lock:
+  // the executor retries SQLITE_BUSY on a later turn instead.
+  sqlite.pragma('busy_timeout = 0');
+  const executor = new SqliteExecutor(sqlite);
+  const db = new Kysely<Database>({ dialect: executor.dialect() });
+  executors.set(db, executor);
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
-/** How many prepared statements the SQLite store keeps: every statement Baton runs, with room to spare. */
-const statementCacheSize = 500;
+const executors = new WeakMap<Kysely<Database>, SqliteExecutor>();
 
 /**
- * better-sqlite3 with prepared statements reused by SQL text. Kysely prepares
- * every query it runs, and preparing costs more than running one of Baton's
- * small indexed queries. Parameters are bound per run, so the text is the
- * whole key; least recently used statements are dropped past the bound. A
- * statement still busy (a streamed query) is never shared: a fresh one is made.
+ * The executor behind a SQLite store's `db`, for repository functions with raw
+ * prepared statements; undefined for PostgreSQL and for a transaction (whose
+ * statements must run through it).
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
-  const cache = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sqlText: string): SqliteStatement {
-      const cached = cache.get(sqlText);
-      if (cached && !cached.busy) {
-        cache.delete(sqlText);
-        cache.set(sqlText, cached);
-        return cached as SqliteStatement;
-      }
-      const statement = sqlite.prepare(sqlText);
-      if (!cached) {
-        cache.set(sqlText, statement);
-        if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value!);
-      }
-      return statement as SqliteStatement;
-    },
-  };
+export function sqliteExecutorOf(db: Kysely<Database>): SqliteExecutor | undefined {
+  return executors.get(db);
 }
 
 /** Every migration, in order. A new one is appended, never edited once released. */
@@ -155,7 +131,8 @@ const rerunnable = new Set(['40001', '40P01']);
 const attempts = 5;
 
 /**
- * Runs `work` in one transaction. When PostgreSQL rolls it back for a
+ * Runs `work` in one transaction: on SQLite a savepoint in the write group
+ * of this event-loop turn (see sqlite-executor.ts). When PostgreSQL rolls it back for a
  * serialization failure or a deadlock, runs it again (up to 5 times, after a
  * short random pause); the last failure propagates, and the API answers it
  * with -3. `work` must do nothing outside the transaction that cannot be repeated.
@@ -164,6 +141,9 @@ export async function inTransaction<T>(
   db: Kysely<Database>,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
+  // SQLite: group commit (a savepoint in the turn's shared transaction).
+  const executor = executors.get(db);
+  if (executor) return executor.write(work);
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute(work);
