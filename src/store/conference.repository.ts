@@ -1,4 +1,5 @@
 /** SQL for conferences. Every statement is scoped by customer. */
+import { fastFirst, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Dialect } from './database.js';
 import type { ConferenceTable, Database } from './schema.js';
@@ -11,17 +12,22 @@ export async function insertConference(db: Kysely<Database>, row: NewConference)
   return db.insertInto('conferences').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+const conferenceByUid = prepared('conference_by_uid', 'select * from conferences where uid = ? and customer_uid = ?');
+
 export async function findConference(
   db: Kysely<Database>,
   customerUid: string,
   uid: string,
 ): Promise<ConferenceRow | undefined> {
-  return db
-    .selectFrom('conferences')
-    .selectAll()
-    .where('uid', '=', uid)
-    .where('customer_uid', '=', customerUid)
-    .executeTakeFirst();
+  return (
+    fastFirst<ConferenceRow>(db, conferenceByUid, [uid, customerUid]) ??
+    db
+      .selectFrom('conferences')
+      .selectAll()
+      .where('uid', '=', uid)
+      .where('customer_uid', '=', customerUid)
+      .executeTakeFirst()
+  );
 }
 
 /**

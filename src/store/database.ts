@@ -68,6 +68,7 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
     // the pool; without a listener its 'error' event would end the process.
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    pools.set(db, pool);
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
@@ -86,6 +87,12 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
 }
 
 const executors = new WeakMap<Kysely<Database>, SqliteExecutor>();
+const pools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/** The pool behind a PostgreSQL store's `db` (for named prepared statements); undefined otherwise. */
+export function postgresPoolOf(db: Kysely<Database>): pg.Pool | undefined {
+  return pools.get(db);
+}
 
 /**
  * The executor behind a SQLite store's `db`, for repository functions with raw
