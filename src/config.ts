@@ -2,6 +2,7 @@
  * Configuration, read from the environment once at boot. Every problem is
  * reported at once, so a misconfigured deployment fails fast and says why.
  */
+import { availableParallelism } from 'node:os';
 import { isValidTimeZone } from './domain/time.js';
 
 export interface Config {
@@ -49,6 +50,8 @@ export interface Config {
   jobIntervalSeconds: number;
   /** REGISTRATION_LIMIT: self-registrations per client address per minute; 0 turns the limit off. Default 20. */
   registrationLimit: number;
+  /** WORKERS: server processes `baton serve` runs on this machine (node:cluster), sharing the port and the database. Default: the number of cores. */
+  workers: number;
 }
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -124,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',
     jobIntervalSeconds: int('JOB_INTERVAL_SECONDS', 30, 0, 24 * 3600),
     registrationLimit: int('REGISTRATION_LIMIT', 20, 0, 1_000_000),
+    workers: int('WORKERS', availableParallelism(), 1, 256),
   };
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
