@@ -3,7 +3,7 @@
  * scoped by customer, except the two `find…Tenant` lookups: the telephony
  * bridge acts for the whole server and learns an object's customer from them.
  */
-import { fastAll, prepared } from './prepared.js';
+import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { CallerTable, CallTable, Database } from './schema.js';
 
@@ -21,7 +21,7 @@ export async function listCallUids(
   conferenceUid: string,
 ): Promise<string[]> {
   const rows =
-    fastAll<{ uid: string }>(db, callUidsOfConference, [conferenceUid, customerUid]) ??
+    fastAllCached<{ uid: string }>(db, callUidsOfConference, [conferenceUid, customerUid]) ??
     listCallUidsOf(db, customerUid, [conferenceUid]);
   return (await rows).map((r) => r.uid);
 }

@@ -1,5 +1,5 @@
 /** SQL for conferences. Every statement is scoped by customer. */
-import { fastFirst, prepared } from './prepared.js';
+import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Dialect } from './database.js';
 import type { ConferenceTable, Database } from './schema.js';
@@ -20,7 +20,7 @@ export async function findConference(
   uid: string,
 ): Promise<ConferenceRow | undefined> {
   return (
-    fastFirst<ConferenceRow>(db, conferenceByUid, [uid, customerUid]) ??
+    fastAllCached<ConferenceRow>(db, conferenceByUid, [uid, customerUid])?.then((rows) => rows[0]) ??
     db
       .selectFrom('conferences')
       .selectAll()

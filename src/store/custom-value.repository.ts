@@ -1,5 +1,5 @@
 /** SQL for custom values (key/value pairs on customers, conferences, persons, calls, callers). */
-import { fastAll, prepared } from './prepared.js';
+import { fastAll, fastAllCached, prepared } from './prepared.js';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -27,8 +27,8 @@ export async function listCustomValues(
   objectType: CustomObjectType,
   objectUid: string,
 ): Promise<CustomValue[]> {
-  const fast = fastAll<CustomValue>(db, customValuesOfObject, [customerUid, objectType, objectUid]);
-  if (fast) return fast;
+  const fast = fastAllCached<CustomValue>(db, customValuesOfObject, [customerUid, objectType, objectUid]);
+  if (fast) return fast as Promise<CustomValue[]>;
   return db
     .selectFrom('custom_values')
     .select(['key', 'value'])

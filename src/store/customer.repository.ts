@@ -1,5 +1,5 @@
 /** SQL for customers and their API keys. */
-import { fastAll, fastFirst, prepared } from './prepared.js';
+import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { CustomerTable, Database } from './schema.js';
 
@@ -15,7 +15,7 @@ const customerByUid = prepared('customer_by_uid', 'select * from customers where
 
 export async function findCustomer(db: Kysely<Database>, uid: string): Promise<CustomerRow | undefined> {
   return (
-    fastFirst<CustomerRow>(db, customerByUid, [uid]) ??
+    fastAllCached<CustomerRow>(db, customerByUid, [uid])?.then((rows) => rows[0]) ??
     db.selectFrom('customers').selectAll().where('uid', '=', uid).executeTakeFirst()
   );
 }
@@ -47,7 +47,7 @@ const liveKeyHashes = prepared(
 );
 
 export async function findLiveKeyHashes(db: Kysely<Database>, customerUid: string): Promise<string[]> {
-  const rows = await (fastAll<{ key_hash: string }>(db, liveKeyHashes, [customerUid]) ??
+  const rows = await (fastAllCached<{ key_hash: string }>(db, liveKeyHashes, [customerUid]) ??
     db
       .selectFrom('api_keys')
       .select('key_hash')

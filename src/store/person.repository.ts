@@ -1,5 +1,5 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
-import { fastAll, prepared } from './prepared.js';
+import { fastAll, fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Database, PersonTable } from './schema.js';
 
@@ -57,7 +57,7 @@ export async function listPersonUids(
   conferenceUid: string,
 ): Promise<string[]> {
   const rows =
-    fastAll<{ uid: string }>(db, personUidsOfConference, [conferenceUid, customerUid]) ??
+    fastAllCached<{ uid: string }>(db, personUidsOfConference, [conferenceUid, customerUid]) ??
     listPersonUidsOf(db, customerUid, [conferenceUid]);
   return (await rows).map((r) => r.uid);
 }

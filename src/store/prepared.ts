@@ -47,3 +47,22 @@ export function fastFirst<R>(
 ): Promise<R | undefined> | undefined {
   return fastAll<R>(db, query, params)?.then((rows) => rows[0]);
 }
+
+/**
+ * `fastAll` whose answer is kept while the database is unchanged (SQLite: see
+ * `SqliteExecutor.cachedRead`; exact across processes). PostgreSQL runs the
+ * statement every time: without a change feed, a process cannot know that
+ * another changed a row. The answer is frozen; callers must not change it.
+ */
+export function fastAllCached<R>(
+  db: Kysely<Database>,
+  query: PreparedQuery,
+  params: string[],
+): Promise<readonly R[]> | undefined {
+  const executor = sqliteExecutorOf(db);
+  if (executor) {
+    const statement = executor.statement(query.sqlite);
+    return executor.cachedRead(`${query.name}\u0000${params.join('\u0000')}`, () => statement.all(...params) as R[]);
+  }
+  return fastAll<R>(db, query, params);
+}

@@ -1,5 +1,5 @@
 /** SQL for reservations. Every statement is scoped by customer. */
-import { fastAll, prepared } from './prepared.js';
+import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Database, ReservationTable } from './schema.js';
 
@@ -19,7 +19,9 @@ export async function listReservations(
   conferenceUid: string,
 ): Promise<ReservationRow[]> {
   return (
-    fastAll<ReservationRow>(db, reservationsOfConference, [conferenceUid, customerUid]) ??
+    (fastAllCached<ReservationRow>(db, reservationsOfConference, [conferenceUid, customerUid]) as
+      | Promise<ReservationRow[]>
+      | undefined) ??
     db
       .selectFrom('reservations')
       .selectAll()

@@ -1,6 +1,7 @@
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
+import { findCustomer, findLiveKeyHashes, insertApiKey, revokeApiKey } from './customer.repository.js';
 import { inTransaction, migrate, openStore, sqliteExecutorOf, type Store } from './database.js';
 
 describe('SQLite group commit', () => {
@@ -88,5 +89,36 @@ describe('SQLite group commit', () => {
     writer.close();
     expect(await write).toBe('C1');
     expect(committed()).toEqual(['C1']);
+  });
+
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('answers a repeated key read from its cache until another process revokes the key', async () => {
+    await addCustomer('K1');
+    await insertApiKey(store.db, { customer_uid: 'K1', key_hash: 'aa', key_prefix: 'aa', created_at: 0 });
+    const executor = sqliteExecutorOf(store.db)!;
+    expect(await findLiveKeyHashes(store.db, 'K1')).toEqual(['aa']);
+    const hits = executor.cacheStats.hits;
+    await nextTurn();
+    expect(await findLiveKeyHashes(store.db, 'K1')).toEqual(['aa']);
+    expect(executor.cacheStats.hits).toBe(hits + 1);
+    // Another process (connection) revokes it: the next turn's read sees that.
+    const cli = new SqliteDatabase(database.url);
+    cli.prepare("update api_keys set revoked_at = 1 where customer_uid = 'K1'").run();
+    cli.close();
+    await nextTurn();
+    expect(await findLiveKeyHashes(store.db, 'K1')).toEqual([]);
+  });
+
+  it('drops cached answers on a write of this process, and never lets a caller change a shared one', async () => {
+    await addCustomer('K2');
+    await insertApiKey(store.db, { customer_uid: 'K2', key_hash: 'bb', key_prefix: 'bb', created_at: 0 });
+    expect(await findLiveKeyHashes(store.db, 'K2')).toEqual(['bb']);
+    expect(await revokeApiKey(store.db, 'K2', 'bb', 5)).toBe(1);
+    expect(await findLiveKeyHashes(store.db, 'K2')).toEqual([]);
+    const customer = (await findCustomer(store.db, 'K2'))!;
+    expect(() => {
+      (customer as { name: string }).name = 'changed';
+    }).toThrow(TypeError);
   });
 });

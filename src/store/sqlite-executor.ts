@@ -50,6 +50,15 @@ export function isBusy(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
 }
 
+/** Entries the answer cache holds before it starts over (bounds its memory). */
+const cacheEntries = 10_000;
+
+/** Freezes an answer and the rows in it, so a caller that would change a shared answer fails loudly. */
+function freeze<T>(value: T): T {
+  if (Array.isArray(value)) for (const item of value) Object.freeze(item);
+  return Object.freeze(value);
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SqliteExecutor {
@@ -61,8 +70,15 @@ export class SqliteExecutor {
   private flushScheduled = false;
   /** The Kysely instance whose transactions are savepoints of the current write group. */
   private readonly grouped: Kysely<Database>;
-  /** Committed write transactions of this process (a cache compares it with what it saw). */
+  /** Write transactions this process committed. */
   commits = 0;
+  /** Statements of this process that may have changed something (with `commits`, what the cache compares). */
+  private writeStatements = 0;
+  private readonly cache = new Map<string, unknown>();
+  private cacheSeen = { dataVersion: -1, changes: -1 };
+  private turnDataVersion: number | undefined;
+  /** Cached answers served and computed (for the benchmark and tests). */
+  readonly cacheStats = { hits: 0, misses: 0 };
 
   constructor(readonly sqlite: SqliteDatabase.Database) {
     this.grouped = new Kysely<Database>({ dialect: new ExecutorDialect(this, 'group') });
@@ -140,6 +156,47 @@ export class SqliteExecutor {
     } finally {
       this.unlock();
     }
+  }
+
+  /**
+   * `read(unit)` with its answer kept until anything in the database changes:
+   * a write by this process, or a commit by any other connection
+   * (`PRAGMA data_version`, read once per event-loop turn). So a key revoked
+   * through another process is refused on the next request, and nothing
+   * expires on a timer. The answer is frozen: callers share it.
+   */
+  async cachedRead<T>(key: string, unit: () => T): Promise<T> {
+    if (this.locked) await this.lock().then(() => this.unlock());
+    this.validateCache();
+    if (this.cache.has(key)) {
+      this.cacheStats.hits++;
+      return this.cache.get(key) as T;
+    }
+    this.cacheStats.misses++;
+    const seen = this.cacheSeen;
+    const value = freeze(await this.read(unit));
+    // Only keep it if nothing changed while it was read.
+    if (seen === this.cacheSeen && this.changes() === seen.changes) {
+      if (this.cache.size >= cacheEntries) this.cache.clear();
+      this.cache.set(key, value);
+    }
+    return value;
+  }
+
+  private validateCache(): void {
+    if (this.turnDataVersion === undefined) {
+      this.turnDataVersion = this.statement('PRAGMA data_version', 'pluck').get() as number;
+      setImmediate(() => (this.turnDataVersion = undefined));
+    }
+    const seen = this.cacheSeen;
+    if (seen.dataVersion !== this.turnDataVersion || seen.changes !== this.changes()) {
+      this.cache.clear();
+      this.cacheSeen = { dataVersion: this.turnDataVersion, changes: this.changes() };
+    }
+  }
+
+  private changes(): number {
+    return this.commits + this.writeStatements;
   }
 
   private inReadTransaction<T>(unit: () => T): T {
@@ -245,6 +302,8 @@ export class SqliteExecutor {
   /** Runs one compiled query on the connection (the caller holds it). */
   execute(sqlText: string, parameters: readonly unknown[]): QueryResult<unknown> {
     const statement = this.kyselyStatement(sqlText);
+    // Counted before it runs: an UPDATE … RETURNING is a reader too.
+    if (!statement.readonly) this.writeStatements++;
     if (statement.reader) return { rows: statement.all(parameters) };
     const { changes, lastInsertRowid } = statement.run(parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
