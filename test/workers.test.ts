@@ -37,6 +37,8 @@ function callOnNewConnection(baseUrl: string, fn: string, params: Record<string,
       },
     );
     req.on('error', reject);
+    // A connection the dying worker had accepted may never be answered: not acknowledged either.
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer')));
     req.end(body);
   });
 }
