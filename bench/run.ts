@@ -524,7 +524,7 @@ function render(
   );
   lines.push('');
 
-  // Targets (issue: ratios to bare in the same run).
+  // Targets of the hot-path work (ratios to bare in the same run).
   const get = (name: string) => rows.find((r) => r.name === name)?.result;
   const check = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**missed**');
   const ratio = (name: string) => {
