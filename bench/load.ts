@@ -3,6 +3,7 @@
  * with the server it measures. Reads one job (JSON) from argv, runs autocannon
  * and prints a JSON summary on stdout.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
@@ -19,6 +20,8 @@ export interface LoadJob {
   requests?: { method: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> }[];
   /** Each answer must contain this text (e.g. `"code":0}`), or it counts as a mismatch. */
   expect: string;
+  /** A header that carries a value of its own on every request (e.g. a fresh Idempotency-Key). */
+  uniqueHeader?: string;
 }
 
 /** What the orchestrator reads back. */
@@ -33,6 +36,16 @@ export interface LoadResult {
   mismatches: number;
 }
 
+/** Sets `name` to a value no other request of any run has (a per-process UUID and a counter). */
+function withUniqueHeader(name: string) {
+  const prefix = randomUUID();
+  let counter = 0;
+  return (request: { headers?: Record<string, string> }) => ({
+    ...request,
+    headers: { ...request.headers, [name]: `${prefix}-${counter++}` },
+  });
+}
+
 async function run(job: LoadJob, duration: number) {
   return autocannon({
     url: job.url,
@@ -41,6 +54,7 @@ async function run(job: LoadJob, duration: number) {
     headers: job.headers,
     ...(job.requests ? { requests: job.requests } : {}),
     connections: job.connections,
+    ...(job.uniqueHeader ? { requests: [{ setupRequest: withUniqueHeader(job.uniqueHeader) }] } : {}),
     pipelining: 1,
     duration,
     verifyBody: (body: string) => body.includes(job.expect),

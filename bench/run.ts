@@ -162,6 +162,10 @@ interface Call {
   expect: string;
   /** The mixed row: a sequence each connection cycles through (the probe sends the first). */
   requests?: LoadJob['requests'];
+  /** Extra headers of every request. */
+  headers?: Record<string, string>;
+  /** A header given a fresh value on every request (see LoadJob). */
+  uniqueHeader?: string;
 }
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -179,9 +183,10 @@ function selected(name: string): boolean {
 /** Checks one request by hand (and tells why a row cannot run), then measures it. */
 async function measure(name: string, target: Target, call: Call, note?: string): Promise<Row> {
   if (!selected(name)) return { name, skipped: 'not selected (--only)' };
+  const headers = { ...(call.body ? form : {}), ...call.headers };
   const probe = await fetch(target.url + call.path, {
     method: call.method,
-    headers: call.body ? form : undefined,
+    headers: call.uniqueHeader ? { ...headers, [call.uniqueHeader]: `probe-${Date.now()}` } : headers,
     body: call.body,
   });
   const text = await probe.text();
@@ -194,11 +199,12 @@ async function measure(name: string, target: Target, call: Call, note?: string):
     url: target.url + call.path,
     method: call.method,
     body: call.body,
-    headers: call.body ? form : undefined,
+    headers,
     connections,
     duration: warmup,
     expect: call.expect,
     requests: call.requests,
+    uniqueHeader: call.uniqueHeader,
   };
   await load(job);
   const cpuBefore = cpuMs(target.child.pid!);
@@ -325,6 +331,37 @@ async function main(): Promise<void> {
         expect: jsonOk,
       }),
     );
+    // Idempotency keys exist in builds since the previous main: measured on the after setups only.
+    if (setup.label.startsWith('after')) {
+      rows.push(
+        await measure(
+          named('addPerson (JSON, Idempotency-Key)'),
+          baton,
+          {
+            path: '/_access/addPerson?type=json',
+            method: 'POST',
+            body: addPersonBody,
+            expect: jsonOk,
+            uniqueHeader: 'idempotency-key',
+          },
+          'a fresh key per request: claim, run, store the answer',
+        ),
+      );
+      rows.push(
+        await measure(
+          named('addPerson (JSON, repeated key)'),
+          baton,
+          {
+            path: '/_access/addPerson?type=json',
+            method: 'POST',
+            body: addPersonBody,
+            expect: jsonOk,
+            headers: { 'idempotency-key': `bench-repeat-${Date.now()}` },
+          },
+          'every request repeats one key: the stored answer, no work',
+        ),
+      );
+    }
     rows.push(
       await measure(named('addPerson (XML)'), baton, {
         path: '/_access/addPerson?type=xml',

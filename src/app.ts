@@ -5,21 +5,25 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { sql } from 'kysely';
+import type { DestinationStream } from 'pino';
 import type { Services } from './context.js';
 import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
-import { GeneralCode } from './errors.js';
-import { parseFormat, registerAccessRoute, sendEnvelope } from './protocol/access-route.js';
+import { redactingLoggerOptions } from './log-redaction.js';
+import { registerAccessRoute } from './protocol/access-route.js';
+import { fastifyTrustProxy } from './protocol/client-address.js';
+import { frameworkErrorAnswer, registerFallbackAnswers } from './protocol/fallback-answers.js';
 import { buildOpenApiDocument } from './protocol/openapi.js';
 import { renderReferencePage } from './protocol/reference-page.js';
 import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
 import type { MailPoke } from './jobs/runner.js';
-import { messagePage } from './web/registration-pages.js';
 import { registerRegistrationRoutes } from './web/registration.js';
 
 export interface AppOptions {
   /** Fastify logger options; false for silence (tests). */
   logger?: FastifyServerOptions['logger'];
+  /** Where log lines go (default stdout); tests read them. Ignored when `logger` is given. */
+  logStream?: DestinationStream;
   /** The job runner, poked to send a self-registration's confirmation at once. */
   mail?: MailPoke;
 }
@@ -27,11 +31,12 @@ export interface AppOptions {
 /** Builds the application on the given services. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: services.config.logLevel },
+    logger: options.logger ?? redactingLoggerOptions(services.config.logLevel, options.logStream),
     bodyLimit: services.config.bodyLimit,
     genReqId: () => randomBytes(6).toString('hex'),
-    // Behind a load balancer the client's address comes from X-Forwarded-For.
-    trustProxy: true,
+    // request.ip: the socket peer, or (TRUST_PROXY) the address the trusted proxies say they served.
+    trustProxy: fastifyTrustProxy(services.config.trustProxy),
+    frameworkErrors: frameworkErrorAnswer,
     routerOptions: { caseSensitive: false },
   });
 
@@ -50,30 +55,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     done(null, parseFormBody(body as string));
   });
 
-  // Requests that fail before reaching the API layer (a body over the limit,
-  // malformed JSON) still get an envelope, with an HTTP status that says why.
-  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    const query = request.query as Record<string, unknown> | undefined;
-    const format = parseFormat(typeof query?.type === 'string' ? query.type : undefined) ?? 'xml';
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'unhandled exception');
-    if (request.url.toLowerCase().startsWith('/conference/')) {
-      const page =
-        status === 500
-          ? messagePage('Something went wrong', `Please try again in a moment (request ${request.id}).`)
-          : messagePage('Request not understood', 'Please go back, reload the page and try again.');
-      return reply.code(status).header('content-type', 'text/html; charset=utf-8').send(page);
-    }
-    const message =
-      status === 413
-        ? `request body is larger than ${services.config.bodyLimit} bytes`
-        : status === 500
-          ? `unhandled exception; if it persists contact support quoting request ${request.id}`
-          : `malformed request: ${error.message}`;
-    const code = status === 500 ? GeneralCode.unhandled : GeneralCode.parameter;
-    return sendEnvelope(reply, format, code, message, null, status);
-  });
-
+  registerFallbackAnswers(app, services);
   registerAccessRoute(app, services, apiFunctions);
   registerBridgeRoutes(app, services);
   registerRegistrationRoutes(app, services, options.mail);

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isValidTimeZone } from './domain/time.js';
+import { parseTrustProxy, trustNothing, type TrustProxy } from './protocol/client-address.js';
 
 export interface Config {
   /** PORT: TCP port to listen on. Default 8080. */
@@ -52,6 +53,16 @@ export interface Config {
   registrationLimit: number;
   /** WORKERS: server processes `baton serve` runs on this machine (node:cluster), sharing the port and the database. Default: the number of cores. */
   workers: number;
+  /**
+   * TRUST_PROXY: which peers' X-Forwarded-For entries are believed when deriving the client address. Default:
+   * none (the socket peer is the client); a hop count (1: one load balancer); or a comma list of proxy addresses
+   * and CIDR ranges.
+   */
+  trustProxy: TrustProxy;
+  /** MAIL_RETENTION_DAYS: sent messages keep their bodies this many days, then only the envelope stays. Default 30. */
+  mailRetentionDays: number;
+  /** MAIL_MAX_AGE_HOURS: a message still unsent this long after it was queued is marked failed. Default 72. */
+  mailMaxAgeHours: number;
 }
 
 const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -103,6 +114,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('BRIDGE_TOKEN must be at least 16 characters');
   }
 
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (typeof trustProxy === 'string') problems.push(trustProxy);
+
   const config: Config = {
     port,
     host,
@@ -128,6 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobIntervalSeconds: int('JOB_INTERVAL_SECONDS', 30, 0, 24 * 3600),
     registrationLimit: int('REGISTRATION_LIMIT', 20, 0, 1_000_000),
     workers: int('WORKERS', availableParallelism(), 1, 256),
+    trustProxy: typeof trustProxy === 'string' ? trustNothing : trustProxy,
+    mailRetentionDays: int('MAIL_RETENTION_DAYS', 30, 1, 36_500),
+    mailMaxAgeHours: int('MAIL_MAX_AGE_HOURS', 72, 1, 24 * 365),
   };
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

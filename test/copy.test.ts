@@ -13,6 +13,7 @@ import { sweepReminders } from '../src/jobs/reminders.js';
 import { findCaller } from '../src/store/call.repository.js';
 import { findCustomer } from '../src/store/customer.repository.js';
 import { findPerson } from '../src/store/person.repository.js';
+import { hitThrottle } from '../src/store/throttle.repository.js';
 import { apiFunctions } from '../src/functions/index.js';
 import { openStore } from '../src/store/database.js';
 import type { Database } from '../src/store/schema.js';
@@ -38,6 +39,8 @@ const databaseTables: Record<keyof Database, true> = {
   mail_queue: true,
   reminder_claims: true,
   invitations: true,
+  throttle_counters: true,
+  idempotency_keys: true,
 };
 
 /** The result table `baton copy` prints: table name → its row. */
@@ -125,6 +128,8 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
       await ok('removePerson', { conference: weekly, person: persons[3]! });
       const betaConference = await ok('createConferenceReservationless', { name: 'Beta call' }, beta);
       await ok('addPerson', { conference: betaConference.UID, role: 'PARTICIPANT', name: 'B1' }, beta);
+      // A keyed command: its idempotency key and stored answer move with the database.
+      await ok('addPerson', { conference: weekly, role: 'PARTICIPANT', name: 'Keyed', idempotencyKey: 'copy-key-1' });
 
       // A finished call with two callers, one of whom went to a breakout: what the bridge does, through its domain code.
       const customerRow = (await findCustomer(source.services.store.db, source.credentials.customer))!;
@@ -158,6 +163,8 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
         notes: 'via the page',
       });
       expect(await sweepReminders(source.services, testEpoch)).toBeGreaterThan(0);
+      // A throttle window (SQLite counts in memory; a database counter row is copied like any other).
+      await hitThrottle(source.services.store.db, 'auth', '192.0.2.1', testEpoch, 60_000);
 
       await ok('updateCustomValue', {
         objectType: 'call',

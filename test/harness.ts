@@ -71,6 +71,8 @@ export interface TestServerOptions {
   database?: TestDatabase;
   /** Call as this existing customer instead of creating one. */
   credentials?: Credentials;
+  /** Log to this stream (at config.logLevel, redaction on) instead of not at all. */
+  logStream?: { write(line: string): void };
   /** Give the app a job runner (mail transport from the config), poked by self-registration. */
   jobs?: boolean;
 }
@@ -87,7 +89,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const clock = new FakeClock(options.now ?? testEpoch);
   const services: Services = { store, clock, random: options.random ?? cryptoRandom, config };
   const jobs = options.jobs ? new JobRunner(services, createMailTransport(config), { intervalMs: 0 }) : undefined;
-  const app = await buildApp(services, { logger: false, mail: jobs });
+  const app = await buildApp(services, {
+    logger: options.logStream ? undefined : false,
+    logStream: options.logStream,
+    mail: jobs,
+  });
   // As serve() does: a burst of 1,000 connections must not overflow the accept queue.
   const url = await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
   config.publicUrl = options.config?.publicUrl ?? url;

@@ -8,7 +8,7 @@
 import type { Services } from '../context.js';
 import { joinCall, type JoinRefusal } from '../domain/calls.js';
 import { ParameterError } from '../errors.js';
-import { FailureThrottle } from '../protocol/throttle.js';
+import { createThrottle, type Throttle } from '../protocol/throttle.js';
 import { findCustomer, listCustomerDids } from '../store/customer.repository.js';
 import { findPinHolder } from '../store/person.repository.js';
 
@@ -80,28 +80,28 @@ export async function resolveDids(services: Services, dialled: string): Promise<
   return (await listCustomerDids(services.store.db)).filter((did) => didDigits(did) === wanted);
 }
 
-/** Admits callers by PIN; one per application, since it holds the throttles (in memory, per process). */
+/** Admits callers by PIN; one per application, since it holds the throttles (shared on PostgreSQL). */
 export class PinAdmission {
-  private readonly byAni: FailureThrottle;
-  private readonly byDid: FailureThrottle;
+  private readonly byAni: Throttle;
+  private readonly byDid: Throttle;
 
   constructor(private readonly services: Services) {
-    const now = () => services.clock.now();
-    this.byAni = new FailureThrottle(services.config.bridgePinFailuresPerAni, now, pinFailureWindowMs);
-    this.byDid = new FailureThrottle(services.config.bridgePinFailuresPerDid, now, pinFailureWindowMs);
+    const { bridgePinFailuresPerAni, bridgePinFailuresPerDid } = services.config;
+    this.byAni = createThrottle(services, 'pin-ani', { limit: bridgePinFailuresPerAni, windowMs: pinFailureWindowMs });
+    this.byDid = createThrottle(services, 'pin-did', { limit: bridgePinFailuresPerDid, windowMs: pinFailureWindowMs });
   }
 
   async admit(request: AdmitRequest): Promise<Admission> {
     const aniKey = request.ani.trim() || 'anonymous';
     const didKey = didDigits(request.did);
     // A throttled phone or number is refused even with a right PIN, or guessing would go on.
-    const wait = Math.max(this.byAni.retryAfter(aniKey), this.byDid.retryAfter(didKey));
+    const waits = await Promise.all([this.byAni.retryAfter(aniKey), this.byDid.retryAfter(didKey)]);
+    const wait = Math.max(...waits);
     if (wait > 0) return refuse('throttled', wait);
 
     const holder = /^\d{6}$/.test(request.pin) ? await this.findHolder(request) : undefined;
     if (!holder) {
-      this.byAni.recordFailure(aniKey);
-      this.byDid.recordFailure(didKey);
+      await Promise.all([this.byAni.hit(aniKey), this.byDid.hit(didKey)]);
       return refuse('unknown-pin');
     }
 

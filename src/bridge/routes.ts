@@ -17,7 +17,7 @@ import type { Services } from '../context.js';
 import { endCall, updateCaller } from '../domain/calls.js';
 import { classifyError } from '../protocol/error-classes.js';
 import { describeIssues } from '../protocol/params.js';
-import { FailureThrottle } from '../protocol/throttle.js';
+import { createThrottle } from '../protocol/throttle.js';
 import { findCallerTenant, findCallTenant, type CallerRow, type CallRow } from '../store/call.repository.js';
 import { PinAdmission } from './admission.js';
 import { bridgeTokenMatches } from './auth.js';
@@ -94,7 +94,7 @@ function callState(call: CallRow) {
 /** Registers /bridge/v1 in its own plugin scope (its own body parsers and error answers). */
 export function registerBridgeRoutes(app: FastifyInstance, services: Services): void {
   const admission = new PinAdmission(services);
-  const authFailures = new FailureThrottle(services.config.authFailureLimit, () => services.clock.now());
+  const authFailures = createThrottle(services, 'bridge-auth', { limit: services.config.authFailureLimit });
 
   void app.register(
     async (bridge) => {
@@ -134,12 +134,12 @@ export function registerBridgeRoutes(app: FastifyInstance, services: Services): 
             .code(503)
             .send({ error: 'the telephony bridge is disabled: set BRIDGE_TOKEN (16 characters or more) to enable it' });
         }
-        const wait = authFailures.retryAfter(request.ip);
+        const wait = await authFailures.retryAfter(request.ip);
         if (wait > 0) {
           return reply.code(429).header('retry-after', String(wait)).send({ error: 'too many failed authentications' });
         }
         if (!bridgeTokenMatches(token, request.headers.authorization)) {
-          authFailures.recordFailure(request.ip);
+          await authFailures.hit(request.ip);
           return reply
             .code(401)
             .header('www-authenticate', 'Bearer realm="baton-bridge"')
@@ -147,7 +147,13 @@ export function registerBridgeRoutes(app: FastifyInstance, services: Services): 
         }
       });
 
-      bridge.post('/admit', async (request) => admission.admit(parseBody(admitBody, request.body)));
+      bridge.post('/admit', async (request, reply) => {
+        const answer = await admission.admit(parseBody(admitBody, request.body));
+        if (!answer.admitted && answer.retryAfter !== undefined) {
+          reply.header('retry-after', String(answer.retryAfter));
+        }
+        return answer;
+      });
 
       bridge.post<{ Params: { callerUID: string } }>('/callers/:callerUID/leave', async (request) => {
         const left = await leaveCallerByUid(services, request.params.callerUID);

@@ -112,6 +112,20 @@ describe('baton API commands', { timeout: 240_000 }, () => {
       const all = await json('conference', 'list');
       expect(all.conference.map((c: { UID: string }) => c.UID)).toContain(conference.UID);
     }
+    {
+      // One page at a time: --limit, then --cursor with the nextCursor it printed.
+      for (let i = 0; i < 3; i++) await json('conference', 'create', '--name', `Paged ${i}`);
+      const whole = (await json('conference', 'list', '--possible')).conference.map((c: { UID: string }) => c.UID);
+      expect(whole.length).toBeGreaterThanOrEqual(3);
+      const first = await json('conference', 'list', '--possible', '--limit', '2');
+      expect(first.conference.map((c: { UID: string }) => c.UID)).toEqual(whole.slice(0, 2));
+      expect(typeof first.nextCursor).toBe('string');
+      const second = await json('conference', 'list', '--possible', '--limit', '2', '--cursor', first.nextCursor);
+      expect(second.conference.map((c: { UID: string }) => c.UID)).toEqual(whole.slice(2, 4));
+      const twoLists = await baton('conference', 'list', '--possible', '--upcoming', '--limit', '2');
+      expect(twoLists.code).toBe(1);
+      expect(twoLists.stderr).toContain('exactly one');
+    }
   });
 
   it('shows and updates the customer through the API', async () => {

@@ -164,18 +164,35 @@ export function registerApiCommands(program: Command): void {
   apiCommand(conference, 'data <conference>', 'show a conference with its persons, reservations and customer').action(
     action((client, _o, conferenceUID: string) => client.getConferenceData({ conferenceUID })),
   );
-  const list = apiCommand(conference, 'list', 'list conferences by status (all five lists when no flag is given)');
+  const list = apiCommand(
+    conference,
+    'list',
+    'list conferences by status (all five lists when no flag is given), each read to its end',
+  );
   for (const status of Object.keys(listFunctions)) {
     list.addOption(
       new Option(`--${status}`, `${status} conferences (${listFunctions[status as keyof typeof listFunctions]})`),
     );
   }
+  list
+    .option('--limit <n>', 'one page of at most n conferences (1-1000) of one list; prints nextCursor when more remain')
+    .option('--cursor <cursor>', 'the page after this nextCursor (of the same list)');
   list.action(
     action(async (client, o): Promise<ConferenceList> => {
       const chosen = (Object.keys(listFunctions) as (keyof typeof listFunctions)[]).filter((status) => o[status]);
       const statuses = chosen.length > 0 ? chosen : (Object.keys(listFunctions) as (keyof typeof listFunctions)[]);
-      const lists = await Promise.all(statuses.map((status) => client.call(listFunctions[status], {})));
-      return { conference: lists.flatMap((l): Conference[] => l.conference) };
+      const limit = wholeNumber(o.limit as string | undefined, '--limit');
+      const cursor = o.cursor as string | undefined;
+      if (limit !== undefined || cursor !== undefined) {
+        if (statuses.length !== 1)
+          throw new UsageError('--limit and --cursor read one list: add exactly one of its flags');
+        return client.call(listFunctions[statuses[0]!], { limit, cursor });
+      }
+      const conferences: Conference[] = [];
+      for (const status of statuses) {
+        for await (const item of client.listAll(listFunctions[status])) conferences.push(item);
+      }
+      return { conference: conferences };
     }),
   );
   apiCommand(

@@ -4,6 +4,7 @@ import { registerAdminCommands } from './admin.js';
 import { registerApiCommands } from './api.js';
 import { registerBackupCommand } from './backup.js';
 import { registerCopyCommand } from './copy.js';
+import { registerMailCommands } from './mail.js';
 import { registerSimulateCommand } from './simulate.js';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerCopyCommand(program);
   registerBackupCommand(program);
+  registerMailCommands(program);
   registerSimulateCommand(program);
   registerApiCommands(program);
   program.addHelpText(

@@ -8,6 +8,7 @@
  * Instants are milliseconds since the epoch everywhere inside Baton.
  */
 import { ParameterError } from '../errors.js';
+import { javaZoneName } from './java-zone-names.js';
 
 /** A wall-clock time with no zone yet, as a client wrote it. */
 export interface LocalDateTime {
@@ -217,14 +218,15 @@ const numericZone = /^(GMT|UTC)[+-]/;
  * Formats an instant as `EEE MMM dd HH:mm:ss zzz yyyy` in `timeZone`.
  * en-US names American zones (PST, EDT) but writes "GMT+1" for Berlin and for
  * London in summer, where en-GB writes CET and BST: the zone is taken from
- * en-GB when en-US has no name for it.
+ * en-GB when en-US has no name for it, and from Java's names (IST, JST,
+ * AEST…) when neither has, else written `GMT+hh:mm` as Java does.
  */
 export function formatDateTime(ms: number, timeZone: string): string {
   const p = formatParts('en-US', ms, timeZone);
   let zone = p.timeZoneName ?? 'UTC';
   if (numericZone.test(zone)) {
     const gb = formatParts('en-GB', ms, timeZone).timeZoneName ?? zone;
-    if (!numericZone.test(gb)) zone = gb;
+    zone = numericZone.test(gb) ? javaZoneName(ms, timeZone) : gb;
   }
   return `${p.weekday} ${p.month} ${p.day} ${p.hour}:${p.minute}:${p.second} ${zone.replace(/\s+/g, '')} ${p.year}`;
 }

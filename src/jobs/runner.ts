@@ -1,21 +1,28 @@
 /**
  * The job runner that `baton serve` starts: every JOB_INTERVAL_SECONDS it
- * sweeps reminders and calendar updates, then delivers queued mail. Any
+ * sweeps reminders and calendar updates, delivers queued mail, strips the
+ * bodies of mail older than MAIL_RETENTION_DAYS, then deletes idempotency
+ * keys past their 24 h. Any
  * number of runners may share a database — every piece of work is claimed in
  * it. Passes of one runner never overlap. `runOnce(now)` is the whole job at
  * a chosen instant, for tests; `poke()` asks for a delivery pass at once
  * (after a self-registration queued its confirmation).
  */
 import type { Services } from '../context.js';
-import { deliverDueMail, type DeliveryReport } from '../mail/queue.js';
+import { applyMailRetention, deliverDueMail, type DeliveryReport } from '../mail/queue.js';
 import type { MailTransport } from '../mail/transport.js';
 import { sweepInvitations } from './invitation-updates.js';
 import { sweepReminders } from './reminders.js';
+import { sweepExpiredIdempotencyKeys } from '../store/idempotency.repository.js';
 
 export interface JobReport {
   reminders: number;
   invitationUpdates: number;
   mail: DeliveryReport;
+  /** Finished messages whose bodies retention removed in this pass. */
+  stripped: number;
+  /** Idempotency keys past their 24 h, deleted. */
+  expiredIdempotencyKeys: number;
 }
 
 /** Where a runner reports failures of a pass (pino's shape). */
@@ -49,7 +56,9 @@ export class JobRunner implements MailPoke {
       const reminders = await sweepReminders(this.services, now);
       const invitationUpdates = await sweepInvitations(this.services, now);
       const mail = await deliverDueMail(this.services, this.transport, now);
-      return { reminders, invitationUpdates, mail };
+      const stripped = await applyMailRetention(this.services, now);
+      const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
+      return { reminders, invitationUpdates, mail, stripped, expiredIdempotencyKeys };
     });
   }
 

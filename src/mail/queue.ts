@@ -15,6 +15,7 @@ import {
   finishAttempt,
   insertMail,
   isReminderStillWanted,
+  stripFinishedMail,
   type MailRow,
 } from '../store/mail.repository.js';
 import type { MailMessage } from './message.js';
@@ -25,7 +26,11 @@ export type MailKind = 'confirmation' | 'reminder-24h' | 'reminder-2h' | 'invita
 
 /** How long a claimed message is reserved for the worker that claimed it. */
 export const leaseMs = 5 * 60_000;
-/** First retry after a minute, doubling up to an hour, then hourly until it goes through. */
+/**
+ * First retry after a minute, doubling up to an hour, then hourly — until it
+ * goes through or MAIL_MAX_AGE_HOURS have passed since it was queued; then it
+ * is marked `failed` (an operator can `baton mail retry` it).
+ */
 export const firstRetryMs = 60_000;
 export const maxRetryMs = 60 * 60_000;
 
@@ -71,8 +76,18 @@ export async function enqueueMail(
 
 export interface DeliveryReport {
   sent: number;
+  /** Attempts that failed (the message stays queued, or is given up as `failed`). */
   failed: number;
   dropped: number;
+}
+
+/**
+ * Retention (MAIL_RETENTION_DAYS): finished messages older than that lose
+ * their bodies, which hold PINs and personal details; the rest of the row
+ * stays for the record. Returns how many were stripped.
+ */
+export async function applyMailRetention(services: Services, now: number): Promise<number> {
+  return stripFinishedMail(services.store.db, now - services.config.mailRetentionDays * 86_400_000);
 }
 
 /** Claims the messages due at `now` and sends them, one batch after another, until none is due. */
@@ -118,12 +133,17 @@ async function deliverOne(
     await finishAttempt(db, row.uid, row.attempts, { status: 'sent', at: services.clock.now(), messageId });
     report.sent++;
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    await finishAttempt(db, row.uid, row.attempts, {
-      status: 'queued',
-      nextAttemptAt: now + retryDelay(row.attempts),
-      error: text.slice(0, 1000),
-    });
+    const text = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
+    const age = now - (row.retry_since ?? row.created_at);
+    const giveUp = age >= services.config.mailMaxAgeHours * 3_600_000;
+    await finishAttempt(
+      db,
+      row.uid,
+      row.attempts,
+      giveUp
+        ? { status: 'failed', reason: text }
+        : { status: 'queued', nextAttemptAt: now + retryDelay(row.attempts), error: text },
+    );
     report.failed++;
   }
 }

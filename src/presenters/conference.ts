@@ -82,6 +82,7 @@ export function presentConferenceData(
 }
 
 /** A list function's answer: `{"conference":[…]}`, XML one `<conference>` per item. */
-export function presentConferenceList(items: readonly TreeObject[]): TreeObject {
-  return { conference: repeated(items) };
+export function presentConferenceList(items: readonly TreeObject[], nextCursor?: string): TreeObject {
+  // nextCursor only on a page with more after it, so a whole list reads as it always did.
+  return nextCursor === undefined ? { conference: repeated(items) } : { conference: repeated(items), nextCursor };
 }

@@ -157,6 +157,9 @@ export const ConferenceData = z
 export const ConferenceList = z
   .strictObject({
     conference: z.array(Conference).meta({ description: 'In XML, one `<conference>` element per item' }),
+    nextCursor: z.string().optional().meta({
+      description: 'Only when the call sent limit or cursor and more conferences remain: pass it as cursor to read on',
+    }),
   })
   .meta({ id: 'ConferenceList', description: 'The answer of a list function (getUpcomingConference …).' });
 

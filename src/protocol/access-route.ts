@@ -11,9 +11,10 @@ import { ResultWithMessage, type ApiFunction } from './api-function.js';
 import { contentTypes, renderEnvelope, type Format } from './envelope.js';
 import { describeIssues } from './params.js';
 import { collectParams, refuseNulCharacters } from './request-params.js';
-import { FailureThrottle } from './throttle.js';
+import { createThrottle } from './throttle.js';
 import type { Tree } from './tree.js';
 import { classifyError } from './error-classes.js';
+import { answerOnce, errorAnswer, readIdempotencyKey, requestHash, type Answer } from './idempotency.js';
 
 /** `type`: xml (default) or json, any case; null for anything else. */
 export function parseFormat(type: string | undefined): Format | null {
@@ -38,10 +39,22 @@ export function sendEnvelope(
     .send(renderEnvelope(format, code, message, value));
 }
 
+/** Runs a function's handler; its result or its deliberate refusal (an ApiError) as an answer. */
+async function answerOf(fn: ApiFunction, ctx: CallContext, params: unknown): Promise<Answer> {
+  try {
+    const result = await fn.handle(ctx, params);
+    if (result instanceof ResultWithMessage) return { code: 0, message: result.message, value: result.value };
+    return { code: 0, message: '', value: result };
+  } catch (error) {
+    if (error instanceof ApiError) return errorAnswer(error);
+    throw error;
+  }
+}
+
 /** Registers /_access/:function for every function in `functions`. */
 export function registerAccessRoute(app: FastifyInstance, services: Services, functions: readonly ApiFunction[]): void {
   const byName = new Map(functions.map((fn) => [fn.name.toLowerCase(), fn]));
-  const throttle = new FailureThrottle(services.config.authFailureLimit, () => services.clock.now());
+  const throttle = createThrottle(services, 'auth', { limit: services.config.authFailureLimit });
 
   async function handle(request: FastifyRequest<{ Params: { fn: string } }>, reply: FastifyReply) {
     let format: Format = 'xml';
@@ -58,22 +71,34 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
         throw new ParameterError(`${fn.name} is a command: send it with POST`);
       }
 
-      const wait = throttle.retryAfter(request.ip);
-      if (wait > 0)
+      // The throttle check (a database read on PostgreSQL) runs alongside authentication, not before it.
+      const [wait, authenticated] = await Promise.all([
+        throttle.retryAfter(request.ip),
+        authenticate(services, params.customer, params.key).then(
+          (customer) => ({ customer }),
+          (error: unknown) => ({ error }),
+        ),
+      ]);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
         throw new AuthError(`invalid customer key (too many failures from your address; retry in ${wait} s)`);
-      let ctx: CallContext;
-      try {
-        ctx = { services, customer: await authenticate(services, params.customer, params.key) };
-      } catch (error) {
-        if (error instanceof AuthError) throttle.recordFailure(request.ip);
-        throw error;
       }
+      if ('error' in authenticated) {
+        if (authenticated.error instanceof AuthError) await throttle.hit(request.ip);
+        throw authenticated.error;
+      }
+      const ctx: CallContext = { services, customer: authenticated.customer };
 
       const parsed = fn.params.safeParse(params);
       if (!parsed.success) throw new ParameterError(describeIssues(parsed.error));
-      const result = await fn.handle(ctx, parsed.data);
-      if (result instanceof ResultWithMessage) return sendEnvelope(reply, format, 0, result.message, result.value);
-      return sendEnvelope(reply, format, 0, '', result);
+      const run = () => answerOf(fn, ctx, parsed.data);
+      const idempotencyKey =
+        fn.kind === 'command' ? readIdempotencyKey(request.headers['idempotency-key'], params) : undefined;
+      const answer =
+        idempotencyKey === undefined
+          ? await run()
+          : await answerOnce(services, ctx.customer.uid, idempotencyKey, requestHash(fn.name, params), run);
+      return sendEnvelope(reply, format, answer.code, answer.message, answer.value);
     } catch (error) {
       if (error instanceof ApiError) return sendEnvelope(reply, format, error.code, error.message, null);
       const kind = classifyError(error);

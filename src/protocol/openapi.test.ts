@@ -64,10 +64,19 @@ describe('the OpenAPI document', () => {
 
       for (const contentType of ['application/x-www-form-urlencoded', 'application/json']) {
         const body = item.post.requestBody.content[contentType].schema;
-        expect(Object.keys(body.properties).sort()).toEqual(['customer', 'key', 'type', ...parameters.keys()].sort());
+        // A command also takes idempotencyKey (beside the Idempotency-Key header).
+        const standard =
+          fn.kind === 'command' ? ['customer', 'key', 'type', 'idempotencyKey'] : ['customer', 'key', 'type'];
+        expect(Object.keys(body.properties).sort()).toEqual([...standard, ...parameters.keys()].sort());
         const required = [...parameters].filter(([, isRequired]) => isRequired).map(([name]) => name);
         expect([...body.required].sort()).toEqual(['customer', 'key', ...required].sort());
         for (const name of parameters.keys()) expect(body.properties[name].type).toBe('string');
+      }
+      if (fn.kind === 'command') {
+        expect(item.post.parameters).toEqual([
+          expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
+        ]);
+        expect(item.post.requestBody.content['application/json'].schema.properties.idempotencyKey.maxLength).toBe(255);
       }
       if (fn.kind === 'information') {
         const query = item.get.parameters as Json[];

@@ -38,6 +38,17 @@ export const standardParameters: readonly { name: string; required: boolean; sch
   },
 ];
 
+/** What a command takes to run once (the `Idempotency-Key` header, or this parameter for form-only clients). */
+const idempotencyKeySchema: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[!-~]{1,255}$',
+  description:
+    'Runs the command once: a repeat with the same key and parameters within 24 h gets the first answer; other parameters under the key are a -2',
+  examples: ['3f1c1f4e-7d0b-4c52-9d7e-2b8a1d6c9e10'],
+};
+
 /** The general codes of the spec and DESIGN.md, for every operation's description. */
 export const generalCodes: Readonly<Record<number, string>> = {
   0: 'Success',
@@ -134,6 +145,7 @@ function pathItem(fn: ApiFunction): JsonSchema {
     properties: {
       ...Object.fromEntries(standardParameters.map((p) => [p.name, p.schema])),
       ...properties,
+      ...(fn.kind === 'command' ? { idempotencyKey: idempotencyKeySchema } : {}),
     },
     required: [...standardParameters.filter((p) => p.required).map((p) => p.name), ...required],
   };
@@ -179,6 +191,19 @@ function pathItem(fn: ApiFunction): JsonSchema {
   const post = {
     ...common,
     operationId: fn.kind === 'command' ? fn.name : `${fn.name}Post`,
+    ...(fn.kind === 'command'
+      ? {
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: idempotencyKeySchema.description,
+              schema: idempotencyKeySchema,
+            },
+          ],
+        }
+      : {}),
     requestBody: {
       required: true,
       content: {

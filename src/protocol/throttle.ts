@@ -1,8 +1,12 @@
 /**
- * Throttles repeated authentication failures from one address (DESIGN.md):
- * after `limit` failures within a minute, further attempts from that address
- * are refused until the minute is over. In memory, per process.
+ * Throttles: after `limit` hits of one key within a window (failed
+ * authentications from an address, DESIGN.md; registrations; wrong PINs),
+ * further attempts are refused until the window is over.
  */
+import type { Services } from '../context.js';
+import { hitThrottle, pruneThrottles, readThrottle } from '../store/throttle.repository.js';
+
+/** The in-memory counter (per process): what SQLite uses, and the building block of tests. */
 export class FailureThrottle {
   private readonly failures = new Map<string, { count: number; since: number }>();
 
@@ -42,4 +46,89 @@ export class FailureThrottle {
     this.failures.delete(address);
     this.failures.set(address, { count: 1, since: now });
   }
+}
+
+/**
+ * A throttle any part of Baton can call (the API's key failures, the
+ * registration limit, the bridge's wrong PINs, a sign-in form): `hit` counts
+ * an attempt, `retryAfter` says how long a key must wait. On PostgreSQL the
+ * counts live in the database, so N processes together allow the limit once,
+ * not N times; on SQLite (one process) they stay in memory.
+ */
+export interface Throttle {
+  /** Seconds until `key` may try again, or 0 when it may try now. */
+  retryAfter(key: string): Promise<number>;
+  /** True while `key` is refused. */
+  isBlocked(key: string): Promise<boolean>;
+  /** Counts one attempt (or failure) of `key`. */
+  hit(key: string): Promise<void>;
+}
+
+export interface ThrottleOptions {
+  /** Attempts allowed per window; 0 turns the throttle off. */
+  limit: number;
+  /** The window, opened by a key's first hit. Default one minute. */
+  windowMs?: number;
+}
+
+/** Keys are client input (a caller number, an address): bounded before they are stored. */
+const maxKeyLength = 200;
+
+/** How often (in hits) a process deletes stale windows. */
+const pruneEvery = 500;
+
+class MemoryThrottle implements Throttle {
+  private readonly counter: FailureThrottle;
+  constructor(limit: number, now: () => number, windowMs: number) {
+    this.counter = new FailureThrottle(limit, now, windowMs);
+  }
+  async retryAfter(key: string): Promise<number> {
+    return this.counter.retryAfter(key);
+  }
+  async isBlocked(key: string): Promise<boolean> {
+    return this.counter.retryAfter(key) > 0;
+  }
+  async hit(key: string): Promise<void> {
+    this.counter.recordFailure(key);
+  }
+}
+
+class SharedThrottle implements Throttle {
+  private hits = 0;
+  constructor(
+    private readonly services: Services,
+    private readonly scope: string,
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
+  async retryAfter(key: string): Promise<number> {
+    if (this.limit === 0) return 0;
+    const window = await readThrottle(this.services.store.db, this.scope, key.slice(0, maxKeyLength));
+    if (!window) return 0;
+    const left = window.windowStart + this.windowMs - this.services.clock.now();
+    return left > 0 && window.hits >= this.limit ? Math.ceil(left / 1000) : 0;
+  }
+  async isBlocked(key: string): Promise<boolean> {
+    return (await this.retryAfter(key)) > 0;
+  }
+  async hit(key: string): Promise<void> {
+    if (this.limit === 0) return;
+    const now = this.services.clock.now();
+    await hitThrottle(this.services.store.db, this.scope, key.slice(0, maxKeyLength), now, this.windowMs);
+    if (++this.hits % pruneEvery === 0) {
+      // Housekeeping only: a failed prune is retried at the next round.
+      await pruneThrottles(this.services.store.db, now).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * A throttle named `scope` (one name per purpose: its counts are its own),
+ * shared across processes on PostgreSQL, in memory on SQLite.
+ */
+export function createThrottle(services: Services, scope: string, options: ThrottleOptions): Throttle {
+  const windowMs = options.windowMs ?? 60_000;
+  return services.store.dialect === 'postgres'
+    ? new SharedThrottle(services, scope, options.limit, windowMs)
+    : new MemoryThrottle(options.limit, () => services.clock.now(), windowMs);
 }

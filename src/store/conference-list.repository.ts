@@ -17,18 +17,41 @@ export interface ListMoment {
   openMs: number;
 }
 
+/**
+ * Where a page of a list ends (keyset pagination): the list's sort value of
+ * the last row given and its UID, the tie-breaker every list orders by. The
+ * next page starts after it, on the same index range, without an offset.
+ */
+export interface ListPosition {
+  at: number;
+  uid: string;
+}
+
+/** A listed row with its sort value, from which the next page's position is made. */
+export type ListedConference = ConferenceRow & { list_at: number };
+
 /** ACTIVE: a call is live (index conferences_active). Oldest conference first. */
 export async function listActiveConferences(
   db: Kysely<Database>,
   customerUid: string,
   limit: number,
-): Promise<ConferenceRow[]> {
+  after?: ListPosition,
+): Promise<ListedConference[]> {
   return db
     .selectFrom('conferences')
     .selectAll()
+    .select('created_at as list_at')
     .where('customer_uid', '=', customerUid)
     .where('active_call_uid', 'is not', null)
     .where('canceled_at', 'is', null)
+    .$if(after !== undefined, (q) =>
+      q.where((eb) =>
+        eb.or([
+          eb('created_at', '>', after!.at),
+          eb.and([eb('created_at', '=', after!.at), eb('uid', '>', after!.uid)]),
+        ]),
+      ),
+    )
     .orderBy('created_at')
     .orderBy('uid')
     .limit(limit)
@@ -40,16 +63,26 @@ export async function listCanceledConferences(
   db: Kysely<Database>,
   customerUid: string,
   limit: number,
-): Promise<ConferenceRow[]> {
-  return db
+  after?: ListPosition,
+): Promise<ListedConference[]> {
+  const rows = await db
     .selectFrom('conferences')
     .selectAll()
     .where('customer_uid', '=', customerUid)
     .where('canceled_at', 'is not', null)
+    .$if(after !== undefined, (q) =>
+      q.where((eb) =>
+        eb.or([
+          eb('canceled_at', '<', after!.at),
+          eb.and([eb('canceled_at', '=', after!.at), eb('uid', '>', after!.uid)]),
+        ]),
+      ),
+    )
     .orderBy('canceled_at', 'desc')
     .orderBy('uid')
     .limit(limit)
     .execute();
+  return rows.map((row) => ({ ...row, list_at: row.canceled_at! }));
 }
 
 /**
@@ -61,8 +94,9 @@ export async function listExpiredConferences(
   customerUid: string,
   at: ListMoment,
   limit: number,
-): Promise<ConferenceRow[]> {
-  return db
+  after?: ListPosition,
+): Promise<ListedConference[]> {
+  const rows = await db
     .selectFrom('conferences')
     .selectAll()
     .where('customer_uid', '=', customerUid)
@@ -70,10 +104,16 @@ export async function listExpiredConferences(
     .where('last_end', '<=', at.now)
     .where('active_call_uid', 'is', null)
     .where(sql<boolean>`reserved = 1`)
+    .$if(after !== undefined, (q) =>
+      q.where((eb) =>
+        eb.or([eb('last_end', '<', after!.at), eb.and([eb('last_end', '=', after!.at), eb('uid', '>', after!.uid)])]),
+      ),
+    )
     .orderBy('last_end', 'desc')
     .orderBy('uid')
     .limit(limit)
     .execute();
+  return rows.map((row) => ({ ...row, list_at: row.last_end! }));
 }
 
 /**
@@ -89,7 +129,9 @@ export async function listOpenReservedConferences(
   customerUid: string,
   at: ListMoment & { maxDurationMs: number },
   limit: number,
-): Promise<ConferenceRow[]> {
+  after?: ListPosition,
+): Promise<ListedConference[]> {
+  if (limit <= 0) return [];
   const open = db
     .selectFrom('reservations')
     .select('conference_uid')
@@ -100,18 +142,28 @@ export async function listOpenReservedConferences(
     .where('start_at', '<=', at.now + at.openMs)
     .groupBy('conference_uid')
     .as('w');
-  return db
+  const rows = await db
     .selectFrom(open)
     .crossJoin('conferences')
     .selectAll('conferences')
+    .select('w.current_start')
     .whereRef('conferences.uid', '=', 'w.conference_uid')
     .where('conferences.customer_uid', '=', customerUid)
     .where('conferences.canceled_at', 'is', null)
     .where('conferences.active_call_uid', 'is', null)
+    .$if(after !== undefined, (q) =>
+      q.where((eb) =>
+        eb.or([
+          eb('w.current_start', '>', after!.at),
+          eb.and([eb('w.current_start', '=', after!.at), eb('conferences.uid', '>', after!.uid)]),
+        ]),
+      ),
+    )
     .orderBy('w.current_start')
     .orderBy('conferences.uid')
     .limit(limit)
     .execute();
+  return rows.map(({ current_start, ...row }) => ({ ...row, list_at: Number(current_start) }));
 }
 
 /** IDLE, reservationless, no live call (index conferences_reservationless). Newest first. */
@@ -119,17 +171,27 @@ export async function listIdleReservationlessConferences(
   db: Kysely<Database>,
   customerUid: string,
   limit: number,
-): Promise<ConferenceRow[]> {
+  after?: ListPosition,
+): Promise<ListedConference[]> {
   if (limit <= 0) return [];
   return (
     db
       .selectFrom('conferences')
       .selectAll()
+      .select('created_at as list_at')
       .where('customer_uid', '=', customerUid)
       // Literal, not a bound parameter, so SQLite can match the partial index's WHERE.
       .where(sql<boolean>`reserved = 0`)
       .where('canceled_at', 'is', null)
       .where('active_call_uid', 'is', null)
+      .$if(after !== undefined, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('created_at', '<', after!.at),
+            eb.and([eb('created_at', '=', after!.at), eb('uid', '>', after!.uid)]),
+          ]),
+        ),
+      )
       .orderBy('created_at', 'desc')
       .orderBy('uid')
       .limit(limit)
@@ -149,7 +211,8 @@ export async function listUpcomingConferences(
   customerUid: string,
   at: ListMoment,
   limit: number,
-): Promise<ConferenceRow[]> {
+  after?: ListPosition,
+): Promise<ListedConference[]> {
   const live = db
     .selectFrom('conferences')
     .selectAll('conferences')
@@ -172,11 +235,19 @@ export async function listUpcomingConferences(
     .selectFrom(live)
     .selectAll()
     .where('live.next_start', '>', at.now + at.openMs)
+    .$if(after !== undefined, (q) =>
+      q.where((eb) =>
+        eb.or([
+          eb('live.next_start', '>', after!.at),
+          eb.and([eb('live.next_start', '=', after!.at), eb('live.uid', '>', after!.uid)]),
+        ]),
+      ),
+    )
     .orderBy('live.next_start')
     .orderBy('live.uid')
     .limit(limit)
     .execute();
-  return rows.map(({ next_start: _, ...row }) => row);
+  return rows.map(({ next_start, ...row }) => ({ ...row, list_at: next_start! }));
 }
 
 /**

@@ -11,7 +11,9 @@ import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
 import * as calls from './migrations/002-calls.js';
 import * as mail from './migrations/003-mail.js';
+import * as hardening from './migrations/004-hardening.js';
 import * as hotPath from './migrations/005-hot-path.js';
+import * as idempotency from './migrations/009-idempotency.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
 
@@ -113,7 +115,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '001-core': bind(core),
     '002-calls': bind(calls),
     '003-mail': bind(mail),
+    '004-hardening': bind(hardening),
     '005-hot-path': bind(hotPath),
+    '009-idempotency': bind(idempotency),
   };
 }
 

@@ -56,7 +56,7 @@ export async function finishAttempt(
   outcome:
     | { status: 'sent'; at: number; messageId: string }
     | { status: 'queued'; nextAttemptAt: number; error: string }
-    | { status: Extract<MailStatus, 'expired' | 'canceled'>; reason: string },
+    | { status: Extract<MailStatus, 'expired' | 'canceled' | 'failed'>; reason: string },
 ): Promise<boolean> {
   const patch =
     outcome.status === 'sent'
@@ -127,4 +127,53 @@ export async function lastMailQueuedAt(
     .limit(1)
     .executeTakeFirst();
   return row?.created_at ?? null;
+}
+
+/** The body a message keeps once retention has removed it (the envelope — recipient, subject, status — stays). */
+export const strippedBody = '';
+
+/**
+ * Removes the bodies (PINs included) of finished messages — sent, failed,
+ * expired, canceled — that finished before `cutoff`. Returns how many.
+ */
+export async function stripFinishedMail(db: Kysely<Database>, cutoff: number): Promise<number> {
+  const result = await db
+    .updateTable('mail_queue')
+    .set({ message: strippedBody })
+    .where('status', 'in', ['sent', 'failed', 'expired', 'canceled'])
+    .where((eb) => eb(eb.fn.coalesce('sent_at', 'created_at'), '<', cutoff))
+    .where('message', '<>', strippedBody)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The queue for an operator, newest first: every customer's, or one's, optionally of one status. */
+export async function listQueue(
+  db: Kysely<Database>,
+  filter: { customerUid?: string; status?: MailStatus; limit: number },
+): Promise<MailRow[]> {
+  let query = db.selectFrom('mail_queue').selectAll();
+  if (filter.customerUid !== undefined) query = query.where('customer_uid', '=', filter.customerUid);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  return query.orderBy('created_at', 'desc').orderBy('uid', 'desc').limit(filter.limit).execute();
+}
+
+/** One message by UID (operators see every customer's). */
+export async function findMail(db: Kysely<Database>, uid: string): Promise<MailRow | undefined> {
+  return db.selectFrom('mail_queue').selectAll().where('uid', '=', uid).executeTakeFirst();
+}
+
+/**
+ * Queues a message again, due now, its retry age restarted; not while a
+ * worker holds it, nor once its body is gone. Returns false when refused.
+ */
+export async function requeueMail(db: Kysely<Database>, uid: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('mail_queue')
+    .set({ status: 'queued', next_attempt_at: now, retry_since: now, locked_until: null })
+    .where('uid', '=', uid)
+    .where('status', '<>', 'sending')
+    .where('message', '<>', strippedBody)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

@@ -184,7 +184,8 @@ export interface CallerTable {
 }
 
 /** Where a queued message stands: waiting, being sent (leased), sent, or dropped. */
-export type MailStatus = 'queued' | 'sending' | 'sent' | 'expired' | 'canceled';
+/** `failed`: still unsent after MAIL_MAX_AGE_HOURS of retries; `baton mail retry` queues it again. */
+export type MailStatus = 'queued' | 'sending' | 'sent' | 'expired' | 'canceled' | 'failed';
 
 /** One email Baton sends: queued first, then delivered with retries (never lost). */
 export interface MailQueueTable {
@@ -209,6 +210,8 @@ export interface MailQueueTable {
   message_id: Text;
   created_at: number;
   sent_at: number | null;
+  /** When `baton mail retry` queued it again: the retry age counts from here (else from created_at). */
+  retry_since: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** One reminder queued for (reservation, person, kind, start): the unique key makes it once only. */
@@ -235,6 +238,40 @@ export interface InvitationTable {
   updated_at: number;
 }
 
+/** A throttle's count for one key in its current window (shared by every process on the database). */
+export interface ThrottleCounterTable {
+  /** Which throttle: auth, registration, bridge-auth, pin-ani, pin-did, … */
+  scope: string;
+  /** What is counted: a client address, a caller number, a dial-in number. */
+  key: string;
+  window_start: number;
+  hits: number;
+  /** window_start + the window: after this the row is stale and may be pruned. */
+  expires_at: number;
+}
+
+/** Where a keyed command stands: running (claimed) or finished with its answer stored. */
+export type IdempotencyState = 'pending' | 'done';
+
+/** One Idempotency-Key of a customer (migration 009): the call it names and, once done, its answer. */
+export interface IdempotencyKeyTable {
+  customer_uid: string;
+  key: string;
+  /** SHA-256 (hex) of the function name and its parameters, credentials and `type` left out. */
+  request_hash: string;
+  state: IdempotencyState;
+  /** The answer's code, once done. */
+  code: number | null;
+  message: Text;
+  /** JSON of the answer's result tree, once done (null for an error answer). */
+  value: string | null;
+  /** While pending: when the claim lapses and a repeat may run the call itself (its first runner died). */
+  locked_until: number;
+  created_at: number;
+  /** 24 h after creation: the key may then be used afresh, and the job runner deletes the row. */
+  expires_at: number;
+}
+
 export interface Database {
   customers: CustomerTable;
   api_keys: ApiKeyTable;
@@ -249,4 +286,6 @@ export interface Database {
   mail_queue: MailQueueTable;
   reminder_claims: ReminderClaimTable;
   invitations: InvitationTable;
+  throttle_counters: ThrottleCounterTable;
+  idempotency_keys: IdempotencyKeyTable;
 }

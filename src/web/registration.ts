@@ -22,7 +22,8 @@ import {
   type RegistrationValues,
 } from '../domain/self-registration.js';
 import type { MailPoke } from '../jobs/runner.js';
-import { FailureThrottle } from '../protocol/throttle.js';
+import { createThrottle } from '../protocol/throttle.js';
+import { collectParams } from '../protocol/request-params.js';
 import { findPerson } from '../store/person.repository.js';
 import {
   alreadyRegisteredPage,
@@ -94,7 +95,7 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
 
 /** Registers the self-registration routes. `mail` is poked after a confirmation is queued. */
 export function registerRegistrationRoutes(app: FastifyInstance, services: Services, mail?: MailPoke): void {
-  const throttle = new FailureThrottle(services.config.registrationLimit, () => services.clock.now());
+  const throttle = createThrottle(services, 'registration', { limit: services.config.registrationLimit });
   const secure = services.config.publicUrl.startsWith('https:');
 
   /** Renders the form with a fresh CSRF token (and the cookie it is bound to). */
@@ -155,7 +156,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
     values: RegistrationValues,
     confirmation: string,
   ) {
-    const wait = throttle.retryAfter(request.ip);
+    const wait = await throttle.retryAfter(request.ip);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return sendPage(
@@ -167,7 +168,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
         ),
       );
     }
-    throttle.recordFailure(request.ip);
+    await throttle.hit(request.ip);
     const errors = validateRegistration(values);
     if (Object.keys(errors).length > 0) return showForm(request, reply, target, { values, confirmation, errors }, 422);
     let registration;
@@ -194,7 +195,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
   app.get<{ Params: { uid: string }; Querystring: Params }>('/conference/register/:uid', async (request, reply) => {
     const target = await open(request, reply);
     if (!target) return reply;
-    const query = request.query;
+    const query = collectParams(request.query, undefined);
     const values = registrationValues(query);
     const confirmation = confirmationTarget(query.confirmation);
     // "with both name and email present it registers at once" (the original's behaviour).
@@ -207,9 +208,10 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
   app.post<{ Params: { uid: string }; Querystring: Params }>('/conference/register/:uid', async (request, reply) => {
     const target = await open(request, reply);
     if (!target) return reply;
-    const body = (request.body ?? {}) as Params;
+    // Every value as text (a JSON body may hold numbers or objects; repeated names give arrays).
+    const body = collectParams(undefined, request.body);
     const values = registrationValues(body);
-    const confirmation = confirmationTarget(body.confirmation ?? request.query.confirmation);
+    const confirmation = confirmationTarget(body.confirmation ?? collectParams(request.query, undefined).confirmation);
     const nonce = readCookie(request.headers.cookie, csrfCookie);
     const { security_token: secret, uid } = target.conference;
     if (!verifyCsrfToken(secret, uid, nonce, body.csrf, services.clock.now())) {
@@ -236,9 +238,10 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
         return sendPage(reply, 404, messagePage('Conference not found', 'There is no conference at this address.'));
       }
       const conference = summary(services, target);
-      if (request.query.existing === '1') return sendPage(reply, 200, alreadyRegisteredPage(conference));
-      const personUid = request.query.person ?? '';
-      const token = request.query.token ?? '';
+      const query = collectParams(request.query, undefined);
+      if (query.existing === '1') return sendPage(reply, 200, alreadyRegisteredPage(conference));
+      const personUid = query.person ?? '';
+      const token = query.token ?? '';
       const { security_token: secret, uid, customer_uid: customerUid } = target.conference;
       const person =
         personUid.length <= 64 && verifyConfirmationToken(secret, uid, personUid, token)

@@ -292,6 +292,22 @@ describe.each(['json', 'xml'] as const)('every function through the SDK, %s on t
     }
   });
 
+  it('the list functions read page by page with limit and cursor, and listAll reads to the end', async () => {
+    for (let i = 0; i < 3; i++) await client.createConferenceReservationless({ name: `Page ${i}` });
+    const whole = typed('getPossibleConference', await client.getPossibleConference());
+    expect(whole).not.toHaveProperty('nextCursor');
+    expect(whole.conference.length).toBeGreaterThanOrEqual(4);
+    const first = typed('getPossibleConference', await client.getPossibleConference({ limit: 2 }));
+    expect(first.conference.map((c) => c.UID)).toEqual(whole.conference.slice(0, 2).map((c) => c.UID));
+    expect(first.nextCursor).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const second = await client.getPossibleConference({ limit: 2, cursor: first.nextCursor });
+    expect(second.conference.map((c) => c.UID)).toEqual(whole.conference.slice(2, 4).map((c) => c.UID));
+    const all: string[] = [];
+    for await (const conference of client.listAll('getPossibleConference', { limit: 2 })) all.push(conference.UID);
+    expect(all).toEqual(whole.conference.map((c) => c.UID));
+    await fails('getPossibleConference', client.getPossibleConference({ cursor: 'not-a-cursor' }), -2);
+  });
+
   it('removePerson returns the removed Person', async () => {
     const removed = typed('removePerson', await client.removePerson({ conference: room.UID, person: person.UID }));
     expect(removed.UID).toBe(person.UID);

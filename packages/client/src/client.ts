@@ -1,19 +1,33 @@
 /**
  * BatonClient: one typed method per API function. JSON on the wire by default
- * (`type=json`; GET for information functions, a POST form for commands), XML
+ * (`type=json`; a POST form for every function, so the API key never sits in a
+ * URL that proxies and servers log; `informationMethod: 'GET'` restores GET
+ * for information functions), XML
  * on request. Retries code -3 with backoff, times out each attempt, and runs
- * wherever `fetch` does (Node 20, browsers, Deno, workers).
+ * wherever `fetch` does (Node 20, browsers, Deno, workers). Every command
+ * carries an `Idempotency-Key` (one per logical call, the same on each of its
+ * retries), so a command is retried after a lost answer too: the server runs
+ * it once and answers the repeat with the first answer.
  */
 import { BatonApiError, BatonNetworkError } from './errors.js';
 import {
   encodeParams,
   functions,
+  type ListPageParams,
   type BatonFunctions,
   type FunctionName,
   type ParamsOf,
   type ResultOf,
 } from './functions.js';
-import type { Envelope, ObjectTypes } from './types.js';
+import type { Conference, ConferenceList, Envelope, ObjectTypes } from './types.js';
+
+/** The five list functions, which read page by page. */
+export type ListFunctionName =
+  | 'getActiveConference'
+  | 'getUpcomingConference'
+  | 'getPossibleConference'
+  | 'getExpiredConference'
+  | 'getCanceledConference';
 import { parseEnvelopeXml } from './xml.js';
 
 /** The `fetch` the client calls: the global one, or any compatible function. */
@@ -40,6 +54,11 @@ export interface BatonClientOptions {
   /** Timeout of each attempt in ms; 0 for none. Default 30000. */
   timeoutMs?: number;
   retry?: RetryOptions;
+  /**
+   * HTTP method of information functions. Default `POST`, which keeps the key out of URLs (and so out of
+   * access logs); `GET` puts every parameter, the key included, in the query string.
+   */
+  informationMethod?: 'GET' | 'POST';
   /** Default: the global fetch. */
   fetch?: FetchLike;
 }
@@ -50,6 +69,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the client's timeout for this call. */
   timeoutMs?: number;
+  /**
+   * Commands only: the Idempotency-Key to send (1–255 visible ASCII characters).
+   * Default: a random UUID per call. Pass your own (an order number, a key kept
+   * in your database) to make a repeat safe across restarts of your program.
+   */
+  idempotencyKey?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -75,6 +100,7 @@ export class BatonClient {
   readonly #timeoutMs: number;
   readonly #retry: Required<RetryOptions>;
   readonly #fetch: FetchLike;
+  readonly #informationMethod: 'GET' | 'POST';
 
   constructor(options: BatonClientOptions) {
     if (!options.baseUrl) throw new TypeError('BatonClient: baseUrl is required');
@@ -82,6 +108,7 @@ export class BatonClient {
     this.#customer = options.customer;
     this.#key = options.key;
     this.#format = options.format ?? 'json';
+    this.#informationMethod = options.informationMethod ?? 'POST';
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retry = {
       attempts: Math.max(1, Math.floor(options.retry?.attempts ?? 3)),
@@ -111,17 +138,18 @@ export class BatonClient {
       type: this.#format,
       ...encodeParams(name, params as object),
     });
+    // One key for the logical call, reused by each retry: the server then runs a command once.
+    const idempotencyKey = info.kind === 'command' ? (options.idempotencyKey ?? randomKey()) : undefined;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.#retry.attempts;
       let envelope: Envelope<unknown>;
       try {
-        envelope = await this.#send(name, info.kind, info.result, fields, options);
+        envelope = await this.#send(name, info.kind, info.result, fields, options, idempotencyKey);
       } catch (error) {
-        // Only information functions are safe to repeat after a lost answer.
+        // Safe to repeat after a lost answer: an information function changes nothing, and a
+        // command's repeat carries its key.
         const repeatable =
-          error instanceof BatonNetworkError &&
-          (error.failure === 'network' || error.failure === 'timeout') &&
-          info.kind === 'information';
+          error instanceof BatonNetworkError && (error.failure === 'network' || error.failure === 'timeout');
         if (!repeatable || last) throw error;
         await this.#pause(name, attempt, options.signal);
         continue;
@@ -156,6 +184,7 @@ export class BatonClient {
     result: keyof ObjectTypes,
     fields: URLSearchParams,
     options: RequestOptions,
+    idempotencyKey: string | undefined,
   ): Promise<Envelope<unknown>> {
     const target = `${this.#baseUrl}/_access/${name}`;
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
@@ -183,12 +212,15 @@ export class BatonClient {
       let response: Response;
       try {
         response =
-          kind === 'information'
+          kind === 'information' && this.#informationMethod === 'GET'
             ? await this.#fetch(`${target}?${fields.toString()}`, { method: 'GET', signal: controller.signal })
             : // `type` in the query too: an answer given before the body is read (413) still comes as JSON.
               await this.#fetch(`${target}?type=${this.#format}`, {
                 method: 'POST',
-                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                headers: {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+                },
                 body: fields.toString(),
                 signal: controller.signal,
               });
@@ -224,24 +256,24 @@ export class BatonClient {
     return this.call('getCustomer', {}, options);
   }
   /** Conferences with a live call (ACTIVE). */
-  getActiveConference(options?: RequestOptions) {
-    return this.call('getActiveConference', {}, options);
+  getActiveConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getActiveConference', params, options);
   }
   /** Conferences whose next reservation is ahead (SCHED), soonest first. */
-  getUpcomingConference(options?: RequestOptions) {
-    return this.call('getUpcomingConference', {}, options);
+  getUpcomingConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getUpcomingConference', params, options);
   }
   /** Conferences that could start now (IDLE). */
-  getPossibleConference(options?: RequestOptions) {
-    return this.call('getPossibleConference', {}, options);
+  getPossibleConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getPossibleConference', params, options);
   }
   /** Conferences whose reservations have all ended (CLOSED). */
-  getExpiredConference(options?: RequestOptions) {
-    return this.call('getExpiredConference', {}, options);
+  getExpiredConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getExpiredConference', params, options);
   }
   /** Canceled conferences (CANCEL). */
-  getCanceledConference(options?: RequestOptions) {
-    return this.call('getCanceledConference', {}, options);
+  getCanceledConference(params: ListPageParams = {}, options?: RequestOptions) {
+    return this.call('getCanceledConference', params, options);
   }
   /** A conference, with persons, reservations and calls as UIDs. */
   getConference(params: ParamsOf<'getConference'>, options?: RequestOptions) {
@@ -262,6 +294,23 @@ export class BatonClient {
   /** A past call and its callers. */
   getCallData(params: ParamsOf<'getCallData'>, options?: RequestOptions) {
     return this.call('getCallData', params, options);
+  }
+
+  /**
+   * Every conference of a list, read page by page (`limit` at a time, default
+   * 1000) so a list past 1,000 is read to its end.
+   */
+  async *listAll(
+    name: ListFunctionName,
+    params: { limit?: number } = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Conference, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page: ConferenceList = await this.call(name, { limit: params.limit ?? 1000, cursor }, options);
+      yield* page.conference;
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
   }
 
   // ---- Command requests ----
@@ -321,6 +370,11 @@ type MissingMethods = Exclude<FunctionName, keyof BatonClient>;
 const everyFunctionHasAMethod: MissingMethods extends never ? true : MissingMethods = true;
 void everyFunctionHasAMethod;
 export type { BatonFunctions };
+
+/** A fresh idempotency key: a random UUID (Web Crypto, in Node 20 and every browser). */
+function randomKey(): string {
+  return globalThis.crypto.randomUUID();
+}
 
 function readJsonEnvelope(text: string): Envelope<unknown> | null {
   try {

@@ -44,6 +44,17 @@ export interface ReservationItem {
 }
 
 export type NoParams = Record<string, never>;
+/**
+ * A list function's page request. Without either field a list answers whole
+ * (at most 1,000, the rest left off); with one, each answer is a page that
+ * carries `nextCursor` while more remain.
+ */
+export interface ListPageParams {
+  /** Most conferences in the answer, 1–1000. */
+  limit?: number;
+  /** The previous page's `nextCursor`. */
+  cursor?: string;
+}
 export interface ConferenceUidParams {
   conferenceUID: string;
 }
@@ -117,11 +128,11 @@ export interface UpdateCustomValueParams {
 /** Parameters and result of every function, by name. */
 export interface BatonFunctions {
   getCustomer: { params: NoParams; result: Customer };
-  getActiveConference: { params: NoParams; result: ConferenceList };
-  getUpcomingConference: { params: NoParams; result: ConferenceList };
-  getPossibleConference: { params: NoParams; result: ConferenceList };
-  getExpiredConference: { params: NoParams; result: ConferenceList };
-  getCanceledConference: { params: NoParams; result: ConferenceList };
+  getActiveConference: { params: ListPageParams; result: ConferenceList };
+  getUpcomingConference: { params: ListPageParams; result: ConferenceList };
+  getPossibleConference: { params: ListPageParams; result: ConferenceList };
+  getExpiredConference: { params: ListPageParams; result: ConferenceList };
+  getCanceledConference: { params: ListPageParams; result: ConferenceList };
   getConference: { params: ConferenceUidParams; result: Conference };
   getConferenceData: { params: ConferenceUidParams; result: ConferenceData };
   getConferenceReservation: { params: ReservationUidParams; result: Reservation };

@@ -9,6 +9,7 @@ export {
   BatonClient,
   type BatonClientOptions,
   type FetchLike,
+  type ListFunctionName,
   type RequestOptions,
   type RetryOptions,
 } from './client.js';

@@ -12,6 +12,8 @@ import type { ObjectTypes } from './types.js';
 export type Shape =
   | 'string'
   | 'string?'
+  /** Text that is left out of the object when the element is absent (JSON leaves the field out too). */
+  | 'string, or absent'
   | 'integer'
   | 'integer?'
   | 'boolean'
@@ -36,17 +38,19 @@ export type ShapeFor<T> = [T] extends [string]
   ? 'string'
   : [T] extends [string | null]
     ? 'string?'
-    : [T] extends [number]
-      ? 'integer'
-      : [T] extends [number | null]
-        ? 'integer?'
-        : [T] extends [boolean]
-          ? 'boolean'
-          : T extends readonly (infer U)[]
-            ? { list: ShapeFor<U>; item: string } | { repeated: ShapeFor<U> }
-            : string extends keyof T
-              ? 'any'
-              : ObjectRef<T>;
+    : [T] extends [string | undefined]
+      ? 'string, or absent'
+      : [T] extends [number]
+        ? 'integer'
+        : [T] extends [number | null]
+          ? 'integer?'
+          : [T] extends [boolean]
+            ? 'boolean'
+            : T extends readonly (infer U)[]
+              ? { list: ShapeFor<U>; item: string } | { repeated: ShapeFor<U> }
+              : string extends keyof T
+                ? 'any'
+                : ObjectRef<T>;
 
 /** The shape of an object type: one entry per field, no more, no fewer. */
 export type ObjectShape<T> = { [K in keyof T]-?: ShapeFor<T[K]> };
@@ -151,7 +155,7 @@ export const objectShapes: { readonly [K in keyof ObjectTypes]: ObjectShape<Obje
     person: { repeated: { object: 'Person' } },
     reservation: { repeated: { object: 'Reservation' } },
   },
-  ConferenceList: { conference: { repeated: { object: 'Conference' } } },
+  ConferenceList: { conference: { repeated: { object: 'Conference' } }, nextCursor: 'string, or absent' },
   CustomValues: { objectType: 'string', objectUID: 'string', custom: customValues },
   Call: {
     UID: 'string',

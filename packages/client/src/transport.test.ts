@@ -32,9 +32,25 @@ describe('the wire format', () => {
   });
   afterAll(() => server.close());
 
-  it('sends information functions as GET with type=json in the query', async () => {
+  it('sends information functions as a POST form by default, so the key is not in the URL', async () => {
     const recorder = recordingFetch();
-    const client = new BatonClient({ baseUrl: `${server.url}/`, ...server.credentials, fetch: recorder.fetch });
+    const client = new BatonClient({ baseUrl: server.url, ...server.credentials, fetch: recorder.fetch });
+    expect((await client.getCustomer()).UID).toBe(server.credentials.customer);
+    const request = recorder.requests[0]!;
+    expect(request.method).toBe('POST');
+    expect(request.url).not.toContain(server.credentials.key);
+    expect(request.contentType).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({ ...server.credentials, type: 'json' });
+  });
+
+  it('sends information functions as GET with type=json in the query when asked', async () => {
+    const recorder = recordingFetch();
+    const client = new BatonClient({
+      baseUrl: `${server.url}/`,
+      ...server.credentials,
+      informationMethod: 'GET',
+      fetch: recorder.fetch,
+    });
     await client.getCustomer();
     expect(recorder.requests).toHaveLength(1);
     const url = new URL(recorder.requests[0]!.url);
@@ -130,14 +146,72 @@ describe('retry on -3', () => {
   });
 });
 
+describe('commands with idempotency keys', () => {
+  let server: TestServer;
+  let conference: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    conference = (
+      await new BatonClient({ baseUrl: server.url, ...server.credentials }).createConferenceReservationless()
+    ).UID;
+  });
+  afterAll(() => server.close());
+
+  it('retries a command whose answer was lost, and the server runs it once', async () => {
+    const before = (await server.call('getConference', { conferenceUID: conference })).value.persons.length as number;
+    const keys: (string | null)[] = [];
+    let calls = 0;
+    // The first answer is lost on the way back: the server did the work, the client sees a broken connection.
+    const losing: FetchLike = async (url, init) => {
+      calls++;
+      keys.push(new Headers(init.headers).get('idempotency-key'));
+      const response = await fetch(url, init);
+      if (calls === 1) {
+        await response.text();
+        throw new TypeError('fetch failed', { cause: new Error('socket hang up') });
+      }
+      return response;
+    };
+    const client = new BatonClient({
+      baseUrl: server.url,
+      ...server.credentials,
+      fetch: losing,
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const person = await client.addPerson({ conference, role: 'PARTICIPANT', name: 'Lost answer' });
+    expect(calls).toBe(2);
+    expect(keys[0]).toBeTruthy();
+    expect(keys[1]).toBe(keys[0]);
+    const data = await server.call('getConferenceData', { conferenceUID: conference });
+    expect(data.value.person).toHaveLength(before + 1);
+    expect(data.value.person.filter((p: { name: string }) => p.name === 'Lost answer')).toEqual([
+      expect.objectContaining({ UID: person.UID, PIN: person.PIN }),
+    ]);
+  });
+
+  it('sends the idempotency key the caller chose', async () => {
+    const recorder = recordingFetch();
+    const client = new BatonClient({ baseUrl: server.url, ...server.credentials, fetch: recorder.fetch });
+    const first = await client.addPerson({ conference, role: 'PARTICIPANT' }, { idempotencyKey: 'order-77' });
+    const again = await client.addPerson({ conference, role: 'PARTICIPANT' }, { idempotencyKey: 'order-77' });
+    expect(again.UID).toBe(first.UID);
+    const other = await client
+      .addPerson({ conference, role: 'PRESENTER' }, { idempotencyKey: 'order-77' })
+      .catch((e: unknown) => e);
+    expect(other).toMatchObject({ code: -2 });
+  });
+});
+
 describe('transport failures', () => {
   let silent: Server;
   let silentUrl: string;
   let seen = 0;
+  const keysSeen: (string | undefined)[] = [];
   beforeAll(async () => {
     // A server that reads the request and never answers.
-    silent = createServer(() => {
+    silent = createServer((request) => {
       seen++;
+      keysSeen.push(request.headers['idempotency-key'] as string | undefined);
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
@@ -161,19 +235,27 @@ describe('transport failures', () => {
     expect(seen).toBeGreaterThan(0);
   });
 
-  it('retries a timed-out information function, but never a command', async () => {
+  it('retries a timed-out information function, and a command too, each retry with the same Idempotency-Key', async () => {
     const before = seen;
     const options = { baseUrl: silentUrl, customer: 'C', key: 'K', timeoutMs: 100 };
     const retry = { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 };
     await expect(new BatonClient({ ...options, retry }).getCustomer()).rejects.toMatchObject({ failure: 'timeout' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen - before).toBe(2);
+    expect(keysSeen.slice(before)).toEqual([undefined, undefined]);
     const beforeCommand = seen;
-    await expect(new BatonClient({ ...options, retry }).cancelConference({ conference: 'X' })).rejects.toMatchObject({
-      failure: 'timeout',
-    });
+    const client = new BatonClient({ ...options, retry });
+    await expect(client.cancelConference({ conference: 'X' })).rejects.toMatchObject({ failure: 'timeout' });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen - beforeCommand).toBe(1);
+    expect(seen - beforeCommand).toBe(2);
+    const [firstKey, retryKey] = keysSeen.slice(beforeCommand);
+    expect(firstKey).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(retryKey).toBe(firstKey);
+    // The next logical call has a key of its own.
+    const beforeNext = seen;
+    await expect(client.cancelConference({ conference: 'X' })).rejects.toMatchObject({ failure: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(keysSeen[beforeNext]).not.toBe(firstKey);
   });
 
   it('stops when the caller aborts, with failure "aborted"', async () => {

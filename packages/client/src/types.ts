@@ -160,6 +160,8 @@ export interface ConferenceData extends Omit<Conference, 'customer'> {
 /** The answer of a list function (getUpcomingConference …). */
 export interface ConferenceList {
   conference: Conference[];
+  /** Only when the call sent `limit` or `cursor` and more remain: pass it as `cursor` to read on. */
+  nextCursor?: string;
 }
 
 /** updateCustomValue: the object's custom values after the change. */

@@ -122,6 +122,7 @@ function readShaped(element: XmlElement, shape: Shape): unknown {
   const text = element.text;
   switch (shape) {
     case 'string':
+    case 'string, or absent':
       return text;
     case 'string?':
       return text === '' && element.children.length === 0 ? null : text;
@@ -153,7 +154,8 @@ export function readObject<K extends keyof ObjectTypes>(element: XmlElement, typ
   // Keep the interface's field order, and fill what XML leaves out (an empty repeated list).
   const ordered: Record<string, unknown> = {};
   for (const [field, fieldShape] of Object.entries(shape)) {
-    ordered[field] = field in out ? out[field] : absent(fieldShape);
+    if (field in out) ordered[field] = out[field];
+    else if (fieldShape !== 'string, or absent') ordered[field] = absent(fieldShape);
   }
   for (const [field, value] of Object.entries(out)) if (!(field in ordered)) ordered[field] = value;
   return ordered as unknown as ObjectTypes[K];

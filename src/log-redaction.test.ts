@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBridgeToken } from '../test/bridge.js';
+import { createConference, startTestServer, type TestServer } from '../test/harness.js';
+import { redactText } from './log-redaction.js';
+
+describe('redactText', () => {
+  it('masks secret values in URLs, cookies, JSON and authorization headers', () => {
+    expect(redactText('/_access/getCustomer?customer=ABC&key=0123abcd&type=json')).toBe(
+      '/_access/getCustomer?customer=ABC&key=[redacted]&type=json',
+    );
+    expect(redactText('GET:/x?KEY=s3cret not found')).toBe('GET:/x?KEY=[redacted] not found');
+    expect(redactText('baton_csrf=nonce123; other=1')).toBe('baton_csrf=[redacted]; other=1');
+    expect(redactText('?person=P&token=abc.def')).toBe('?person=P&token=[redacted]');
+    expect(redactText('{"key":"s3cret","name":"x"}')).toBe('{"key":"[redacted]","name":"x"}');
+    expect(redactText('Authorization: Bearer abc.def-ghi')).toBe('Authorization: Bearer [redacted]');
+    expect(redactText('password=hunter2&securityToken=tok')).toBe('password=[redacted]&securityToken=[redacted]');
+    // Names that merely end in a secret word are left alone.
+    expect(redactText('?monkey=1&keys=2')).toBe('?monkey=1&keys=2');
+  });
+});
+
+describe('no secret reaches a log line, at trace level', () => {
+  const lines: string[] = [];
+  let server: TestServer;
+  let conference: string;
+  beforeAll(async () => {
+    server = await startTestServer({
+      config: { logLevel: 'trace', bridgeToken: testBridgeToken },
+      logStream: { write: (line: string) => void lines.push(line) },
+    });
+    conference = await createConference(server);
+  });
+  afterAll(() => server.close());
+
+  it('keeps the key, bearer token, cookies and CSRF token out of every line', async () => {
+    const { customer, key } = server.credentials;
+    const query = `customer=${customer}&key=${key}&type=json`;
+    // A GET with the key in the query, a 404 with it, a malformed body with it, a wrong method with it.
+    expect((await fetch(`${server.url}/_access/getCustomer?${query}`)).status).toBe(200);
+    expect((await fetch(`${server.url}/nowhere?${query}`)).status).toBe(404);
+    const notFound = await fetch(`${server.url}/nowhere?${query}`);
+    expect(await notFound.text()).not.toContain(key);
+    await fetch(`${server.url}/_access/getCustomer?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"broken": ',
+    });
+    await fetch(`${server.url}/_access/getCustomer?${query}`, { method: 'DELETE' });
+    await fetch(`${server.url}/_access/%zz?${query}`);
+    // The bridge's bearer token.
+    await fetch(`${server.url}/bridge/v1/admit?key=${key}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${testBridgeToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    // The registration page's cookie and CSRF token, and a confirmation link's token.
+    const page = await fetch(`${server.url}/conference/register/${conference}`);
+    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const posted = await fetch(`${server.url}/conference/register/${conference}?csrf=${csrf}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ name: 'Ann', email: 'ann@example.org', csrf }),
+    });
+    expect(posted.status).toBe(303);
+    const confirmation = posted.headers.get('location')!;
+    const token = new URL(confirmation, server.url).searchParams.get('token')!;
+    expect((await fetch(new URL(confirmation, server.url))).status).toBe(200);
+
+    const log = lines.join('');
+    // The lines are there (a test that logs nothing would pass for the wrong reason)...
+    expect(log).toContain('incoming request');
+    expect(log).toContain('/_access/getCustomer?customer=');
+    expect(log).toContain('key=[redacted]');
+    // ...and no secret is in any of them.
+    for (const secret of [key, testBridgeToken, cookie.split('=')[1]!, csrf, token]) {
+      expect(secret.length).toBeGreaterThan(10);
+      expect(log).not.toContain(secret);
+    }
+  });
+});

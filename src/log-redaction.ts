@@ -1,0 +1,119 @@
+/**
+ * Keeps secrets out of log lines. Clients may send the API key in a query
+ * string (the spec's GET examples do), the bridge sends a bearer token, the
+ * registration page carries a CSRF cookie and form token, and a confirmation
+ * link a signed token: none of them may reach a log, at any level, whether
+ * the line quotes a URL, a header or an error message.
+ *
+ * Three layers, because each covers what the others cannot see:
+ * - serializers for `req`, `res` and `err` (what Fastify logs per request),
+ *   with query values of secret parameters masked;
+ * - pino `redact` paths for headers, if anyone logs them;
+ * - a `logMethod` hook that masks the message text and top-level strings of
+ *   every log call (Fastify's own messages quote `request.url`).
+ */
+import type { FastifyServerOptions } from 'fastify';
+import { stdSerializers, type DestinationStream, type LoggerOptions } from 'pino';
+
+/** What replaces a secret. */
+export const redacted = '[redacted]';
+
+/** Parameter names whose values are secret (compared case-blind). */
+export const secretParameterNames = [
+  'key',
+  'token',
+  'password',
+  'securityToken',
+  'security_token',
+  'csrf',
+  'baton_csrf',
+  'authorization',
+  'cookie',
+] as const;
+
+const names = secretParameterNames.join('|');
+// name=value in a query string, a form body or a cookie header: value runs to the next separator.
+const assignment = new RegExp(`((?:^|[?&;,\\s"'(])(?:${names})(?:%3D|=))[^&;,\\s"'<>)]*`, 'gi');
+// "key":"value" in JSON text quoted inside a message.
+const jsonMember = new RegExp(`("(?:${names})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*"`, 'gi');
+// Authorization schemes, wherever the header value is quoted.
+const bearer = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+
+/** Masks every secret value in a piece of text (a URL, a message, a stack). */
+export function redactText(text: string): string {
+  if (text.length === 0) return text;
+  return text
+    .replace(assignment, `$1${redacted}`)
+    .replace(jsonMember, `$1${redacted}"`)
+    .replace(bearer, `$1 ${redacted}`);
+}
+
+interface RequestLike {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+const serializers = {
+  req(req: RequestLike) {
+    return {
+      method: req.method,
+      url: typeof req.url === 'string' ? redactText(req.url) : req.url,
+      host: req.host,
+      remoteAddress: req.ip,
+      remotePort: req.socket?.remotePort,
+    };
+  },
+  res(reply: { statusCode?: number }) {
+    return { statusCode: reply.statusCode };
+  },
+  err(error: Error) {
+    const serialized = stdSerializers.err(error) as unknown as Record<string, unknown>;
+    for (const [name, value] of Object.entries(serialized)) {
+      if (typeof value === 'string') serialized[name] = redactText(value);
+    }
+    return serialized;
+  },
+};
+
+const headerPaths = ['authorization', 'cookie', '"set-cookie"', '"x-api-key"'].flatMap((header) => [
+  `req.headers.${header}`,
+  `headers.${header}`,
+  `res.headers.${header}`,
+]);
+
+function redactArgument(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value !== null && typeof value === 'object' && !(value instanceof Error) && !Array.isArray(value)) {
+    const object = value as Record<string, unknown>;
+    let copy: Record<string, unknown> | undefined;
+    for (const [name, field] of Object.entries(object)) {
+      if (typeof field !== 'string') continue;
+      const clean = redactText(field);
+      if (clean !== field) (copy ??= { ...object })[name] = clean;
+    }
+    return copy ?? value;
+  }
+  return value;
+}
+
+/**
+ * Logger options with the redaction in place. `stream` defaults to stdout;
+ * tests pass a stream to read what was logged.
+ */
+export function redactingLoggerOptions(level: string, stream?: DestinationStream): FastifyServerOptions['logger'] {
+  const options: LoggerOptions & { stream?: DestinationStream } = {
+    level,
+    serializers,
+    redact: { paths: headerPaths, censor: redacted },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map(redactArgument) as Parameters<typeof method>);
+      },
+    },
+  };
+  if (stream) options.stream = stream;
+  return options as FastifyServerOptions['logger'];
+}

@@ -1,0 +1,193 @@
+/**
+ * The hostile requests found by fuzzing a running server: each is answered as
+ * a Baton envelope under /_access (-2, in the `type` asked for, else XML), a
+ * clear 4xx page on the registration page, a 4xx JSON error on the bridge —
+ * never a 5xx. Runs on PostgreSQL too, where a NUL reaching a query fails.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bridgeClient, testBridgeToken } from '../../test/bridge.js';
+import { createConference, parseXml, startTestServer, type TestServer } from '../../test/harness.js';
+
+let server: TestServer;
+let conference: string;
+beforeAll(async () => {
+  server = await startTestServer({ config: { bridgeToken: testBridgeToken } });
+  conference = await createConference(server);
+});
+afterAll(() => server.close());
+
+async function raw(path: string, init: RequestInit = {}) {
+  const response = await fetch(`${server.url}${path}`, init);
+  return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
+}
+
+function expectJsonEnvelope(answer: { status: number; type: string; text: string }, code = -2) {
+  expect(answer.status, answer.text).toBeLessThan(500);
+  expect(answer.type).toContain('application/json');
+  const envelope = JSON.parse(answer.text) as { code: number; message: string; value: unknown };
+  expect(envelope.code).toBe(code);
+  expect(envelope.value).toBeNull();
+  expect(typeof envelope.message).toBe('string');
+  return envelope;
+}
+
+function expectXmlEnvelope(answer: { status: number; type: string; text: string }) {
+  expect(answer.status, answer.text).toBeLessThan(500);
+  expect(answer.type).toContain('xml');
+  expect(parseXml(answer.text).document.code).toBe('-2');
+}
+
+describe('multipart without a boundary is a parameter error', () => {
+  for (const contentType of ['multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; x=1']) {
+    it(`${contentType} on /_access, the bridge and the registration page`, async () => {
+      const init = { method: 'POST', headers: { 'content-type': contentType }, body: 'customer=x' };
+      const access = await raw('/_access/getCustomer?type=json', init);
+      expect(access.status).toBe(400);
+      expect(expectJsonEnvelope(access).message).toContain('boundary');
+      expectXmlEnvelope(await raw('/_access/getCustomer', init));
+      const bridge = await raw('/bridge/v1/nothing-here', {
+        ...init,
+        headers: { ...init.headers, authorization: `Bearer ${testBridgeToken}` },
+      });
+      expect(bridge.status).toBe(400);
+      expect(JSON.parse(bridge.text)).toHaveProperty('error');
+      const page = await raw(`/conference/register/${conference}`, init);
+      expect(page.status).toBe(400);
+      expect(page.type).toContain('text/html');
+    });
+  }
+});
+
+describe('the registration page given a JSON body with values that are not text', () => {
+  for (const body of [
+    { name: 1, email: 'a@example.org' },
+    { notes: { a: 1 } },
+    { name: 'A', email: 'a@example.org', confirmation: 1 },
+    { name: ['A', 'B'], email: [1] },
+    [1, 2, 3],
+  ]) {
+    it(JSON.stringify(body), async () => {
+      const answer = await raw(`/conference/register/${conference}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      // No CSRF token: the form again, 403 — but never a 500.
+      expect(answer.status).toBe(403);
+      expect(answer.type).toContain('text/html');
+    });
+  }
+
+  it('a query with repeated names registers with the last value', async () => {
+    const answer = await fetch(
+      `${server.url}/conference/register/${conference}?name=A&name=Repeated&email=r@example.org&email=rep@example.org`,
+      { redirect: 'manual' },
+    );
+    expect(answer.status).toBe(303);
+  });
+});
+
+describe('a NUL character anywhere outside /_access is refused with a clear 4xx', () => {
+  it('in the registration path, query and body', async () => {
+    for (const path of [
+      '/conference/register/%00',
+      `/conference/register/${conference}?name=a%00b&email=a@example.org`,
+      `/conference/register/${conference}/confirmation?person=%00&token=x`,
+    ]) {
+      const answer = await raw(path);
+      expect(answer.status, path).toBe(400);
+      expect(answer.type).toContain('text/html');
+    }
+    const posted = await raw(`/conference/register/${conference}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=a%00b&email=a@example.org',
+    });
+    expect(posted.status).toBe(400);
+  });
+
+  it('in bridge JSON', async () => {
+    const bridge = bridgeClient(server);
+    const answer = await bridge.post('/admit', { did: '+1 555 0100', pin: '123456', ani: 'a\u0000b' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toContain('NUL');
+    const update = await bridge.post('/callers/A%00B/leave');
+    expect(update.status).toBe(400);
+  });
+
+  it('in /_access parameters, as before: -2 in the format asked for', async () => {
+    expectJsonEnvelope(await raw(`/_access/getCustomer?type=json&customer=a%00b&key=x`));
+  });
+});
+
+describe('every answer under /_access is an envelope', () => {
+  for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+    it(`${method} /_access/getCustomer: 405, Allow, an envelope in the type asked for`, async () => {
+      const json = await fetch(`${server.url}/_access/getCustomer?type=json`, { method });
+      expect(json.status).toBe(405);
+      expect(json.headers.get('allow')).toBe('GET, POST');
+      expectJsonEnvelope({ status: 200, type: json.headers.get('content-type')!, text: await json.text() });
+      const xml = await raw('/_access/getCustomer', { method });
+      expect(xml.status).toBe(405);
+      expect(xml.type).toContain('xml');
+    });
+  }
+
+  const routed = ['/_access', '/_access/', '/_access/getCustomer/', '/_access/getCustomer/extra', '/_ACCESS/x/y'];
+  // The router refuses these before the body is read: `type` comes from the query only.
+  const unroutable = ['/_access/%zz', '/_access/%', `/_access/${'a'.repeat(101)}`, `/_access/${'a'.repeat(5000)}`];
+  for (const path of [...routed, ...unroutable]) {
+    it(`${path.slice(0, 60)}: -2 as JSON with type=json, else XML`, async () => {
+      expectJsonEnvelope(await raw(`${path}?type=json`));
+      const posted = await raw(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'type=json',
+      });
+      if (routed.includes(path)) expectJsonEnvelope(posted);
+      else expectXmlEnvelope(posted);
+      expectXmlEnvelope(await raw(path));
+      expectXmlEnvelope(await raw(`${path}?type=nonsense`));
+    });
+  }
+
+  it('a 404 elsewhere does not echo the query string', async () => {
+    const answer = await raw('/no/such/page?key=abcdef0123456789');
+    expect(answer.status).toBe(404);
+    expect(answer.text).not.toContain('abcdef0123456789');
+  });
+});
+
+describe('malformed request lines are answered by Node itself (documented in docs/protocol.md)', () => {
+  async function rawRequest(text: string): Promise<string> {
+    const { connect } = await import('node:net');
+    const { port } = new URL(server.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(text));
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (answer += chunk));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  for (const line of [
+    'GET /_access/get Customer HTTP/1.1',
+    'G@T /_access/getCustomer HTTP/1.1',
+    'GET /_access/getCustomer HTTP/9.9',
+  ]) {
+    it(line, async () => {
+      const answer = await rawRequest(`${line}\r\nHost: x\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('"message":"Client Error"');
+    });
+  }
+
+  it('headers over 16 KiB: 431', async () => {
+    const answer = await rawRequest(
+      `GET /_access/getCustomer HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * The answers for requests no route handler accepts or that fail before one
+ * runs: unknown paths, wrong methods, bad percent-encoding, unreadable bodies,
+ * NUL characters. Under `/_access` every one is an envelope (clients such as
+ * the spec's PHP sample test `code == 0`, and a JSON error without `code`
+ * reads as success); the registration pages get an HTML page; everything
+ * else a small JSON error. None echoes the query string, which may hold a key.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../context.js';
+import { ApiError, GeneralCode, ParameterError } from '../errors.js';
+import { messagePage } from '../web/registration-pages.js';
+import type { Format } from './envelope.js';
+import { parseFormat, sendEnvelope } from './access-route.js';
+
+type Area = 'access' | 'page' | 'other';
+
+/** The path of a raw URL, lower-cased, without its query. */
+function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return (end < 0 ? url : url.slice(0, end)).toLowerCase();
+}
+
+function areaOf(url: string): Area {
+  const path = pathOf(url);
+  if (path === '/_access' || path.startsWith('/_access/')) return 'access';
+  if (path.startsWith('/conference/')) return 'page';
+  return 'other';
+}
+
+/** The `type` asked for, from the body when it was read, else the query; XML when unreadable. */
+function formatOf(request: FastifyRequest): Format {
+  const body = request.body as Record<string, unknown> | undefined;
+  if (body !== null && typeof body === 'object' && typeof body.type === 'string') {
+    return parseFormat(body.type) ?? 'xml';
+  }
+  const query = request.url.indexOf('?');
+  const type = query < 0 ? null : new URLSearchParams(request.url.slice(query + 1)).get('type');
+  return parseFormat(type ?? undefined) ?? 'xml';
+}
+
+function sendPage(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(messagePage(title, text));
+}
+
+/** A client error to answer with `status`: Fastify's own 4xx, or an ApiError (bad input). */
+function clientStatus(error: Error & { statusCode?: number }): number | null {
+  if (error instanceof ApiError) return 400;
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return error.statusCode;
+  return null;
+}
+
+/** True when a value (of a parsed body, query or path) holds U+0000 anywhere, names included. */
+export function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth > 32) return false;
+  for (const [name, item] of Object.entries(value)) {
+    if (name.includes('\u0000') || containsNul(item, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** A 400 that every error handler (the bridge's included) answers with its message. */
+function nulError(): ParameterError & { statusCode: number } {
+  return Object.assign(new ParameterError('the request must not contain a NUL character'), { statusCode: 400 });
+}
+
+/** Registers the fallback answers, the error handler and the NUL guard on the root application. */
+export function registerFallbackAnswers(app: FastifyInstance, services: Services): void {
+  // PostgreSQL cannot store U+0000 in text: refuse it wherever input enters, before any query runs.
+  // /_access refuses it itself, after reading `type`, so its answer comes in the format asked for.
+  app.addHook('preValidation', async (request) => {
+    if (areaOf(request.url) === 'access') return;
+    if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) throw nulError();
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const area = areaOf(request.url);
+    const method = request.method;
+    if (area === 'access') {
+      const format = formatOf(request);
+      if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
+        reply.header('allow', 'GET, POST');
+        return sendEnvelope(
+          reply,
+          format,
+          GeneralCode.parameter,
+          `${method} is not supported: use GET or POST`,
+          null,
+          405,
+        );
+      }
+      return sendEnvelope(
+        reply,
+        format,
+        GeneralCode.parameter,
+        'unknown function: call /_access/<functionName> (names of letters only, at most 100 characters)',
+        null,
+      );
+    }
+    if (area === 'page') {
+      return sendPage(reply, 404, 'Page not found', 'There is nothing at this address. Check the link you were given.');
+    }
+    return reply.code(404).send({ error: 'Not Found', message: `no route ${method} ${pathOf(request.url)}` });
+  });
+
+  // Requests that fail before reaching the API layer (a body over the limit,
+  // malformed JSON or multipart) still get an envelope, with an HTTP status that says why.
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const client = clientStatus(error);
+    const status = client ?? 500;
+    if (client === null) request.log.error({ err: error }, 'unhandled exception');
+    const area = areaOf(request.url);
+    if (area === 'page') {
+      return client === null
+        ? sendPage(reply, 500, 'Something went wrong', `Please try again in a moment (request ${request.id}).`)
+        : sendPage(reply, status, 'Request not understood', 'Please go back, reload the page and try again.');
+    }
+    const message =
+      status === 413
+        ? `request body is larger than ${services.config.bodyLimit} bytes`
+        : client === null
+          ? `unhandled exception; if it persists contact support quoting request ${request.id}`
+          : `malformed request: ${error.message}`;
+    if (area === 'other') return reply.code(status).send({ error: message });
+    const code =
+      error instanceof ApiError ? error.code : client === null ? GeneralCode.unhandled : GeneralCode.parameter;
+    return sendEnvelope(reply, formatOf(request), code, message, null, status);
+  });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot decode (`/_access/%zz`,
+ * a function name over 100 characters) gets the same answers as any other bad
+ * request. The body is not read yet, so the format comes from the query.
+ */
+export function frameworkErrorAnswer(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const area = areaOf(request.url);
+  // The router says so for bad percent-encoding and for a path segment over 100 characters; the body is unread.
+  const message = 'malformed request: the URL has bad percent-encoding or a path segment over 100 characters';
+  if (area === 'access') void sendEnvelope(reply, formatOf(request), GeneralCode.parameter, message, null, 400);
+  else if (area === 'page') void sendPage(reply, 400, 'Request not understood', 'This address is not valid.');
+  else void reply.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 400).send({ error: message });
+}

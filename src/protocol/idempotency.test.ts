@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConference, parseXml, startTestServer, type TestServer } from '../../test/harness.js';
+import { createTestDatabase, type TestDatabase } from '../../test/database.js';
+import { startServerProcess, testAgent, type ServerProcess } from '../../test/process.js';
+import { request } from 'node:http';
+import { loadConfig } from '../config.js';
+import { systemClock } from '../clock.js';
+import { createCustomer } from '../domain/customers.js';
+import { cryptoRandom } from '../random.js';
+import { migrate, openStore } from '../store/database.js';
+import { findIdempotencyKey, insertIdempotencyClaim } from '../store/idempotency.repository.js';
+import { idempotencyLeaseMs, idempotencyWindowMs, requestHash } from './idempotency.js';
+
+describe('idempotent commands on one server', () => {
+  let server: TestServer;
+  let conference: string;
+  beforeAll(async () => {
+    server = await startTestServer({ jobs: true });
+    conference = await createConference(server);
+  });
+  afterAll(() => server.close());
+
+  const personCount = async () =>
+    (await server.call('getConference', { conferenceUID: conference })).value.persons.length as number;
+
+  /** POSTs a JSON call with an Idempotency-Key header. */
+  async function postWithHeader(fn: string, key: string, params: Record<string, string>) {
+    const body = new URLSearchParams({ ...server.credentials, type: 'json', ...params });
+    const response = await fetch(`${server.url}/_access/${fn}`, {
+      method: 'POST',
+      headers: { 'idempotency-key': key },
+      body,
+    });
+    return (await response.json()) as { code: number; message: string; value: any };
+  }
+
+  it('addPerson repeated with the same key and parameters returns the first answer and registers one person', async () => {
+    const before = await personCount();
+    const params = { conference, role: 'PARTICIPANT', name: 'Ada', idempotencyKey: 'order-1001' };
+    const first = await server.call('addPerson', params);
+    expect(first.code).toBe(0);
+    const again = await server.call('addPerson', params);
+    expect(again).toEqual(first);
+    expect(await personCount()).toBe(before + 1);
+  });
+
+  it('the same key through the header and through the parameter is the same call', async () => {
+    const before = await personCount();
+    const params = { conference, role: 'PARTICIPANT', name: 'Grace' };
+    const first = await postWithHeader('addPerson', 'header-key-7', params);
+    expect(first.code).toBe(0);
+    const byParam = await server.call('addPerson', { ...params, idempotencyKey: 'header-key-7' });
+    expect(byParam).toEqual(first);
+    expect(await personCount()).toBe(before + 1);
+  });
+
+  it('a repeat asking for XML gets the first answer rendered as XML', async () => {
+    const params = { conference, role: 'PRESENTER', name: 'Linus', idempotencyKey: 'xml-then-json' };
+    const first = await server.call('addPerson', params);
+    const doc = parseXml(await server.callXml('addPerson', params)).document;
+    expect(doc.code).toBe('0');
+    expect(doc.value.UID).toBe(first.value.UID);
+    expect(doc.value.PIN).toBe(first.value.PIN);
+    expect(doc.value.role).toBe('PRESENTER');
+  });
+
+  it('the same key with different parameters is a -2 that says so, and registers nobody', async () => {
+    await server.call('addPerson', { conference, role: 'PARTICIPANT', name: 'Alan', idempotencyKey: 'k-differs' });
+    const before = await personCount();
+    const other = await server.call('addPerson', {
+      conference,
+      role: 'PARTICIPANT',
+      name: 'Alan Turing',
+      idempotencyKey: 'k-differs',
+    });
+    expect(other.code).toBe(-2);
+    expect(other.message).toMatch(/idempotency key was already used with different parameters/);
+    expect(other.value).toBeNull();
+    // Another function under the same key is another call too.
+    const cancel = await server.call('cancelConference', { conferenceUID: conference, idempotencyKey: 'k-differs' });
+    expect(cancel.code).toBe(-2);
+    expect(await personCount()).toBe(before);
+    expect((await server.call('getConference', { conferenceUID: conference })).value.status).not.toBe('CANCEL');
+  });
+
+  it('a header and a parameter that disagree are a -2', async () => {
+    const before = await personCount();
+    const answer = await postWithHeader('addPerson', 'one', {
+      conference,
+      role: 'PARTICIPANT',
+      idempotencyKey: 'two',
+    });
+    expect(answer.code).toBe(-2);
+    expect(answer.message).toMatch(/differ/);
+    expect(await personCount()).toBe(before);
+  });
+
+  it.each([
+    ['too long', 'k'.repeat(256)],
+    ['with a space', 'my key'],
+    ['with a non-ASCII character', 'clé'],
+  ])('a key %s is a -2 and writes nothing', async (_, key) => {
+    const before = await personCount();
+    const answer = await server.call('addPerson', { conference, role: 'PARTICIPANT', idempotencyKey: key });
+    expect(answer.code).toBe(-2);
+    expect(answer.message).toMatch(/idempotency key must be 1 to 255 visible ASCII characters/);
+    expect(await personCount()).toBe(before);
+  });
+
+  it('a key of 255 characters is accepted', async () => {
+    const answer = await server.call('addPerson', { conference, role: 'PARTICIPANT', idempotencyKey: 'k'.repeat(255) });
+    expect(answer.code).toBe(0);
+  });
+
+  it('keys are scoped per customer: another customer using the same key runs its own call', async () => {
+    const other = await server.addCustomer({ name: 'Other' });
+    const theirs = await server.call(
+      'createConferenceReservationless',
+      { name: 'Theirs', idempotencyKey: 'shared' },
+      {
+        as: other,
+      },
+    );
+    const ours = await server.call('createConferenceReservationless', { name: 'Theirs', idempotencyKey: 'shared' });
+    expect(theirs.code).toBe(0);
+    expect(ours.code).toBe(0);
+    expect(ours.value.UID).not.toBe(theirs.value.UID);
+    // Each customer's repeat gets its own first answer back.
+    const theirsAgain = await server.call(
+      'createConferenceReservationless',
+      { name: 'Theirs', idempotencyKey: 'shared' },
+      { as: other },
+    );
+    expect(theirsAgain.value.UID).toBe(theirs.value.UID);
+  });
+
+  it('a refusal of the function itself is kept: the repeat gets the same error without running again', async () => {
+    const params = { conference: 'NOSUCHCONFERENCE', role: 'PARTICIPANT', idempotencyKey: 'refused-once' };
+    const first = await server.call('addPerson', params);
+    expect(first.code).toBe(-2);
+    const row = await findIdempotencyKey(server.services.store.db, server.credentials.customer, 'refused-once');
+    expect(row).toMatchObject({ state: 'done', code: -2, value: null });
+    expect(await server.call('addPerson', params)).toEqual(first);
+  });
+
+  it('a bad parameter (refused before the call runs) claims nothing', async () => {
+    const answer = await server.call('addPerson', { conference, role: 'NOT-A-ROLE', idempotencyKey: 'bad-role' });
+    expect(answer.code).toBe(-2);
+    expect(await findIdempotencyKey(server.services.store.db, server.credentials.customer, 'bad-role')).toBeUndefined();
+    const fixed = await server.call('addPerson', { conference, role: 'PARTICIPANT', idempotencyKey: 'bad-role' });
+    expect(fixed.code).toBe(0);
+  });
+
+  it('a claim whose runner died is taken over once its lease lapsed, and the call runs', async () => {
+    const params = { conference, role: 'PARTICIPANT', name: 'Orphan' };
+    const now = server.clock.now();
+    const claim = {
+      customerUid: server.credentials.customer,
+      key: 'orphaned-claim',
+      requestHash: requestHash('addPerson', params),
+      now,
+      expiresAt: now + idempotencyWindowMs,
+    };
+    // A claim still within its lease: a repeat waits for it (here: the lease lapses while it waits).
+    expect(await insertIdempotencyClaim(server.services.store.db, { ...claim, lockedUntil: now + 1 })).toBe(true);
+    const before = await personCount();
+    const waiting = server.call('addPerson', { ...params, idempotencyKey: 'orphaned-claim' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.clock.advance(idempotencyLeaseMs);
+    const answer = await waiting;
+    expect(answer.code).toBe(0);
+    expect(answer.value.name).toBe('Orphan');
+    expect(await personCount()).toBe(before + 1);
+    const row = await findIdempotencyKey(server.services.store.db, server.credentials.customer, 'orphaned-claim');
+    expect(row).toMatchObject({ state: 'done', code: 0 });
+  });
+
+  it('information functions ignore the key', async () => {
+    const answer = await server.call('getConference', { conferenceUID: conference, idempotencyKey: 'read-1' });
+    expect(answer.code).toBe(0);
+    expect(await findIdempotencyKey(server.services.store.db, server.credentials.customer, 'read-1')).toBeUndefined();
+  });
+
+  it('after 24 hours the key names a new call, and the job runner deletes expired keys', async () => {
+    const params = { conference, role: 'PARTICIPANT', name: 'Barbara', idempotencyKey: 'day-old' };
+    const first = await server.call('addPerson', params);
+    server.clock.advance(idempotencyWindowMs);
+    const next = await server.call('addPerson', params);
+    expect(next.code).toBe(0);
+    expect(next.value.UID).not.toBe(first.value.UID);
+
+    await server.call('addPerson', { ...params, idempotencyKey: 'to-sweep' });
+    const report = await server.jobs!.runOnce(server.clock.now() + idempotencyWindowMs);
+    expect(report.expiredIdempotencyKeys).toBeGreaterThanOrEqual(1);
+    expect(await findIdempotencyKey(server.services.store.db, server.credentials.customer, 'to-sweep')).toBeUndefined();
+  });
+});
+
+describe('idempotent commands across two server processes', () => {
+  let database: TestDatabase;
+  let servers: ServerProcess[];
+  let credentials: { customer: string; key: string };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const store = openStore(database.url, { poolMax: 2 });
+    await migrate(store);
+    const services = {
+      store,
+      clock: systemClock,
+      random: cryptoRandom,
+      config: loadConfig({ DATABASE_URL: database.url }),
+    };
+    const { customer, key } = await createCustomer(services, { name: 'Two processes', did: '+1 555 0142' });
+    credentials = { customer: customer.uid, key };
+    await store.close();
+    servers = await Promise.all([1, 2].map(() => startServerProcess({ DATABASE_URL: database.url })));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all((servers ?? []).map((s) => s.stop()));
+    await database?.drop();
+  });
+
+  /** POSTs with an Idempotency-Key header; resolves with the raw answer text. */
+  function post(baseUrl: string, fn: string, params: Record<string, string>, key?: string): Promise<string> {
+    const body = new URLSearchParams({ ...credentials, type: 'json', ...params }).toString();
+    return new Promise((resolve, reject) => {
+      const req = request(
+        new URL(`/_access/${fn}`, baseUrl),
+        {
+          method: 'POST',
+          agent: testAgent,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(key ? { 'idempotency-key': key } : {}),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('50 parallel addPerson with one key, spread over both processes, register one person and give 50 identical answers', async () => {
+    const created = JSON.parse(await post(servers[0]!.url, 'createConferenceReservationless', { name: 'Keyed' }));
+    expect(created.code).toBe(0);
+    const conference = created.value.UID as string;
+    const params = { conference, role: 'PARTICIPANT', name: 'Once Only', email: 'once@example.org' };
+
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => post(servers[i % 2]!.url, 'addPerson', params, 'retry-safe-42')),
+    );
+    const first = JSON.parse(answers[0]!);
+    expect(first.code).toBe(0);
+    expect(new Set(answers).size).toBe(1);
+
+    const read = JSON.parse(await post(servers[1]!.url, 'getConferenceData', { conferenceUID: conference }));
+    expect(read.value.person).toHaveLength(1);
+    expect(read.value.person[0].UID).toBe(first.value.UID);
+
+    const different = JSON.parse(
+      await post(servers[1]!.url, 'addPerson', { ...params, name: 'Someone Else' }, 'retry-safe-42'),
+    );
+    expect(different.code).toBe(-2);
+    expect(different.message).toMatch(/different parameters/);
+  }, 120_000);
+});
