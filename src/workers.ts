@@ -63,7 +63,8 @@ export async function runWorkers(config: Config): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`${signal}: finishing in-flight requests…\n`);
+    // Each worker says "finishing in-flight requests" once it has the signal.
+    process.stderr.write(`${signal}: stopping ${workers.size} workers\n`);
     const exits = [...workers.values()].map(
       (worker) =>
         new Promise<number | null>((resolve) => {
@@ -85,8 +86,10 @@ async function runWorker(config: Config): Promise<void> {
     { worker: true },
   );
   process.send?.({ listening: server.url } satisfies WorkerMessage);
-  const stop = () => {
-    server.close().then(
+  const stop = (signal: string) => {
+    const closed = server.close();
+    process.stderr.write(`${signal}: finishing in-flight requests…\n`);
+    closed.then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`worker ${index} shutdown failed: ${String(error)}\n`);
@@ -95,6 +98,6 @@ async function runWorker(config: Config): Promise<void> {
     );
   };
   // Ctrl-C reaches the whole process group: the primary and every worker.
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 }
