@@ -163,6 +163,22 @@ const steps: Step[] = [
   { fn: 'removePerson', params: (s) => ({ conference: s.open!, person: s.leaving! }) },
   { fn: 'cancelConference', params: (s) => ({ conference: s.open! }) },
   { fn: 'getCanceledConference', params: () => ({}) },
+  // The event log and webhooks (nothing is delivered: the example server runs no jobs).
+  { fn: 'getEvents', params: () => ({ after: '8', limit: '2' }) },
+  {
+    fn: 'addWebhook',
+    params: () => ({
+      url: 'https://crm.example.com/hooks/baton',
+      eventTypes: 'person.registered,call.ended',
+      description: 'CRM sync',
+    }),
+    keep: (v, s) => {
+      s.webhook = v.UID;
+    },
+  },
+  { fn: 'getWebhooks', params: () => ({}) },
+  { fn: 'updateWebhook', params: (s) => ({ webhook: s.webhook!, eventTypes: '' }) },
+  { fn: 'removeWebhook', params: (s) => ({ webhook: s.webhook! }) },
 ];
 
 const bridgeToken = 'example-bridge-token-0123456789';
@@ -182,7 +198,8 @@ function exampleServer(): Promise<TestServer> {
     random: seededRandom(42),
     now: Date.UTC(2026, 0, 15, 17, 0, 0),
     // The address the examples' links show, as on a default installation.
-    config: { bridgeToken, publicUrl: 'http://127.0.0.1:8080' },
+    // Webhook URLs in the examples are not resolved: the host names are examples.
+    config: { bridgeToken, publicUrl: 'http://127.0.0.1:8080', webhookAllowPrivate: true },
   });
 }
 

@@ -14,6 +14,9 @@ describe('redactText', () => {
     expect(redactText('{"key":"s3cret","name":"x"}')).toBe('{"key":"[redacted]","name":"x"}');
     expect(redactText('Authorization: Bearer abc.def-ghi')).toBe('Authorization: Bearer [redacted]');
     expect(redactText('password=hunter2&securityToken=tok')).toBe('password=[redacted]&securityToken=[redacted]');
+    // A webhook signing secret, as a JSON member or anywhere in a message.
+    expect(redactText('{"secret":"whsec_AbC+/9="}')).toBe('{"secret":"[redacted]"}');
+    expect(redactText('signing with whsec_AbC+/9= failed')).toBe('signing with whsec_[redacted] failed');
     // Names that merely end in a secret word are left alone.
     expect(redactText('?monkey=1&keys=2')).toBe('?monkey=1&keys=2');
   });

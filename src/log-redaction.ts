@@ -29,6 +29,7 @@ export const secretParameterNames = [
   'baton_csrf',
   'authorization',
   'cookie',
+  'secret',
 ] as const;
 
 const names = secretParameterNames.join('|');
@@ -38,6 +39,8 @@ const assignment = new RegExp(`((?:^|[?&;,\\s"'(])(?:${names})(?:%3D|=))[^&;,\\s
 const jsonMember = new RegExp(`("(?:${names})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*"`, 'gi');
 // Authorization schemes, wherever the header value is quoted.
 const bearer = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+// A webhook signing secret, wherever it appears.
+const webhookSecret = /\bwhsec_[A-Za-z0-9+/=]+/g;
 
 /** Masks every secret value in a piece of text (a URL, a message, a stack). */
 export function redactText(text: string): string {
@@ -45,7 +48,8 @@ export function redactText(text: string): string {
   return text
     .replace(assignment, `$1${redacted}`)
     .replace(jsonMember, `$1${redacted}"`)
-    .replace(bearer, `$1 ${redacted}`);
+    .replace(bearer, `$1 ${redacted}`)
+    .replace(webhookSecret, `whsec_${redacted}`);
 }
 
 interface RequestLike {

@@ -16,6 +16,7 @@ import { metricsEnabled, startMetricsServer, type MetricsServer } from './operat
 import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, storeOptions } from './store/database.js';
+import { runWorkers } from './workers.js';
 
 export interface RunningServer {
   url: string;
@@ -24,14 +25,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts a server; `config` defaults to the environment's. */
-export async function serve(config: Config = loadConfig()): Promise<RunningServer> {
+/**
+ * Starts a server; `config` defaults to the environment's. A cluster worker
+ * passes `worker: true`: its primary migrated and made the first customer.
+ */
+export async function serve(config: Config = loadConfig(), options: { worker?: boolean } = {}): Promise<RunningServer> {
   const store = openStore(config.databaseUrl, storeOptions(config));
   // Metrics off (neither METRICS_PORT nor METRICS_TOKEN) means nothing is counted at all.
   const metrics = metricsEnabled(config) ? new Metrics(store, systemClock) : undefined;
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config, metrics };
-  if (config.migrateOnStart) await migrate(store);
-  await ensureFirstCustomer(services);
+  if (!options.worker) await prepareDatabase(services);
 
   const jobs = new JobRunner(services, createMailTransport(config), { intervalMs: config.jobIntervalSeconds * 1000 });
   const app = await buildApp(services, { mail: jobs, jobs });
@@ -63,6 +66,12 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   return { url, metricsUrl: metricsServer?.url, close };
 }
 
+/** What happens once per start, before any request: migrations, and the first customer of an empty database. */
+export async function prepareDatabase(services: Services): Promise<void> {
+  if (services.config.migrateOnStart) await migrate(services.store);
+  await ensureFirstCustomer(services);
+}
+
 /**
  * On first start with an empty database, creates one customer and prints its
  * UID and key once, so a newcomer can call the API at once.
@@ -82,8 +91,9 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
   );
 }
 
-/** Runs `serve` until SIGINT or SIGTERM. */
-export async function runUntilSignalled(config?: Config): Promise<void> {
+/** Runs `serve` until SIGINT or SIGTERM; with WORKERS > 1, as that many cluster workers. */
+export async function runUntilSignalled(config: Config = loadConfig()): Promise<void> {
+  if (config.workers > 1 || cluster.isWorker) return runWorkers(config);
   const server = await serve(config);
   process.stdout.write(`Baton listening on ${server.url}\n`);
   if (server.metricsUrl) process.stdout.write(`Metrics on ${server.metricsUrl}/metrics\n`);

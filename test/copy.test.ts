@@ -40,6 +40,9 @@ const databaseTables: Record<keyof Database, true> = {
   reminder_claims: true,
   invitations: true,
   throttle_counters: true,
+  event_counters: true,
+  events: true,
+  webhook_endpoints: true,
   idempotency_keys: true,
 };
 
@@ -126,6 +129,8 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
         customValue: '12B',
       });
       await ok('removePerson', { conference: weekly, person: persons[3]! });
+      // A webhook endpoint (a literal public address: this server delivers nothing, it runs no jobs).
+      await ok('addWebhook', { url: 'https://93.184.215.14/hooks', eventTypes: 'person.registered' });
       const betaConference = await ok('createConferenceReservationless', { name: 'Beta call' }, beta);
       await ok('addPerson', { conference: betaConference.UID, role: 'PARTICIPANT', name: 'B1' }, beta);
       // A keyed command: its idempotency key and stored answer move with the database.

@@ -28,6 +28,25 @@ describe('baton API commands', { timeout: 240_000 }, () => {
   });
   afterAll(() => server.close());
 
+  it('manages a webhook endpoint and reads the event log', async () => {
+    const hook = await json('webhook', 'add', 'https://93.184.215.14/cli', '--events', 'person.registered');
+    expect(hook.secret).toMatch(/^whsec_/);
+    expect(hook.eventTypes).toEqual(['person.registered']);
+    const changed = await json('webhook', 'update', hook.UID, '--new-url', 'https://93.184.215.14/v2', '--disable');
+    expect(changed).toMatchObject({ url: 'https://93.184.215.14/v2', status: 'disabled', secret: null });
+    const both = await baton('webhook', 'update', hook.UID, '--enable', '--disable');
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('not both');
+    const created = await server.call('createConferenceReservationless', { name: 'Logged' });
+    const events = await json('events', 'list', '--after', '0', '--limit', '1000');
+    expect(events.event.at(-1)).toMatchObject({
+      type: 'conference.created',
+      data: { conference: { UID: created.value.UID } },
+    });
+    expect(events).not.toHaveProperty('nextCursor');
+    expect((await json('webhook', 'remove', hook.UID)).UID).toBe(hook.UID);
+  });
+
   it('creates a conference, registers a person and reads them back', async () => {
     const created = await baton('conference', 'create', '--name', 'CLI sync', '--recording', '--quiet');
     expect(created.code).toBe(0);

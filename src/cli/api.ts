@@ -307,6 +307,60 @@ export function registerApiCommands(program: Command): void {
     action((client, _o, conferenceUID: string, callUID: string) => client.getCallData({ conferenceUID, callUID })),
   );
 
+  // ---- events and webhooks ----
+  const events = group(program, 'events', 'the event log (API) and webhook replay (database)');
+  apiCommand(events, 'list', 'show events after a sequence number, in order (getEvents)')
+    .option('--after <sequence>', 'start after this sequence number (default 0)')
+    .option('--limit <n>', 'at most this many (default 100, up to 1000)')
+    .option('--cursor <cursor>', 'the nextCursor of an earlier answer')
+    .action(
+      action((client, o) =>
+        client.getEvents({
+          after: wholeNumber(o.after as string | undefined, '--after'),
+          limit: wholeNumber(o.limit as string | undefined, '--limit'),
+          cursor: o.cursor as string | undefined,
+        }),
+      ),
+    );
+  const webhook = group(program, 'webhook', 'webhook endpoints (API)');
+  apiCommand(webhook, 'add <url>', 'add a webhook endpoint; prints its signing secret (shown only this once)')
+    .option('--events <types>', 'comma-separated event types (default: every type)')
+    .option('--description <text>', 'a note for yourself')
+    .option('-q, --quiet', 'print only the new endpoint UID')
+    .action(
+      action((client, o, url: string) =>
+        client.addWebhook({
+          url,
+          eventTypes: o.events as string | undefined,
+          description: o.description as string | undefined,
+        }),
+      ),
+    );
+  apiCommand(webhook, 'list', 'list webhook endpoints with their delivery state').action(
+    action((client) => client.getWebhooks()),
+  );
+  apiCommand(webhook, 'update <webhook>', 'change a webhook endpoint')
+    .option('--new-url <url>', 'new address of the endpoint')
+    .option('--events <types>', 'comma-separated event types ("" for every type)')
+    .option('--description <text>', 'new description')
+    .option('--enable', 'resume delivery (a disabled endpoint restarts with the first event it missed)')
+    .option('--disable', 'pause delivery')
+    .action(
+      action((client, o, uid: string) => {
+        if (o.enable && o.disable) throw new UsageError('give --enable or --disable, not both');
+        return client.updateWebhook({
+          webhook: uid,
+          url: o.newUrl as string | undefined,
+          eventTypes: o.events as string | undefined,
+          description: o.description as string | undefined,
+          enabled: o.enable ? true : o.disable ? false : undefined,
+        });
+      }),
+    );
+  apiCommand(webhook, 'remove <webhook>', 'remove a webhook endpoint').action(
+    action((client, _o, uid: string) => client.removeWebhook({ webhook: uid })),
+  );
+
   // ---- custom ----
   const custom = group(program, 'custom', 'custom values of customers, conferences, persons, calls and callers (API)');
   const objectTypes = 'conference, person, call, caller or customer';

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
 import { registerApiCommands } from './api.js';
+import { registerEventCommands } from './events.js';
 import { registerBackupCommand } from './backup.js';
 import { registerCopyCommand } from './copy.js';
 import { registerMailCommands } from './mail.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerMailCommands(program);
   registerSimulateCommand(program);
   registerApiCommands(program);
+  registerEventCommands(program);
   program.addHelpText(
     'after',
     `

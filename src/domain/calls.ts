@@ -41,6 +41,7 @@ import { inTransaction } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import type { Kysely } from 'kysely';
 import { requireConference, statusOf } from './conferences.js';
+import { callerEvent, callEvent, recordEvents, type DomainEvent } from './events.js';
 import { parseRoleFlags, type RoleFlag } from './role-flags.js';
 import type { ConferenceStatus } from './status.js';
 
@@ -127,6 +128,9 @@ async function joinOnce(ctx: CallContext, request: JoinRequest): Promise<JoinRes
       live = (await updateConference(trx, customer.uid, conference.uid, { active_call_uid: call.uid })) ?? conference;
     }
     const caller = await insertCaller(trx, newCallerRow(services, call, person, request, now));
+    const events: DomainEvent[] = created ? [await callEvent(trx, ctx, 'call.started', call)] : [];
+    events.push(callerEvent(ctx, 'caller.joined', caller));
+    await recordEvents(trx, services, customer.uid, events);
     return { joined: true, call, caller, conference: live, created };
   });
 }
@@ -196,9 +200,12 @@ export async function leaveCall(ctx: CallContext, callerUid: string): Promise<Le
     const caller = await updateActiveCaller(trx, customer.uid, callerUid, { active: 0, ended_at: now });
     let call = (await findCall(trx, customer.uid, before.call_uid))!;
     if (!caller) return { caller: (await findCaller(trx, customer.uid, callerUid))!, call, changed: false };
+    const events = [callerEvent(ctx, 'caller.left', caller)];
     if (call.status === 'ACTIVE' && (await countActiveCallers(trx, customer.uid, call.uid)) === 0) {
       call = await closeCall(trx, call, now);
+      events.push(await callEvent(trx, ctx, 'call.ended', call));
     }
+    await recordEvents(trx, services, customer.uid, events);
     return { caller, call, changed: true };
   });
 }
@@ -220,8 +227,17 @@ export async function endCall(ctx: CallContext, callUid: string): Promise<EndRes
     await lockConference(trx, customer.uid, before.conference_uid);
     const call = (await findCall(trx, customer.uid, callUid))!;
     if (call.status !== 'ACTIVE') return { call, endedCallers: 0, changed: false };
+    const leaving = (await listCallers(trx, customer.uid, call.uid)).filter((c) => c.active);
     const endedCallers = await endActiveCallers(trx, customer.uid, call.uid, now);
-    return { call: await closeCall(trx, call, now), endedCallers, changed: true };
+    const events: DomainEvent[] = [];
+    for (const caller of leaving) {
+      const left = await findCaller(trx, customer.uid, caller.uid);
+      if (left) events.push(callerEvent(ctx, 'caller.left', left));
+    }
+    const closed = await closeCall(trx, call, now);
+    events.push(await callEvent(trx, ctx, 'call.ended', closed));
+    await recordEvents(trx, services, customer.uid, events);
+    return { call: closed, endedCallers, changed: true };
   });
 }
 

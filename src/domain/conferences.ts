@@ -1,4 +1,5 @@
 /** Conferences: creation, reading with their children, editing, cancelling. */
+import type { Kysely } from 'kysely';
 import type { CallContext } from '../context.js';
 import { FunctionError, ParameterError } from '../errors.js';
 import { inTransaction } from '../store/database.js';
@@ -15,8 +16,10 @@ import { listPersonUids, listPersons, releaseConferencePins, type PersonRow } fr
 import { insertReservations, listReservations, type ReservationRow } from '../store/reservation.repository.js';
 import { conferenceFields, findField, parseFieldValue } from './editable-fields.js';
 import { normaliseEmailList } from './email-address.js';
+import { conferenceEvent, recordEvents } from './events.js';
 import { defaultRoleFlags } from './role-flags.js';
 import { readStatus, type StatusReading } from './status.js';
+import type { Database } from '../store/schema.js';
 
 /** A conference with what getConference shows of its children. */
 export interface ConferenceView {
@@ -94,8 +97,21 @@ export async function createReservationless(
         created_at: row.created_at,
       },
     ]);
+    await recordConferenceEvent(trx, ctx, 'conference.created', row.uid);
   });
   return loadConference(ctx, row.uid);
+}
+
+/** Appends a conference event for `uid`, read again inside `trx` (for the transactions that create one). */
+export async function recordConferenceEvent(
+  trx: Kysely<Database>,
+  ctx: CallContext,
+  type: 'conference.created' | 'conference.updated',
+  uid: string,
+): Promise<void> {
+  const row = await findConference(trx, ctx.customer.uid, uid);
+  if (!row) throw new Error(`conference ${uid} vanished inside its own transaction`);
+  await recordEvents(trx, ctx.services, ctx.customer.uid, [await conferenceEvent(trx, ctx, type, row)]);
 }
 
 /** The conference `uid` of this customer, or a -2 that names it. */
@@ -173,8 +189,14 @@ export async function updateConferenceField(
       `field "${fieldName}" is not valid; use one of ${conferenceFields.map((f) => f.name).join(', ')}`,
     );
   }
-  const row = await updateConference(ctx.services.store.db, ctx.customer.uid, uid, {
-    [field.column]: parseFieldValue(field, value),
+  const patch = { [field.column]: parseFieldValue(field, value) };
+  const row = await inTransaction(ctx.services.store.db, async (trx) => {
+    const updated = await updateConference(trx, ctx.customer.uid, uid, patch);
+    if (updated)
+      await recordEvents(trx, ctx.services, ctx.customer.uid, [
+        await conferenceEvent(trx, ctx, 'conference.updated', updated),
+      ]);
+    return updated;
   });
   return loadConference(ctx, uid, row);
 }
@@ -193,7 +215,13 @@ export async function cancelConference(ctx: CallContext, uid: string): Promise<C
       throw new FunctionError(1, `conference ${uid} has a live call; end the call first`);
     }
     await releaseConferencePins(trx, uid);
-    return updateConference(trx, customer.uid, uid, { canceled_at: services.clock.now() });
+    const canceled = await updateConference(trx, customer.uid, uid, { canceled_at: services.clock.now() });
+    if (canceled) {
+      await recordEvents(trx, services, customer.uid, [
+        await conferenceEvent(trx, ctx, 'conference.canceled', canceled),
+      ]);
+    }
+    return canceled;
   });
   return loadConference(ctx, uid, row);
 }

@@ -14,7 +14,9 @@ import {
   type CustomObjectType,
   type CustomValue,
 } from '../store/custom-value.repository.js';
+import { inTransaction } from '../store/database.js';
 import { findPerson } from '../store/person.repository.js';
+import { customValueEvent, recordEvents } from './events.js';
 
 export const customObjectTypes = ['conference', 'person', 'call', 'caller', 'customer'] as const;
 
@@ -78,16 +80,24 @@ export interface CustomValueUpdate {
 export async function updateCustomValue(ctx: CallContext, update: CustomValueUpdate): Promise<CustomValue[]> {
   const { objectType, objectUID, customKey, customValue } = update;
   await requireEditableObject(ctx, objectType, objectUID);
-  const { db } = ctx.services.store;
+  const { services } = ctx;
   const customerUid = ctx.customer.uid;
-  if (customValue === '') {
-    await deleteCustomValue(db, customerUid, objectType, objectUID, customKey);
-  } else {
+  if (customValue !== '') {
     const known = recognizedKeys[customKey];
     if (known?.url && !/^https?:\/\/[^\s]+$/i.test(customValue)) {
       throw new ParameterError(`customValue for ${customKey} must be an http(s) URL`);
     }
-    await setCustomValue(db, customerUid, objectType, objectUID, { key: customKey, value: customValue });
   }
-  return listCustomValues(db, customerUid, objectType, objectUID);
+  return inTransaction(services.store.db, async (trx) => {
+    if (customValue === '') {
+      await deleteCustomValue(trx, customerUid, objectType, objectUID, customKey);
+    } else {
+      await setCustomValue(trx, customerUid, objectType, objectUID, { key: customKey, value: customValue });
+    }
+    const values = await listCustomValues(trx, customerUid, objectType, objectUID);
+    await recordEvents(trx, services, customerUid, [
+      customValueEvent(objectType, objectUID, customKey, customValue, values),
+    ]);
+    return values;
+  });
 }

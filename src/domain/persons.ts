@@ -4,7 +4,12 @@ import type { CallContext } from '../context.js';
 import { ParameterError } from '../errors.js';
 import { parseRole, type Role } from '../protocol/params.js';
 import { inTransaction } from '../store/database.js';
-import { findConference, lockConference, type ConferenceRow } from '../store/conference.repository.js';
+import {
+  findConference,
+  findConferenceForShare,
+  lockConference,
+  type ConferenceRow,
+} from '../store/conference.repository.js';
 import { listCustomValues, type CustomValue } from '../store/custom-value.repository.js';
 import {
   deletePerson,
@@ -14,8 +19,9 @@ import {
   type PersonPatch,
   type PersonRow,
 } from '../store/person.repository.js';
-import { requireConference, statusOf } from './conferences.js';
+import { statusOf } from './conferences.js';
 import { requireEmailAddress } from './email-address.js';
+import { personEvent, recordEvents, type RegistrationSource } from './events.js';
 import { allocatePin } from './pins.js';
 import { listReservations } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';
@@ -28,6 +34,8 @@ export interface NewPersonInput {
   notes?: string;
   custom1?: string;
   custom2?: string;
+  /** Who registered the person, for the person.registered event. Default 'api'. */
+  source?: RegistrationSource;
 }
 
 /** Longest value of each person field. */
@@ -50,20 +58,23 @@ export async function addPerson(
 ): Promise<PersonView> {
   const { services, customer } = ctx;
   const email = input.email === undefined ? '' : requireEmailAddress(input.email, 'email');
-  const conference = await requireConference(ctx, input.conference);
-  const reservations = await listReservations(services.store.db, customer.uid, conference.uid);
-  const { status } = statusOf(ctx, conference, reservations);
-  if (status === 'CANCEL' || status === 'CLOSED') {
-    throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
-  }
   const uid = services.random.uid();
-  const person = await inTransaction(services.store.db, async (trx) => {
+  // One unit of work: the checks and the writes share one transaction, so a
+  // cancel cannot land between "not canceled" and the PIN claim.
+  return inTransaction(services.store.db, async (trx) => {
+    const conference = await findConferenceForShare(trx, services.store.dialect, customer.uid, input.conference);
+    if (!conference) throw new ParameterError(`no conference with UID ${input.conference}`);
+    const reservations = await listReservations(trx, customer.uid, conference.uid);
+    const { status } = statusOf(ctx, conference, reservations);
+    if (status === 'CANCEL' || status === 'CLOSED') {
+      throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
+    }
     const pin = await allocatePin(trx, services, {
       did: conference.did,
       person_uid: uid,
       conference_uid: conference.uid,
     });
-    const inserted = await insertPerson(trx, {
+    const person = await insertPerson(trx, {
       uid,
       conference_uid: conference.uid,
       customer_uid: customer.uid,
@@ -77,10 +88,12 @@ export async function addPerson(
       ani: '',
       created_at: services.clock.now(),
     });
-    if (afterInsert) await afterInsert(trx, inserted, conference);
-    return inserted;
+    if (afterInsert) await afterInsert(trx, person, conference);
+    await recordEvents(trx, services, customer.uid, [
+      personEvent('person.registered', person, conference.did, [], input.source ?? 'api'),
+    ]);
+    return { person, did: conference.did, custom: [] };
   });
-  return { person, did: conference.did, custom: [] };
 }
 
 /** A person with what its presentation needs: the dial-in number and custom values. */
@@ -131,9 +144,17 @@ export async function updatePersonField(
     if (value.length > max) throw new ParameterError(`value for ${field} must be at most ${max} characters`);
     patch = { [field]: value };
   }
-  const row = await updatePerson(ctx.services.store.db, ctx.customer.uid, uid, patch);
-  if (!row) throw new ParameterError(`no person with UID ${uid}`);
-  return row;
+  const { services, customer } = ctx;
+  return inTransaction(services.store.db, async (trx) => {
+    const row = await updatePerson(trx, customer.uid, uid, patch);
+    if (!row) throw new ParameterError(`no person with UID ${uid}`);
+    const conference = await findConference(trx, customer.uid, row.conference_uid);
+    const custom = await listCustomValues(trx, customer.uid, 'person', row.uid);
+    await recordEvents(trx, services, customer.uid, [
+      personEvent('person.updated', row, conference?.did ?? '', custom),
+    ]);
+    return row;
+  });
 }
 
 /** removePerson: the person must belong to the named conference. Their PIN returns to the pool. */
@@ -150,7 +171,9 @@ export async function removePerson(
     if (!person || person.conference_uid !== conference.uid) {
       throw new ParameterError(`no person with UID ${personUid} in conference ${conferenceUid}`);
     }
+    const custom = await listCustomValues(trx, customer.uid, 'person', person.uid);
     await deletePerson(trx, customer.uid, personUid);
+    await recordEvents(trx, services, customer.uid, [personEvent('person.removed', person, conference.did, custom)]);
     return { person, did: conference.did };
   });
 }

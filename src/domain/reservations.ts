@@ -25,7 +25,14 @@ import {
 } from '../store/reservation.repository.js';
 import { inTransaction } from '../store/database.js';
 import type { Database } from '../store/schema.js';
-import { loadConference, newConferenceRow, type ConferenceDefaults, type ConferenceView } from './conferences.js';
+import {
+  loadConference,
+  newConferenceRow,
+  recordConferenceEvent,
+  type ConferenceDefaults,
+  type ConferenceView,
+} from './conferences.js';
+import { recordEvents, reservationEvent } from './events.js';
 import { allocatePin, tryClaimPin } from './pins.js';
 import { holdsPins } from './status.js';
 import { formatDateTime, parseDateTimeInput, resolveDateTime, type DateTimeInput } from './time.js';
@@ -183,6 +190,7 @@ export async function createReserved(
   await inTransaction(services.store.db, async (trx) => {
     await insertConference(trx, row);
     await insertReservations(trx, reservations);
+    await recordConferenceEvent(trx, ctx, 'conference.created', row.uid);
   });
   return { view: await loadConference(ctx, row.uid), skipped };
 }
@@ -237,6 +245,8 @@ export async function addReservation(ctx: CallContext, input: NewReservationInpu
     await insertReservations(trx, [row]);
     await refreshLastEnd(trx, customer.uid, conference.uid);
     if (wasOver) await restorePins(trx, services, conference);
+    const added = updated(await findReservation(trx, customer.uid, row.uid));
+    await recordEvents(trx, services, customer.uid, [reservationEvent(ctx, 'reservation.added', added)]);
   });
   return requireReservation(ctx, row.uid);
 }
@@ -276,7 +286,11 @@ export async function changeReservation(
         // "Cannot edit start date or duration of reservationless conference" (spec code 4)
         throw new FunctionError(4, 'a reservationless conference has no start date or duration to change');
       }
-      return updated(await writeReservation(trx, customer.uid, uid, { estimated_callers: estimatedCallers }));
+      return recordChange(
+        trx,
+        ctx,
+        updated(await writeReservation(trx, customer.uid, uid, { estimated_callers: estimatedCallers })),
+      );
     }
     const oldStart = reservation.start_at!;
     const oldEnd = reservation.end_at!;
@@ -306,7 +320,7 @@ export async function changeReservation(
       ...(estimatedCallers === undefined ? {} : { estimated_callers: estimatedCallers }),
     });
     await refreshLastEnd(trx, customer.uid, conference.uid);
-    return updated(row);
+    return recordChange(trx, ctx, updated(row));
   });
 }
 
@@ -337,8 +351,15 @@ export async function removeReservation(ctx: CallContext, uid: string): Promise<
     }
     await deleteReservation(trx, customer.uid, uid);
     await refreshLastEnd(trx, customer.uid, conference.uid);
+    await recordEvents(trx, services, customer.uid, [reservationEvent(ctx, 'reservation.removed', reservation)]);
     return reservation;
   });
+}
+
+/** Appends reservation.updated for `row` and returns it. */
+async function recordChange(trx: Kysely<Database>, ctx: CallContext, row: ReservationRow): Promise<ReservationRow> {
+  await recordEvents(trx, ctx.services, ctx.customer.uid, [reservationEvent(ctx, 'reservation.updated', row)]);
+  return row;
 }
 
 function updated(row: ReservationRow | undefined): ReservationRow {

@@ -142,6 +142,7 @@ export async function register(
       {
         conference: conference.uid,
         role: 'PARTICIPANT',
+        source: 'self-registration',
         name: values.name,
         email: values.email,
         notes: values.notes || undefined,

@@ -2,6 +2,7 @@
 import type { ApiFunction } from '../protocol/api-function.js';
 import { addConferenceReservation } from './add-conference-reservation.js';
 import { addPerson } from './add-person.js';
+import { addWebhook } from './add-webhook.js';
 import { cancelConference } from './cancel-conference.js';
 import { createConferenceReservationless } from './create-conference-reservationless.js';
 import { createConferenceReserved } from './create-conference-reserved.js';
@@ -13,16 +14,20 @@ import { getConference } from './get-conference.js';
 import { getConferenceData } from './get-conference-data.js';
 import { getConferenceReservation } from './get-conference-reservation.js';
 import { getCustomer } from './get-customer.js';
+import { getEvents } from './get-events.js';
 import { getExpiredConference } from './get-expired-conference.js';
 import { getPossibleConference } from './get-possible-conference.js';
 import { getUpcomingConference } from './get-upcoming-conference.js';
+import { getWebhooks } from './get-webhooks.js';
 import { removeConferenceReservation } from './remove-conference-reservation.js';
 import { removePerson } from './remove-person.js';
+import { removeWebhook } from './remove-webhook.js';
 import { updateConference } from './update-conference.js';
 import { updateConferenceReservation } from './update-conference-reservation.js';
 import { updateCustomValue } from './update-custom-value.js';
 import { updateCustomer } from './update-customer.js';
 import { updatePerson } from './update-person.js';
+import { updateWebhook } from './update-webhook.js';
 
 export const apiFunctions: readonly ApiFunction[] = [
   // Information requests
@@ -37,6 +42,9 @@ export const apiFunctions: readonly ApiFunction[] = [
   getConferenceReservation,
   getCall,
   getCallData,
+  // Events and webhooks (Baton's extension)
+  getEvents,
+  getWebhooks,
   // Command requests
   updateCustomer,
   createConferenceReservationless,
@@ -50,4 +58,7 @@ export const apiFunctions: readonly ApiFunction[] = [
   cancelConference,
   updateConference,
   updateCustomValue,
+  addWebhook,
+  updateWebhook,
+  removeWebhook,
 ] as readonly ApiFunction[];

@@ -6,19 +6,23 @@
  * number of runners may share a database — every piece of work is claimed in
  * it. Passes of one runner never overlap. `runOnce(now)` is the whole job at
  * a chosen instant, for tests; `poke()` asks for a delivery pass at once
- * (after a self-registration queued its confirmation).
+ * (after a self-registration queued its confirmation), and every commit that
+ * appends events starts a webhook delivery pass.
  */
 import type { Services } from '../context.js';
 import { applyMailRetention, deliverDueMail, type DeliveryReport } from '../mail/queue.js';
 import type { MailTransport } from '../mail/transport.js';
+import { onEventsCommitted } from '../domain/events.js';
 import { sweepInvitations } from './invitation-updates.js';
 import { sweepReminders } from './reminders.js';
 import { sweepExpiredIdempotencyKeys } from '../store/idempotency.repository.js';
+import { deliverWebhooks, type WebhookReport } from './webhook-delivery.js';
 
 export interface JobReport {
   reminders: number;
   invitationUpdates: number;
   mail: DeliveryReport;
+  webhooks: WebhookReport;
   /** Finished messages whose bodies retention removed in this pass. */
   stripped: number;
   /** Idempotency keys past their 24 h, deleted. */
@@ -55,6 +59,11 @@ export class JobRunner implements MailPoke {
   private stopped = false;
   private startedAt: number | null = null;
   private lastPassAt: number | null = null;
+  /** Webhook passes run on their own chain: a slow receiver never holds up mail. */
+  private webhookChain: Promise<unknown> = Promise.resolve();
+  private webhookPending = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
   /** Where failed passes are reported (the server sets its logger once the app exists). */
   log: JobLog | undefined;
 
@@ -62,7 +71,10 @@ export class JobRunner implements MailPoke {
     private readonly services: Services,
     private readonly transport: MailTransport,
     private readonly options: { intervalMs: number },
-  ) {}
+  ) {
+    // Every commit that appended events wakes webhook delivery in this process.
+    this.unsubscribe = onEventsCommitted(services.store, () => this.pokeWebhooks());
+  }
 
   /** Sweeps and delivers everything due at `now`. Resolves when done; rejects on a database error. */
   runOnce(now: number = this.services.clock.now()): Promise<JobReport> {
@@ -73,11 +85,22 @@ export class JobRunner implements MailPoke {
       const invitationUpdates = await sweepInvitations(this.services, now);
       metrics?.recordJobRun('invitation-updates', this.services.clock.now());
       const mail = await this.deliver(now);
+      const webhooks = await this.serialiseWebhooks(() => deliverWebhooks(this.services));
       const stripped = await applyMailRetention(this.services, now);
       const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
       this.lastPassAt = this.services.clock.now();
-      return { reminders, invitationUpdates, mail, stripped, expiredIdempotencyKeys };
+      return { reminders, invitationUpdates, mail, webhooks, stripped, expiredIdempotencyKeys };
     });
+  }
+
+  /** Deliver pending webhook events soon (after a commit appended some). */
+  pokeWebhooks(): void {
+    if (this.stopped || this.webhookPending) return;
+    this.webhookPending = true;
+    this.serialiseWebhooks(async () => {
+      this.webhookPending = false;
+      return deliverWebhooks(this.services);
+    }).catch((error: unknown) => this.log?.error({ err: error }, 'webhook delivery failed'));
   }
 
   poke(): void {
@@ -103,8 +126,9 @@ export class JobRunner implements MailPoke {
   async whenIdle(): Promise<void> {
     for (;;) {
       const current = this.chain;
-      await current.catch(() => undefined);
-      if (current === this.chain) return;
+      const webhooks = this.webhookChain;
+      await Promise.all([current.catch(() => undefined), webhooks.catch(() => undefined)]);
+      if (current === this.chain && webhooks === this.webhookChain) return;
     }
   }
 
@@ -125,7 +149,9 @@ export class JobRunner implements MailPoke {
   /** Stops the timer, lets the current pass finish, and closes the transport. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.whenIdle();
     this.transport.close();
   }
@@ -135,6 +161,24 @@ export class JobRunner implements MailPoke {
     this.services.metrics?.recordMailDelivery(report);
     this.services.metrics?.recordJobRun('mail-delivery', this.services.clock.now());
     return report;
+  }
+
+  /** Runs a webhook pass after the previous one; schedules a pass for the earliest retry it set. */
+  private serialiseWebhooks(work: () => Promise<WebhookReport>): Promise<WebhookReport> {
+    const next = this.webhookChain
+      .catch(() => undefined)
+      .then(work)
+      .then((report) => {
+        if (report.nextAttemptAt !== null && !this.stopped && this.options.intervalMs > 0) {
+          if (this.retryTimer) clearTimeout(this.retryTimer);
+          const wait = Math.max(0, report.nextAttemptAt - this.services.clock.now());
+          this.retryTimer = setTimeout(() => this.pokeWebhooks(), Math.min(wait, this.options.intervalMs) + 50);
+          this.retryTimer.unref();
+        }
+        return report;
+      });
+    this.webhookChain = next;
+    return next;
   }
 
   private serialise<T>(work: () => Promise<T>): Promise<T> {

@@ -22,7 +22,13 @@ import type { MailMessage } from './message.js';
 import type { MailTransport } from './transport.js';
 
 /** What a message is about; reminders are re-checked before they are sent. */
-export type MailKind = 'confirmation' | 'reminder-24h' | 'reminder-2h' | 'invitation-update' | 'invitation-cancel';
+export type MailKind =
+  | 'confirmation'
+  | 'reminder-24h'
+  | 'reminder-2h'
+  | 'invitation-update'
+  | 'invitation-cancel'
+  | 'webhook-disabled';
 
 /** How long a claimed message is reserved for the worker that claimed it. */
 export const leaseMs = 5 * 60_000;

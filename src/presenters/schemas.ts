@@ -231,6 +231,55 @@ export const CallData = z
   })
   .meta({ id: 'CallData', description: 'getCallData: a call and its callers.' });
 
+const isoTime = () =>
+  z.string().meta({ description: 'ISO 8601 in UTC, with milliseconds', examples: ['2026-01-15T17:00:00.000Z'] });
+
+export const Event = z
+  .strictObject({
+    sequence: count().meta({ description: 'Per customer: 1, 2, 3 … in the order the changes committed' }),
+    id: z.string().meta({ description: 'Unique; the webhook-id of its deliveries' }),
+    type: z.string().meta({ examples: ['person.registered'] }),
+    time: isoTime(),
+    data: z.record(z.string(), z.unknown()).meta({
+      description: 'The changed object as the API presented it, under its type’s name (see docs/webhooks.md)',
+    }),
+  })
+  .meta({ id: 'Event', description: 'One change, from the event log.' });
+
+export const EventList = z
+  .strictObject({
+    event: z.array(Event).meta({ description: 'In sequence order; in XML, one `<event>` element per item' }),
+    nextCursor: z
+      .string()
+      .optional()
+      .meta({ description: 'Only while more events are stored: pass it as cursor to read on' }),
+  })
+  .meta({ id: 'EventList', description: 'getEvents: a page of the event log.' });
+
+export const Webhook = z
+  .strictObject({
+    UID: uidText(),
+    url: z.string(),
+    eventTypes: z.array(z.string()).meta({ description: 'Empty for every type; in XML one `<type>` per item' }),
+    description: z.string(),
+    status: z.enum(['enabled', 'disabled']),
+    secret: z.string().nullable().meta({ description: 'whsec_…: only in addWebhook’s answer; null everywhere else' }),
+    deliveredSequence: count().meta({ description: 'Every event up to this sequence has been delivered' }),
+    failedAttempts: count(),
+    failingSince: isoTime().nullable(),
+    nextAttemptTime: isoTime().nullable(),
+    lastError: z.string(),
+    createdTime: isoTime(),
+    disabledTime: isoTime().nullable(),
+  })
+  .meta({ id: 'Webhook', description: 'A webhook endpoint and its delivery state.' });
+
+export const WebhookList = z
+  .strictObject({
+    webhook: z.array(Webhook).meta({ description: 'In XML, one `<webhook>` element per item' }),
+  })
+  .meta({ id: 'WebhookList', description: 'getWebhooks: every endpoint of the customer.' });
+
 /** Every result object by the name an ApiFunction's `result` uses. */
 export const resultSchemas = {
   Customer,
@@ -242,12 +291,16 @@ export const resultSchemas = {
   CustomValues,
   Call,
   CallData,
+  EventList,
+  Webhook,
+  WebhookList,
 } as const satisfies Record<string, z.ZodType>;
 
 /** Every named schema, for components/schemas (the results and the objects inside them). */
 export const namedSchemas = {
   ...resultSchemas,
   Caller,
+  Event,
   CustomValue,
   RoleFlag,
   ConferenceTag,

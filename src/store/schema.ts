@@ -238,6 +238,54 @@ export interface InvitationTable {
   updated_at: number;
 }
 
+/** The last sequence number handed out to a customer's events (migration 007). */
+export interface EventCounterTable {
+  customer_uid: string;
+  last_sequence: number;
+}
+
+/** One change, as the API presents the object it changed (migration 007). */
+export interface EventTable {
+  customer_uid: string;
+  /** 1, 2, 3 … per customer, in commit order. */
+  sequence: number;
+  /** Globally unique: the `webhook-id` of its deliveries. */
+  id: string;
+  type: string;
+  occurred_at: number;
+  /** JSON object. */
+  data: string;
+}
+
+/** Whether an endpoint receives deliveries. */
+export type WebhookStatus = 'enabled' | 'disabled';
+
+/** Where a customer wants events delivered (migration 007). */
+export interface WebhookEndpointTable {
+  uid: string;
+  customer_uid: string;
+  url: string;
+  /** JSON array of event types; empty for every type. */
+  event_types: string;
+  /** `whsec_` + base64 of the signing key. */
+  secret: string;
+  description: Text;
+  status: WebhookStatus;
+  /** The endpoint's cursor: every event up to this sequence has been delivered (or skipped as unwanted). */
+  delivered_sequence: number;
+  /** Failed attempts since the last success. */
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: number;
+  failing_since: number | null;
+  last_error: Text;
+  /** While a worker delivers: when its lease lapses. */
+  locked_until: number | null;
+  /** The lease holder's token: a worker whose lease was taken over writes nothing. */
+  lease_token: string | null;
+  created_at: number;
+  disabled_at: number | null;
+}
+
 /** A throttle's count for one key in its current window (shared by every process on the database). */
 export interface ThrottleCounterTable {
   /** Which throttle: auth, registration, bridge-auth, pin-ani, pin-did, … */
@@ -286,6 +334,9 @@ export interface Database {
   mail_queue: MailQueueTable;
   reminder_claims: ReminderClaimTable;
   invitations: InvitationTable;
+  event_counters: EventCounterTable;
+  events: EventTable;
+  webhook_endpoints: WebhookEndpointTable;
   throttle_counters: ThrottleCounterTable;
   idempotency_keys: IdempotencyKeyTable;
 }

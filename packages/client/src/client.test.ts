@@ -356,6 +356,37 @@ describe.each(['json', 'xml'] as const)('every function through the SDK, %s on t
     await fails('getCallData', client.getCallData({ conferenceUID: line.UID, callUID: 'NOSUCHCALL' }), -2);
   });
 
+  it('getEvents pages through the event log with a cursor', async () => {
+    const first = typed('getEvents', await client.getEvents({ limit: 2 }));
+    expect(first.event.map((e) => e.sequence)).toEqual([1, 2]);
+    expect(first.event[0]!.type).toBe('conference.created');
+    expect(typeof first.event[0]!.data).toBe('object');
+    expect(first.nextCursor).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const next = typed('getEvents', await client.getEvents({ cursor: first.nextCursor!, limit: 1 }));
+    expect(next.event.map((e) => e.sequence)).toEqual([3]);
+    await fails('getEvents', client.getEvents({ limit: 0 }), -2);
+  });
+
+  it('addWebhook, getWebhooks, updateWebhook and removeWebhook manage an endpoint', async () => {
+    const hook = typed(
+      'addWebhook',
+      await client.addWebhook({ url: 'https://93.184.215.14/sdk', eventTypes: ['person.registered', 'call.ended'] }),
+    );
+    expect(hook.secret).toMatch(/^whsec_/);
+    expect(hook.eventTypes).toEqual(['person.registered', 'call.ended']);
+    const list = typed('getWebhooks', await client.getWebhooks());
+    expect(list.webhook.map((w) => [w.UID, w.secret])).toEqual([[hook.UID, null]]);
+    const one = typed('updateWebhook', await client.updateWebhook({ webhook: hook.UID, eventTypes: ['call.ended'] }));
+    expect(one.eventTypes).toEqual(['call.ended']);
+    const paused = typed('updateWebhook', await client.updateWebhook({ webhook: hook.UID, enabled: false }));
+    expect(paused.status).toBe('disabled');
+    expect(typed('removeWebhook', await client.removeWebhook({ webhook: hook.UID })).UID).toBe(hook.UID);
+    await fails('addWebhook', client.addWebhook({ url: 'http://127.0.0.1/' }), -2);
+    await fails('getWebhooks', badKey.getWebhooks(), -5);
+    await fails('updateWebhook', client.updateWebhook({ webhook: hook.UID, enabled: true }), -2);
+    await fails('removeWebhook', client.removeWebhook({ webhook: hook.UID }), -2);
+  });
+
   it('covered every function the server serves, with a result and an error code each', () => {
     expect([...covered].sort()).toEqual([...registry.keys()].sort());
     expect([...errorsCovered].sort()).toEqual([...registry.keys()].sort());

@@ -296,6 +296,14 @@ export class BatonClient {
     return this.call('getCallData', params, options);
   }
 
+  /** Events after a sequence number (or a cursor), in order: for polling and catching up. */
+  getEvents(params: ParamsOf<'getEvents'> = {}, options?: RequestOptions) {
+    return this.call('getEvents', params, options);
+  }
+  /** The webhook endpoints with their delivery state. */
+  getWebhooks(options?: RequestOptions) {
+    return this.call('getWebhooks', {}, options);
+  }
   /**
    * Every conference of a list, read page by page (`limit` at a time, default
    * 1000) so a list past 1,000 is read to its end.
@@ -362,6 +370,18 @@ export class BatonClient {
   /** Sets (or, with an empty value, removes) a custom value. */
   updateCustomValue(params: ParamsOf<'updateCustomValue'>, options?: RequestOptions) {
     return this.call('updateCustomValue', params, options);
+  }
+  /** Adds a webhook endpoint; the answer's `secret` is shown this once. */
+  addWebhook(params: ParamsOf<'addWebhook'>, options?: RequestOptions) {
+    return this.call('addWebhook', params, options);
+  }
+  /** Changes a webhook endpoint (enabled: true resumes a disabled one). */
+  updateWebhook(params: ParamsOf<'updateWebhook'>, options?: RequestOptions) {
+    return this.call('updateWebhook', params, options);
+  }
+  /** Removes a webhook endpoint. */
+  removeWebhook(params: ParamsOf<'removeWebhook'>, options?: RequestOptions) {
+    return this.call('removeWebhook', params, options);
   }
 }
 

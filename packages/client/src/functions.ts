@@ -11,10 +11,14 @@ import type {
   CustomObjectType,
   Customer,
   CustomValues,
+  EventList,
+  EventType,
   ObjectTypes,
   Person,
   Reservation,
   Role,
+  Webhook,
+  WebhookList,
 } from './types.js';
 
 /**
@@ -125,6 +129,31 @@ export interface UpdateCustomValueParams {
   customValue: string;
 }
 
+/** getEvents: `after` a sequence number (default 0), or the `cursor` of an earlier answer; at most `limit` (default 100, up to 1000). */
+export interface GetEventsParams {
+  after?: number;
+  limit?: number;
+  cursor?: string;
+}
+export interface AddWebhookParams {
+  url: string;
+  /** The types to deliver; none (or empty) for every type. */
+  eventTypes?: EventType[] | string;
+  description?: string;
+}
+export interface UpdateWebhookParams {
+  webhook: string;
+  url?: string;
+  /** An empty list means every type. */
+  eventTypes?: EventType[] | string;
+  description?: string;
+  /** true resumes a disabled endpoint with the first event it missed; false pauses it. */
+  enabled?: boolean;
+}
+export interface WebhookParams {
+  webhook: string;
+}
+
 /** Parameters and result of every function, by name. */
 export interface BatonFunctions {
   getCustomer: { params: NoParams; result: Customer };
@@ -138,6 +167,8 @@ export interface BatonFunctions {
   getConferenceReservation: { params: ReservationUidParams; result: Reservation };
   getCall: { params: CallParams; result: Call };
   getCallData: { params: CallParams; result: CallData };
+  getEvents: { params: GetEventsParams; result: EventList };
+  getWebhooks: { params: NoParams; result: WebhookList };
   updateCustomer: { params: UpdateCustomerParams; result: Customer };
   createConferenceReservationless: { params: CreateConferenceReservationlessParams; result: Conference };
   createConferenceReserved: { params: CreateConferenceReservedParams; result: Conference };
@@ -150,6 +181,9 @@ export interface BatonFunctions {
   cancelConference: { params: ConferenceParams; result: Conference };
   updateConference: { params: UpdateConferenceParams; result: Conference };
   updateCustomValue: { params: UpdateCustomValueParams; result: CustomValues };
+  addWebhook: { params: AddWebhookParams; result: Webhook };
+  updateWebhook: { params: UpdateWebhookParams; result: Webhook };
+  removeWebhook: { params: WebhookParams; result: Webhook };
 }
 
 export type FunctionName = keyof BatonFunctions;
@@ -178,6 +212,8 @@ export const functions: { readonly [N in FunctionName]: FunctionInfo & { result:
   getConferenceReservation: { kind: 'information', result: 'Reservation' },
   getCall: { kind: 'information', result: 'Call' },
   getCallData: { kind: 'information', result: 'CallData' },
+  getEvents: { kind: 'information', result: 'EventList' },
+  getWebhooks: { kind: 'information', result: 'WebhookList' },
   updateCustomer: { kind: 'command', result: 'Customer' },
   createConferenceReservationless: { kind: 'command', result: 'Conference' },
   createConferenceReserved: { kind: 'command', result: 'Conference' },
@@ -190,6 +226,9 @@ export const functions: { readonly [N in FunctionName]: FunctionInfo & { result:
   cancelConference: { kind: 'command', result: 'Conference' },
   updateConference: { kind: 'command', result: 'Conference' },
   updateCustomValue: { kind: 'command', result: 'CustomValues' },
+  addWebhook: { kind: 'command', result: 'Webhook' },
+  updateWebhook: { kind: 'command', result: 'Webhook' },
+  removeWebhook: { kind: 'command', result: 'Webhook' },
 };
 
 /** Every function name, in the spec's order. */

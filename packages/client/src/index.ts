@@ -17,4 +17,11 @@ export { BatonApiError, BatonNetworkError, type NetworkFailure } from './errors.
 export * from './functions.js';
 export { objectShapes, type Shape } from './shapes.js';
 export * from './types.js';
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifyOptions,
+  type WebhookEvent,
+  type WebhookHeaders,
+} from './webhooks.js';
 export { parseEnvelopeXml, parseXmlDocument, readObject, type XmlElement } from './xml.js';

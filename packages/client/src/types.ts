@@ -228,6 +228,68 @@ export interface CallData {
   caller: Caller[];
 }
 
+/** Every event type of the event log (docs/webhooks.md). */
+export type EventType =
+  | 'person.registered'
+  | 'person.updated'
+  | 'person.removed'
+  | 'conference.created'
+  | 'conference.updated'
+  | 'conference.canceled'
+  | 'reservation.added'
+  | 'reservation.updated'
+  | 'reservation.removed'
+  | 'call.started'
+  | 'call.ended'
+  | 'caller.joined'
+  | 'caller.left'
+  | 'custom_value.updated';
+
+/** One change from the event log (getEvents). */
+export interface Event {
+  /** Per customer: 1, 2, 3 … in commit order. */
+  sequence: number;
+  /** Unique; the webhook-id of its deliveries. */
+  id: string;
+  type: string;
+  /** ISO 8601, UTC. */
+  time: string;
+  /** The changed object as the API presented it, under its type's name (`person`, `conference`, …). */
+  data: Record<string, unknown>;
+}
+
+/** getEvents: a page of the event log. */
+export interface EventList {
+  event: Event[];
+  /** Only while more events are stored: pass it as `cursor` to read on. */
+  nextCursor?: string;
+}
+
+/** A webhook endpoint and its delivery state. */
+export interface Webhook {
+  UID: string;
+  url: string;
+  /** Empty for every type. */
+  eventTypes: string[];
+  description: string;
+  status: 'enabled' | 'disabled';
+  /** `whsec_…`: only in addWebhook's answer, null everywhere else. */
+  secret: string | null;
+  /** Every event up to this sequence has been delivered. */
+  deliveredSequence: number;
+  failedAttempts: number;
+  failingSince: string | null;
+  nextAttemptTime: string | null;
+  lastError: string;
+  createdTime: string;
+  disabledTime: string | null;
+}
+
+/** getWebhooks: every endpoint of the customer. */
+export interface WebhookList {
+  webhook: Webhook[];
+}
+
 /** Every object type by name (the names the OpenAPI document uses). */
 export interface ObjectTypes {
   Customer: Customer;
@@ -240,6 +302,10 @@ export interface ObjectTypes {
   Call: Call;
   CallData: CallData;
   Caller: Caller;
+  Event: Event;
+  EventList: EventList;
+  Webhook: Webhook;
+  WebhookList: WebhookList;
   CustomValue: CustomValue;
   RoleFlag: RoleFlag;
   ConferenceTag: ConferenceTag;

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { changeWebhook, webhookDescriptionMax } from '../domain/webhooks.js';
+import { webhookUrlMax } from '../domain/webhook-address.js';
+import { presentWebhook } from '../presenters/webhook.js';
+import { optionalBoolean, optionalText, uid } from '../protocol/params.js';
+import { defineFunction } from '../protocol/api-function.js';
+
+/** updateWebhook: changes what is given; enabled=true re-enables a disabled endpoint where its cursor stands. */
+export const updateWebhook = defineFunction({
+  name: 'updateWebhook',
+  kind: 'command',
+  summary:
+    'Changes a webhook endpoint: url, eventTypes, description, enabled (true resumes a disabled endpoint with the first event it missed).',
+  result: 'Webhook',
+  params: z.object({
+    webhook: uid(),
+    url: optionalText(webhookUrlMax),
+    eventTypes: z.string().max(1000, 'must be at most 1000 characters').optional(),
+    description: z
+      .string()
+      .max(webhookDescriptionMax, `must be at most ${webhookDescriptionMax} characters`)
+      .optional(),
+    enabled: optionalBoolean(),
+  }),
+  async handle(ctx, p) {
+    const { webhook, ...change } = p;
+    return presentWebhook(await changeWebhook(ctx, webhook, change));
+  },
+});

@@ -1,0 +1,70 @@
+/**
+ * SQL for the event log. Sequence numbers come from a per-customer counter row
+ * bumped with an upsert … RETURNING in the change's own transaction: the row
+ * stays locked until commit (PostgreSQL) or the database is (SQLite), so two
+ * writers of one customer take numbers one after the other and commit in that
+ * order, and a rollback returns its numbers. Appending is the last write of a
+ * transaction, so the counter is held for as short a time as possible.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, EventTable } from './schema.js';
+
+export type EventRow = Selectable<EventTable>;
+
+/** An event to append: its sequence is allocated here. */
+export interface NewEventRow {
+  id: string;
+  type: string;
+  occurred_at: number;
+  data: string;
+}
+
+/** Appends `events` for a customer, numbered in order after its last event; returns the rows. */
+export async function appendEvents(
+  trx: Kysely<Database>,
+  customerUid: string,
+  events: readonly NewEventRow[],
+): Promise<EventRow[]> {
+  if (events.length === 0) return [];
+  const { last_sequence: last } = await trx
+    .insertInto('event_counters')
+    .values({ customer_uid: customerUid, last_sequence: events.length })
+    .onConflict((oc) =>
+      oc.column('customer_uid').doUpdateSet((eb) => ({
+        last_sequence: eb('event_counters.last_sequence', '+', events.length),
+      })),
+    )
+    .returning('last_sequence')
+    .executeTakeFirstOrThrow();
+  const first = Number(last) - events.length + 1;
+  const rows = events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
+  await trx.insertInto('events').values(rows).execute();
+  return rows;
+}
+
+/** Up to `limit` events of a customer after `after`, in sequence order. */
+export async function listEvents(
+  db: Kysely<Database>,
+  customerUid: string,
+  after: number,
+  limit: number,
+): Promise<EventRow[]> {
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where('customer_uid', '=', customerUid)
+    .where('sequence', '>', after)
+    .orderBy('sequence')
+    .limit(limit)
+    .execute();
+}
+
+/** The customer's last sequence number, 0 before its first event. */
+export async function lastEventSequence(db: Kysely<Database>, customerUid: string): Promise<number> {
+  const row = await db
+    .selectFrom('event_counters')
+    .select('last_sequence')
+    .where('customer_uid', '=', customerUid)
+    .executeTakeFirst();
+  return row ? Number(row.last_sequence) : 0;
+}
