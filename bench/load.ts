@@ -4,6 +4,7 @@
  * and prints a JSON summary on stdout.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 /** One measured target. */
@@ -15,6 +16,8 @@ export interface LoadJob {
   connections: number;
   /** Seconds. */
   duration: number;
+  /** A sequence of requests each connection cycles through (instead of `method`/`body` alone): the mixed row. */
+  requests?: { method: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> }[];
   /** Each answer must contain this text (e.g. `"code":0}`), or it counts as a mismatch. */
   expect: string;
   /** A header that carries a value of its own on every request (e.g. a fresh Idempotency-Key). */
@@ -49,6 +52,7 @@ async function run(job: LoadJob, duration: number) {
     method: job.method,
     body: job.body,
     headers: job.headers,
+    ...(job.requests ? { requests: job.requests } : {}),
     connections: job.connections,
     ...(job.uniqueHeader ? { requests: [{ setupRequest: withUniqueHeader(job.uniqueHeader) }] } : {}),
     pipelining: 1,
@@ -57,7 +61,9 @@ async function run(job: LoadJob, duration: number) {
   });
 }
 
-const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
+// The job as JSON, or the path of a file holding it (the mixed row's sequence is too long for argv).
+const arg = process.argv[2] ?? '{}';
+const job = JSON.parse(arg.startsWith('{') ? arg : readFileSync(arg, 'utf8')) as LoadJob;
 const result = await run(job, job.duration);
 const summary: LoadResult = {
   requestsPerSecond: result.requests.total / result.duration,

@@ -14,6 +14,9 @@
  *   --no-build       use dist/ as it is
  *   --dist <dir>     serve the build in <dir> instead of dist/ (A/B comparisons; implies --no-build)
  *   --connections N  default 32
+ *   --workers N      WORKERS of the Baton servers (default: the number of cores)
+ *   --before <dir>   also run every Baton row on the build in <dir> (e.g. today's main), in the same run
+ *   --pg             add a PostgreSQL column: a throwaway server, the 1,000-conference seed copied into it
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +27,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LoadJob, LoadResult } from './load.js';
 import { summariseProfile } from './profile-summary.js';
+import { startThrowawayPostgres } from './postgres.js';
 import { seedDatabase, type Seeded } from './seed.js';
+import SqliteDatabase from 'better-sqlite3';
+import { copyFileSync } from 'node:fs';
+import { copySqliteToPostgres } from '../src/store/copy.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const resultsDir = join(root, 'bench', 'results');
@@ -37,6 +44,9 @@ const { values: flags } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     dist: { type: 'string' },
     connections: { type: 'string', default: '32' },
+    workers: { type: 'string', default: String(cpus().length) },
+    before: { type: 'string' },
+    pg: { type: 'boolean', default: false },
   },
 });
 const connections = Number(flags.connections);
@@ -85,6 +95,21 @@ function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Promi
   });
 }
 
+/** The process and its children (a cluster's primary and its workers). */
+function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid === pid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 /** Peak resident set size of a process, in MB (VmHWM: the kernel's high-water mark). */
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -92,10 +117,18 @@ function peakRssMb(pid: number): number {
   return kb / 1024;
 }
 
-/** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+/** CPU time (user + system) the server's processes have used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // exited
+    }
+  }
+  return total;
 }
 
 async function stop(target: Target): Promise<void> {
@@ -107,7 +140,9 @@ async function stop(target: Target): Promise<void> {
 
 /** Runs the load generator in its own process and reads its summary. */
 function load(job: LoadJob): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'load.ts'), JSON.stringify(job)], {
+  const jobFile = join(tmpdir(), `baton-bench-job-${process.pid}.json`);
+  writeFileSync(jobFile, JSON.stringify(job));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'load.ts'), jobFile], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -127,6 +162,8 @@ interface Call {
   method: 'GET' | 'POST';
   body?: string;
   expect: string;
+  /** The mixed row: a sequence each connection cycles through (the probe sends the first). */
+  requests?: LoadJob['requests'];
   /** Extra headers of every request. */
   headers?: Record<string, string>;
   /** A header given a fresh value on every request (see LoadJob). */
@@ -168,6 +205,7 @@ async function measure(name: string, target: Target, call: Call, note?: string):
     connections,
     duration: warmup,
     expect: call.expect,
+    requests: call.requests,
     uniqueHeader: call.uniqueHeader,
   };
   await load(job);
@@ -221,12 +259,39 @@ async function main(): Promise<void> {
   const large = selected(largeRow) ? await seed(largeDb, 100_000) : small;
 
   const servers: { name: string; peakRssMb: number }[] = [];
-  const startBaton = (name: string, database: string, extraEnv: Record<string, string> = {}) =>
+  const auth = (s: Seeded) => ({ customer: s.customer, key: s.key });
+  const jsonOk = '"code":0}';
+  const rows: Row[] = [];
+  const bareCall: Call = { path: '/_access/getConference?type=json', method: 'GET', expect: jsonOk };
+
+  // The mixed row's conferences: 100 of the measured customer's, not canceled.
+  const mixedConferences = (() => {
+    const db = new SqliteDatabase(smallDb, { readonly: true });
+    try {
+      return db
+        .prepare('select uid from conferences where customer_uid = ? and canceled_at is null order by uid limit 100')
+        .pluck()
+        .all(small.customer) as string[];
+    } finally {
+      db.close();
+    }
+  })();
+
+  /** One build on one database: where its files are and how its servers start. */
+  interface Setup {
+    label: string;
+    dist: string;
+    small: string;
+    large: string | null;
+    env: Record<string, string>;
+  }
+
+  const startBaton = (setup: Setup, name: string, database: string, extraEnv: Record<string, string> = {}) =>
     startChild(
       name,
       [
         ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
-        join(flags.dist ?? join(root, 'dist'), 'src', 'cli', 'main.js'),
+        join(setup.dist, 'src', 'cli', 'main.js'),
         'serve',
       ],
       {
@@ -236,101 +301,204 @@ async function main(): Promise<void> {
         DATABASE_URL: database,
         LOG_LEVEL: 'warn',
         MAIL_OUTBOX_DIR: join(work, 'outbox'),
+        JOB_INTERVAL_SECONDS: '0',
+        ...setup.env,
         ...extraEnv,
       },
     );
   const stopBaton = async (target: Target) => {
-    servers.push({ name: target.name, peakRssMb: peakRssMb(target.child.pid!) });
+    const tree = processTree(target.child.pid!);
+    for (const [i, pid] of tree.entries()) {
+      servers.push({ name: tree.length > 1 ? `${target.name}#${i}` : target.name, peakRssMb: peakRssMb(pid) });
+    }
     await stop(target);
   };
 
-  const auth = (s: Seeded) => ({ customer: s.customer, key: s.key });
-  const jsonOk = '"code":0}';
-  const rows: Row[] = [];
-  const bareCall: Call = { path: '/_access/getConference?type=json', method: 'GET', expect: jsonOk };
-
-  // The ceiling, before…
-  let bare = await startChild('bare', ['--import', 'tsx', join(root, 'bench', 'bare-server.ts')], process.env);
-  rows.push(await measure('bare node:http (before)', bare, bareCall));
-  await stop(bare);
-
-  // Baton on 1,000 conferences.
-  let baton = await startBaton('baton-1k', smallDb);
-  const addPersonBody = query({
-    ...auth(small),
-    conference: small.openConference,
-    role: 'PARTICIPANT',
-    name: 'Bench Person',
-    email: 'bench@example.com',
-  });
-  rows.push(
-    await measure('addPerson (JSON)', baton, {
-      path: '/_access/addPerson?type=json',
-      method: 'POST',
-      body: addPersonBody,
+  /** Every Baton row on one setup, named "<label> · <row>". */
+  const runBatonRows = async (setup: Setup) => {
+    const named = (row: string) => `${setup.label} · ${row}`;
+    let baton = await startBaton(setup, `${setup.label}-1k`, setup.small);
+    const addPersonBody = query({
+      ...auth(small),
+      conference: small.openConference,
+      role: 'PARTICIPANT',
+      name: 'Bench Person',
+      email: 'bench@example.com',
+    });
+    rows.push(
+      await measure(named('addPerson (JSON)'), baton, {
+        path: '/_access/addPerson?type=json',
+        method: 'POST',
+        body: addPersonBody,
+        expect: jsonOk,
+      }),
+    );
+    // Idempotency keys exist in builds since the previous main: measured on the after setups only.
+    if (setup.label.startsWith('after')) {
+      rows.push(
+        await measure(
+          named('addPerson (JSON, Idempotency-Key)'),
+          baton,
+          {
+            path: '/_access/addPerson?type=json',
+            method: 'POST',
+            body: addPersonBody,
+            expect: jsonOk,
+            uniqueHeader: 'idempotency-key',
+          },
+          'a fresh key per request: claim, run, store the answer',
+        ),
+      );
+      rows.push(
+        await measure(
+          named('addPerson (JSON, repeated key)'),
+          baton,
+          {
+            path: '/_access/addPerson?type=json',
+            method: 'POST',
+            body: addPersonBody,
+            expect: jsonOk,
+            headers: { 'idempotency-key': `bench-repeat-${Date.now()}` },
+          },
+          'every request repeats one key: the stored answer, no work',
+        ),
+      );
+    }
+    rows.push(
+      await measure(named('addPerson (XML)'), baton, {
+        path: '/_access/addPerson?type=xml',
+        method: 'POST',
+        body: addPersonBody,
+        expect: '<code>0</code>',
+      }),
+    );
+    const getConferenceCall: Call = {
+      path: `/_access/getConference?${query({ type: 'json', ...auth(small), conferenceUID: small.smallConference })}`,
+      method: 'GET',
       expect: jsonOk,
-    }),
-  );
-  rows.push(
-    await measure(
-      'addPerson (JSON, Idempotency-Key)',
-      baton,
-      {
+    };
+    rows.push(await measure(named('getConference'), baton, getConferenceCall, `${seedOptions.smallPersons} persons`));
+    rows.push(
+      await measure(
+        named('getConferenceData'),
+        baton,
+        {
+          path: `/_access/getConferenceData?${query({ type: 'json', ...auth(small), conferenceUID: small.dataConference })}`,
+          method: 'GET',
+          expect: jsonOk,
+        },
+        `${seedOptions.dataPersons} persons`,
+      ),
+    );
+    // 90% getConference across 100 conferences, 10% addPerson: a cache is credited only for what such traffic gets.
+    const mixed = Array.from({ length: 200 }, (_, i) =>
+      i % 10 === 9
+        ? { method: 'POST' as const, path: '/_access/addPerson?type=json', body: addPersonBody, headers: form }
+        : {
+            method: 'GET' as const,
+            path: `/_access/getConference?${query({ type: 'json', ...auth(small), conferenceUID: mixedConferences[(i * 7) % mixedConferences.length]! })}`,
+          },
+    );
+    rows.push(
+      await measure(
+        named('mixed'),
+        baton,
+        { path: mixed[0]!.path, method: 'GET', expect: jsonOk, requests: mixed },
+        `90% getConference over ${mixedConferences.length} conferences, 10% addPerson`,
+      ),
+    );
+    rows.push(await measure(named('getUpcomingConference (1,000)'), baton, upcoming(small), upcomingNote(small)));
+    await stopBaton(baton);
+
+    // What operations cost on the hot path: the same getConference with metrics counted
+    // (METRICS_TOKEN set; nobody scrapes), and with the one info line per request written.
+    if (setup.label === 'after' && selected('getConference')) {
+      baton = await startBaton(setup, 'after-metrics', setup.small, {
+        METRICS_TOKEN: 'bench-metrics-token-0123456789',
+      });
+      rows.push(await measure(named('getConference (metrics on)'), baton, getConferenceCall, 'METRICS_TOKEN set'));
+      await stopBaton(baton);
+      baton = await startBaton(setup, 'after-log-info', setup.small, { LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
+      rows.push(
+        await measure(named('getConference (LOG_LEVEL=info)'), baton, getConferenceCall, 'one JSON line per request'),
+      );
+      await stopBaton(baton);
+    }
+
+    const largeRow = named('getUpcomingConference (100,000)');
+    if (setup.large && selected('getUpcomingConference (100,000)')) {
+      baton = await startBaton(setup, `${setup.label}-100k`, setup.large);
+      rows.push(await measure(largeRow, baton, upcoming(large), upcomingNote(large)));
+      await stopBaton(baton);
+    } else {
+      rows.push({
+        name: largeRow,
+        skipped: setup.label.includes('PG') ? 'SQLite only (seed copy time)' : 'not selected (--only)',
+      });
+    }
+
+    // The auth-failure path, with the failure throttle off so every request is authenticated.
+    baton = await startBaton(setup, `${setup.label}-auth`, setup.small, { AUTH_FAILURE_LIMIT: '0' });
+    rows.push(
+      await measure(
+        named('wrong key (auth failure)'),
+        baton,
+        {
+          path: `/_access/getConference?${query({
+            type: 'json',
+            customer: small.customer,
+            key: 'ffffffffffffffffffffffffffffffff',
+            conferenceUID: small.smallConference,
+          })}`,
+          method: 'GET',
+          expect: '"code":-5}',
+        },
+        'AUTH_FAILURE_LIMIT=0',
+      ),
+    );
+    await stopBaton(baton);
+    // addPerson with an active webhook endpoint: every registration is also delivered, signed, to a
+    // receiver in this process (a bare node:http server answering 204).
+    const webhookRow = named('addPerson (JSON), webhook endpoint active');
+    if (setup.label.startsWith('after') && selected('addPerson (JSON), webhook endpoint active')) {
+      let received = 0;
+      const receiver = createServer((request, response) => {
+        request.resume();
+        request.on('end', () => {
+          received++;
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      baton = await startBaton(setup, `${setup.label}-webhook`, setup.small, { WEBHOOK_ALLOW_PRIVATE: 'true' });
+      const added = await fetch(`${baton.url}/_access/addWebhook`, {
+        method: 'POST',
+        body: new URLSearchParams({ ...auth(small), type: 'json', url: hookUrl, eventTypes: 'person.registered' }),
+      });
+      const hook = (await added.json()) as { code: number; value: { UID: string } };
+      if (hook.code !== 0) throw new Error(`addWebhook failed: ${JSON.stringify(hook)}`);
+      const row = await measure(webhookRow, baton, {
         path: '/_access/addPerson?type=json',
         method: 'POST',
         body: addPersonBody,
         expect: jsonOk,
-        uniqueHeader: 'idempotency-key',
-      },
-      'a fresh key per request: claim, run, store the answer',
-    ),
-  );
-  rows.push(
-    await measure(
-      'addPerson (JSON, repeated key)',
-      baton,
-      {
-        path: '/_access/addPerson?type=json',
+      });
+      // Let delivery catch up, then report how far it had got when the load stopped.
+      const count = row.result ? row.result.requests : 0;
+      const deadline = Date.now() + 60_000;
+      const atStop = received;
+      while (received < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      row.note = `${atStop.toLocaleString('en-US')} delivered by the end of the run, ${received.toLocaleString('en-US')} within 60 s after`;
+      rows.push(row);
+      await fetch(`${baton.url}/_access/removeWebhook`, {
         method: 'POST',
-        body: addPersonBody,
-        expect: jsonOk,
-        headers: { 'idempotency-key': `bench-repeat-${Date.now()}` },
-      },
-      'every request repeats one key: the stored answer, no work',
-    ),
-  );
-  rows.push(
-    await measure('addPerson (XML)', baton, {
-      path: '/_access/addPerson?type=xml',
-      method: 'POST',
-      body: addPersonBody,
-      expect: '<code>0</code>',
-    }),
-  );
-  rows.push(
-    await measure(
-      'getConference',
-      baton,
-      {
-        path: `/_access/getConference?${query({ type: 'json', ...auth(small), conferenceUID: small.smallConference })}`,
-        method: 'GET',
-        expect: jsonOk,
-      },
-      `${seedOptions.smallPersons} persons`,
-    ),
-  );
-  rows.push(
-    await measure(
-      'getConferenceData',
-      baton,
-      {
-        path: `/_access/getConferenceData?${query({ type: 'json', ...auth(small), conferenceUID: small.dataConference })}`,
-        method: 'GET',
-        expect: jsonOk,
-      },
-      `${seedOptions.dataPersons} persons`,
-    ),
-  );
+        body: new URLSearchParams({ ...auth(small), type: 'json', webhook: hook.value.UID }),
+      });
+      await stopBaton(baton);
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  };
   const upcoming = (s: Seeded) => ({
     path: `/_access/getUpcomingConference?${query({ type: 'json', ...auth(s) })}`,
     method: 'GET' as const,
@@ -338,82 +506,48 @@ async function main(): Promise<void> {
   });
   const upcomingNote = (s: Seeded) =>
     `${s.conferences.toLocaleString('en-US')} conferences, ${seedOptions.upcoming} upcoming returned`;
-  rows.push(await measure('getUpcomingConference (1,000)', baton, upcoming(small), upcomingNote(small)));
-  await stopBaton(baton);
 
-  // Baton on 100,000 conferences.
-  if (selected(largeRow)) {
-    baton = await startBaton('baton-100k', largeDb);
-    rows.push(await measure(largeRow, baton, upcoming(large), upcomingNote(large)));
-    await stopBaton(baton);
-  } else {
-    rows.push({ name: largeRow, skipped: 'not selected (--only)' });
+  // The ceiling, before…
+  let bare = await startChild('bare', ['--import', 'tsx', join(root, 'bench', 'bare-server.ts')], process.env);
+  rows.push(await measure('bare node:http (before)', bare, bareCall));
+  await stop(bare);
+
+  // Each setup gets fresh copies of the seeded files (addPerson rows write).
+  let copies = 0;
+  const copyOf = (file: string) => {
+    const target = join(work, `copy-${copies++}.db`);
+    copyFileSync(file, target);
+    return target;
+  };
+  const largeCopy = () => (selected(largeRow) ? copyOf(largeDb) : null);
+  const afterDist = flags.dist ?? join(root, 'dist');
+  const afterEnv = { WORKERS: flags.workers };
+  // The before build knows none of this branch's migrations: it serves the seeded schema as it is.
+  const beforeEnv = { MIGRATE_ON_START: 'false', WORKERS: flags.workers };
+  const setups: Setup[] = [];
+  if (flags.before) {
+    setups.push({ label: 'before', dist: flags.before, small: copyOf(smallDb), large: largeCopy(), env: beforeEnv });
   }
-
-  // addPerson with an active webhook endpoint: every registration is also delivered, signed, to a
-  // receiver in this process (a bare node:http server answering 204).
-  const webhookRow = 'addPerson (JSON), webhook endpoint active';
-  if (selected(webhookRow)) {
-    let received = 0;
-    const receiver = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        received++;
-        response.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    baton = await startBaton('baton-webhook', smallDb, { WEBHOOK_ALLOW_PRIVATE: 'true' });
-    const added = await fetch(`${baton.url}/_access/addWebhook`, {
-      method: 'POST',
-      body: new URLSearchParams({ ...auth(small), type: 'json', url: hookUrl, eventTypes: 'person.registered' }),
-    });
-    const hook = (await added.json()) as { code: number; value: { UID: string } };
-    if (hook.code !== 0) throw new Error(`addWebhook failed: ${JSON.stringify(hook)}`);
-    const row = await measure(webhookRow, baton, {
-      path: '/_access/addPerson?type=json',
-      method: 'POST',
-      body: addPersonBody,
-      expect: jsonOk,
-    });
-    // Let delivery catch up, then report how far it had got when the load stopped.
-    const count = row.result ? row.result.requests : 0;
-    const deadline = Date.now() + 60_000;
-    const atStop = received;
-    while (received < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    row.note = `${atStop.toLocaleString('en-US')} delivered by the end of the run, ${received.toLocaleString('en-US')} within 60 s after`;
-    rows.push(row);
-    await fetch(`${baton.url}/_access/removeWebhook`, {
-      method: 'POST',
-      body: new URLSearchParams({ ...auth(small), type: 'json', webhook: hook.value.UID }),
-    });
-    await stopBaton(baton);
-    await new Promise<void>((resolve) => receiver.close(() => resolve()));
-  } else {
-    rows.push({ name: webhookRow, skipped: 'not selected (--only)' });
+  setups.push({ label: 'after', dist: afterDist, small: copyOf(smallDb), large: largeCopy(), env: afterEnv });
+  const postgres = flags.pg ? await startThrowawayPostgres(log) : null;
+  try {
+    if (postgres) {
+      for (const [label, dist, env] of [
+        ...(flags.before ? [['before', flags.before, beforeEnv] as const] : []),
+        ['after', afterDist, afterEnv] as const,
+      ]) {
+        const url = await postgres.createDatabase(`bench_${label}`);
+        const t0 = performance.now();
+        const report = await copySqliteToPostgres(copyOf(smallDb), url);
+        if (!report.ok) throw new Error(`copy to PostgreSQL failed: ${JSON.stringify(report.tables)}`);
+        log(`copied the 1,000-conference seed to PostgreSQL in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        setups.push({ label: `${label} PG`, dist, small: url, large: null, env: { ...env } });
+      }
+    }
+    for (const setup of setups) await runBatonRows(setup);
+  } finally {
+    postgres?.stop();
   }
-
-  // The auth-failure path, with the failure throttle off so every request is authenticated.
-  baton = await startBaton('baton-auth', smallDb, { AUTH_FAILURE_LIMIT: '0' });
-  rows.push(
-    await measure(
-      'wrong key (auth failure)',
-      baton,
-      {
-        path: `/_access/getConference?${query({
-          type: 'json',
-          customer: small.customer,
-          key: 'ffffffffffffffffffffffffffffffff',
-          conferenceUID: small.smallConference,
-        })}`,
-        method: 'GET',
-        expect: '"code":-5}',
-      },
-      'AUTH_FAILURE_LIMIT=0',
-    ),
-  );
-  await stopBaton(baton);
 
   // …and the ceiling after, so drift in the machine's load shows.
   bare = await startChild('bare', ['--import', 'tsx', join(root, 'bench', 'bare-server.ts')], process.env);
@@ -452,9 +586,10 @@ function render(
       `ratio = req/s ÷ the mean of the two bare node:http runs (${fmt(bareRate, 0)} req/s)`,
   );
   lines.push(
-    `- Baton: \`node ${flags.dist ?? 'dist'}/src/cli/main.js serve\`, LOG_LEVEL=warn, fresh SQLite file; reads ask for JSON. ` +
+    `- Baton: \`node <build>/src/cli/main.js serve\` (after: ${flags.dist ?? 'dist'}, WORKERS=${flags.workers}${flags.before ? `; before: ${flags.before}, one process` : ''}), LOG_LEVEL=warn, ` +
+      'a fresh copy of the seeded SQLite file per setup (PG: the 1,000-conference seed copied into a throwaway PostgreSQL 15); reads ask for JSON. ' +
       'The wrong-key row runs on a server with AUTH_FAILURE_LIMIT=0, so it measures authentication, not the throttle. ' +
-      "Server CPU = the server process's user + system time per request (less sensitive to a busy machine than req/s).",
+      "Server CPU = user + system time of the server's processes (primary and workers, from /proc) per request (less sensitive to a busy machine than req/s).",
   );
   if (flags.profile) lines.push('- **Profiled run (--cpu-prof): figures are lower than an unprofiled run.**');
   lines.push('');
@@ -478,38 +613,55 @@ function render(
   );
   lines.push('');
 
-  // Targets.
+  // Targets of the hot-path work (ratios to bare in the same run).
   const get = (name: string) => rows.find((r) => r.name === name)?.result;
   const check = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**missed**');
   const ratio = (name: string) => {
     const r = get(name);
     return r ? r.requestsPerSecond / bareRate : undefined;
   };
-  const addJson = ratio('addPerson (JSON)');
-  const addXml = ratio('addPerson (XML)');
-  const getConf = ratio('getConference');
-  const up1k = get('getUpcomingConference (1,000)');
-  const up100k = get('getUpcomingConference (100,000)');
-  const growth = up1k && up100k ? up1k.requestsPerSecond / up100k.requestsPerSecond : undefined;
-  const baton = rows.filter((r) => r.result && !r.name.startsWith('bare'));
-  const worstP99 = baton.reduce((m, r) => Math.max(m, r.result!.p99), 0);
-  const worstRow = baton.find((r) => r.result!.p99 === worstP99)?.name ?? '';
   const pct = (x: number | undefined) => (x === undefined ? '–' : `${fmt(100 * x, 0)}%`);
+  const atLeast = (label: string, row: string, min: number) => {
+    const x = ratio(`${label} · ${row}`);
+    lines.push(
+      `| ${label}: ${row} ≥ ${fmt(100 * min, 0)}% of bare | ${pct(x)} | ${check(x === undefined ? undefined : x >= min)} |`,
+    );
+  };
   lines.push('| Target | Measured | |');
   lines.push('|---|---|---|');
+  atLeast('after', 'addPerson (JSON)', 0.3);
+  atLeast('after', 'addPerson (XML)', 0.3);
+  atLeast('after', 'getConference', 0.7);
+  atLeast('after', 'mixed', 0.4);
+  const up1k = get('after · getUpcomingConference (1,000)');
+  const up100k = get('after · getUpcomingConference (100,000)');
+  const growth = up1k && up100k ? up1k.requestsPerSecond / up100k.requestsPerSecond : undefined;
   lines.push(
-    `| addPerson ≥ 50% of bare | JSON ${pct(addJson)}, XML ${pct(addXml)} | ${check(addJson === undefined || addXml === undefined ? undefined : Math.min(addJson, addXml) >= 0.5)} |`,
+    `| after: getUpcomingConference at 100,000 within 1.2× of 1,000 | ${growth === undefined ? '–' : `${fmt(growth, 2)}× the time per request`} | ${check(growth === undefined ? undefined : growth <= 1.2)} |`,
   );
+  const sqliteAfter = rows.filter(
+    (r) => r.result && r.name.startsWith('after · ') && !r.name.includes('getConferenceData'),
+  );
+  const worstP99 = sqliteAfter.reduce((m, r) => Math.max(m, r.result!.p99), 0);
+  const worstRow = sqliteAfter.find((r) => r.result!.p99 === worstP99)?.name ?? '';
   lines.push(
-    `| getConference ≥ 70% of bare | ${pct(getConf)} | ${check(getConf === undefined ? undefined : getConf >= 0.7)} |`,
+    `| after: p99 < 10 ms at ${connections} connections (but getConferenceData) | worst ${fmt(worstP99)} ms (${worstRow}) | ${check(sqliteAfter.length ? worstP99 < 10 : undefined)} |`,
   );
+  const afterPeak = Math.max(...servers.filter((x) => x.name.startsWith('after')).map((x) => x.peakRssMb));
   lines.push(
-    `| getUpcomingConference at 100,000 within 2× of 1,000 | ${growth === undefined ? '–' : `${fmt(growth, 2)}× the time per request`} | ${check(growth === undefined ? undefined : growth <= 2)} |`,
+    `| after: peak RSS < 150 MB per worker | ${fmt(afterPeak, 0)} MB | ${check(Number.isFinite(afterPeak) ? afterPeak < 150 : undefined)} |`,
   );
-  lines.push(
-    `| p99 < 25 ms at ${connections} connections | worst ${fmt(worstP99)} ms (${worstRow}) | ${check(baton.length ? worstP99 < 25 : undefined)} |`,
-  );
-  lines.push(`| peak RSS < 200 MB | ${fmt(peak, 0)} MB | ${check(peak < 200)} |`);
+  atLeast('after PG', 'addPerson (JSON)', 0.1);
+  atLeast('after PG', 'getConference', 0.2);
+  // The cost of metrics and of the request log line, as server CPU per request against the plain row.
+  const cpu = (name: string) => rows.find((r) => r.name === name && r.result)?.cpuPerRequest;
+  const cost = (name: string) => {
+    const [on, off] = [cpu(`after · ${name}`), cpu('after · getConference')];
+    if (on === undefined || off === undefined) return 'not measured';
+    return `${fmt(1000 * (on - off), 0)} µs/request (${fmt((100 * (on - off)) / off, 0)}% of ${fmt(1000 * off, 0)} µs)`;
+  };
+  lines.push(`| cost of metrics on getConference (server CPU, on − off) | ${cost('getConference (metrics on)')} | |`);
+  lines.push(`| cost of the request log line (LOG_LEVEL=info − warn) | ${cost('getConference (LOG_LEVEL=info)')} | |`);
   lines.push('');
   return lines.join('\n');
 }

@@ -2,21 +2,22 @@
  * buildApp: the HTTP application — plugins, parsers and routes. It never
  * listens (server.ts does), so tests can run it on any port.
  */
-import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { sql } from 'kysely';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Services } from './context.js';
 import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
 import { redactingLoggerOptions } from './log-redaction.js';
 import { registerAccessRoute } from './protocol/access-route.js';
-import { fastifyTrustProxy } from './protocol/client-address.js';
+import { fastifyTrustProxy, isTrustedPeer } from './protocol/client-address.js';
 import { frameworkErrorAnswer, registerFallbackAnswers } from './protocol/fallback-answers.js';
 import { buildOpenApiDocument } from './protocol/openapi.js';
 import { renderReferencePage } from './protocol/reference-page.js';
 import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
-import type { MailPoke } from './jobs/runner.js';
+import type { JobHeartbeat, MailPoke } from './jobs/runner.js';
+import { registerOperations } from './operations/http.js';
+import { prettyLogStream } from './operations/logger.js';
+import { requestIdFromProxy } from './operations/request-id.js';
 import { registerRegistrationRoutes } from './web/registration.js';
 import { registerAdminRoutes } from './web/admin/routes.js';
 
@@ -27,14 +28,22 @@ export interface AppOptions {
   logStream?: DestinationStream;
   /** The job runner, poked to send a self-registration's confirmation at once. */
   mail?: MailPoke;
+  /** The job runner's heartbeat, for /readyz (absent: this process runs no jobs). */
+  jobs?: { heartbeat(): JobHeartbeat };
 }
 
 /** Builds the application on the given services. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? redactingLoggerOptions(services.config.logLevel, options.logStream),
+    // LOG_FORMAT=pretty writes through pino-pretty; the redaction applies either way.
+    logger:
+      options.logger ??
+      redactingLoggerOptions(services.config.logLevel, options.logStream ?? prettyLogStream(services.config)),
+    // One line per request instead, written when it is answered (operations/http.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.bodyLimit,
-    genReqId: () => randomBytes(6).toString('hex'),
+    // X-Request-Id is taken only from a peer TRUST_PROXY names as a proxy.
+    genReqId: requestIdFromProxy((address) => isTrustedPeer(services.config.trustProxy, address)),
     // request.ip: the socket peer, or (TRUST_PROXY) the address the trusted proxies say they served.
     trustProxy: fastifyTrustProxy(services.config.trustProxy),
     frameworkErrors: frameworkErrorAnswer,
@@ -56,6 +65,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     done(null, parseFormBody(body as string));
   });
 
+  registerOperations(app, services, options.jobs);
   registerFallbackAnswers(app, services);
   registerAccessRoute(app, services, apiFunctions);
   registerBridgeRoutes(app, services);
@@ -77,16 +87,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.get('/docs', async (_request, reply) =>
     reply.header('content-type', 'text/html; charset=utf-8').send(describe().html),
   );
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(services.store.db);
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ status: 'database unreachable' });
-    }
-  });
 
   return app;
 }

@@ -2,6 +2,7 @@
  * Configuration, read from the environment once at boot. Every problem is
  * reported at once, so a misconfigured deployment fails fast and says why.
  */
+import { availableParallelism } from 'node:os';
 import { isValidTimeZone } from './domain/time.js';
 import { parseTrustProxy, trustNothing, type TrustProxy } from './protocol/client-address.js';
 
@@ -50,12 +51,22 @@ export interface Config {
   jobIntervalSeconds: number;
   /** REGISTRATION_LIMIT: self-registrations per client address per minute; 0 turns the limit off. Default 20. */
   registrationLimit: number;
+  /** LOG_FORMAT: json (one object a line, for shipping) or pretty (for people). Default pretty on a terminal, else json. */
+  logFormat: 'json' | 'pretty';
+  /** METRICS_PORT: serve /metrics on this port of METRICS_HOST, apart from the API. Unset: no metrics port. */
+  metricsPort: number | null;
+  /** METRICS_HOST: address of the metrics port. Default 127.0.0.1. */
+  metricsHost: string;
+  /** METRICS_TOKEN: require `Authorization: Bearer <token>` for /metrics (and serve it on the API port when METRICS_PORT is unset). */
+  metricsToken: string | null;
   /** WEBHOOK_ALLOW_PRIVATE: let webhooks reach private, loopback and reserved addresses. Default false. */
   webhookAllowPrivate: boolean;
   /** WEBHOOK_TIMEOUT_SECONDS: how long a webhook receiver has to answer before the attempt fails. Default 10. */
   webhookTimeoutSeconds: number;
   /** WEBHOOK_DISABLE_AFTER_SECONDS: an endpoint failing this long is disabled and its owner emailed. Default 259200 (3 days). */
   webhookDisableAfterSeconds: number;
+  /** WORKERS: server processes `baton serve` runs on this machine (node:cluster), sharing the port and the database. Default: the number of cores. */
+  workers: number;
   /**
    * TRUST_PROXY: which peers' X-Forwarded-For entries are believed when deriving the client address. Default:
    * none (the socket peer is the client); a hop count (1: one load balancer); or a comma list of proxy addresses
@@ -117,6 +128,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('BRIDGE_TOKEN must be at least 16 characters');
   }
 
+  const logFormat = env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');
+  if (logFormat !== 'json' && logFormat !== 'pretty')
+    problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (metricsToken !== null && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
+  const metricsPort = env.METRICS_PORT ? int('METRICS_PORT', 0, 0, 65535) : null;
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   if (typeof trustProxy === 'string') problems.push(trustProxy);
 
@@ -144,9 +161,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || 'Baton <baton@localhost>',
     jobIntervalSeconds: int('JOB_INTERVAL_SECONDS', 30, 0, 24 * 3600),
     registrationLimit: int('REGISTRATION_LIMIT', 20, 0, 1_000_000),
+    logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
+    metricsPort,
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    metricsToken,
     webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
     webhookTimeoutSeconds: int('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 300),
     webhookDisableAfterSeconds: int('WEBHOOK_DISABLE_AFTER_SECONDS', 259_200, 1, 365 * 24 * 3600),
+    workers: int('WORKERS', availableParallelism(), 1, 256),
     trustProxy: typeof trustProxy === 'string' ? trustNothing : trustProxy,
     mailRetentionDays: int('MAIL_RETENTION_DAYS', 30, 1, 36_500),
     mailMaxAgeHours: int('MAIL_MAX_AGE_HOURS', 72, 1, 24 * 365),

@@ -5,6 +5,7 @@
  */
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { Metrics } from './operations/metrics.js';
 import type { Random } from './random.js';
 import type { Store } from './store/database.js';
 import type { CustomerRow } from './store/customer.repository.js';
@@ -14,6 +15,8 @@ export interface Services {
   readonly clock: Clock;
   readonly random: Random;
   readonly config: Config;
+  /** Where counts go for /metrics; absent when metrics are off (nothing is counted). */
+  readonly metrics?: Metrics;
 }
 
 /** An authenticated API call: the services and the tenant it acts for. */

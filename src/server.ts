@@ -3,6 +3,7 @@
  * to call the API with, listens, and shuts down gracefully on SIGINT/SIGTERM
  * (in-flight requests finish; the database closes last).
  */
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
@@ -10,24 +11,33 @@ import type { Services } from './context.js';
 import { createCustomer } from './domain/customers.js';
 import { JobRunner } from './jobs/runner.js';
 import { createMailTransport } from './mail/transport.js';
+import { Metrics } from './operations/metrics.js';
+import { metricsEnabled, startMetricsServer, type MetricsServer } from './operations/metrics-server.js';
 import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, storeOptions } from './store/database.js';
+import { runWorkers } from './workers.js';
 
 export interface RunningServer {
   url: string;
+  /** The metrics port's URL, when METRICS_PORT is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
-/** Starts a server; `config` defaults to the environment's. */
-export async function serve(config: Config = loadConfig()): Promise<RunningServer> {
+/**
+ * Starts a server; `config` defaults to the environment's. A cluster worker
+ * passes `worker: true`: its primary migrated and made the first customer.
+ */
+export async function serve(config: Config = loadConfig(), options: { worker?: boolean } = {}): Promise<RunningServer> {
   const store = openStore(config.databaseUrl, storeOptions(config));
-  const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
-  if (config.migrateOnStart) await migrate(store);
-  await ensureFirstCustomer(services);
+  // Metrics off (neither METRICS_PORT nor METRICS_TOKEN) means nothing is counted at all.
+  const metrics = metricsEnabled(config) ? new Metrics(store, systemClock) : undefined;
+  const services: Services = { store, clock: systemClock, random: cryptoRandom, config, metrics };
+  if (!options.worker) await prepareDatabase(services);
 
   const jobs = new JobRunner(services, createMailTransport(config), { intervalMs: config.jobIntervalSeconds * 1000 });
-  const app = await buildApp(services, { mail: jobs });
+  const app = await buildApp(services, { mail: jobs, jobs });
   // With JOB_INTERVAL_SECONDS=0 the runner never sweeps; it still sends a registration's confirmation when poked.
   jobs.log = app.log;
   let closing: Promise<void> | undefined;
@@ -40,14 +50,26 @@ export async function serve(config: Config = loadConfig()): Promise<RunningServe
   // Node's default accept backlog (511) resets connections when a burst of
   // clients connects at once; the kernel caps this at net.core.somaxconn.
   const url = await app.listen({ port: config.port, host: config.host, backlog: 4096 });
+  let metricsServer: MetricsServer | undefined;
+  // A cluster worker never binds the metrics port: the primary serves it for all workers (ClusterMetrics).
+  if (metrics && config.metricsPort !== null && !cluster.isWorker) {
+    metricsServer = await startMetricsServer(config, metrics);
+  }
   jobs.start();
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      await metricsServer?.close();
       await jobs.stop();
       await store.close();
     })());
-  return { url, close };
+  return { url, metricsUrl: metricsServer?.url, close };
+}
+
+/** What happens once per start, before any request: migrations, and the first customer of an empty database. */
+export async function prepareDatabase(services: Services): Promise<void> {
+  if (services.config.migrateOnStart) await migrate(services.store);
+  await ensureFirstCustomer(services);
 }
 
 /**
@@ -69,10 +91,12 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
   );
 }
 
-/** Runs `serve` until SIGINT or SIGTERM. */
-export async function runUntilSignalled(config?: Config): Promise<void> {
+/** Runs `serve` until SIGINT or SIGTERM; with WORKERS > 1, as that many cluster workers. */
+export async function runUntilSignalled(config: Config = loadConfig()): Promise<void> {
+  if (config.workers > 1 || cluster.isWorker) return runWorkers(config);
   const server = await serve(config);
   process.stdout.write(`Baton listening on ${server.url}\n`);
+  if (server.metricsUrl) process.stdout.write(`Metrics on ${server.metricsUrl}/metrics\n`);
   const stop = (signal: string) => {
     process.stderr.write(`${signal}: finishing in-flight requests…\n`);
     server.close().then(

@@ -5,13 +5,14 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app.js';
+import { buildApp, type AppOptions } from '../src/app.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig, type Config } from '../src/config.js';
 import type { Services } from '../src/context.js';
 import { createCustomer } from '../src/domain/customers.js';
 import { JobRunner } from '../src/jobs/runner.js';
 import { createMailTransport } from '../src/mail/transport.js';
+import { Metrics } from '../src/operations/metrics.js';
 import { cryptoRandom, type Random } from '../src/random.js';
 import { migrate, openStore } from '../src/store/database.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -75,6 +76,12 @@ export interface TestServerOptions {
   logStream?: { write(line: string): void };
   /** Give the app a job runner (mail transport from the config), poked by self-registration. */
   jobs?: boolean;
+  /** With `jobs`: the runner's interval (for its heartbeat); it is still never started on a timer. Default 0. */
+  jobIntervalMs?: number;
+  /** Count for /metrics (services.metrics), as a server with METRICS_PORT or METRICS_TOKEN does. */
+  metrics?: boolean;
+  /** Fastify logger options (default: silent). */
+  logger?: AppOptions['logger'];
 }
 
 /** Starts a listening server on a fresh database. Close it in afterAll/afterEach. */
@@ -87,12 +94,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const store = openStore(database.url, { poolMax: 20 });
   await migrate(store);
   const clock = new FakeClock(options.now ?? testEpoch);
-  const services: Services = { store, clock, random: options.random ?? cryptoRandom, config };
-  const jobs = options.jobs ? new JobRunner(services, createMailTransport(config), { intervalMs: 0 }) : undefined;
+  const metrics = options.metrics ? new Metrics(store, clock) : undefined;
+  const services: Services = { store, clock, random: options.random ?? cryptoRandom, config, metrics };
+  const jobs = options.jobs
+    ? new JobRunner(services, createMailTransport(config), { intervalMs: options.jobIntervalMs ?? 0 })
+    : undefined;
   const app = await buildApp(services, {
-    logger: options.logStream ? undefined : false,
+    logger: options.logger ?? (options.logStream ? undefined : false),
     logStream: options.logStream,
     mail: jobs,
+    jobs,
   });
   // As serve() does: a burst of 1,000 connections must not overflow the accept queue.
   const url = await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });

@@ -15,6 +15,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
   /** Resolves when stdout (the JSON log, with LOG_LEVEL=info) contains `text`. */
   waitForStdout(text: string): Promise<void>;
   /** Resolves when the process has exited, with its exit code (null when killed by a signal). */
@@ -43,6 +45,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     url,
     child,
     stderr,
+    stdout: () => stdout.text,
     waitForStdout: stdout.waitFor,
     exited,
     waitForStderr,

@@ -95,9 +95,12 @@ export class PinAdmission {
     const aniKey = request.ani.trim() || 'anonymous';
     const didKey = didDigits(request.did);
     // A throttled phone or number is refused even with a right PIN, or guessing would go on.
-    const waits = await Promise.all([this.byAni.retryAfter(aniKey), this.byDid.retryAfter(didKey)]);
-    const wait = Math.max(...waits);
-    if (wait > 0) return refuse('throttled', wait);
+    const [aniWait, didWait] = await Promise.all([this.byAni.retryAfter(aniKey), this.byDid.retryAfter(didKey)]);
+    const wait = Math.max(aniWait, didWait);
+    if (wait > 0) {
+      this.services.metrics?.recordThrottleRefusal(aniWait > 0 ? 'bridge-pin-ani' : 'bridge-pin-did');
+      return refuse('throttled', wait);
+    }
 
     const holder = /^\d{6}$/.test(request.pin) ? await this.findHolder(request) : undefined;
     if (!holder) {

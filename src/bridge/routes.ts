@@ -136,6 +136,7 @@ export function registerBridgeRoutes(app: FastifyInstance, services: Services): 
         }
         const wait = await authFailures.retryAfter(request.ip);
         if (wait > 0) {
+          services.metrics?.recordThrottleRefusal('bridge-auth');
           return reply.code(429).header('retry-after', String(wait)).send({ error: 'too many failed authentications' });
         }
         if (!bridgeTokenMatches(token, request.headers.authorization)) {

@@ -1,5 +1,6 @@
 /** `baton backup`: a consistent copy of a live SQLite database. */
 import type { Command } from 'commander';
+import { startProgress, type Progress } from './progress.js';
 
 export function registerBackupCommand(program: Command): void {
   program
@@ -16,7 +17,12 @@ export function registerBackupCommand(program: Command): void {
       if (isPostgresUrl(databaseUrl)) {
         throw new Error('DATABASE_URL is PostgreSQL: back it up with pg_dump (see docs/operations.md)');
       }
-      const pages = await backupSqlite(databaseUrl.replace(/^sqlite:(\/\/)?/i, ''), file);
+      let progress: Progress | undefined;
+      const pages = await backupSqlite(databaseUrl.replace(/^sqlite:(\/\/)?/i, ''), file, (done, total) => {
+        progress ??= startProgress(process.stderr, 'backing up', 'pages', total);
+        progress.update(done);
+      });
+      progress?.finish();
       process.stdout.write(`backed up ${databaseUrl} to ${file} (${pages} pages)\n`);
     });
 }

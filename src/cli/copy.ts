@@ -1,6 +1,7 @@
 /** `baton copy`: moving a SQLite installation up to PostgreSQL. */
 import type { Command } from 'commander';
 import type { CopyReport } from '../store/copy.js';
+import { startProgress, type Progress } from './progress.js';
 
 /** The report as a table: one line per table, then the verdict. */
 export function formatCopyReport(report: CopyReport, verifyOnly: boolean): string {
@@ -49,11 +50,25 @@ export function registerCopyCommand(program: Command): void {
       }
       // Loaded on demand, like the other database commands.
       const { copySqliteToPostgres } = await import('../store/copy.js');
+      // Progress per table on stderr: redrawn in place on a terminal, a line per tenth otherwise.
+      let current: { table: string; progress: Progress } | undefined;
       const report = await copySqliteToPostgres(opts.from, opts.to, {
         batchRows: opts.batchSize,
         verifyOnly: opts.verifyOnly,
-        log: (line) => process.stderr.write(`${line}\n`),
+        log: (line) => {
+          current?.progress.finish();
+          current = undefined;
+          process.stderr.write(`${line}\n`);
+        },
+        progress: (table, done, total) => {
+          if (current?.table !== table) {
+            current?.progress.finish();
+            current = { table, progress: startProgress(process.stderr, `copying ${table}`, 'rows', total) };
+          }
+          current.progress.update(done);
+        },
       });
+      current?.progress.finish();
       process.stdout.write(formatCopyReport(report, Boolean(opts.verifyOnly)));
       if (!report.ok) process.exitCode = 1;
     });

@@ -4,7 +4,12 @@ import type { CallContext } from '../context.js';
 import { ParameterError } from '../errors.js';
 import { parseRole, type Role } from '../protocol/params.js';
 import { inTransaction } from '../store/database.js';
-import { findConference, lockConference, type ConferenceRow } from '../store/conference.repository.js';
+import {
+  findConference,
+  findConferenceForShare,
+  lockConference,
+  type ConferenceRow,
+} from '../store/conference.repository.js';
 import { listCustomValues, type CustomValue } from '../store/custom-value.repository.js';
 import {
   deletePerson,
@@ -14,7 +19,7 @@ import {
   type PersonPatch,
   type PersonRow,
 } from '../store/person.repository.js';
-import { requireConference, statusOf } from './conferences.js';
+import { statusOf } from './conferences.js';
 import { requireEmailAddress } from './email-address.js';
 import { personEvent, recordEvents, type RegistrationSource } from './events.js';
 import { allocatePin } from './pins.js';
@@ -53,20 +58,23 @@ export async function addPerson(
 ): Promise<PersonView> {
   const { services, customer } = ctx;
   const email = input.email === undefined ? '' : requireEmailAddress(input.email, 'email');
-  const conference = await requireConference(ctx, input.conference);
-  const reservations = await listReservations(services.store.db, customer.uid, conference.uid);
-  const { status } = statusOf(ctx, conference, reservations);
-  if (status === 'CANCEL' || status === 'CLOSED') {
-    throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
-  }
   const uid = services.random.uid();
-  const person = await inTransaction(services.store.db, async (trx) => {
+  // One unit of work: the checks and the writes share one transaction, so a
+  // cancel cannot land between "not canceled" and the PIN claim.
+  return inTransaction(services.store.db, async (trx) => {
+    const conference = await findConferenceForShare(trx, services.store.dialect, customer.uid, input.conference);
+    if (!conference) throw new ParameterError(`no conference with UID ${input.conference}`);
+    const reservations = await listReservations(trx, customer.uid, conference.uid);
+    const { status } = statusOf(ctx, conference, reservations);
+    if (status === 'CANCEL' || status === 'CLOSED') {
+      throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
+    }
     const pin = await allocatePin(trx, services, {
       did: conference.did,
       person_uid: uid,
       conference_uid: conference.uid,
     });
-    const inserted = await insertPerson(trx, {
+    const person = await insertPerson(trx, {
       uid,
       conference_uid: conference.uid,
       customer_uid: customer.uid,
@@ -80,13 +88,12 @@ export async function addPerson(
       ani: '',
       created_at: services.clock.now(),
     });
-    if (afterInsert) await afterInsert(trx, inserted, conference);
+    if (afterInsert) await afterInsert(trx, person, conference);
     await recordEvents(trx, services, customer.uid, [
-      personEvent('person.registered', inserted, conference.did, [], input.source ?? 'api'),
+      personEvent('person.registered', person, conference.did, [], input.source ?? 'api'),
     ]);
-    return inserted;
+    return { person, did: conference.did, custom: [] };
   });
-  return { person, did: conference.did, custom: [] };
 }
 
 /** A person with what its presentation needs: the dial-in number and custom values. */

@@ -149,3 +149,38 @@ describe('addPerson PIN allocation', () => {
     }
   });
 });
+
+describe('addPerson racing cancelConference', () => {
+  it('leaves no live PIN and no person added after the cancel on a canceled conference', async () => {
+    const server = await startTestServer();
+    try {
+      for (let round = 0; round < 5; round++) {
+        const conference = await createConference(server);
+        // The cancel goes out amid the adds, so some of them read the conference before it and write after it.
+        const add = (i: number) =>
+          server.call('addPerson', { conference, role: 'PARTICIPANT', name: `R${round}-${i}` });
+        const early = Array.from({ length: 20 }, (_, i) => add(i));
+        const cancel = server.call('cancelConference', { conference });
+        const adds = [...early, ...Array.from({ length: 20 }, (_, i) => add(20 + i))];
+        const answers = await Promise.all(adds);
+        expect((await cancel).code).toBe(0);
+        // Every add either landed before the cancel (its PIN released by it) or was refused after it.
+        for (const a of answers) {
+          if (a.code !== 0)
+            expect(a).toEqual({ code: -2, message: `conference ${conference} is canceled`, value: null });
+        }
+        const { db } = server.services.store;
+        const claims = await db
+          .selectFrom('pin_claims')
+          .select('pin')
+          .where('conference_uid', '=', conference)
+          .execute();
+        expect(claims).toEqual([]);
+        const persons = await db.selectFrom('persons').select('uid').where('conference_uid', '=', conference).execute();
+        expect(persons).toHaveLength(answers.filter((a) => a.code === 0).length);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

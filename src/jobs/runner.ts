@@ -34,6 +34,18 @@ export interface JobLog {
   error(details: object, message: string): void;
 }
 
+/** Whether the runner is alive, for /readyz. Times are the services' clock, in ms. */
+export interface JobHeartbeat {
+  /** How often a pass is due; 0 when the runner never sweeps on its own. */
+  readonly intervalMs: number;
+  /** Started and not stopped. */
+  readonly running: boolean;
+  /** When start() was called, or null. */
+  readonly startedAt: number | null;
+  /** When the last pass finished without an error, or null. */
+  readonly lastPassAt: number | null;
+}
+
 /** What the HTTP side needs of the runner. */
 export interface MailPoke {
   /** Deliver queued mail soon, without waiting for the next interval. */
@@ -45,6 +57,8 @@ export class JobRunner implements MailPoke {
   private timer: NodeJS.Timeout | undefined;
   private deliveryPending = false;
   private stopped = false;
+  private startedAt: number | null = null;
+  private lastPassAt: number | null = null;
   /** Webhook passes run on their own chain: a slow receiver never holds up mail. */
   private webhookChain: Promise<unknown> = Promise.resolve();
   private webhookPending = false;
@@ -65,12 +79,16 @@ export class JobRunner implements MailPoke {
   /** Sweeps and delivers everything due at `now`. Resolves when done; rejects on a database error. */
   runOnce(now: number = this.services.clock.now()): Promise<JobReport> {
     return this.serialise(async () => {
+      const metrics = this.services.metrics;
       const reminders = await sweepReminders(this.services, now);
+      metrics?.recordJobRun('reminders', this.services.clock.now());
       const invitationUpdates = await sweepInvitations(this.services, now);
-      const mail = await deliverDueMail(this.services, this.transport, now);
+      metrics?.recordJobRun('invitation-updates', this.services.clock.now());
+      const mail = await this.deliver(now);
       const webhooks = await this.serialiseWebhooks(() => deliverWebhooks(this.services));
       const stripped = await applyMailRetention(this.services, now);
       const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
+      this.lastPassAt = this.services.clock.now();
       return { reminders, invitationUpdates, mail, webhooks, stripped, expiredIdempotencyKeys };
     });
   }
@@ -90,8 +108,18 @@ export class JobRunner implements MailPoke {
     this.deliveryPending = true;
     this.serialise(async () => {
       this.deliveryPending = false;
-      await deliverDueMail(this.services, this.transport, this.services.clock.now());
+      await this.deliver(this.services.clock.now());
     }).catch((error: unknown) => this.log?.error({ err: error }, 'mail delivery failed'));
+  }
+
+  /** Whether the runner is alive: for /readyz. */
+  heartbeat(): JobHeartbeat {
+    return {
+      intervalMs: this.options.intervalMs,
+      running: this.startedAt !== null && !this.stopped,
+      startedAt: this.startedAt,
+      lastPassAt: this.lastPassAt,
+    };
   }
 
   /** Resolves when every pass asked for so far has finished. */
@@ -107,6 +135,7 @@ export class JobRunner implements MailPoke {
   /** Runs a pass now and then every interval, until stop(). An interval of 0 runs nothing. */
   start(): void {
     if (this.options.intervalMs <= 0 || this.timer || this.stopped) return;
+    this.startedAt = this.services.clock.now();
     const tick = () => {
       this.runOnce()
         .catch((error: unknown) => this.log?.error({ err: error }, 'scheduled jobs failed'))
@@ -125,6 +154,13 @@ export class JobRunner implements MailPoke {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.whenIdle();
     this.transport.close();
+  }
+
+  private async deliver(now: number): Promise<DeliveryReport> {
+    const report = await deliverDueMail(this.services, this.transport, now);
+    this.services.metrics?.recordMailDelivery(report);
+    this.services.metrics?.recordJobRun('mail-delivery', this.services.clock.now());
+    return report;
   }
 
   /** Runs a webhook pass after the previous one; schedules a pass for the earliest retry it set. */

@@ -86,6 +86,8 @@ export interface DeliveryReport {
   /** Attempts that failed (the message stays queued, or is given up as `failed`). */
   failed: number;
   dropped: number;
+  /** Of `sent`, how many were reminders. */
+  remindersSent: number;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function deliverDueMail(
   now: number,
   batch = 20,
 ): Promise<DeliveryReport> {
-  const report: DeliveryReport = { sent: 0, failed: 0, dropped: 0 };
+  const report: DeliveryReport = { sent: 0, failed: 0, dropped: 0, remindersSent: 0 };
   for (;;) {
     const claimed = await claimDueMail(services.store.db, services.store.dialect, now, leaseMs, batch);
     for (const row of claimed) await deliverOne(services, transport, row, now, report);
@@ -139,6 +141,7 @@ async function deliverOne(
     const messageId = await transport.send(message, { id: row.uid, createdAt: row.created_at, kind: row.kind });
     await finishAttempt(db, row.uid, row.attempts, { status: 'sent', at: services.clock.now(), messageId });
     report.sent++;
+    if (isReminder) report.remindersSent++;
   } catch (error) {
     const text = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
     const age = now - (row.retry_since ?? row.created_at);

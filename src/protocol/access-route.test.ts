@@ -160,7 +160,7 @@ describe('the /_access protocol', () => {
       const answer = await server.call('addPerson', { conference, role: 'PARTICIPANT' });
       expect(answer.code).toBe(-4);
       expect(answer.message).toMatch(
-        /^unhandled exception; if it persists contact support quoting request [0-9a-f]{12}$/,
+        /^unhandled exception; if it persists contact support quoting request [0-9a-f]{8}-[0-9a-z]+$/,
       );
       expect(answer.message).not.toMatch(/persons|sql|at /i);
     } finally {

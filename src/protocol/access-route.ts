@@ -14,6 +14,7 @@ import { collectParams, refuseNulCharacters } from './request-params.js';
 import { createThrottle } from './throttle.js';
 import type { Tree } from './tree.js';
 import { classifyError } from './error-classes.js';
+import { recordApiFunction, recordEnvelope } from '../operations/http.js';
 import { answerOnce, errorAnswer, readIdempotencyKey, requestHash, type Answer } from './idempotency.js';
 
 /** `type`: xml (default) or json, any case; null for anything else. */
@@ -32,6 +33,7 @@ export function sendEnvelope(
   value: Tree,
   httpStatus = 200,
 ): FastifyReply {
+  recordEnvelope(reply.request, format, code);
   return reply
     .code(httpStatus)
     .header('content-type', contentTypes[format])
@@ -67,6 +69,7 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
 
       const fn = byName.get(request.params.fn.toLowerCase());
       if (!fn) throw new ParameterError(`unknown function "${request.params.fn}"`);
+      recordApiFunction(request, fn.name);
       if (fn.kind === 'command' && request.method !== 'POST') {
         throw new ParameterError(`${fn.name} is a command: send it with POST`);
       }
@@ -80,6 +83,7 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
         ),
       ]);
       if (wait > 0) {
+        services.metrics?.recordThrottleRefusal('api-auth');
         reply.header('retry-after', String(wait));
         throw new AuthError(`invalid customer key (too many failures from your address; retry in ${wait} s)`);
       }

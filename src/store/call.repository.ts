@@ -3,6 +3,7 @@
  * scoped by customer, except the two `find…Tenant` lookups: the telephony
  * bridge acts for the whole server and learns an object's customer from them.
  */
+import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { CallerTable, CallTable, Database } from './schema.js';
 
@@ -19,9 +20,16 @@ export async function listCallUids(
   customerUid: string,
   conferenceUid: string,
 ): Promise<string[]> {
-  const rows = await listCallUidsOf(db, customerUid, [conferenceUid]);
-  return rows.map((r) => r.uid);
+  const rows =
+    fastAllCached<{ uid: string }>(db, callUidsOfConference, [conferenceUid, customerUid]) ??
+    listCallUidsOf(db, customerUid, [conferenceUid]);
+  return (await rows).map((r) => r.uid);
 }
+
+const callUidsOfConference = prepared(
+  'call_uids_of_conference',
+  'select uid from calls where conference_uid = ? and customer_uid = ? order by started_at, uid',
+);
 
 /** The call UIDs of many conferences, oldest first. */
 export async function listCallUidsOf(

@@ -1,5 +1,7 @@
 /** SQL for conferences. Every statement is scoped by customer. */
+import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { Dialect } from './database.js';
 import type { ConferenceTable, Database } from './schema.js';
 
 export type ConferenceRow = Selectable<ConferenceTable>;
@@ -10,17 +12,44 @@ export async function insertConference(db: Kysely<Database>, row: NewConference)
   return db.insertInto('conferences').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+const conferenceByUid = prepared('conference_by_uid', 'select * from conferences where uid = ? and customer_uid = ?');
+
 export async function findConference(
   db: Kysely<Database>,
   customerUid: string,
   uid: string,
 ): Promise<ConferenceRow | undefined> {
-  return db
+  return (
+    fastAllCached<ConferenceRow>(db, conferenceByUid, [uid, customerUid])?.then((rows) => rows[0]) ??
+    db
+      .selectFrom('conferences')
+      .selectAll()
+      .where('uid', '=', uid)
+      .where('customer_uid', '=', customerUid)
+      .executeTakeFirst()
+  );
+}
+
+/**
+ * The conference, read inside a write transaction so that a concurrent
+ * cancel cannot slip between the checks and the write: on PostgreSQL the row
+ * is share-locked (a cancel's UPDATE waits for this transaction, or this read
+ * waits for the cancel and sees it); on SQLite the transaction already holds
+ * the database's write lock (BEGIN IMMEDIATE). Concurrent readers of the
+ * same row, e.g. other addPerson calls, do not wait for each other.
+ */
+export async function findConferenceForShare(
+  trx: Kysely<Database>,
+  dialect: Dialect,
+  customerUid: string,
+  uid: string,
+): Promise<ConferenceRow | undefined> {
+  const query = trx
     .selectFrom('conferences')
     .selectAll()
     .where('uid', '=', uid)
-    .where('customer_uid', '=', customerUid)
-    .executeTakeFirst();
+    .where('customer_uid', '=', customerUid);
+  return (dialect === 'postgres' ? query.forShare() : query).executeTakeFirst();
 }
 
 /**

@@ -41,6 +41,8 @@ export interface CopyOptions {
   verifyOnly?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** Rows copied so far of a table's total: first with 0, then after each batch. */
+  progress?: (table: string, done: number, total: number) => void;
 }
 
 /** The copy cannot start: the message says why, and nothing was written. */
@@ -90,7 +92,9 @@ export async function copySqliteToPostgres(
       checkSameTables(source, shapes);
       const sequences: Record<string, number> = {};
       if (!options.verifyOnly) {
-        for (const shape of shapes) await copyTable(source, trx, shape, options.batchRows ?? 500, log);
+        for (const shape of shapes) {
+          await copyTable(source, trx, shape, options.batchRows ?? 500, log, options.progress);
+        }
         Object.assign(sequences, await advanceSequences(trx));
       }
       const tables: TableCheck[] = [];
@@ -261,7 +265,12 @@ async function copyTable(
   shape: TableShape,
   batchRows: number,
   log: (line: string) => void,
+  progress?: (table: string, done: number, total: number) => void,
 ): Promise<void> {
+  const total = progress
+    ? (source.prepare(`select count(*) as n from ${quote(shape.name)}`).get() as { n: number }).n
+    : 0;
+  progress?.(shape.name, 0, total);
   const perBatch = Math.max(1, Math.min(batchRows, Math.floor(60_000 / shape.columns.length)));
   const rows = source.prepare(sourceSelect(shape)).iterate() as IterableIterator<Record<string, unknown>>;
   let batch: Record<string, unknown>[] = [];
@@ -278,6 +287,7 @@ async function copyTable(
     }
     copied += batch.length;
     batch = [];
+    progress?.(shape.name, copied, total);
   };
   for (const row of rows) {
     batch.push(row);

@@ -1,4 +1,5 @@
 /** SQL for custom values (key/value pairs on customers, conferences, persons, calls, callers). */
+import { fastAll, fastAllCached, prepared } from './prepared.js';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -9,6 +10,16 @@ export interface CustomValue {
   value: string;
 }
 
+const customValuesOfObject = prepared(
+  'custom_values_of_object',
+  'select "key", "value" from custom_values where customer_uid = ? and object_type = ? and object_uid = ? order by "key"',
+);
+const customValuesOfPersons = prepared(
+  'custom_values_of_persons',
+  `select object_uid, "key", "value" from custom_values where customer_uid = ? and object_type = 'person'
+   and object_uid in (select uid from persons where conference_uid = ? and customer_uid = ?) order by "key"`,
+);
+
 /** The custom values of one object, by key. */
 export async function listCustomValues(
   db: Kysely<Database>,
@@ -16,6 +27,8 @@ export async function listCustomValues(
   objectType: CustomObjectType,
   objectUid: string,
 ): Promise<CustomValue[]> {
+  const fast = fastAllCached<CustomValue>(db, customValuesOfObject, [customerUid, objectType, objectUid]);
+  if (fast) return fast as Promise<CustomValue[]>;
   return db
     .selectFrom('custom_values')
     .select(['key', 'value'])
@@ -37,6 +50,12 @@ export async function listPersonCustomValues(
   customerUid: string,
   conferenceUid: string,
 ): Promise<Map<string, CustomValue[]>> {
+  const fast = fastAll<{ object_uid: string; key: string; value: string }>(db, customValuesOfPersons, [
+    customerUid,
+    conferenceUid,
+    customerUid,
+  ]);
+  if (fast) return groupByObject(await fast);
   const rows = await db
     .selectFrom('custom_values')
     .select(['object_uid', 'key', 'value'])

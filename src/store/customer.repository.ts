@@ -1,4 +1,5 @@
 /** SQL for customers and their API keys. */
+import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { CustomerTable, Database } from './schema.js';
 
@@ -10,8 +11,13 @@ export async function insertCustomer(db: Kysely<Database>, row: NewCustomer): Pr
   return db.insertInto('customers').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+const customerByUid = prepared('customer_by_uid', 'select * from customers where uid = ?');
+
 export async function findCustomer(db: Kysely<Database>, uid: string): Promise<CustomerRow | undefined> {
-  return db.selectFrom('customers').selectAll().where('uid', '=', uid).executeTakeFirst();
+  return (
+    fastAllCached<CustomerRow>(db, customerByUid, [uid])?.then((rows) => rows[0]) ??
+    db.selectFrom('customers').selectAll().where('uid', '=', uid).executeTakeFirst()
+  );
 }
 
 export async function countCustomers(db: Kysely<Database>): Promise<number> {
@@ -35,13 +41,19 @@ export async function updateCustomer(
 }
 
 /** The hashes of a customer's live keys, with the customer row; empty for an unknown customer. */
+const liveKeyHashes = prepared(
+  'live_key_hashes',
+  'select key_hash from api_keys where customer_uid = ? and revoked_at is null',
+);
+
 export async function findLiveKeyHashes(db: Kysely<Database>, customerUid: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('api_keys')
-    .select('key_hash')
-    .where('customer_uid', '=', customerUid)
-    .where('revoked_at', 'is', null)
-    .execute();
+  const rows = await (fastAllCached<{ key_hash: string }>(db, liveKeyHashes, [customerUid]) ??
+    db
+      .selectFrom('api_keys')
+      .select('key_hash')
+      .where('customer_uid', '=', customerUid)
+      .where('revoked_at', 'is', null)
+      .execute());
   return rows.map((r) => r.key_hash);
 }
 

@@ -5,26 +5,19 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import {
-  Kysely,
-  Migrator,
-  PostgresDialect,
-  SqliteDialect,
-  type Migration,
-  type SqliteDatabase as KyselySqliteDatabase,
-  type SqliteStatement,
-  type Transaction,
-} from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
 import * as calls from './migrations/002-calls.js';
 import * as mail from './migrations/003-mail.js';
 import * as hardening from './migrations/004-hardening.js';
+import * as hotPath from './migrations/005-hot-path.js';
 import * as admin from './migrations/006-admin.js';
 import * as events from './migrations/007-events.js';
 import * as idempotency from './migrations/009-idempotency.js';
 import type { Database } from './schema.js';
+import { SqliteExecutor } from './sqlite-executor.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -32,7 +25,16 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  /** PostgreSQL only: the pool's live counts, read by /metrics. */
+  readonly pool?: PoolStats;
   close(): Promise<void>;
+}
+
+/** What pg.Pool tells about itself at any moment. */
+export interface PoolStats {
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
 }
 
 /** PostgreSQL pool settings (SQLite has one connection per process and ignores them). */
@@ -80,7 +82,8 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
     // the pool; without a listener its 'error' event would end the process.
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    pools.set(db, pool);
+    return { db, dialect: 'postgres', pool, close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -88,40 +91,30 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // Never sleep inside the event loop waiting for another process's lock:
+  // the executor retries SQLITE_BUSY on a later turn instead.
+  sqlite.pragma('busy_timeout = 0');
+  const executor = new SqliteExecutor(sqlite);
+  const db = new Kysely<Database>({ dialect: executor.dialect() });
+  executors.set(db, executor);
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
-/** How many prepared statements the SQLite store keeps: every statement Baton runs, with room to spare. */
-const statementCacheSize = 500;
+const executors = new WeakMap<Kysely<Database>, SqliteExecutor>();
+const pools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/** The pool behind a PostgreSQL store's `db` (for named prepared statements); undefined otherwise. */
+export function postgresPoolOf(db: Kysely<Database>): pg.Pool | undefined {
+  return pools.get(db);
+}
 
 /**
- * better-sqlite3 with prepared statements reused by SQL text. Kysely prepares
- * every query it runs, and preparing costs more than running one of Baton's
- * small indexed queries. Parameters are bound per run, so the text is the
- * whole key; least recently used statements are dropped past the bound. A
- * statement still busy (a streamed query) is never shared: a fresh one is made.
+ * The executor behind a SQLite store's `db`, for repository functions with raw
+ * prepared statements; undefined for PostgreSQL and for a transaction (whose
+ * statements must run through it).
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
-  const cache = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sqlText: string): SqliteStatement {
-      const cached = cache.get(sqlText);
-      if (cached && !cached.busy) {
-        cache.delete(sqlText);
-        cache.set(sqlText, cached);
-        return cached as SqliteStatement;
-      }
-      const statement = sqlite.prepare(sqlText);
-      if (!cached) {
-        cache.set(sqlText, statement);
-        if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value!);
-      }
-      return statement as SqliteStatement;
-    },
-  };
+export function sqliteExecutorOf(db: Kysely<Database>): SqliteExecutor | undefined {
+  return executors.get(db);
 }
 
 /** Every migration, in order. A new one is appended, never edited once released. */
@@ -134,6 +127,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '002-calls': bind(calls),
     '003-mail': bind(mail),
     '004-hardening': bind(hardening),
+    '005-hot-path': bind(hotPath),
     '006-admin': bind(admin),
     '007-events': bind(events),
     '009-idempotency': bind(idempotency),
@@ -150,6 +144,9 @@ export async function migrate(store: Store): Promise<void> {
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations(store.dialect) },
+    // Migrations are numbered by the branch that adds them and may land out of
+    // order; each is independent of the ones numbered after it.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -172,12 +169,24 @@ export function afterCommit(trx: Kysely<Database>, hook: () => void): void {
   else queueMicrotask(hook);
 }
 
+/** Runs the hooks of a committed transaction. A hook only wakes a worker: its failure must not turn a committed change into an error. */
+function runCommitHooks(hooks: Array<() => void>): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch {
+      /* ignored */
+    }
+  }
+}
+
 /** PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back and may simply be run again. */
 const rerunnable = new Set(['40001', '40P01']);
 const attempts = 5;
 
 /**
- * Runs `work` in one transaction. When PostgreSQL rolls it back for a
+ * Runs `work` in one transaction: on SQLite a savepoint in the write group
+ * of this event-loop turn (see sqlite-executor.ts). When PostgreSQL rolls it back for a
  * serialization failure or a deadlock, runs it again (up to 5 times, after a
  * short random pause); the last failure propagates, and the API answers it
  * with -3. `work` must do nothing outside the transaction that cannot be repeated.
@@ -186,6 +195,18 @@ export async function inTransaction<T>(
   db: Kysely<Database>,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
+  // SQLite: group commit (a savepoint in the turn's shared transaction); the
+  // write resolves only once the group's COMMIT is done.
+  const executor = executors.get(db);
+  if (executor) {
+    const hooks: Array<() => void> = [];
+    const result = await executor.write((trx) => {
+      commitHooks.set(trx, hooks);
+      return work(trx);
+    });
+    runCommitHooks(hooks);
+    return result;
+  }
   for (let attempt = 1; ; attempt++) {
     const hooks: Array<() => void> = [];
     try {
@@ -193,14 +214,7 @@ export async function inTransaction<T>(
         commitHooks.set(trx, hooks);
         return work(trx);
       });
-      // A hook only wakes a worker: its failure must not turn a committed change into an error.
-      for (const hook of hooks) {
-        try {
-          hook();
-        } catch {
-          /* ignored */
-        }
-      }
+      runCommitHooks(hooks);
       return result;
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code;

@@ -1,4 +1,5 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
+import { fastAll, fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Database, PersonTable } from './schema.js';
 
@@ -29,22 +30,36 @@ export async function listPersons(
   customerUid: string,
   conferenceUid: string,
 ): Promise<PersonRow[]> {
-  return db
-    .selectFrom('persons')
-    .selectAll()
-    .where('conference_uid', '=', conferenceUid)
-    .where('customer_uid', '=', customerUid)
-    .orderBy('id')
-    .execute();
+  return (
+    fastAll<PersonRow>(db, personsOfConference, [conferenceUid, customerUid]) ??
+    db
+      .selectFrom('persons')
+      .selectAll()
+      .where('conference_uid', '=', conferenceUid)
+      .where('customer_uid', '=', customerUid)
+      .orderBy('id')
+      .execute()
+  );
 }
+
+const personsOfConference = prepared(
+  'persons_of_conference',
+  'select * from persons where conference_uid = ? and customer_uid = ? order by id',
+);
+const personUidsOfConference = prepared(
+  'person_uids_of_conference',
+  'select uid from persons where conference_uid = ? and customer_uid = ? order by id',
+);
 
 export async function listPersonUids(
   db: Kysely<Database>,
   customerUid: string,
   conferenceUid: string,
 ): Promise<string[]> {
-  const rows = await listPersonUidsOf(db, customerUid, [conferenceUid]);
-  return rows.map((r) => r.uid);
+  const rows =
+    fastAllCached<{ uid: string }>(db, personUidsOfConference, [conferenceUid, customerUid]) ??
+    listPersonUidsOf(db, customerUid, [conferenceUid]);
+  return (await rows).map((r) => r.uid);
 }
 
 /** The person UIDs of many conferences, in registration order. */

@@ -1,4 +1,5 @@
 /** SQL for reservations. Every statement is scoped by customer. */
+import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Database, ReservationTable } from './schema.js';
 
@@ -7,18 +8,28 @@ export type NewReservation = Insertable<ReservationTable>;
 export type ReservationPatch = Updateable<ReservationTable>;
 
 /** A conference's reservations, earliest first. */
+const reservationsOfConference = prepared(
+  'reservations_of_conference',
+  'select * from reservations where conference_uid = ? and customer_uid = ? order by start_at',
+);
+
 export async function listReservations(
   db: Kysely<Database>,
   customerUid: string,
   conferenceUid: string,
 ): Promise<ReservationRow[]> {
-  return db
-    .selectFrom('reservations')
-    .selectAll()
-    .where('conference_uid', '=', conferenceUid)
-    .where('customer_uid', '=', customerUid)
-    .orderBy('start_at')
-    .execute();
+  return (
+    (fastAllCached<ReservationRow>(db, reservationsOfConference, [conferenceUid, customerUid]) as
+      | Promise<ReservationRow[]>
+      | undefined) ??
+    db
+      .selectFrom('reservations')
+      .selectAll()
+      .where('conference_uid', '=', conferenceUid)
+      .where('customer_uid', '=', customerUid)
+      .orderBy('start_at')
+      .execute()
+  );
 }
 
 export async function insertReservations(db: Kysely<Database>, rows: NewReservation[]): Promise<void> {

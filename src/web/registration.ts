@@ -158,6 +158,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
   ) {
     const wait = await throttle.retryAfter(request.ip);
     if (wait > 0) {
+      services.metrics?.recordThrottleRefusal('registration');
       reply.header('retry-after', String(wait));
       return sendPage(
         reply,

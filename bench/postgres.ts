@@ -1,0 +1,74 @@
+/**
+ * A throwaway PostgreSQL server for the benchmark's PostgreSQL column, started
+ * as scripts/test-pg.sh does (its own data directory in /tmp, loopback only,
+ * a free port) but with the server's default durability (fsync and
+ * synchronous_commit on), so its writes cost what they cost in production.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface ThrowawayPostgres {
+  /** Creates an empty database and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  stop(): void;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the server, or returns null (with the reason logged) when PostgreSQL is not installed. */
+export async function startThrowawayPostgres(log: (line: string) => void): Promise<ThrowawayPostgres | null> {
+  const versions = (() => {
+    try {
+      return readdirSync('/usr/lib/postgresql').sort();
+    } catch {
+      return [];
+    }
+  })();
+  if (versions.length === 0) {
+    log('PostgreSQL binaries not found in /usr/lib/postgresql: no PostgreSQL column');
+    return null;
+  }
+  const bin = `/usr/lib/postgresql/${versions.at(-1)}/bin`;
+  const dir = mkdtempSync(join(tmpdir(), 'baton-bench-pg-'));
+  const root = process.getuid?.() === 0;
+  if (root) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), 0);
+  const asPg = (command: string) =>
+    root ? execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', command]) : execFileSync('sh', ['-c', command]);
+  const port = await freePort();
+  asPg(`'${bin}/initdb' -D '${dir}/data' -A trust -U postgres --no-sync >/dev/null`);
+  asPg(
+    `'${bin}/pg_ctl' -D '${dir}/data' -l '${dir}/log' -w -o "-p ${port} -k '${dir}' -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null`,
+  );
+  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  log(`PostgreSQL ${versions.at(-1)} on port ${port}`);
+  return {
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`create database ${name}`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    stop() {
+      try {
+        asPg(`'${bin}/pg_ctl' -D '${dir}/data' -m fast stop >/dev/null`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Request ids: the one a trusted proxy sends in `X-Request-Id` when it is
+ * well formed, otherwise one of our own. Ours are a per-process prefix and a
+ * counter — unique across processes and restarts without drawing random bytes
+ * on every request (this runs on the hot path).
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** Longest id accepted from a proxy; longer ones are replaced, never cut. */
+export const maxRequestIdLength = 128;
+const acceptable = /^[A-Za-z0-9._:-]+$/;
+
+/** Whether `id` may be used as it came: bounded length, and only characters that are safe in logs and headers. */
+export function isAcceptableRequestId(id: string): boolean {
+  return id.length > 0 && id.length <= maxRequestIdLength && acceptable.test(id);
+}
+
+/** Makes request ids for one process: `<prefix>-<counter>`. */
+export function requestIdGenerator(): () => string {
+  // 8 random hex characters tell processes (and restarts) apart.
+  const prefix = `${randomBytes(4).toString('hex')}-`;
+  let counter = 0;
+  return () => prefix + (++counter).toString(36);
+}
+
+/**
+ * Fastify's `genReqId`: takes a well-formed `X-Request-Id` when the socket
+ * peer is a trusted proxy (anyone else could forge log correlation), else a
+ * fresh id.
+ */
+export function requestIdFromProxy(
+  isTrustedPeer: (address: string) => boolean,
+  next: () => string = requestIdGenerator(),
+): (request: IncomingMessage) => string {
+  return (request) => {
+    const header = request.headers['x-request-id'];
+    if (typeof header === 'string' && isAcceptableRequestId(header)) {
+      const peer = request.socket?.remoteAddress;
+      if (peer !== undefined && isTrustedPeer(peer)) return header;
+    }
+    return next();
+  };
+}

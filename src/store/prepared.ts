@@ -1,0 +1,68 @@
+/**
+ * Raw prepared statements for the hot path, behind the repository functions
+ * that own their SQL. A statement is written once with `?` placeholders and
+ * prepared once per process (SQLite, by the executor) or per connection
+ * (PostgreSQL, as a named statement: parsed and planned once, then one
+ * Bind/Execute round trip per run).
+ *
+ * They run only on the store's own `db`. Inside a transaction the repository
+ * function runs the same query through Kysely on the transaction's
+ * connection (`fastAll` answers undefined): a raw statement must never run
+ * beside a transaction it does not belong to.
+ */
+import type { Kysely } from 'kysely';
+import { postgresPoolOf, sqliteExecutorOf } from './database.js';
+import type { Database } from './schema.js';
+
+/** A statement with its name (PostgreSQL's prepared-statement name) and both dialects' text. */
+export interface PreparedQuery {
+  readonly name: string;
+  readonly sqlite: string;
+  readonly postgres: string;
+}
+
+/** Declares a prepared statement; `?` placeholders become `$1…$n` for PostgreSQL. */
+export function prepared(name: string, sqlText: string): PreparedQuery {
+  let n = 0;
+  return { name: `baton_${name}`, sqlite: sqlText, postgres: sqlText.replace(/\?/g, () => `$${++n}`) };
+}
+
+/**
+ * The rows of `query`, on raw prepared statements; undefined when `db` is a
+ * transaction (the caller then runs its Kysely query on it).
+ */
+export function fastAll<R>(db: Kysely<Database>, query: PreparedQuery, params: unknown[]): Promise<R[]> | undefined {
+  const executor = sqliteExecutorOf(db);
+  if (executor) return executor.read(() => executor.statement(query.sqlite).all(...params) as R[]);
+  const pool = postgresPoolOf(db);
+  if (pool) return pool.query({ name: query.name, text: query.postgres, values: params }).then((r) => r.rows as R[]);
+  return undefined;
+}
+
+/** The first row of `query`, or undefined; `undefined` overall (not a promise) inside a transaction. */
+export function fastFirst<R>(
+  db: Kysely<Database>,
+  query: PreparedQuery,
+  params: unknown[],
+): Promise<R | undefined> | undefined {
+  return fastAll<R>(db, query, params)?.then((rows) => rows[0]);
+}
+
+/**
+ * `fastAll` whose answer is kept while the database is unchanged (SQLite: see
+ * `SqliteExecutor.cachedRead`; exact across processes). PostgreSQL runs the
+ * statement every time: without a change feed, a process cannot know that
+ * another changed a row. The answer is frozen; callers must not change it.
+ */
+export function fastAllCached<R>(
+  db: Kysely<Database>,
+  query: PreparedQuery,
+  params: string[],
+): Promise<readonly R[]> | undefined {
+  const executor = sqliteExecutorOf(db);
+  if (executor) {
+    const statement = executor.statement(query.sqlite);
+    return executor.cachedRead(`${query.name}\u0000${params.join('\u0000')}`, () => statement.all(...params) as R[]);
+  }
+  return fastAll<R>(db, query, params);
+}

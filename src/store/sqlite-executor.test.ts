@@ -1,0 +1,124 @@
+import SqliteDatabase from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/database.js';
+import { findCustomer, findLiveKeyHashes, insertApiKey, revokeApiKey } from './customer.repository.js';
+import { inTransaction, migrate, openStore, sqliteExecutorOf, type Store } from './database.js';
+
+describe('SQLite group commit', () => {
+  let database: TestDatabase;
+  let store: Store;
+  let other: SqliteDatabase.Database;
+
+  beforeEach(async () => {
+    database = await createTestDatabase('sqlite');
+    store = openStore(database.url);
+    await migrate(store);
+    // Another connection to the same file: what any other process would see.
+    other = new SqliteDatabase(database.url, { readonly: true });
+  });
+  afterEach(async () => {
+    other.close();
+    await store.close();
+    await database.drop();
+  });
+
+  const addCustomer = (uid: string) =>
+    inTransaction(store.db, async (trx) => {
+      await trx
+        .insertInto('customers')
+        .values({
+          uid,
+          name: uid,
+          status: 'ACTIVE',
+          did: '',
+          time_zone: 'UTC',
+          recording: 0,
+          greenroom: 0,
+          background_music: 0,
+          reminder: 1,
+          place_call: 0,
+          created_at: 0,
+        })
+        .execute();
+      if (uid.startsWith('FAIL')) throw new Error(`refused ${uid}`);
+      return uid;
+    });
+  const committed = () => other.prepare('select uid from customers order by uid').pluck().all();
+
+  it('commits the writes of one turn together; a failing one rolls back only itself', async () => {
+    const executor = sqliteExecutorOf(store.db)!;
+    const before = executor.commits;
+    const seenAtAnswer: unknown[][] = [];
+    const writes = ['A1', 'FAIL1', 'A2', 'A3'].map((uid) =>
+      addCustomer(uid).then(
+        (value) => {
+          // No answer before its COMMIT: another connection sees the row already.
+          seenAtAnswer.push(committed());
+          return value;
+        },
+        (error: Error) => error.message,
+      ),
+    );
+    expect(await Promise.all(writes)).toEqual(['A1', 'refused FAIL1', 'A2', 'A3']);
+    expect(executor.commits - before).toBe(1);
+    expect(committed()).toEqual(['A1', 'A2', 'A3']);
+    for (const seen of seenAtAnswer) expect(seen).toEqual(['A1', 'A2', 'A3']);
+  });
+
+  it('starts a new group for writes that arrive while one is committing', async () => {
+    const executor = sqliteExecutorOf(store.db)!;
+    const before = executor.commits;
+    const first = addCustomer('B1');
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = addCustomer('B2');
+    expect(await Promise.all([first, second])).toEqual(['B1', 'B2']);
+    expect(executor.commits - before).toBe(2);
+    expect(committed()).toEqual(['B1', 'B2']);
+  });
+
+  it('retries on a later turn while another process holds the write lock, without blocking reads', async () => {
+    const writer = new SqliteDatabase(database.url);
+    writer.exec('BEGIN IMMEDIATE');
+    const write = addCustomer('C1');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The event loop is free: a read through the store answers while the write waits.
+    const rows = await store.db.selectFrom('customers').select('uid').execute();
+    expect(rows).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    writer.exec('COMMIT');
+    writer.close();
+    expect(await write).toBe('C1');
+    expect(committed()).toEqual(['C1']);
+  });
+
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('answers a repeated key read from its cache until another process revokes the key', async () => {
+    await addCustomer('K1');
+    await insertApiKey(store.db, { customer_uid: 'K1', key_hash: 'aa', key_prefix: 'aa', created_at: 0 });
+    const executor = sqliteExecutorOf(store.db)!;
+    expect(await findLiveKeyHashes(store.db, 'K1')).toEqual(['aa']);
+    const hits = executor.cacheStats.hits;
+    await nextTurn();
+    expect(await findLiveKeyHashes(store.db, 'K1')).toEqual(['aa']);
+    expect(executor.cacheStats.hits).toBe(hits + 1);
+    // Another process (connection) revokes it: the next turn's read sees that.
+    const cli = new SqliteDatabase(database.url);
+    cli.prepare("update api_keys set revoked_at = 1 where customer_uid = 'K1'").run();
+    cli.close();
+    await nextTurn();
+    expect(await findLiveKeyHashes(store.db, 'K1')).toEqual([]);
+  });
+
+  it('drops cached answers on a write of this process, and never lets a caller change a shared one', async () => {
+    await addCustomer('K2');
+    await insertApiKey(store.db, { customer_uid: 'K2', key_hash: 'bb', key_prefix: 'bb', created_at: 0 });
+    expect(await findLiveKeyHashes(store.db, 'K2')).toEqual(['bb']);
+    expect(await revokeApiKey(store.db, 'K2', 'bb', 5)).toBe(1);
+    expect(await findLiveKeyHashes(store.db, 'K2')).toEqual([]);
+    const customer = (await findCustomer(store.db, 'K2'))!;
+    expect(() => {
+      (customer as { name: string }).name = 'changed';
+    }).toThrow(TypeError);
+  });
+});

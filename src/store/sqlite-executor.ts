@@ -1,0 +1,400 @@
+/**
+ * The one owner of a process's SQLite connection. Everything that touches the
+ * connection goes through it, so no statement can run inside another
+ * request's transaction:
+ *
+ * - `read(unit)`: a synchronous unit of raw prepared statements, run at once
+ *   when nobody holds the connection (better-sqlite3 is synchronous, so
+ *   nothing interleaves), else after the holder is done.
+ * - `write(work)`: group commit. The writes that arrive in one event-loop
+ *   turn share one `BEGIN IMMEDIATE … COMMIT`, each inside its own SAVEPOINT
+ *   (a Kysely transaction over that savepoint), so one failure rolls back
+ *   only itself. No write's promise settles before the COMMIT that holds it.
+ * - Kysely (`db` outside a group) acquires the same lock for each query or
+ *   transaction.
+ *
+ * Several processes share the file: busy_timeout is 0, so SQLite answers
+ * SQLITE_BUSY at once instead of sleeping inside the event loop, and the
+ * executor tries again on a later turn (a timer), giving up after
+ * `busyDeadlineMs` (the API answers -3).
+ */
+import type SqliteDatabase from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type Transaction,
+  type TransactionSettings,
+} from 'kysely';
+import type { Database } from './schema.js';
+
+/** How long a statement keeps retrying SQLITE_BUSY before the error propagates (the old busy_timeout). */
+const busyDeadlineMs = 5000;
+/** How many prepared statements are kept: every statement Baton runs, with room to spare. */
+const statementCacheSize = 500;
+
+/** A piece of work of a write group, and how to settle its caller. */
+interface PendingWrite {
+  work: (trx: Transaction<Database>) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** True for the error better-sqlite3 raises when another process holds the lock. */
+export function isBusy(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+}
+
+/** Entries the answer cache holds before it starts over (bounds its memory). */
+const cacheEntries = 10_000;
+
+/** Freezes an answer and the rows in it, so a caller that would change a shared answer fails loudly. */
+function freeze<T>(value: T): T {
+  if (Array.isArray(value)) for (const item of value) Object.freeze(item);
+  return Object.freeze(value);
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class SqliteExecutor {
+  private readonly kyselyStatements = new Map<string, SqliteDatabase.Statement>();
+  private readonly rawStatements = new Map<string, SqliteDatabase.Statement>();
+  private locked = false;
+  private readonly waiters: (() => void)[] = [];
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  /** The Kysely instance whose transactions are savepoints of the current write group. */
+  private readonly grouped: Kysely<Database>;
+  /** Write transactions this process committed. */
+  commits = 0;
+  /** Statements of this process that may have changed something (with `commits`, what the cache compares). */
+  private writeStatements = 0;
+  private readonly cache = new Map<string, unknown>();
+  private cacheSeen = { dataVersion: -1, changes: -1 };
+  private turnDataVersion: number | undefined;
+  /** Cached answers served and computed (for the benchmark and tests). */
+  readonly cacheStats = { hits: 0, misses: 0 };
+
+  constructor(readonly sqlite: SqliteDatabase.Database) {
+    this.grouped = new Kysely<Database>({ dialect: new ExecutorDialect(this, 'group') });
+  }
+
+  /** A Kysely dialect over this executor (for the store's `db`). */
+  dialect(): SqliteDialect {
+    return new ExecutorDialect(this, 'locked');
+  }
+
+  /** A prepared statement for Kysely's compiled SQL, reused by text (LRU). */
+  kyselyStatement(sqlText: string): SqliteDatabase.Statement {
+    const cache = this.kyselyStatements;
+    const cached = cache.get(sqlText);
+    if (cached && !cached.busy) {
+      cache.delete(sqlText);
+      cache.set(sqlText, cached);
+      return cached;
+    }
+    const statement = this.sqlite.prepare(sqlText);
+    if (!cached) {
+      cache.set(sqlText, statement);
+      if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value!);
+    }
+    return statement;
+  }
+
+  /**
+   * A raw prepared statement, prepared once for the process's life. `shape`
+   * is applied once: `pluck` (first column only) or `row` (objects).
+   */
+  statement(sqlText: string, shape: 'row' | 'pluck' = 'row'): SqliteDatabase.Statement {
+    const key = shape === 'pluck' ? `pluck:${sqlText}` : sqlText;
+    let statement = this.rawStatements.get(key);
+    if (!statement) {
+      statement = this.sqlite.prepare(sqlText);
+      if (shape === 'pluck') statement.pluck();
+      this.rawStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** Waits until this caller holds the connection. */
+  lock(): Promise<void> {
+    if (!this.locked) {
+      this.locked = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Hands the connection to the next waiter, or frees it. */
+  unlock(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.locked = false;
+  }
+
+  /**
+   * Runs a synchronous unit of reads. With more than one statement, the unit
+   * runs in one read transaction so every statement sees the same snapshot
+   * (other processes may commit in between otherwise).
+   */
+  async read<T>(unit: () => T, snapshot = false): Promise<T> {
+    if (!this.locked) {
+      try {
+        return snapshot ? this.inReadTransaction(unit) : unit();
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+      }
+    }
+    await this.lock();
+    try {
+      return await this.retryBusy(() => (snapshot ? this.inReadTransaction(unit) : unit()));
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * `read(unit)` with its answer kept until anything in the database changes:
+   * a write by this process, or a commit by any other connection
+   * (`PRAGMA data_version`, read once per event-loop turn). So a key revoked
+   * through another process is refused on the next request, and nothing
+   * expires on a timer. The answer is frozen: callers share it.
+   */
+  async cachedRead<T>(key: string, unit: () => T): Promise<T> {
+    if (this.locked) await this.lock().then(() => this.unlock());
+    this.validateCache();
+    if (this.cache.has(key)) {
+      this.cacheStats.hits++;
+      return this.cache.get(key) as T;
+    }
+    this.cacheStats.misses++;
+    const seen = this.cacheSeen;
+    const value = freeze(await this.read(unit));
+    // Only keep it if nothing changed while it was read.
+    if (seen === this.cacheSeen && this.changes() === seen.changes) {
+      if (this.cache.size >= cacheEntries) this.cache.clear();
+      this.cache.set(key, value);
+    }
+    return value;
+  }
+
+  private validateCache(): void {
+    if (this.turnDataVersion === undefined) {
+      this.turnDataVersion = this.statement('PRAGMA data_version', 'pluck').get() as number;
+      setImmediate(() => (this.turnDataVersion = undefined));
+    }
+    const seen = this.cacheSeen;
+    if (seen.dataVersion !== this.turnDataVersion || seen.changes !== this.changes()) {
+      this.cache.clear();
+      this.cacheSeen = { dataVersion: this.turnDataVersion, changes: this.changes() };
+    }
+  }
+
+  private changes(): number {
+    return this.commits + this.writeStatements;
+  }
+
+  private inReadTransaction<T>(unit: () => T): T {
+    this.sqlite.exec('BEGIN');
+    try {
+      const result = unit();
+      this.sqlite.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Runs `attempt` until it does not fail with SQLITE_BUSY, trying again on later turns. */
+  async retryBusy<T>(attempt: () => T): Promise<T> {
+    const deadline = Date.now() + busyDeadlineMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      try {
+        return attempt();
+      } catch (error) {
+        if (!isBusy(error) || Date.now() >= deadline) throw error;
+      }
+      await pause(wait * (0.5 + Math.random()));
+    }
+  }
+
+  /**
+   * Runs `work` in the next write group: its own savepoint inside a shared
+   * transaction. Resolves after that transaction's COMMIT; rejects with
+   * `work`'s error (only its savepoint is rolled back), or with the group's
+   * error when BEGIN or COMMIT fails.
+   */
+  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const group: PendingWrite[] = [];
+    const outcomes: Outcome[] = [];
+    let groupError: unknown;
+    const deadline = Date.now() + busyDeadlineMs;
+    // While another process holds the write lock, this one lets go of its
+    // connection between attempts, so its reads go on.
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      await this.lock();
+      // Everything that arrived until now joins this group.
+      group.push(...this.pending);
+      this.pending = [];
+      if (group.length === 0) {
+        // Another flush took them while this one waited.
+        this.unlock();
+        return;
+      }
+      try {
+        this.sqlite.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (error) {
+        if (!isBusy(error) || Date.now() >= deadline) {
+          groupError = error;
+          break;
+        }
+      }
+      this.unlock();
+      await pause(wait * (0.5 + Math.random()));
+    }
+    try {
+      if (groupError !== undefined) throw groupError;
+      try {
+        for (const unit of group) {
+          try {
+            outcomes.push({ ok: true, value: await this.grouped.transaction().execute(unit.work) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+        await this.retryBusy(() => this.sqlite.exec('COMMIT'));
+        this.commits++;
+      } catch (error) {
+        if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+        throw error;
+      }
+    } catch (error) {
+      groupError = error;
+    } finally {
+      this.unlock();
+    }
+    group.forEach((unit, i) => {
+      const outcome = outcomes[i];
+      if (groupError !== undefined) unit.reject(outcome && !outcome.ok ? outcome.error : groupError);
+      else if (outcome!.ok) unit.resolve(outcome!.value);
+      else unit.reject(outcome!.error);
+    });
+  }
+
+  /** Runs one compiled query on the connection (the caller holds it). */
+  execute(sqlText: string, parameters: readonly unknown[]): QueryResult<unknown> {
+    const statement = this.kyselyStatement(sqlText);
+    // Counted before it runs: an UPDATE … RETURNING is a reader too.
+    if (!statement.readonly) this.writeStatements++;
+    if (statement.reader) return { rows: statement.all(parameters) };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+}
+
+/**
+ * Kysely's SQLite dialect over the executor. `locked`: every query or
+ * transaction first takes the executor's lock; a transaction is
+ * `BEGIN IMMEDIATE` (so a read-then-write cannot fail half-way on a snapshot
+ * another process made stale), or a plain `BEGIN` read snapshot when it asks
+ * for an isolation level (the lists' and copies' consistent reads).
+ * `group`: the caller (a write group) holds the lock and the transaction;
+ * a Kysely transaction is a savepoint in it.
+ */
+class ExecutorDialect extends SqliteDialect {
+  constructor(
+    private readonly executor: SqliteExecutor,
+    private readonly mode: 'locked' | 'group',
+  ) {
+    super({ database: executor.sqlite as never });
+  }
+
+  override createDriver(): Driver {
+    return new ExecutorDriver(this.executor, this.mode);
+  }
+}
+
+let savepoints = 0;
+
+class ExecutorDriver implements Driver {
+  private readonly connection: DatabaseConnection;
+  private readonly savepointNames = new WeakMap<object, string>();
+
+  constructor(
+    private readonly executor: SqliteExecutor,
+    private readonly mode: 'locked' | 'group',
+  ) {
+    const retry = mode === 'locked';
+    this.connection = {
+      executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
+        const run = () => executor.execute(query.sql, query.parameters) as QueryResult<R>;
+        return retry ? executor.retryBusy(run) : run();
+      },
+      streamQuery: () => {
+        throw new Error('streaming is not supported by this store');
+      },
+    };
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.mode === 'locked') await this.executor.lock();
+    return this.connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    if (this.mode === 'group') {
+      const name = `unit_${++savepoints}`;
+      this.savepointNames.set(connection, name);
+      this.executor.sqlite.exec(`SAVEPOINT ${name}`);
+      return;
+    }
+    const begin = settings.isolationLevel ? 'BEGIN' : 'BEGIN IMMEDIATE';
+    await this.executor.retryBusy(() => this.executor.sqlite.exec(begin));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.mode === 'group') {
+      this.executor.sqlite.exec(`RELEASE ${this.savepointNames.get(connection)!}`);
+      return;
+    }
+    await this.executor.retryBusy(() => this.executor.sqlite.exec('COMMIT'));
+    this.executor.commits++;
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.mode === 'group') {
+      const name = this.savepointNames.get(connection)!;
+      this.executor.sqlite.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      return;
+    }
+    if (this.executor.sqlite.inTransaction) this.executor.sqlite.exec('ROLLBACK');
+  }
+
+  async releaseConnection(): Promise<void> {
+    if (this.mode === 'locked') this.executor.unlock();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.mode === 'locked') this.executor.sqlite.close();
+  }
+}

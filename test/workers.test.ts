@@ -1,0 +1,134 @@
+/**
+ * WORKERS: `baton serve` as several processes on one database (SQLite file,
+ * or PostgreSQL under `npm run test:pg`). Whatever one worker writes, the
+ * next request to another sees; a worker killed mid-batch loses no write it
+ * acknowledged.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../src/store/database.js';
+import { runCli } from './cli.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { startServerProcess, type ServerProcess } from './process.js';
+
+type Envelope = { code: number; message: string; value: any };
+
+/**
+ * One call on a connection of its own: the cluster's primary hands each new
+ * connection to the next worker in turn, so consecutive calls alternate.
+ */
+function callOnNewConnection(baseUrl: string, fn: string, params: Record<string, string>): Promise<Envelope> {
+  const body = new URLSearchParams({ type: 'json', ...params }).toString();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(`/_access/${fn}`, baseUrl),
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text) as Envelope);
+          } catch {
+            reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    // A connection the dying worker had accepted may never be answered: not acknowledged either.
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer')));
+    req.end(body);
+  });
+}
+
+describe('baton serve with WORKERS=2', () => {
+  let database: TestDatabase;
+  let server: ServerProcess;
+  let store: Store;
+  let credentials: { customer: string; key: string };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startServerProcess({ DATABASE_URL: database.url, WORKERS: '2', JOB_INTERVAL_SECONDS: '0' });
+    const created = await runCli(['customer', 'create', '--name', 'Workers', '--did', '+1 555 0142', '--json'], {
+      DATABASE_URL: database.url,
+    });
+    expect(created.code).toBe(0);
+    credentials = JSON.parse(created.stdout) as { customer: string; key: string };
+    store = openStore(database.url);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await store?.close();
+    await database?.drop();
+  });
+
+  const call = (fn: string, params: Record<string, string>) =>
+    callOnNewConnection(server.url, fn, { ...credentials, ...params });
+
+  it('shows a person added through one worker in the next getConference on the other', async () => {
+    const conference = (await call('createConferenceReservationless', {})).value.UID as string;
+    const added: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const person = await call('addPerson', { conference, role: 'PARTICIPANT', name: `W${i}` });
+      expect(person.code).toBe(0);
+      added.push(person.value.UID as string);
+      // The next connection goes to the other worker.
+      const view = await call('getConference', { conferenceUID: conference });
+      expect(view.value.persons).toEqual(added);
+    }
+  });
+
+  it('refuses a key revoked by the CLI in another process on the next request to every worker', async () => {
+    const extra = await runCli(['key', 'create', credentials.customer, '--json'], { DATABASE_URL: database.url });
+    const key = (JSON.parse(extra.stdout) as { key: string }).key;
+    // Both workers authenticate the key (and may keep it cached).
+    for (let i = 0; i < 4; i++) {
+      expect((await call('getCustomer', { key })).code).toBe(0);
+    }
+    const revoked = await runCli(['key', 'revoke', credentials.customer, key], { DATABASE_URL: database.url });
+    expect(revoked.code).toBe(0);
+    for (let i = 0; i < 4; i++) {
+      expect(await call('getCustomer', { key })).toEqual({ code: -5, message: 'invalid customer key', value: null });
+    }
+  });
+
+  it('loses no acknowledged addPerson when a worker is killed with SIGKILL mid-batch', async () => {
+    const conference = (await call('createConferenceReservationless', {})).value.UID as string;
+    const pid = Number(/worker 1 listening \(pid (\d+)\)/.exec(server.stdout())![1]);
+    const acknowledged: string[] = [];
+    let failed = 0;
+    const batch = Array.from({ length: 300 }, (_, i) =>
+      call('addPerson', { conference, role: 'PARTICIPANT', name: `K${i}` }).then(
+        (answer) => {
+          if (answer.code === 0) acknowledged.push(answer.value.UID as string);
+          else failed++;
+        },
+        () => failed++,
+      ),
+    );
+    // Kill worker 1 once part of the batch has been answered.
+    while (acknowledged.length < 30) await new Promise((resolve) => setTimeout(resolve, 5));
+    process.kill(pid, 'SIGKILL');
+    await Promise.all(batch);
+    expect(acknowledged.length).toBeGreaterThan(30);
+    const stored = await store.db
+      .selectFrom('persons')
+      .select('uid')
+      .where('conference_uid', '=', conference)
+      .execute();
+    const storedUids = new Set(stored.map((r) => r.uid));
+    expect(acknowledged.filter((uid) => !storedUids.has(uid))).toEqual([]);
+    // The primary replaces the dead worker; the server keeps answering.
+    await server.waitForStderr(`worker 1 (pid ${pid}) exited (SIGKILL)`);
+    while (server.stdout().split('worker 1 listening').length < 3) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const after = await call('getConference', { conferenceUID: conference });
+    expect(after.code).toBe(0);
+    expect(after.value.persons.length).toBe(stored.length);
+    expect(failed + acknowledged.length).toBe(300);
+  }, 60_000);
+});
