@@ -16,6 +16,7 @@ import { onEventsCommitted } from '../domain/events.js';
 import { sweepInvitations } from './invitation-updates.js';
 import { sweepReminders } from './reminders.js';
 import { sweepExpiredIdempotencyKeys } from '../store/idempotency.repository.js';
+import { pruneSessions } from '../store/user.repository.js';
 import { deliverWebhooks, type WebhookReport } from './webhook-delivery.js';
 
 export interface JobReport {
@@ -27,6 +28,8 @@ export interface JobReport {
   stripped: number;
   /** Idempotency keys past their 24 h, deleted. */
   expiredIdempotencyKeys: number;
+  /** Site sessions that had ended (expired or revoked), deleted. */
+  prunedSessions: number;
 }
 
 /** Where a runner reports failures of a pass (pino's shape). */
@@ -88,8 +91,9 @@ export class JobRunner implements MailPoke {
       const webhooks = await this.serialiseWebhooks(() => deliverWebhooks(this.services));
       const stripped = await applyMailRetention(this.services, now);
       const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
+      const prunedSessions = await pruneSessions(this.services.store.db, now);
       this.lastPassAt = this.services.clock.now();
-      return { reminders, invitationUpdates, mail, webhooks, stripped, expiredIdempotencyKeys };
+      return { reminders, invitationUpdates, mail, webhooks, stripped, expiredIdempotencyKeys, prunedSessions };
     });
   }
 

@@ -118,12 +118,13 @@ export async function revokeUserSessions(db: Kysely<Database>, userUid: string, 
   return Number(result.numUpdatedRows);
 }
 
-/** Drops sessions that ended (expired or revoked) before `before`. */
-export async function pruneSessions(db: Kysely<Database>, before: number): Promise<void> {
-  await db
+/** Drops sessions that ended (expired or revoked) before `before`; returns how many. */
+export async function pruneSessions(db: Kysely<Database>, before: number): Promise<number> {
+  const result = await db
     .deleteFrom('user_sessions')
     .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export async function insertUserToken(db: Kysely<Database>, row: Insertable<UserTokenTable>): Promise<void> {
