@@ -7,6 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { systemClock } from '../src/clock.js';
+import { loadConfig } from '../src/config.js';
+import type { Services } from '../src/context.js';
+import { createCustomer } from '../src/domain/customers.js';
+import { cryptoRandom } from '../src/random.js';
+import { openStore, type Store } from '../src/store/database.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -117,4 +124,46 @@ export function callFunction(
     req.on('error', reject);
     req.end(method === 'POST' ? body.toString() : undefined);
   });
+}
+
+/** Two server processes on one fresh database, a store of the test's own on it, and a customer to call them as. */
+export interface ProcessPair {
+  database: TestDatabase;
+  servers: ServerProcess[];
+  store: Store;
+  credentials: { customer: string; key: string };
+  /** Stops both processes, closes the store and drops the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts two server processes at once on a fresh database (the migrator's
+ * lock lets one migrate while the other waits) with `env` besides
+ * DATABASE_URL, then creates the customer `customer` through the domain.
+ */
+export async function startProcessPair(
+  env: Record<string, string>,
+  customer: { name: string; did: string },
+): Promise<ProcessPair> {
+  const database = await createTestDatabase();
+  const servers = await Promise.all([1, 2].map(() => startServerProcess({ ...env, DATABASE_URL: database.url })));
+  const store = openStore(database.url, { poolMax: 2 });
+  const services: Services = {
+    store,
+    clock: systemClock,
+    random: cryptoRandom,
+    config: loadConfig({ DATABASE_URL: database.url }),
+  };
+  const { customer: created, key } = await createCustomer(services, customer);
+  return {
+    database,
+    servers,
+    store,
+    credentials: { customer: created.uid, key },
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      await store.close();
+      await database.drop();
+    },
+  };
 }

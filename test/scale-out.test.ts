@@ -4,14 +4,8 @@
  * PostgreSQL only: SQLite is one machine's embedded database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
-import type { Services } from '../src/context.js';
-import { createCustomer } from '../src/domain/customers.js';
-import { cryptoRandom } from '../src/random.js';
-import { openStore, type Store } from '../src/store/database.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { callFunction, startServerProcess, type ServerProcess } from './process.js';
+import type { Store } from '../src/store/database.js';
+import { callFunction, startProcessPair, type ProcessPair, type ServerProcess } from './process.js';
 import { reservationParams } from './reservations.js';
 
 const postgres = process.env.BATON_TEST_PG_URL;
@@ -19,32 +13,19 @@ const postgres = process.env.BATON_TEST_PG_URL;
 describe.skipIf(!postgres)(
   'two server processes on one PostgreSQL database (skipped: needs BATON_TEST_PG_URL, see npm run test:pg)',
   () => {
-    let database: TestDatabase;
+    let pair: ProcessPair;
     let store: Store;
     let servers: ServerProcess[];
     let credentials: { customer: string; key: string };
 
     beforeAll(async () => {
-      database = await createTestDatabase();
       // Both start at once on an empty database: the migrator's lock lets one migrate while the other waits.
-      servers = await Promise.all(
-        [1, 2].map(() => startServerProcess({ DATABASE_URL: database.url, DB_POOL_MAX: '10' })),
-      );
-      store = openStore(database.url, { poolMax: 2 });
-      const services: Services = {
-        store,
-        clock: systemClock,
-        random: cryptoRandom,
-        config: loadConfig({ DATABASE_URL: database.url }),
-      };
-      const { customer, key } = await createCustomer(services, { name: 'Scale-out', did: '+1 555 0199' });
-      credentials = { customer: customer.uid, key };
+      pair = await startProcessPair({ DB_POOL_MAX: '10' }, { name: 'Scale-out', did: '+1 555 0199' });
+      ({ servers, store, credentials } = pair);
     });
 
     afterAll(async () => {
-      await Promise.all((servers ?? []).map((s) => s.stop()));
-      await store?.close();
-      await database?.drop();
+      await pair?.stop();
     });
 
     /** Calls `fn` on server i mod 2. */

@@ -5,15 +5,8 @@
  * PostgreSQL only: on SQLite one process serves, and counts in memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
-import type { Services } from '../src/context.js';
-import { createCustomer } from '../src/domain/customers.js';
-import { cryptoRandom } from '../src/random.js';
-import { openStore, type Store } from '../src/store/database.js';
 import { testBridgeToken } from './bridge.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { callFunction, startServerProcess, type ServerProcess } from './process.js';
+import { callFunction, startProcessPair, type ProcessPair, type ServerProcess } from './process.js';
 
 const postgres = process.env.BATON_TEST_PG_URL;
 const authLimit = 5;
@@ -21,38 +14,27 @@ const registrationLimit = 3;
 const pinLimit = 4;
 
 describe.skipIf(!postgres)('throttles shared by two processes on one PostgreSQL database', () => {
-  let database: TestDatabase;
-  let store: Store;
+  let pair: ProcessPair;
   let servers: ServerProcess[];
   let credentials: { customer: string; key: string };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const env = {
-      DATABASE_URL: database.url,
-      DB_POOL_MAX: '4',
-      AUTH_FAILURE_LIMIT: String(authLimit),
-      REGISTRATION_LIMIT: String(registrationLimit),
-      BRIDGE_TOKEN: testBridgeToken,
-      BRIDGE_PIN_FAILURES_PER_ANI: String(pinLimit),
-      JOB_INTERVAL_SECONDS: '0',
-    };
-    servers = [await startServerProcess(env), await startServerProcess(env)];
-    store = openStore(database.url, { poolMax: 2 });
-    const services: Services = {
-      store,
-      clock: systemClock,
-      random: cryptoRandom,
-      config: loadConfig({ DATABASE_URL: database.url }),
-    };
-    const { customer, key } = await createCustomer(services, { name: 'Shared limits', did: '+1 555 0142' });
-    credentials = { customer: customer.uid, key };
+    pair = await startProcessPair(
+      {
+        DB_POOL_MAX: '4',
+        AUTH_FAILURE_LIMIT: String(authLimit),
+        REGISTRATION_LIMIT: String(registrationLimit),
+        BRIDGE_TOKEN: testBridgeToken,
+        BRIDGE_PIN_FAILURES_PER_ANI: String(pinLimit),
+        JOB_INTERVAL_SECONDS: '0',
+      },
+      { name: 'Shared limits', did: '+1 555 0142' },
+    );
+    ({ servers, credentials } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all((servers ?? []).map((s) => s.stop()));
-    await store?.close();
-    await database?.drop();
+    await pair?.stop();
   });
 
   it('allows the registration limit once across both processes', async () => {

@@ -6,14 +6,8 @@
  */
 import { Webhook as Verifier } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
-import type { Services } from '../src/context.js';
-import { createCustomer } from '../src/domain/customers.js';
-import { cryptoRandom } from '../src/random.js';
-import { openStore, type Store } from '../src/store/database.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { callFunction, startServerProcess, type ServerProcess } from './process.js';
+import type { Store } from '../src/store/database.js';
+import { callFunction, startProcessPair, type ProcessPair, type ServerProcess } from './process.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 const postgres = process.env.BATON_TEST_PG_URL;
@@ -21,33 +15,24 @@ const postgres = process.env.BATON_TEST_PG_URL;
 describe.skipIf(!postgres)(
   'webhooks from two server processes on one PostgreSQL database (skipped: needs BATON_TEST_PG_URL, see npm run test:pg)',
   () => {
-    let database: TestDatabase;
+    let pair: ProcessPair;
     let store: Store;
     let servers: ServerProcess[];
     let receiver: WebhookReceiver;
     let credentials: { customer: string; key: string };
 
     beforeAll(async () => {
-      database = await createTestDatabase();
       receiver = await startWebhookReceiver();
-      const env = { DATABASE_URL: database.url, WEBHOOK_ALLOW_PRIVATE: 'true', JOB_INTERVAL_SECONDS: '1' };
-      servers = await Promise.all([1, 2].map(() => startServerProcess(env)));
-      store = openStore(database.url, { poolMax: 2 });
-      const services: Services = {
-        store,
-        clock: systemClock,
-        random: cryptoRandom,
-        config: loadConfig({ DATABASE_URL: database.url }),
-      };
-      const { customer, key } = await createCustomer(services, { name: 'Hooks at scale', did: '+1 555 0177' });
-      credentials = { customer: customer.uid, key };
+      pair = await startProcessPair(
+        { WEBHOOK_ALLOW_PRIVATE: 'true', JOB_INTERVAL_SECONDS: '1' },
+        { name: 'Hooks at scale', did: '+1 555 0177' },
+      );
+      ({ servers, store, credentials } = pair);
     }, 120_000);
 
     afterAll(async () => {
-      await Promise.all((servers ?? []).map((s) => s.stop()));
+      await pair?.stop();
       await receiver?.stop();
-      await store?.close();
-      await database?.drop();
     });
 
     const call = (i: number, fn: string, params: Record<string, string | number>) =>

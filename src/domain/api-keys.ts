@@ -1,7 +1,7 @@
 /** API keys as an owner manages them on the site: listed by prefix, revoked by listing id. */
 import type { Services } from '../context.js';
 import { ParameterError } from '../errors.js';
-import { listApiKeys, revokeApiKeyById, type ApiKeyListing } from '../store/customer.repository.js';
+import { listApiKeys, revokeApiKeys, type ApiKeyListing } from '../store/customer.repository.js';
 
 export type { ApiKeyListing };
 
@@ -12,6 +12,6 @@ export function listKeys(services: Services, customerUid: string): Promise<ApiKe
 
 /** Revokes the customer's live key with listing id `id`; a -2 when there is none. */
 export async function revokeKeyById(services: Services, customerUid: string, id: number): Promise<void> {
-  const n = await revokeApiKeyById(services.store.db, customerUid, id, services.clock.now());
+  const n = await revokeApiKeys(services.store.db, customerUid, { id }, services.clock.now());
   if (n === 0) throw new ParameterError(`no live API key ${id}`);
 }

@@ -7,7 +7,7 @@ import {
   findLiveKeyHashes,
   insertApiKey,
   insertCustomer,
-  revokeApiKey,
+  revokeApiKeys,
   updateCustomer,
   type CustomerRow,
 } from '../store/customer.repository.js';
@@ -82,7 +82,7 @@ export async function createKey(services: Services, customerUid: string): Promis
 
 /** Revokes one key of a customer; false when it was not a live key of theirs. */
 export async function revokeKey(services: Services, customerUid: string, key: string): Promise<boolean> {
-  const n = await revokeApiKey(services.store.db, customerUid, hashKey(key), services.clock.now());
+  const n = await revokeApiKeys(services.store.db, customerUid, { keyHash: hashKey(key) }, services.clock.now());
   return n > 0;
 }
 

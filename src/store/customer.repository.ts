@@ -81,18 +81,21 @@ export async function listApiKeys(db: Kysely<Database>, customerUid: string): Pr
     .execute();
 }
 
-/** Revokes the live keys whose hash is given; returns how many were revoked. */
-export async function revokeApiKey(
+/** Which of a customer's keys to revoke: by the key's hash, or by its listing id. */
+export type ApiKeySelector = { keyHash: string } | { id: number };
+
+/** Revokes the customer's live keys that `which` names; returns how many were revoked. */
+export async function revokeApiKeys(
   db: Kysely<Database>,
   customerUid: string,
-  keyHash: string,
+  which: ApiKeySelector,
   at: number,
 ): Promise<number> {
   const result = await db
     .updateTable('api_keys')
     .set({ revoked_at: at })
     .where('customer_uid', '=', customerUid)
-    .where('key_hash', '=', keyHash)
+    .where((eb) => ('id' in which ? eb('id', '=', which.id) : eb('key_hash', '=', which.keyHash)))
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
@@ -102,21 +105,4 @@ export async function revokeApiKey(
 export async function listCustomerDids(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('customers').select('did').distinct().execute();
   return rows.map((r) => r.did);
-}
-
-/** Revokes one live key of a customer by its listing id; returns how many were revoked (0 or 1). */
-export async function revokeApiKeyById(
-  db: Kysely<Database>,
-  customerUid: string,
-  id: number,
-  at: number,
-): Promise<number> {
-  const result = await db
-    .updateTable('api_keys')
-    .set({ revoked_at: at })
-    .where('customer_uid', '=', customerUid)
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
 }

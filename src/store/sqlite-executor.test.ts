@@ -1,7 +1,7 @@
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
-import { findCustomer, findLiveKeyHashes, insertApiKey, revokeApiKey } from './customer.repository.js';
+import { findCustomer, findLiveKeyHashes, insertApiKey, revokeApiKeys } from './customer.repository.js';
 import { inTransaction, migrate, openStore, sqliteExecutorOf, type Store } from './database.js';
 
 describe('SQLite group commit', () => {
@@ -114,7 +114,7 @@ describe('SQLite group commit', () => {
     await addCustomer('K2');
     await insertApiKey(store.db, { customer_uid: 'K2', key_hash: 'bb', key_prefix: 'bb', created_at: 0 });
     expect(await findLiveKeyHashes(store.db, 'K2')).toEqual(['bb']);
-    expect(await revokeApiKey(store.db, 'K2', 'bb', 5)).toBe(1);
+    expect(await revokeApiKeys(store.db, 'K2', { keyHash: 'bb' }, 5)).toBe(1);
     expect(await findLiveKeyHashes(store.db, 'K2')).toEqual([]);
     const customer = (await findCustomer(store.db, 'K2'))!;
     expect(() => {
