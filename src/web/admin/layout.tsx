@@ -51,6 +51,18 @@ export function NoticeBox(props: { notice?: Notice }) {
   );
 }
 
+/** A secret shown this once (a new API key, a set-password link): what it is, then the value to copy. */
+export function ShownOnce(props: { id: string; intro: string; value: string }) {
+  return (
+    <div class="notice" role="status">
+      <p>{props.intro}</p>
+      <p class="key mono" id={props.id}>
+        {props.value}
+      </p>
+    </div>
+  );
+}
+
 function Page(props: PageProps) {
   const v = props.viewer;
   return (

@@ -5,7 +5,7 @@ import { passwordLimits } from '../../../domain/passwords.js';
 import type { UserView } from '../../../domain/users.js';
 import type { CustomerRow } from '../../../store/customer.repository.js';
 import { formatWhen } from '../format.js';
-import { Csrf, renderPage, type Notice, type Viewer } from '../layout.js';
+import { Csrf, renderPage, ShownOnce, type Notice, type Viewer } from '../layout.js';
 
 type CustomerField = (typeof customerFields)[number];
 
@@ -132,12 +132,7 @@ export function accountPage(props: {
           <section class="card" aria-labelledby="keys">
             <h2 id="keys">API keys</h2>
             {props.newKey && (
-              <div class="notice" role="status">
-                <p>New key — copy it now, it is shown only this once:</p>
-                <p class="key mono" id="new-key">
-                  {props.newKey}
-                </p>
-              </div>
+              <ShownOnce id="new-key" intro="New key — copy it now, it is shown only this once:" value={props.newKey} />
             )}
             <div class="table-wrap">
               <table>
@@ -182,12 +177,11 @@ export function accountPage(props: {
           <section class="card" aria-labelledby="users">
             <h2 id="users">Users</h2>
             {props.newUserLink && (
-              <div class="notice" role="status">
-                <p>Send this one-time link to {props.newUserLink.email} to set their password (good for 7 days):</p>
-                <p class="key mono" id="new-user-link">
-                  {props.newUserLink.link}
-                </p>
-              </div>
+              <ShownOnce
+                id="new-user-link"
+                intro={`Send this one-time link to ${props.newUserLink.email} to set their password (good for 7 days):`}
+                value={props.newUserLink.link}
+              />
             )}
             <div class="table-wrap">
               <table>
