@@ -7,7 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext, Services } from '../context.js';
 import { authenticate } from '../domain/customers.js';
 import { ApiError, AuthError, GeneralCode, ParameterError } from '../errors.js';
-import { ResultWithMessage, type ApiFunction } from './api-function.js';
+import type { ApiFunction } from './api-function.js';
+import { answerCall } from './answer-call.js';
 import { contentTypes, renderEnvelope, type Format } from './envelope.js';
 import { describeIssues } from './params.js';
 import { collectParams, refuseNulCharacters } from './request-params.js';
@@ -15,7 +16,7 @@ import { createThrottle } from './throttle.js';
 import type { Tree } from './tree.js';
 import { classifyError } from './error-classes.js';
 import { recordApiFunction, recordEnvelope } from '../operations/http.js';
-import { answerOnce, errorAnswer, readIdempotencyKey, requestHash, type Answer } from './idempotency.js';
+import { readIdempotencyKey, requestHash } from './idempotency.js';
 
 /** `type`: xml (default) or json, any case; null for anything else. */
 export function parseFormat(type: string | undefined): Format | null {
@@ -39,18 +40,6 @@ export function sendEnvelope(
     .header('content-type', contentTypes[format])
     .header('cache-control', 'no-store')
     .send(renderEnvelope(format, code, message, value));
-}
-
-/** Runs a function's handler; its result or its deliberate refusal (an ApiError) as an answer. */
-async function answerOf(fn: ApiFunction, ctx: CallContext, params: unknown): Promise<Answer> {
-  try {
-    const result = await fn.handle(ctx, params);
-    if (result instanceof ResultWithMessage) return { code: 0, message: result.message, value: result.value };
-    return { code: 0, message: '', value: result };
-  } catch (error) {
-    if (error instanceof ApiError) return errorAnswer(error);
-    throw error;
-  }
 }
 
 /** Registers /_access/:function for every function in `functions`. */
@@ -95,13 +84,14 @@ export function registerAccessRoute(app: FastifyInstance, services: Services, fu
 
       const parsed = fn.params.safeParse(params);
       if (!parsed.success) throw new ParameterError(describeIssues(parsed.error));
-      const run = () => answerOf(fn, ctx, parsed.data);
       const idempotencyKey =
         fn.kind === 'command' ? readIdempotencyKey(request.headers['idempotency-key'], params) : undefined;
-      const answer =
-        idempotencyKey === undefined
-          ? await run()
-          : await answerOnce(services, ctx.customer.uid, idempotencyKey, requestHash(fn.name, params), run);
+      const answer = await answerCall(
+        ctx,
+        fn,
+        parsed.data,
+        idempotencyKey === undefined ? undefined : { key: idempotencyKey, hash: requestHash(fn.name, params) },
+      );
       return sendEnvelope(reply, format, answer.code, answer.message, answer.value);
     } catch (error) {
       if (error instanceof ApiError) return sendEnvelope(reply, format, error.code, error.message, null);
