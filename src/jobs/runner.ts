@@ -2,7 +2,7 @@
  * The job runner that `baton serve` starts: every JOB_INTERVAL_SECONDS it
  * sweeps reminders and calendar updates, delivers queued mail, strips the
  * bodies of mail older than MAIL_RETENTION_DAYS, then deletes idempotency
- * keys past their 24 h. Any
+ * keys past their 24 h, ended site sessions and old change-log rows. Any
  * number of runners may share a database — every piece of work is claimed in
  * it. Passes of one runner never overlap. `runOnce(now)` is the whole job at
  * a chosen instant, for tests; `poke()` asks for a delivery pass at once
@@ -17,6 +17,7 @@ import { sweepInvitations } from './invitation-updates.js';
 import { sweepReminders } from './reminders.js';
 import { sweepExpiredIdempotencyKeys } from '../store/idempotency.repository.js';
 import { pruneSessions } from '../store/user.repository.js';
+import { pruneChangeLog } from '../store/change-log.repository.js';
 import { deliverWebhooks, type WebhookReport } from './webhook-delivery.js';
 
 export interface JobReport {
@@ -30,6 +31,8 @@ export interface JobReport {
   expiredIdempotencyKeys: number;
   /** Site sessions that had ended (expired or revoked), deleted. */
   prunedSessions: number;
+  /** Change-log rows (SQLite's cache invalidation) past the newest ones kept, deleted. */
+  prunedChangeLog: number;
 }
 
 /** Where a runner reports failures of a pass (pino's shape). */
@@ -92,8 +95,18 @@ export class JobRunner implements MailPoke {
       const stripped = await applyMailRetention(this.services, now);
       const expiredIdempotencyKeys = await sweepExpiredIdempotencyKeys(this.services.store.db, now);
       const prunedSessions = await pruneSessions(this.services.store.db, now);
+      const prunedChangeLog = await pruneChangeLog(this.services.store.db, this.services.store.dialect);
       this.lastPassAt = this.services.clock.now();
-      return { reminders, invitationUpdates, mail, webhooks, stripped, expiredIdempotencyKeys, prunedSessions };
+      return {
+        reminders,
+        invitationUpdates,
+        mail,
+        webhooks,
+        stripped,
+        expiredIdempotencyKeys,
+        prunedSessions,
+        prunedChangeLog,
+      };
     });
   }
 

@@ -21,7 +21,7 @@ export async function listCallUids(
   conferenceUid: string,
 ): Promise<string[]> {
   const rows =
-    fastAllCached<{ uid: string }>(db, callUidsOfConference, [conferenceUid, customerUid]) ??
+    fastAllCached<{ uid: string }>(db, callUidsOfConference, [conferenceUid, customerUid], [conferenceUid]) ??
     listCallUidsOf(db, customerUid, [conferenceUid]);
   return (await rows).map((r) => r.uid);
 }

@@ -20,7 +20,7 @@ export async function findConference(
   uid: string,
 ): Promise<ConferenceRow | undefined> {
   return (
-    fastAllCached<ConferenceRow>(db, conferenceByUid, [uid, customerUid])?.then((rows) => rows[0]) ??
+    fastAllCached<ConferenceRow>(db, conferenceByUid, [uid, customerUid], [uid])?.then((rows) => rows[0]) ??
     db
       .selectFrom('conferences')
       .selectAll()

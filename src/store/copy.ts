@@ -48,8 +48,11 @@ export interface CopyOptions {
 /** The copy cannot start: the message says why, and nothing was written. */
 export class CopyRefused extends Error {}
 
-/** Migration bookkeeping: not data, and each side keeps its own. */
-const bookkeeping = (table: string) => table.startsWith('kysely_migration');
+/**
+ * Bookkeeping: not data, and each side keeps its own (the migrations, and
+ * SQLite's change log, which only its processes' caches read).
+ */
+const bookkeeping = (table: string) => table.startsWith('kysely_migration') || table === 'change_log';
 
 interface Column {
   name: string;

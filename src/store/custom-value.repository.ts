@@ -27,7 +27,7 @@ export async function listCustomValues(
   objectType: CustomObjectType,
   objectUid: string,
 ): Promise<CustomValue[]> {
-  const fast = fastAllCached<CustomValue>(db, customValuesOfObject, [customerUid, objectType, objectUid]);
+  const fast = fastAllCached<CustomValue>(db, customValuesOfObject, [customerUid, objectType, objectUid], [objectUid]);
   if (fast) return fast as Promise<CustomValue[]>;
   return db
     .selectFrom('custom_values')

@@ -15,7 +15,7 @@ const customerByUid = prepared('customer_by_uid', 'select * from customers where
 
 export async function findCustomer(db: Kysely<Database>, uid: string): Promise<CustomerRow | undefined> {
   return (
-    fastAllCached<CustomerRow>(db, customerByUid, [uid])?.then((rows) => rows[0]) ??
+    fastAllCached<CustomerRow>(db, customerByUid, [uid], [uid])?.then((rows) => rows[0]) ??
     db.selectFrom('customers').selectAll().where('uid', '=', uid).executeTakeFirst()
   );
 }
@@ -47,7 +47,7 @@ const liveKeyHashes = prepared(
 );
 
 export async function findLiveKeyHashes(db: Kysely<Database>, customerUid: string): Promise<string[]> {
-  const rows = await (fastAllCached<{ key_hash: string }>(db, liveKeyHashes, [customerUid]) ??
+  const rows = await (fastAllCached<{ key_hash: string }>(db, liveKeyHashes, [customerUid], [customerUid]) ??
     db
       .selectFrom('api_keys')
       .select('key_hash')

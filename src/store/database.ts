@@ -16,6 +16,7 @@ import * as hotPath from './migrations/005-hot-path.js';
 import * as admin from './migrations/006-admin.js';
 import * as events from './migrations/007-events.js';
 import * as idempotency from './migrations/009-idempotency.js';
+import * as changeLog from './migrations/010-change-log.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
 
@@ -131,6 +132,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '006-admin': bind(admin),
     '007-events': bind(events),
     '009-idempotency': bind(idempotency),
+    '010-change-log': bind(changeLog),
   };
 }
 

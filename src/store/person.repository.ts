@@ -57,7 +57,7 @@ export async function listPersonUids(
   conferenceUid: string,
 ): Promise<string[]> {
   const rows =
-    fastAllCached<{ uid: string }>(db, personUidsOfConference, [conferenceUid, customerUid]) ??
+    fastAllCached<{ uid: string }>(db, personUidsOfConference, [conferenceUid, customerUid], [conferenceUid]) ??
     listPersonUidsOf(db, customerUid, [conferenceUid]);
   return (await rows).map((r) => r.uid);
 }

@@ -11,6 +11,7 @@
  * beside a transaction it does not belong to.
  */
 import type { Kysely } from 'kysely';
+import { estimateSize } from './answer-cache.js';
 import { postgresPoolOf, sqliteExecutorOf } from './database.js';
 import type { Database } from './schema.js';
 
@@ -49,8 +50,11 @@ export function fastFirst<R>(
 }
 
 /**
- * `fastAll` whose answer is kept while the database is unchanged (SQLite: see
- * `SqliteExecutor.cachedRead`; exact across processes). PostgreSQL runs the
+ * `fastAll` whose answer is kept until an object it depends on changes
+ * (SQLite: see `SqliteExecutor.cachedRead`; exact across processes). `scopes`
+ * names those objects by UID, as the change log does (migration 010): the
+ * customer for its row and keys, the conference for its row, reservations,
+ * persons and calls, the object for its custom values. PostgreSQL runs the
  * statement every time: without a change feed, a process cannot know that
  * another changed a row. The answer is frozen; callers must not change it.
  */
@@ -58,11 +62,17 @@ export function fastAllCached<R>(
   db: Kysely<Database>,
   query: PreparedQuery,
   params: string[],
+  scopes: readonly string[],
 ): Promise<readonly R[]> | undefined {
   const executor = sqliteExecutorOf(db);
   if (executor) {
     const statement = executor.statement(query.sqlite);
-    return executor.cachedRead(`${query.name}\u0000${params.join('\u0000')}`, () => statement.all(...params) as R[]);
+    return executor.cachedRead(
+      `${query.name}\u0000${params.join('\u0000')}`,
+      scopes,
+      () => statement.all(...params) as R[],
+      estimateSize,
+    );
   }
   return fastAll<R>(db, query, params);
 }

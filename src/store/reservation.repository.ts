@@ -19,7 +19,7 @@ export async function listReservations(
   conferenceUid: string,
 ): Promise<ReservationRow[]> {
   return (
-    (fastAllCached<ReservationRow>(db, reservationsOfConference, [conferenceUid, customerUid]) as
+    (fastAllCached<ReservationRow>(db, reservationsOfConference, [conferenceUid, customerUid], [conferenceUid]) as
       | Promise<ReservationRow[]>
       | undefined) ??
     db

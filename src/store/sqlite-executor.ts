@@ -29,6 +29,7 @@ import {
   type Transaction,
   type TransactionSettings,
 } from 'kysely';
+import { AnswerCache, defaultCacheLimits, type CacheLimits } from './answer-cache.js';
 import type { Database } from './schema.js';
 
 /** How long a statement keeps retrying SQLITE_BUSY before the error propagates (the old busy_timeout). */
@@ -50,8 +51,9 @@ export function isBusy(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
 }
 
-/** Entries the answer cache holds before it starts over (bounds its memory). */
-const cacheEntries = 10_000;
+/** The change log (migration 010): its newest row, and every row from one on. */
+const changeLogNewest = 'select max(seq) from change_log';
+const changeLogSince = 'select seq, scope from change_log where seq >= ? order by seq';
 
 /** Freezes an answer and the rows in it, so a caller that would change a shared answer fails loudly. */
 function freeze<T>(value: T): T {
@@ -74,13 +76,20 @@ export class SqliteExecutor {
   commits = 0;
   /** Statements of this process that may have changed something (with `commits`, what the cache compares). */
   private writeStatements = 0;
-  private readonly cache = new Map<string, unknown>();
+  private readonly cache: AnswerCache;
   private cacheSeen = { dataVersion: -1, changes: -1 };
   private turnDataVersion: number | undefined;
-  /** Cached answers served and computed (for the benchmark and tests). */
-  readonly cacheStats = { hits: 0, misses: 0 };
+  /** The last change-log row applied to the cache; -1 before the first (or when the log cannot be read). */
+  private logSeen = -1;
+  /** Cached answers served and computed, and what was dropped (for the benchmark and tests). */
+  readonly cacheStats: { hits: number; misses: number } & AnswerCache['stats'];
 
-  constructor(readonly sqlite: SqliteDatabase.Database) {
+  constructor(
+    readonly sqlite: SqliteDatabase.Database,
+    cacheLimits: CacheLimits = defaultCacheLimits,
+  ) {
+    this.cache = new AnswerCache(cacheLimits);
+    this.cacheStats = Object.assign(this.cache.stats, { hits: 0, misses: 0 });
     this.grouped = new Kysely<Database>({ dialect: new ExecutorDialect(this, 'group') });
   }
 
@@ -159,30 +168,40 @@ export class SqliteExecutor {
   }
 
   /**
-   * `read(unit)` with its answer kept until anything in the database changes:
-   * a write by this process, or a commit by any other connection
-   * (`PRAGMA data_version`, read once per event-loop turn). So a key revoked
-   * through another process is refused on the next request, and nothing
-   * expires on a timer. The answer is frozen: callers share it.
+   * `read(unit)` with its answer kept until an object it depends on changes:
+   * `scopes` names them (the customer's UID, the conference's UID, the
+   * object's UID; see migration 010). On each event-loop turn where
+   * `PRAGMA data_version` (a commit by any other connection) or this
+   * process's own write count moved, the change log's new rows say which
+   * scopes changed, and only their answers are dropped. So a key revoked
+   * through another process is refused on the next request, a commit that
+   * touched no cached table drops nothing, and nothing expires on a timer.
+   * The answer is frozen: callers share it. `size` estimates its bytes (the
+   * cache's memory bound).
    */
-  async cachedRead<T>(key: string, unit: () => T): Promise<T> {
+  async cachedRead<T>(key: string, scopes: readonly string[], unit: () => T, size: (value: T) => number): Promise<T> {
     if (this.locked) await this.lock().then(() => this.unlock());
     this.validateCache();
-    if (this.cache.has(key)) {
+    const cached = this.cache.get(key);
+    if (cached !== undefined) {
       this.cacheStats.hits++;
-      return this.cache.get(key) as T;
+      return cached as T;
     }
     this.cacheStats.misses++;
     const seen = this.cacheSeen;
     const value = freeze(await this.read(unit));
     // Only keep it if nothing changed while it was read.
-    if (seen === this.cacheSeen && this.changes() === seen.changes) {
-      if (this.cache.size >= cacheEntries) this.cache.clear();
-      this.cache.set(key, value);
-    }
+    if (seen === this.cacheSeen && this.changes() === seen.changes) this.cache.set(key, value, scopes, size(value));
     return value;
   }
 
+  /**
+   * Brings the cache up to date with the database, once per turn: when
+   * anything committed since it last looked, applies the change log's new
+   * rows. The log is read after `data_version`, and answers after the log, so
+   * a commit that lands in between is seen again on the next turn (dropping
+   * a little more than needed, never less).
+   */
   private validateCache(): void {
     if (this.turnDataVersion === undefined) {
       this.turnDataVersion = this.statement('PRAGMA data_version', 'pluck').get() as number;
@@ -190,9 +209,43 @@ export class SqliteExecutor {
     }
     const seen = this.cacheSeen;
     if (seen.dataVersion !== this.turnDataVersion || seen.changes !== this.changes()) {
-      this.cache.clear();
       this.cacheSeen = { dataVersion: this.turnDataVersion, changes: this.changes() };
+      this.applyChangeLog();
     }
+  }
+
+  /**
+   * Drops the answers of every scope logged since the last row applied. The
+   * first row read must be that last row itself: if the job runner pruned it,
+   * rows this process never saw may be gone too, so everything is dropped.
+   * Without a readable log (a database before migration 010), everything is
+   * dropped on every change, as before the log existed.
+   */
+  private applyChangeLog(): void {
+    try {
+      if (this.logSeen < 0) {
+        this.cache.clear();
+        this.logSeen = (this.statement(changeLogNewest, 'pluck').get() as number | null) ?? -1;
+        return;
+      }
+      const rows = this.statement(changeLogSince).all(this.logSeen) as { seq: number; scope: string }[];
+      if (rows[0]?.seq !== this.logSeen) {
+        this.cache.clear();
+        this.logSeen = rows.at(-1)?.seq ?? -1;
+        return;
+      }
+      for (let i = 1; i < rows.length; i++) this.cache.dropScope(rows[i]!.scope);
+      this.logSeen = rows.at(-1)!.seq;
+    } catch {
+      // No log (yet): start over on the next change.
+      this.cache.clear();
+      this.logSeen = -1;
+    }
+  }
+
+  /** How many answers the cache holds, and their estimated bytes. */
+  cacheSize(): { entries: number; bytes: number } {
+    return this.cache.size;
   }
 
   private changes(): number {

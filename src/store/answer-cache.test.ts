@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { AnswerCache, estimateSize } from './answer-cache.js';
+
+describe('AnswerCache', () => {
+  it('drops only the answers of a changed scope', () => {
+    const cache = new AnswerCache({ entries: 10, bytes: 1_000_000 });
+    cache.set('a1', 'A row', ['A'], 10);
+    cache.set('a2', 'A persons', ['A', 'C'], 10);
+    cache.set('b1', 'B row', ['B', 'C'], 10);
+    cache.dropScope('A');
+    expect(cache.get('a1')).toBeUndefined();
+    expect(cache.get('a2')).toBeUndefined();
+    expect(cache.get('b1')).toBe('B row');
+    expect(cache.stats.dropped).toBe(2);
+    // A scope shared by a dropped and a kept answer still drops the kept one later.
+    cache.dropScope('C');
+    expect(cache.get('b1')).toBeUndefined();
+    expect(cache.size).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('evicts the least recently used answer at the count limit, not everything', () => {
+    const cache = new AnswerCache({ entries: 3, bytes: 1_000_000 });
+    cache.set('k1', 1, ['s'], 1);
+    cache.set('k2', 2, ['s'], 1);
+    cache.set('k3', 3, ['s'], 1);
+    expect(cache.get('k1')).toBe(1); // k2 is now the least recently used
+    cache.set('k4', 4, ['t'], 1);
+    expect(cache.get('k2')).toBeUndefined();
+    expect([cache.get('k1'), cache.get('k3'), cache.get('k4')]).toEqual([1, 3, 4]);
+    expect(cache.stats.evicted).toBe(1);
+    expect(cache.size.entries).toBe(3);
+  });
+
+  it('stays within its byte budget and never keeps one answer of more than a sixteenth of it', () => {
+    const cache = new AnswerCache({ entries: 1_000, bytes: 1_600 });
+    cache.set('huge', 'x', ['s'], 101);
+    expect(cache.get('huge')).toBeUndefined();
+    for (let i = 0; i < 20; i++) cache.set(`k${i}`, i, ['s'], 100);
+    expect(cache.size).toEqual({ entries: 16, bytes: 1_600 });
+    expect(cache.get('k3')).toBeUndefined();
+    expect(cache.get('k4')).toBe(4);
+    // Replacing an answer does not count it twice.
+    cache.set('k4', 'again', ['s'], 100);
+    expect(cache.size).toEqual({ entries: 16, bytes: 1_600 });
+  });
+
+  it('estimates a string at two bytes a character, and rows by their fields', () => {
+    expect(estimateSize('x'.repeat(1000))).toBeGreaterThanOrEqual(2000);
+    const rows = Array.from({ length: 500 }, (_, i) => ({ uid: `P${i}`.padEnd(16, '0'), name: 'n'.repeat(100) }));
+    expect(estimateSize(rows)).toBeGreaterThan(500 * (32 + 200));
+  });
+});
