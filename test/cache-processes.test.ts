@@ -1,0 +1,130 @@
+/**
+ * The SQLite read cache across processes: two workers keep answers cached,
+ * and whatever another process changes (the CLI, a process of the test's
+ * own) is in the very next answer of either worker.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../src/store/database.js';
+import { runCli } from './cli.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { startServerProcess, type ServerProcess } from './process.js';
+import { reservationParams } from './reservations.js';
+
+type Envelope = { code: number; message: string; value: any };
+
+/** One call on a connection of its own: the cluster hands each new connection to the next worker in turn. */
+function callOnNewConnection(baseUrl: string, fn: string, params: Record<string, string>): Promise<Envelope> {
+  const body = new URLSearchParams({ type: 'json', ...params }).toString();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(`/_access/${fn}`, baseUrl),
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text) as Envelope);
+          } catch {
+            reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer')));
+    req.end(body);
+  });
+}
+
+describe.skipIf(process.env.BATON_TEST_PG_URL)('the read cache with WORKERS=2 on one SQLite file', () => {
+  let database: TestDatabase;
+  let server: ServerProcess;
+  /** The test's own connection: another process to the workers. */
+  let store: Store;
+  let credentials: { customer: string; key: string };
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    server = await startServerProcess({ DATABASE_URL: database.url, WORKERS: '2', JOB_INTERVAL_SECONDS: '0' });
+    const created = await runCli(['customer', 'create', '--name', 'Cache', '--did', '+1 555 0143', '--json'], {
+      DATABASE_URL: database.url,
+    });
+    expect(created.code).toBe(0);
+    credentials = JSON.parse(created.stdout) as { customer: string; key: string };
+    store = openStore(database.url);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await store?.close();
+    await database?.drop();
+  });
+
+  const call = (fn: string, params: Record<string, string>) =>
+    callOnNewConnection(server.url, fn, { ...credentials, ...params });
+  /** getConference on both workers, twice each (the second from the cache). */
+  const onBothWorkers = async (uid: string) => {
+    const answers: Envelope[] = [];
+    for (let i = 0; i < 4; i++) answers.push(await call('getConference', { conferenceUID: uid }));
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    return answers[0]!.value;
+  };
+
+  it("shows another process's change to a custom value, a reservation and a person in both workers' next answers", async () => {
+    const a = (
+      await call('createConferenceReserved', {
+        name: 'A',
+        ...reservationParams([{ startDate: '2030.01.20 10:00:00', duration: 60 }]),
+      })
+    ).value.UID as string;
+    const b = (await call('createConferenceReservationless', { name: 'B' })).value.UID as string;
+    const before = await onBothWorkers(a);
+    const untouched = await onBothWorkers(b);
+    expect(before.scheduledStartTime).toBe('Sun Jan 20 10:00:00 UTC 2030');
+
+    await store.db
+      .insertInto('custom_values')
+      .values({ customer_uid: credentials.customer, object_type: 'conference', object_uid: a, key: 'k', value: 'v' })
+      .execute();
+    expect((await onBothWorkers(a)).custom).toEqual([{ key: 'k', value: 'v' }]);
+
+    const hour = 3_600_000;
+    await store.db
+      .updateTable('reservations')
+      .set((eb) => ({ start_at: eb('start_at', '+', hour), end_at: eb('end_at', '+', hour) }))
+      .where('conference_uid', '=', a)
+      .execute();
+    expect((await onBothWorkers(a)).scheduledStartTime).toBe('Sun Jan 20 11:00:00 UTC 2030');
+
+    const person = await call('addPerson', { conference: a, role: 'PARTICIPANT', name: 'Ann' });
+    expect(person.code).toBe(0);
+    expect((await onBothWorkers(a)).persons).toEqual([person.value.UID]);
+    await store.db.deleteFrom('pin_claims').where('person_uid', '=', person.value.UID).execute();
+    await store.db.deleteFrom('persons').where('uid', '=', person.value.UID).execute();
+    expect((await onBothWorkers(a)).persons).toEqual([]);
+
+    expect(await onBothWorkers(b)).toEqual(untouched);
+  });
+
+  it('refuses a customer suspended by the CLI on the next request to every worker, and serves it once activated', async () => {
+    for (let i = 0; i < 4; i++) expect((await call('getCustomer', {})).code).toBe(0);
+    const env = { DATABASE_URL: database.url };
+    expect((await runCli(['customer', 'suspend', credentials.customer], env)).code).toBe(0);
+    for (let i = 0; i < 4; i++) expect((await call('getCustomer', {})).code).toBe(-1);
+    expect((await runCli(['customer', 'activate', credentials.customer], env)).code).toBe(0);
+    for (let i = 0; i < 4; i++) expect((await call('getCustomer', {})).code).toBe(0);
+  });
+
+  it('refuses a key revoked by the CLI on the next request to every worker', async () => {
+    const env = { DATABASE_URL: database.url };
+    const extra = JSON.parse((await runCli(['key', 'create', credentials.customer, '--json'], env)).stdout) as {
+      key: string;
+    };
+    for (let i = 0; i < 4; i++) expect((await call('getCustomer', { key: extra.key })).code).toBe(0);
+    expect((await runCli(['key', 'revoke', credentials.customer, extra.key], env)).code).toBe(0);
+    for (let i = 0; i < 4; i++) expect((await call('getCustomer', { key: extra.key })).code).toBe(-5);
+    expect((await call('getCustomer', {})).code).toBe(0);
+  });
+});
