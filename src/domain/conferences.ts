@@ -18,7 +18,7 @@ import { conferenceFields, findField, parseFieldValue } from './editable-fields.
 import { normaliseEmailList } from './email-address.js';
 import { conferenceEvent, recordEvents } from './events.js';
 import { defaultRoleFlags } from './role-flags.js';
-import { readStatus, type StatusReading } from './status.js';
+import { readStatus, statusValidUntil, type StatusReading } from './status.js';
 import type { Database } from '../store/schema.js';
 
 /** A conference with what getConference shows of its children. */
@@ -29,6 +29,8 @@ export interface ConferenceView {
   personUids: string[];
   callUids: string[];
   custom: CustomValue[];
+  /** Until when `status` holds for these rows (statusValidUntil); set by loadConference. */
+  statusValidUntil?: number;
 }
 
 /** getConferenceData adds full persons (with their custom values). */
@@ -138,13 +140,17 @@ export async function loadConference(ctx: CallContext, uid: string, row?: Confer
     listCallUids(db, customerUid, conference.uid),
     listCustomValues(db, customerUid, 'conference', conference.uid),
   ]);
+  const { clock, config } = ctx.services;
+  const now = clock.now();
+  const openMs = config.reservationOpenMinutes * 60_000;
   return {
     row: conference,
-    status: statusOf(ctx, conference, reservations),
+    status: readStatus(conference, reservations, now, openMs),
     reservations,
     personUids,
     callUids,
     custom,
+    statusValidUntil: statusValidUntil(conference, reservations, now, openMs),
   };
 }
 

@@ -51,6 +51,26 @@ export function readStatus(
 }
 
 /**
+ * The first instant after `now` at which `readStatus` could answer
+ * differently for the same rows: a reservation's window opening (`openMs`
+ * before its start: SCHED becomes IDLE) or its end (the current reservation
+ * moves on, or the conference closes). Infinity when time alone changes
+ * nothing (canceled, in a call, reservationless, or every reservation over).
+ * An answer built from a reading may be reused until then, and no later.
+ */
+export function statusValidUntil(conference: StatusFacts, slots: readonly Slot[], now: number, openMs: number): number {
+  if (conference.canceled_at !== null || conference.active_call_uid !== null || !conference.reserved) return Infinity;
+  let until = Infinity;
+  for (const s of slots) {
+    if (s.start_at === null || s.end_at === null) continue;
+    const opens = s.start_at - openMs;
+    if (opens > now && opens < until) until = opens;
+    if (s.end_at > now && s.end_at < until) until = s.end_at;
+  }
+  return until;
+}
+
+/**
  * Whether a conference still holds its persons' PINs: not canceled, and not
  * closed. A closed or canceled conference's PINs return to the pool.
  */

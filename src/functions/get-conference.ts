@@ -2,16 +2,33 @@ import { z } from 'zod';
 import { loadConference } from '../domain/conferences.js';
 import { uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
+import { cachedAnswer } from '../store/prepared.js';
 import { conferenceResult } from './present.js';
 
-/** getConference: "data about the conference and related UIDs only". */
+/**
+ * getConference: "data about the conference and related UIDs only". The
+ * presented answer is cached (SQLite) per customer, conference, time zone and
+ * public URL, until the customer or the conference changes in any process or
+ * the clock reaches the next instant its status could move.
+ */
 export const getConference = defineFunction({
   name: 'getConference',
   kind: 'information',
   summary: 'A conference, with its persons, reservations and calls as UIDs.',
   result: 'Conference',
   params: z.object({ conferenceUID: uid() }),
-  async handle(ctx, p) {
-    return conferenceResult(ctx, await loadConference(ctx, p.conferenceUID));
+  handle(ctx, p) {
+    const { customer, services } = ctx;
+    const key = `getConference\u0000${customer.uid}\u0000${p.conferenceUID}\u0000${customer.time_zone}\u0000${services.config.publicUrl}`;
+    return cachedAnswer(
+      services.store.db,
+      key,
+      [customer.uid, p.conferenceUID],
+      async () => {
+        const view = await loadConference(ctx, p.conferenceUID);
+        return { value: conferenceResult(ctx, view), until: view.statusValidUntil ?? -Infinity };
+      },
+      () => services.clock.now(),
+    );
   },
 });

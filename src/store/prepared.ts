@@ -76,3 +76,21 @@ export function fastAllCached<R>(
   }
   return fastAll<R>(db, query, params);
 }
+
+/**
+ * An answer built from the store's cached reads, itself cached on SQLite
+ * until one of `scopes` changes or `now()` reaches the `until` that
+ * `compute` answered (see `SqliteExecutor.cachedAnswer`). On PostgreSQL, or
+ * inside a transaction, `compute` runs every time. The answer is frozen.
+ */
+export async function cachedAnswer<T>(
+  db: Kysely<Database>,
+  key: string,
+  scopes: readonly string[],
+  compute: () => Promise<{ value: T; until: number }>,
+  now: () => number,
+): Promise<T> {
+  const executor = sqliteExecutorOf(db);
+  if (executor) return executor.cachedAnswer(key, scopes, compute, now);
+  return (await compute()).value;
+}

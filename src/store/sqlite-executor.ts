@@ -29,7 +29,7 @@ import {
   type Transaction,
   type TransactionSettings,
 } from 'kysely';
-import { AnswerCache, defaultCacheLimits, type CacheLimits } from './answer-cache.js';
+import { AnswerCache, defaultCacheLimits, estimateSize, type CacheLimits } from './answer-cache.js';
 import type { Database } from './schema.js';
 
 /** How long a statement keeps retrying SQLITE_BUSY before the error propagates (the old busy_timeout). */
@@ -59,6 +59,15 @@ const changeLogSince = 'select seq, scope from change_log where seq >= ? order b
 function freeze<T>(value: T): T {
   if (Array.isArray(value)) for (const item of value) Object.freeze(item);
   return Object.freeze(value);
+}
+
+/** Freezes a whole answer tree: every caller after the first shares it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -193,6 +202,38 @@ export class SqliteExecutor {
     // Only keep it if nothing changed while it was read.
     if (seen === this.cacheSeen && this.changes() === seen.changes) this.cache.set(key, value, scopes, size(value));
     return value;
+  }
+
+  /**
+   * An answer built by `compute` from cached reads (e.g. a presented
+   * getConference), kept like them until one of `scopes` changes, and also
+   * only while `now()` is before the `until` that `compute` gave (the next
+   * instant a time-derived field of the answer could change; the domain
+   * computes it, it is not a TTL). Kept only if nothing changed while it was
+   * built, so it is never older than the reads it came from.
+   */
+  async cachedAnswer<T>(
+    key: string,
+    scopes: readonly string[],
+    compute: () => Promise<{ value: T; until: number }>,
+    now: () => number,
+  ): Promise<T> {
+    if (this.locked) await this.lock().then(() => this.unlock());
+    this.validateCache();
+    const cached = this.cache.get(key) as { value: T; until: number } | undefined;
+    if (cached !== undefined && now() < cached.until) {
+      this.cacheStats.hits++;
+      return cached.value;
+    }
+    this.cacheStats.misses++;
+    const seen = this.cacheSeen;
+    const changes = this.changes();
+    const built = await compute();
+    if (seen === this.cacheSeen && this.changes() === changes && now() < built.until) {
+      const entry = deepFreeze({ value: built.value, until: built.until });
+      this.cache.set(key, entry, scopes, estimateSize(entry.value));
+    }
+    return built.value;
   }
 
   /**

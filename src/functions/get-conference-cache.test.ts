@@ -1,0 +1,54 @@
+/**
+ * getConference's cached answer (SQLite) is reused only while it is still
+ * true: its status moves with the clock at the reservation window's opening
+ * and end without any write, and the customer's time zone is part of it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, testEpoch, type TestServer } from '../../test/harness.js';
+import { reservationParams } from '../../test/reservations.js';
+import { sqliteExecutorOf } from '../store/database.js';
+
+describe('getConference from the cache', () => {
+  let server: TestServer;
+  let conference: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    // testEpoch is 2026-01-15 17:00 UTC: the reservation starts two hours later.
+    const created = await server.call('createConferenceReserved', {
+      name: 'Later today',
+      ...reservationParams([{ startDate: '2026.01.15 19:00:00', duration: 60 }]),
+    });
+    expect(created.code).toBe(0);
+    conference = created.value.UID as string;
+  });
+  afterAll(() => server.close());
+
+  const get = async () => (await server.call('getConference', { conferenceUID: conference })).value;
+  const minute = 60_000;
+
+  it('changes status when the clock passes the window opening and the end, without any write', async () => {
+    const executor = sqliteExecutorOf(server.services.store.db)!;
+    expect((await get()).status).toBe('SCHED');
+    const hits = executor.cacheStats.hits;
+    expect((await get()).status).toBe('SCHED');
+    expect(executor.cacheStats.hits).toBeGreaterThan(hits);
+    // The window opens 15 minutes before the start (RESERVATION_OPEN_MINUTES).
+    server.clock.set(testEpoch + 105 * minute - 1);
+    expect((await get()).status).toBe('SCHED');
+    server.clock.set(testEpoch + 105 * minute);
+    expect((await get()).status).toBe('IDLE');
+    server.clock.set(testEpoch + 180 * minute - 1);
+    expect((await get()).status).toBe('IDLE');
+    server.clock.set(testEpoch + 180 * minute);
+    const closed = await get();
+    expect(closed.status).toBe('CLOSED');
+    expect(closed.scheduledStartTime).toBe('Thu Jan 15 19:00:00 UTC 2026');
+  });
+
+  it("shows the times in the customer's new time zone on the next call", async () => {
+    expect((await get()).scheduledStartTime).toBe('Thu Jan 15 19:00:00 UTC 2026');
+    const updated = await server.call('updateCustomer', { field: 'timeZone', value: 'America/New_York' });
+    expect(updated.code).toBe(0);
+    expect((await get()).scheduledStartTime).toBe('Thu Jan 15 14:00:00 EST 2026');
+  });
+});
