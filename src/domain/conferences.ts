@@ -29,7 +29,7 @@ export interface ConferenceView {
   personUids: string[];
   callUids: string[];
   custom: CustomValue[];
-  /** Until when `status` holds for these rows (statusValidUntil); set by loadConference. */
+  /** Until when `status` holds for these rows (statusValidUntil); set by loadConference and loadConferenceData. */
   statusValidUntil?: number;
 }
 
@@ -166,9 +166,13 @@ export async function loadConferenceData(ctx: CallContext, uid: string): Promise
     listCallUids(db, customerUid, conference.uid),
     listCustomValues(db, customerUid, 'conference', conference.uid),
   ]);
+  const { clock, config } = ctx.services;
+  const now = clock.now();
+  const openMs = config.reservationOpenMinutes * 60_000;
   return {
     row: conference,
-    status: statusOf(ctx, conference, reservations),
+    status: readStatus(conference, reservations, now, openMs),
+    statusValidUntil: statusValidUntil(conference, reservations, now, openMs),
     reservations,
     personUids: persons.map((p) => p.uid),
     persons,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, testEpoch, type TestServer } from '../../test/harness.js';
 import { reservationParams } from '../../test/reservations.js';
-import { sqliteExecutorOf } from '../store/database.js';
+import { openStore, sqliteExecutorOf } from '../store/database.js';
 
 describe('getConference from the cache', () => {
   let server: TestServer;
@@ -50,5 +50,38 @@ describe('getConference from the cache', () => {
     const updated = await server.call('updateCustomer', { field: 'timeZone', value: 'America/New_York' });
     expect(updated.code).toBe(0);
     expect((await get()).scheduledStartTime).toBe('Thu Jan 15 14:00:00 EST 2026');
+  });
+
+  it("shows another connection's change to a person or a person's custom value in the next getConferenceData", async () => {
+    const executor = sqliteExecutorOf(server.services.store.db)!;
+    const conference = (await server.call('createConferenceReservationless', { name: 'Open' })).value.UID as string;
+    const added = await server.call('addPerson', { conference, role: 'PARTICIPANT', name: 'Ann' });
+    expect(added.code).toBe(0);
+    const data = async () => (await server.call('getConferenceData', { conferenceUID: conference })).value;
+    expect([(await data()).person].flat().map((p: { name: string }) => p.name)).toEqual(['Ann']);
+    const hits = executor.cacheStats.hits;
+    const again = await data();
+    expect(executor.cacheStats.hits).toBeGreaterThan(hits);
+    expect(again.status).toBe('IDLE');
+    const other = openStore(server.database.url);
+    try {
+      await other.db.updateTable('persons').set({ name: 'Ann Lee' }).where('uid', '=', added.value.UID).execute();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect([(await data()).person].flat()[0].name).toBe('Ann Lee');
+      await other.db
+        .insertInto('custom_values')
+        .values({
+          customer_uid: server.credentials.customer,
+          object_type: 'person',
+          object_uid: added.value.UID,
+          key: 'badge',
+          value: '7',
+        })
+        .execute();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect([(await data()).person].flat()[0].custom).toEqual([{ key: 'badge', value: '7' }]);
+    } finally {
+      await other.close();
+    }
   });
 });

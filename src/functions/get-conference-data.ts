@@ -4,6 +4,7 @@ import { presentConferenceData } from '../presenters/conference.js';
 import { uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
 import { listCustomValues } from '../store/custom-value.repository.js';
+import { cachedAnswer } from '../store/prepared.js';
 import { presentation } from './present.js';
 
 /** getConferenceData: "all the data associated with the conference and all the child objects". */
@@ -13,11 +14,26 @@ export const getConferenceData = defineFunction({
   summary: 'A conference with its persons, reservations, settings and customer as full objects.',
   result: 'ConferenceData',
   params: z.object({ conferenceUID: uid() }),
-  async handle(ctx, p) {
-    const [view, customerCustom] = await Promise.all([
-      loadConferenceData(ctx, p.conferenceUID),
-      listCustomValues(ctx.services.store.db, ctx.customer.uid, 'customer', ctx.customer.uid),
-    ]);
-    return presentConferenceData(view, ctx.customer, customerCustom, presentation(ctx));
+  handle(ctx, p) {
+    const { customer, services } = ctx;
+    // Cached like getConference's answer (SQLite): persons and their custom
+    // values are logged under the conference, the customer's under the customer.
+    const key = `getConferenceData\u0000${customer.uid}\u0000${p.conferenceUID}\u0000${customer.time_zone}\u0000${services.config.publicUrl}`;
+    return cachedAnswer(
+      services.store.db,
+      key,
+      [customer.uid, p.conferenceUID],
+      async () => {
+        const [view, customerCustom] = await Promise.all([
+          loadConferenceData(ctx, p.conferenceUID),
+          listCustomValues(services.store.db, customer.uid, 'customer', customer.uid),
+        ]);
+        return {
+          value: presentConferenceData(view, customer, customerCustom, presentation(ctx)),
+          until: view.statusValidUntil ?? -Infinity,
+        };
+      },
+      () => services.clock.now(),
+    );
   },
 });
