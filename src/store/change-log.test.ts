@@ -183,6 +183,26 @@ describe('the change log and per-object cache invalidation (SQLite)', () => {
     expect(executor.cacheStats.cleared).toBe(cleared + 1);
   });
 
+  it('drops everything rather than read more than a batch of changes in one turn', async () => {
+    await warm();
+    const { cleared } = executor.cacheStats;
+    const rows = Array.from({ length: 1001 }, (_, i) => ({
+      customer_uid: server.credentials.customer,
+      object_type: 'conference',
+      object_uid: a,
+      key: `bulk${i}`,
+      value: 'v',
+    }));
+    await other.db.insertInto('custom_values').values(rows).execute();
+    await nextTurn();
+    const misses = executor.cacheStats.misses;
+    await getConference(b);
+    expect(executor.cacheStats.cleared).toBe(cleared + 1);
+    expect(executor.cacheStats.misses).toBeGreaterThan(misses);
+    expect((await getConference(a)).custom).toHaveLength(1002);
+    await other.db.deleteFrom('custom_values').where('key', 'like', 'bulk%').execute();
+  });
+
   it('is pruned by the job runner to the newest rows', async () => {
     expect(await pruneChangeLog(other.db, 'sqlite', 1)).toBeGreaterThanOrEqual(0);
     await other.db.updateTable('conferences').set({ notes: 'p' }).where('uid', '=', b).execute();

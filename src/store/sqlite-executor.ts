@@ -51,9 +51,11 @@ export function isBusy(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
 }
 
-/** The change log (migration 010): its newest row, and every row from one on. */
+/** The change log (migration 010): its newest row, and the rows from one on (at most a batch). */
 const changeLogNewest = 'select max(seq) from change_log';
-const changeLogSince = 'select seq, scope from change_log where seq >= ? order by seq';
+/** More changes than this since a process last looked: dropping everything is cheaper than reading them. */
+const changeLogBatch = 1000;
+const changeLogSince = `select seq, scope from change_log where seq >= ? order by seq limit ${changeLogBatch + 1}`;
 
 /** Freezes an answer and the rows in it, so a caller that would change a shared answer fails loudly. */
 function freeze<T>(value: T): T {
@@ -258,7 +260,9 @@ export class SqliteExecutor {
   /**
    * Drops the answers of every scope logged since the last row applied. The
    * first row read must be that last row itself: if the job runner pruned it,
-   * rows this process never saw may be gone too, so everything is dropped.
+   * rows this process never saw may be gone too, so everything is dropped;
+   * so it is after more changes than a batch (an idle process need not read
+   * them all in one turn).
    * Without a readable log (a database before migration 010), everything is
    * dropped on every change, as before the log existed.
    */
@@ -270,9 +274,9 @@ export class SqliteExecutor {
         return;
       }
       const rows = this.statement(changeLogSince).all(this.logSeen) as { seq: number; scope: string }[];
-      if (rows[0]?.seq !== this.logSeen) {
+      if (rows[0]?.seq !== this.logSeen || rows.length > changeLogBatch) {
         this.cache.clear();
-        this.logSeen = rows.at(-1)?.seq ?? -1;
+        this.logSeen = (this.statement(changeLogNewest, 'pluck').get() as number | null) ?? -1;
         return;
       }
       for (let i = 1; i < rows.length; i++) this.cache.dropScope(rows[i]!.scope);
