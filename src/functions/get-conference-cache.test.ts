@@ -2,6 +2,7 @@
  * getConference's cached answer (SQLite) is reused only while it is still
  * true: its status moves with the clock at the reservation window's opening
  * and end without any write, and the customer's time zone is part of it.
+ * PostgreSQL has no cache: the same answers, and no hit counters to check.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, testEpoch, type TestServer } from '../../test/harness.js';
@@ -27,11 +28,11 @@ describe('getConference from the cache', () => {
   const minute = 60_000;
 
   it('changes status when the clock passes the window opening and the end, without any write', async () => {
-    const executor = sqliteExecutorOf(server.services.store.db)!;
+    const executor = sqliteExecutorOf(server.services.store.db);
     expect((await get()).status).toBe('SCHED');
-    const hits = executor.cacheStats.hits;
+    const hits = executor?.cacheStats.hits ?? 0;
     expect((await get()).status).toBe('SCHED');
-    expect(executor.cacheStats.hits).toBeGreaterThan(hits);
+    if (executor) expect(executor.cacheStats.hits).toBeGreaterThan(hits);
     // The window opens 15 minutes before the start (RESERVATION_OPEN_MINUTES).
     server.clock.set(testEpoch + 105 * minute - 1);
     expect((await get()).status).toBe('SCHED');
@@ -53,15 +54,15 @@ describe('getConference from the cache', () => {
   });
 
   it("shows another connection's change to a person or a person's custom value in the next getConferenceData", async () => {
-    const executor = sqliteExecutorOf(server.services.store.db)!;
+    const executor = sqliteExecutorOf(server.services.store.db);
     const conference = (await server.call('createConferenceReservationless', { name: 'Open' })).value.UID as string;
     const added = await server.call('addPerson', { conference, role: 'PARTICIPANT', name: 'Ann' });
     expect(added.code).toBe(0);
     const data = async () => (await server.call('getConferenceData', { conferenceUID: conference })).value;
     expect([(await data()).person].flat().map((p: { name: string }) => p.name)).toEqual(['Ann']);
-    const hits = executor.cacheStats.hits;
+    const hits = executor?.cacheStats.hits ?? 0;
     const again = await data();
-    expect(executor.cacheStats.hits).toBeGreaterThan(hits);
+    if (executor) expect(executor.cacheStats.hits).toBeGreaterThan(hits);
     expect(again.status).toBe('IDLE');
     const other = openStore(server.database.url);
     try {

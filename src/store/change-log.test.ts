@@ -4,6 +4,7 @@
  * connection changed, and only their cached answers are dropped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
 import { reservationParams } from '../../test/reservations.js';
 import { pruneChangeLog } from './change-log.repository.js';
@@ -13,6 +14,8 @@ import type { SqliteExecutor } from './sqlite-executor.js';
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('the change log and per-object cache invalidation (SQLite)', () => {
+  // SQLite's mechanism: on a SQLite file under either test run.
+  let database: TestDatabase;
   let server: TestServer;
   /** Another connection with its own executor: what another process does. */
   let other: Store;
@@ -21,7 +24,8 @@ describe('the change log and per-object cache invalidation (SQLite)', () => {
   let b: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    database = await createTestDatabase('sqlite');
+    server = await startTestServer({ database });
     other = openStore(server.database.url);
     executor = sqliteExecutorOf(server.services.store.db)!;
     a = await createConference(server, { name: 'A' });
@@ -30,6 +34,7 @@ describe('the change log and per-object cache invalidation (SQLite)', () => {
   afterAll(async () => {
     await other?.close();
     await server?.close();
+    await database?.drop();
   });
 
   const getConference = async (uid: string) => {
