@@ -11,7 +11,8 @@ import type { Services } from '../context.js';
 import { ApiError, GeneralCode, ParameterError } from '../errors.js';
 import { messagePage } from '../web/registration-pages.js';
 import type { Format } from './envelope.js';
-import { parseFormat, sendEnvelope } from './access-route.js';
+import { envelopeAnswer, parseFormat, type AccessAnswer } from './access-pipeline.js';
+import { sendAccessAnswer, sendEnvelope } from './access-route.js';
 
 type Area = 'access' | 'page' | 'other';
 
@@ -34,9 +35,46 @@ function formatOf(request: FastifyRequest): Format {
   if (body !== null && typeof body === 'object' && typeof body.type === 'string') {
     return parseFormat(body.type) ?? 'xml';
   }
-  const query = request.url.indexOf('?');
-  const type = query < 0 ? null : new URLSearchParams(request.url.slice(query + 1)).get('type');
+  return formatOfQuery(request.url);
+}
+
+/** The `type` a URL's query asks for; XML when absent or unreadable. */
+function formatOfQuery(url: string): Format {
+  const query = url.indexOf('?');
+  const type = query < 0 ? null : new URLSearchParams(url.slice(query + 1)).get('type');
   return parseFormat(type ?? undefined) ?? 'xml';
+}
+
+/**
+ * The envelope for an /_access request that failed before the pipeline ran (a
+ * body over the limit, malformed JSON, a bug): its HTTP status says why.
+ */
+export function accessErrorAnswer(
+  error: Error & { statusCode?: number },
+  format: Format,
+  bodyLimit: number,
+  requestId: string,
+): AccessAnswer {
+  const client = clientStatus(error);
+  const status = client ?? 500;
+  const message =
+    status === 413
+      ? `request body is larger than ${bodyLimit} bytes`
+      : client === null
+        ? `unhandled exception; if it persists contact support quoting request ${requestId}`
+        : `malformed request: ${error.message}`;
+  const code = error instanceof ApiError ? error.code : client === null ? GeneralCode.unhandled : GeneralCode.parameter;
+  return envelopeAnswer('unknown', format, code, message, null, status);
+}
+
+/** The answer the error handler gives a body Fastify's JSON parser refused, for the node:http front. */
+export function accessBodyErrorAnswer(
+  error: Error & { statusCode?: number },
+  url: string,
+  bodyLimit: number,
+  requestId: string,
+): AccessAnswer {
+  return accessErrorAnswer(error, formatOfQuery(url), bodyLimit, requestId);
 }
 
 function sendPage(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
@@ -127,16 +165,16 @@ export function registerFallbackAnswers(app: FastifyInstance, services: Services
             )
           : sendPage(reply, status, 'Request not understood', 'Please go back, reload the page and try again.');
     }
-    const message =
-      status === 413
-        ? `request body is larger than ${services.config.bodyLimit} bytes`
-        : client === null
-          ? `unhandled exception; if it persists contact support quoting request ${request.id}`
-          : `malformed request: ${error.message}`;
-    if (area === 'other') return reply.code(status).send({ error: message });
-    const code =
-      error instanceof ApiError ? error.code : client === null ? GeneralCode.unhandled : GeneralCode.parameter;
-    return sendEnvelope(reply, formatOf(request), code, message, null, status);
+    if (area === 'other') {
+      const message =
+        status === 413
+          ? `request body is larger than ${services.config.bodyLimit} bytes`
+          : client === null
+            ? `unhandled exception; if it persists contact support quoting request ${request.id}`
+            : `malformed request: ${error.message}`;
+      return reply.code(status).send({ error: message });
+    }
+    return sendAccessAnswer(reply, accessErrorAnswer(error, formatOf(request), services.config.bodyLimit, request.id));
   });
 }
 
