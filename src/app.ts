@@ -40,6 +40,13 @@ export interface AppOptions {
   accessFront?: boolean;
 }
 
+const fronts = new WeakMap<FastifyInstance, AccessFront>();
+
+/** The node:http front of an application built by buildApp, if it has one. */
+export function accessFrontOf(app: FastifyInstance): AccessFront | undefined {
+  return fronts.get(app);
+}
+
 /** Builds the application on the given services. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
@@ -89,6 +96,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.addHook('preClose', () => {
     closing = true;
   });
+  if (front) fronts.set(app, front);
   front?.bind({
     log: app.log,
     jsonParser: app.getDefaultJsonParser('error', 'ignore') as unknown as JsonBodyParser,

@@ -86,6 +86,8 @@ function bodyKind(request: IncomingMessage, bodyLimit: number): BodyKind | null 
 /** The node:http front; `handle` returns false for a request it leaves to Fastify. */
 export class AccessFront {
   private binding: AccessFrontBinding | undefined;
+  /** Requests answered here (the rest went to Fastify): tests read it to know which front answered. */
+  answered = 0;
 
   constructor(private readonly options: AccessFrontOptions) {}
 
@@ -108,6 +110,7 @@ export class AccessFront {
     const kind = bodyKind(request, this.options.bodyLimit);
     if (kind === null || binding.isClosing()) return false;
 
+    this.answered++;
     const started = performance.now();
     const id = this.options.requestId(request);
     const log = binding.log;
@@ -127,7 +130,8 @@ export class AccessFront {
         return;
       }
       binding.jsonParser(request, body, (error, value) => {
-        if (error) this.write(response, binding, id, started, binding.bodyError(error, url, id));
+        // Fastify closes the connection after refusing a body (the client may still be sending): so does this.
+        if (error) this.write(response, binding, id, started, binding.bodyError(error, url, id), true);
         else this.answer(request, response, binding, id, started, name, this.gather(queryText, undefined, value));
       });
     });
@@ -184,14 +188,16 @@ export class AccessFront {
     id: string,
     started: number,
     answer: AccessAnswer,
+    refusedBody = false,
   ): void {
     const log = binding.log;
     if (answer.failure) log[answer.failure.level]({ reqId: id, err: answer.failure.error }, answer.failure.message);
     const headers: OutgoingHttpHeaders = { 'x-request-id': id };
+    if (refusedBody) headers.connection = 'close';
     if (answer.retryAfter !== undefined) headers['retry-after'] = answer.retryAfter;
     headers['content-type'] = contentTypes[answer.format];
     headers['cache-control'] = 'no-store';
-    if (binding.isClosing()) headers.connection = 'close';
+    if (binding.isClosing() && !refusedBody) headers.connection = 'close';
     headers['content-length'] = String(Buffer.byteLength(answer.body));
     response.writeHead(answer.status, headers);
     response.end(answer.body);
