@@ -41,8 +41,11 @@ export function collectParams(query: unknown, body: unknown): Params {
  * text, so this keeps every function's answer the same on both databases.
  */
 export function refuseNulCharacters(params: Params): void {
-  for (const [name, value] of Object.entries(params)) {
-    if (value.includes('\u0000')) throw new ParameterError(`${name.slice(0, 64)} must not contain a NUL character`);
+  // No own prototype (Object.create(null)): for-in walks exactly the parameters, in order, without arrays.
+  for (const name in params) {
+    if (params[name]!.includes('\u0000')) {
+      throw new ParameterError(`${name.slice(0, 64)} must not contain a NUL character`);
+    }
   }
 }
 
