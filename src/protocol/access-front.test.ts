@@ -162,6 +162,25 @@ describe('the node:http front of /_access answers as the Fastify route does', ()
     }
   });
 
+  it('decodes random queries and form bodies as Fastify does (the answers quote the type sent)', async () => {
+    const pieces = ['%', '2', 'B', '+', '=', '&', 'C', '3', 'z', '0', '%C3%A9', '%E2%82', '%zz', '%2B', 'type=', 'é'];
+    let state = 20261201;
+    const next = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    for (let i = 0; i < 150; i++) {
+      let text = '';
+      for (let j = Math.floor(next() * 12); j > 0; j--) text += pieces[Math.floor(next() * pieces.length)];
+      const shape: Shape =
+        i % 2 === 0
+          ? { path: `/_access/getCustomer?${auth}&type=${text.replace(/é/g, '%C3%A9')}` }
+          : { method: 'POST', path: '/_access/getCustomer', headers: form, body: `${auth}&type=${text}` };
+      const { byFront } = await same(shape);
+      expect(byFront).toBe(true);
+    }
+  });
+
   it('refuses a bad JSON body the same, with HTTP 400', async () => {
     for (const body of ['{bad', '', '{"__proto__":{"x":1}}', '[1,2]', '"text"']) {
       const { answer, byFront } = await same({
