@@ -56,15 +56,16 @@ export function accessErrorAnswer(
   requestId: string,
 ): AccessAnswer {
   const client = clientStatus(error);
-  const status = client ?? 500;
-  const message =
-    status === 413
-      ? `request body is larger than ${bodyLimit} bytes`
-      : client === null
-        ? `unhandled exception; if it persists contact support quoting request ${requestId}`
-        : `malformed request: ${error.message}`;
   const code = error instanceof ApiError ? error.code : client === null ? GeneralCode.unhandled : GeneralCode.parameter;
-  return envelopeAnswer('unknown', format, code, message, null, status);
+  return envelopeAnswer('unknown', format, code, errorMessage(error, bodyLimit, requestId), null, client ?? 500);
+}
+
+/** What a request that failed before its handler is told (an envelope's message, or the JSON error). */
+function errorMessage(error: Error & { statusCode?: number }, bodyLimit: number, requestId: string): string {
+  const client = clientStatus(error);
+  if (client === 413) return `request body is larger than ${bodyLimit} bytes`;
+  if (client === null) return `unhandled exception; if it persists contact support quoting request ${requestId}`;
+  return `malformed request: ${error.message}`;
 }
 
 /** The answer the error handler gives a body Fastify's JSON parser refused, for the node:http front. */
@@ -166,13 +167,7 @@ export function registerFallbackAnswers(app: FastifyInstance, services: Services
           : sendPage(reply, status, 'Request not understood', 'Please go back, reload the page and try again.');
     }
     if (area === 'other') {
-      const message =
-        status === 413
-          ? `request body is larger than ${services.config.bodyLimit} bytes`
-          : client === null
-            ? `unhandled exception; if it persists contact support quoting request ${request.id}`
-            : `malformed request: ${error.message}`;
-      return reply.code(status).send({ error: message });
+      return reply.code(status).send({ error: errorMessage(error, services.config.bodyLimit, request.id) });
     }
     return sendAccessAnswer(reply, accessErrorAnswer(error, formatOf(request), services.config.bodyLimit, request.id));
   });
