@@ -37,7 +37,13 @@ import { cryptoRandom } from './random.js';
 import { ClusterMetrics } from './operations/metrics.js';
 import { startMetricsServer } from './operations/metrics-server.js';
 import { prettyLogStream } from './operations/logger.js';
-import { CommandForwarder, isCallMessage, runForwardedCall, type Channel } from './protocol/forwarded-calls.js';
+import {
+  CommandForwarder,
+  CommandHost,
+  isCallBatch,
+  type CallBatch,
+  type Channel,
+} from './protocol/forwarded-calls.js';
 import { prepareDatabase, serve } from './server.js';
 import { openStore, storeOptions } from './store/database.js';
 
@@ -71,9 +77,10 @@ export async function runWorkers(config: Config): Promise<void> {
     new Promise<string>((resolve, reject) => {
       const worker = cluster.fork({ BATON_WORKER: String(index), ...(forward ? { [forwardEnv]: '1' } : {}) });
       workers.set(index, worker);
+      const commands = host?.forWorker(worker);
       worker.on('message', (message: WorkerMessage) => {
-        if (host && isCallMessage(message)) {
-          host.run(worker, message);
+        if (commands && isCallBatch(message)) {
+          commands.receive(message);
         } else if (message.listening) {
           process.stdout.write(`worker ${index} listening (pid ${worker.process.pid})\n`);
           resolve(message.listening);
@@ -132,14 +139,15 @@ function startCommandHost(services: Services) {
   );
   jobs.log = log;
   return {
-    run(worker: Worker, message: Parameters<typeof runForwardedCall>[2]): void {
-      void runForwardedCall(services, functions, message).then((reply) => {
-        // A worker that died meanwhile never hears it; the write is committed all the same.
-        if (!worker.isConnected()) return;
-        worker.send(reply, (error: Error | null) => {
-          if (error) log.warn({ err: error }, 'could not answer a forwarded command');
-        });
-      });
+    /** Where one worker's calls run. A worker that dies meanwhile never hears its answers; its writes commit all the same. */
+    forWorker(worker: Worker): CommandHost {
+      return new CommandHost(
+        services,
+        functions,
+        worker,
+        () => worker.isConnected(),
+        (error) => log.warn({ err: error }, 'could not answer forwarded commands'),
+      );
     },
     async close(): Promise<void> {
       await jobs.stop();
@@ -152,7 +160,7 @@ async function runWorker(config: Config): Promise<void> {
   const index = Number(process.env.BATON_WORKER ?? '1');
   let commands: CommandForwarder | undefined;
   if (process.env[forwardEnv] === '1' && process.send) {
-    commands = new CommandForwarder(process as unknown as Channel);
+    commands = new CommandForwarder(process as unknown as Channel<CallBatch>);
     process.on('message', (message) => commands!.receive(message));
     process.once('disconnect', () => commands!.close(new Error('the cluster primary is gone')));
   }
