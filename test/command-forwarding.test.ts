@@ -174,6 +174,27 @@ describe('SQLite with WORKERS=2: commands run in the primary', () => {
     }
   }, 60_000);
 
+  it('stops every worker when the primary dies (the supervisor restarts the service)', async () => {
+    const pids = [1, 2].map((index) => {
+      const all = [...server.stdout().matchAll(new RegExp(`worker ${index} listening \\(pid (\\d+)\\)`, 'g'))];
+      return Number(all.at(-1)![1]);
+    });
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(pids.map(alive)).toEqual([true, true]);
+    server.child.kill('SIGKILL');
+    await server.exited;
+    const deadline = Date.now() + 20_000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(pids.map(alive)).toEqual([false, false]);
+  }, 60_000);
+
   /** The raw answer text of a POSTed call (for byte-for-byte comparisons). */
   async function fetchText(fn: string, params: Record<string, string>): Promise<string> {
     const response = await fetch(new URL(`/_access/${fn}`, server.url), {
