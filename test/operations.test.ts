@@ -173,7 +173,9 @@ describe('graceful shutdown of a server process', () => {
   });
 
   it('finishes a request that is in flight when SIGTERM arrives, then exits 0', async () => {
-    server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'debug', TRUST_PROXY: '127.0.0.1' });
+    // Two workers, so the request's worker and the primary that runs its command both shut down around it.
+    const env = { DATABASE_URL: database.url, LOG_LEVEL: 'debug', TRUST_PROXY: '127.0.0.1', WORKERS: '2' };
+    server = await startServerProcess(env);
     const created = await callFunction(server.url, 'createConferenceReservationless', { ...credentials, name: 'Last' });
     expect(created.code).toBe(0);
 
@@ -208,7 +210,11 @@ describe('graceful shutdown of a server process', () => {
         .waitForStdout('"reqId":"late-arrival"')
         .then(() => {
           server!.child.kill('SIGTERM');
-          return server!.waitForStderr('SIGTERM: finishing in-flight requests');
+          // Every worker says so once it has the signal; the rest of the body goes once both have it.
+          return vi.waitFor(
+            () => expect(server!.stderr().split('SIGTERM: finishing in-flight requests')).toHaveLength(3),
+            { timeout: 20_000, interval: 20 },
+          );
         })
         .then(() => req.end(body.slice(half)), reject);
     });
