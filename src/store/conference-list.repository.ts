@@ -8,9 +8,10 @@
 import type SqliteDatabase from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { listCallUidsOf } from './call.repository.js';
-import { sqliteExecutorOf } from './database.js';
+import type pg from 'pg';
+import { postgresPoolOf, sqliteExecutorOf } from './database.js';
 import { listPersonUidsOf } from './person.repository.js';
-import { rowsOf } from './prepared.js';
+import { prepared, rowsOf, type PreparedQuery } from './prepared.js';
 import type { ConferenceRow } from './conference.repository.js';
 import type { CustomValue } from './custom-value.repository.js';
 import type { ReservationRow } from './reservation.repository.js';
@@ -348,6 +349,8 @@ export async function readConferenceList(
       };
     }, true);
   }
+  const pool = postgresPoolOf(db);
+  if (pool) return readOnPostgres(pool, customerUid, at, parts, limit);
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
@@ -368,6 +371,62 @@ export async function readConferenceList(
       ]);
       return { found: listed, more: found.length > limit, reservations, persons, calls, custom };
     });
+}
+
+/**
+ * PostgreSQL: the same statements as SQLite's, as named prepared statements
+ * (parsed and planned once per connection), on one connection in one
+ * repeatable-read transaction; the children by `= any(?::text[])`.
+ */
+async function readOnPostgres(
+  pool: pg.Pool,
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  parts: readonly ListPart[],
+  limit: number,
+): Promise<ListSnapshot> {
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const run = async <R>(query: PreparedQuery, values: unknown[]): Promise<R[]> =>
+      (await client.query({ name: query.name, text: query.postgres, values })).rows as R[];
+    const found: { row: ListedConference; part: number }[] = [];
+    for (const [i, part] of parts.entries()) {
+      const wanted = limit + 1 - found.length;
+      if (wanted <= 0) break;
+      const { query, values } = partStatement(customerUid, at, part, wanted);
+      for (const row of await run<ListedConference>(query, values)) {
+        row.list_at = Number(row.list_at);
+        found.push({ row, part: i });
+      }
+    }
+    const listed = found.slice(0, limit);
+    const uids = listed.map((f) => f.row.uid);
+    const snapshot: ListSnapshot = {
+      found: listed,
+      more: found.length > limit,
+      reservations: await run(childQueries.reservations, [uids, customerUid]),
+      persons: await run(childQueries.persons, [uids, customerUid]),
+      calls: await run(childQueries.calls, [uids, customerUid]),
+      custom: await run(childQueries.custom, [uids, customerUid]),
+    };
+    await client.query('commit');
+    return snapshot;
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // A failed transaction is rolled back; a connection that cannot even do that is discarded.
+    if (failed) {
+      await client.query('rollback').then(
+        () => client.release(),
+        (rollbackError: Error) => client.release(rollbackError),
+      );
+    } else {
+      client.release();
+    }
+  }
 }
 
 /** The rows of `parts` in order, one more than `limit` at most (that one tells whether more exist). */
@@ -413,10 +472,11 @@ function kyselyPart(
  * above, written out so they are prepared once. Each has a first page and a
  * next page (`after`: the keyset condition), and yields `list_at`.
  */
-const partSql: Record<ListPart['kind'], { first: string; next: string }> = (() => {
+const partQueries: Record<ListPart['kind'], { first: PreparedQuery; next: PreparedQuery }> = (() => {
+  let n = 0;
   const page = (where: string, after: string, order: string) => ({
-    first: `${where} order by ${order} limit ?`,
-    next: `${where} and (${after}) order by ${order} limit ?`,
+    first: prepared(`list_${++n}_first`, `${where} order by ${order} limit ?`),
+    next: prepared(`list_${n}_next`, `${where} and (${after}) order by ${order} limit ?`),
   });
   const upcoming = `select * from (select conferences.*, (select min(reservations.start_at) from reservations
       where reservations.conference_uid = conferences.uid and reservations.end_at > ?) as list_at
@@ -480,6 +540,20 @@ function partParams(
   }
 }
 
+/** A part's statement (first page or next page) and its parameters. */
+function partStatement(
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  part: ListPart,
+  limit: number,
+): { query: PreparedQuery; values: unknown[] } {
+  const { after } = part;
+  const params = partParams(customerUid, at, part.kind);
+  return after
+    ? { query: partQueries[part.kind].next, values: [...params, after.at, after.at, after.uid, limit] }
+    : { query: partQueries[part.kind].first, values: [...params, limit] };
+}
+
 function sqlitePart(
   statement: (sqlText: string) => SqliteStatement,
   customerUid: string,
@@ -488,25 +562,32 @@ function sqlitePart(
   limit: number,
 ): ListedConference[] {
   if (limit <= 0) return [];
-  const sqlText = partSql[part.kind];
-  const params = partParams(customerUid, at, part.kind);
-  const { after } = part;
-  const all = after ? [...params, after.at, after.at, after.uid, limit] : [...params, limit];
-  const rows = rowsOf<ListedConference>(statement(after ? sqlText.next : sqlText.first), all);
-  // min() over an integer column is an integer already; Number() as the Kysely query does for PostgreSQL's strings.
-  for (const row of rows) (row as { list_at: number }).list_at = Number(row.list_at);
+  const { query, values } = partStatement(customerUid, at, part, limit);
+  const rows = rowsOf<ListedConference>(statement(query.sqlite), values);
+  // As the Kysely queries do: the sort value as a number whatever the driver gave.
+  for (const row of rows) row.list_at = Number(row.list_at);
   return rows;
 }
 
-/** The children of the listed conferences (their UIDs as one JSON array parameter). */
-const childSql = {
+/**
+ * The children of the listed conferences, their UIDs one parameter: SQLite
+ * reads a JSON array through json_each, PostgreSQL a text[].
+ */
+const children = {
   reservations: `select reservations.* from reservations inner join conferences on conferences.uid = reservations.conference_uid
-    where conferences.uid in (select value from json_each(?)) and conferences.customer_uid = ?
+    where conferences.uid in (UIDS) and conferences.customer_uid = ?
     order by reservations.conference_uid, reservations.start_at`,
-  persons: `select conference_uid, uid from persons where conference_uid in (select value from json_each(?))
-    and customer_uid = ? order by id`,
-  calls: `select conference_uid, uid from calls where conference_uid in (select value from json_each(?))
-    and customer_uid = ? order by started_at, uid`,
+  persons: `select conference_uid, uid from persons where conference_uid in (UIDS) and customer_uid = ? order by id`,
+  calls: `select conference_uid, uid from calls where conference_uid in (UIDS) and customer_uid = ? order by started_at, uid`,
   custom: `select object_uid, "key", "value" from custom_values where object_type = 'conference'
-    and object_uid in (select value from json_each(?)) and customer_uid = ? order by "key"`,
+    and object_uid in (UIDS) and customer_uid = ? order by "key"`,
 };
+const childSql = Object.fromEntries(
+  Object.entries(children).map(([kind, text]) => [kind, text.replace('UIDS', 'select value from json_each(?)')]),
+) as typeof children;
+const childQueries = Object.fromEntries(
+  Object.entries(children).map(([kind, text]) => [
+    kind,
+    prepared(`list_children_${kind}`, text.replace('UIDS', 'select unnest(?::text[])')),
+  ]),
+) as Record<keyof typeof children, PreparedQuery>;
