@@ -1,5 +1,5 @@
 /** SQL for conferences. Every statement is scoped by customer. */
-import { fastAllCached, prepared } from './prepared.js';
+import { fastAllCached, groupAll, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Dialect } from './database.js';
 import type { ConferenceTable, Database } from './schema.js';
@@ -44,6 +44,9 @@ export async function findConferenceForShare(
   customerUid: string,
   uid: string,
 ): Promise<ConferenceRow | undefined> {
+  // SQLite: the write group already holds the database's write lock; no share lock to take.
+  const rows = dialect === 'sqlite' ? groupAll<ConferenceRow>(trx, conferenceByUid, [uid, customerUid]) : undefined;
+  if (rows) return rows[0];
   const query = trx
     .selectFrom('conferences')
     .selectAll()
