@@ -1,5 +1,5 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
-import { fastAll, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
+import { fastAllBuilt, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Database, PersonTable } from './schema.js';
 
@@ -57,7 +57,7 @@ export async function listPersons(
   conferenceUid: string,
 ): Promise<PersonRow[]> {
   return (
-    fastAll<PersonRow>(db, personsOfConference, [conferenceUid, customerUid]) ??
+    fastAllBuilt(db, personsOfConference, [conferenceUid, customerUid], personFromValues) ??
     db
       .selectFrom('persons')
       .selectAll()
@@ -68,10 +68,31 @@ export async function listPersons(
   );
 }
 
+// The columns by name, in the order personFromValues reads them.
 const personsOfConference = prepared(
   'persons_of_conference',
-  'select * from persons where conference_uid = ? and customer_uid = ? order by id',
+  `select id, uid, conference_uid, customer_uid, name, email, notes, custom1, custom2, role, pin, ani, created_at
+   from persons where conference_uid = ? and customer_uid = ? order by id`,
 );
+
+/** A row of personsOfConference read as an array (SQLite), as the object the rest of Baton reads. */
+function personFromValues(v: unknown[]): PersonRow {
+  return {
+    id: v[0],
+    uid: v[1],
+    conference_uid: v[2],
+    customer_uid: v[3],
+    name: v[4],
+    email: v[5],
+    notes: v[6],
+    custom1: v[7],
+    custom2: v[8],
+    role: v[9],
+    pin: v[10],
+    ani: v[11],
+    created_at: v[12],
+  } as PersonRow;
+}
 const personUidsOfConference = prepared(
   'person_uids_of_conference',
   'select uid from persons where conference_uid = ? and customer_uid = ? order by id',
