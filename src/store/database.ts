@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, type Migration, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
@@ -115,6 +115,11 @@ export function postgresPoolOf(db: Kysely<Database>): pg.Pool | undefined {
  */
 export function sqliteExecutorOf(db: Kysely<Database>): SqliteExecutor | undefined {
   return executors.get(db);
+}
+
+/** True when `db` (a store's `db` or one of its transactions) speaks PostgreSQL. */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /** Every migration, in order. A new one is appended, never edited once released. */
