@@ -39,7 +39,7 @@ export interface PoolStats {
 
 /** PostgreSQL pool settings (SQLite has one connection per process and ignores them). */
 export interface StoreOptions {
-  /** Pool size per process. Default 10. */
+  /** Pool size per process. Default 4 (see DB_POOL_MAX). */
   poolMax?: number;
   /** How long to wait for a connection, in ms. Default 10000. */
   connectTimeoutMs?: number;
@@ -72,7 +72,7 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({
       connectionString: url,
-      max: options.poolMax ?? 10,
+      max: options.poolMax ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
