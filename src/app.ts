@@ -2,6 +2,7 @@
  * buildApp: the HTTP application — plugins, parsers and routes. It never
  * listens (server.ts does), so tests can run it on any port.
  */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Services } from './context.js';
@@ -9,8 +10,10 @@ import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
 import { redactingLoggerOptions } from './log-redaction.js';
 import { registerAccessRoute } from './protocol/access-route.js';
+import { AccessFront, type JsonBodyParser } from './protocol/access-front.js';
+import { AccessPipeline } from './protocol/access-pipeline.js';
 import { fastifyTrustProxy, isTrustedPeer } from './protocol/client-address.js';
-import { frameworkErrorAnswer, registerFallbackAnswers } from './protocol/fallback-answers.js';
+import { accessBodyErrorAnswer, frameworkErrorAnswer, registerFallbackAnswers } from './protocol/fallback-answers.js';
 import { buildOpenApiDocument } from './protocol/openapi.js';
 import { renderReferencePage } from './protocol/reference-page.js';
 import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
@@ -30,11 +33,34 @@ export interface AppOptions {
   mail?: MailPoke;
   /** The job runner's heartbeat, for /readyz (absent: this process runs no jobs). */
   jobs?: { heartbeat(): JobHeartbeat };
+  /**
+   * Answer ordinary /_access requests from the node:http front (default true).
+   * False sends every request through Fastify: tests compare the two.
+   */
+  accessFront?: boolean;
+}
+
+const fronts = new WeakMap<FastifyInstance, AccessFront>();
+
+/** The node:http front of an application built by buildApp, if it has one. */
+export function accessFrontOf(app: FastifyInstance): AccessFront | undefined {
+  return fronts.get(app);
 }
 
 /** Builds the application on the given services. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = services;
+  const pipeline = new AccessPipeline(services, apiFunctions);
+  // X-Request-Id is taken only from a peer TRUST_PROXY names as a proxy; one counter for both fronts.
+  const requestId = requestIdFromProxy((address) => isTrustedPeer(config.trustProxy, address));
+  const front =
+    options.accessFront === false
+      ? undefined
+      : new AccessFront({ pipeline, bodyLimit: config.bodyLimit, requestId, metrics: services.metrics });
+  let closing = false;
   const app = Fastify({
+    // The API's ordinary requests are answered by the node:http front; everything else by Fastify.
+    serverFactory: (handler, serverOptions) => createHttpServer(serverOptions, handler, front),
     // LOG_FORMAT=pretty writes through pino-pretty; the redaction applies either way.
     logger:
       options.logger ??
@@ -42,8 +68,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // One line per request instead, written when it is answered (operations/http.ts).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.bodyLimit,
-    // X-Request-Id is taken only from a peer TRUST_PROXY names as a proxy.
-    genReqId: requestIdFromProxy((address) => isTrustedPeer(services.config.trustProxy, address)),
+    genReqId: requestId,
     // request.ip: the socket peer, or (TRUST_PROXY) the address the trusted proxies say they served.
     trustProxy: fastifyTrustProxy(services.config.trustProxy),
     frameworkErrors: frameworkErrorAnswer,
@@ -67,7 +92,17 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   registerOperations(app, services, options.jobs);
   registerFallbackAnswers(app, services);
-  registerAccessRoute(app, services, apiFunctions);
+  registerAccessRoute(app, pipeline);
+  app.addHook('preClose', () => {
+    closing = true;
+  });
+  if (front) fronts.set(app, front);
+  front?.bind({
+    log: app.log,
+    jsonParser: app.getDefaultJsonParser('error', 'ignore') as unknown as JsonBodyParser,
+    isClosing: () => closing,
+    bodyError: (error, url, id) => accessBodyErrorAnswer(error, url, config.bodyLimit, id),
+  });
   registerBridgeRoutes(app, services);
   registerRegistrationRoutes(app, services, options.mail);
   registerAdminRoutes(app, services, options.mail);
@@ -89,4 +124,26 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   );
 
   return app;
+}
+
+/**
+ * The HTTP server Fastify would make (same timeouts), whose request listener
+ * lets the /_access front answer first.
+ */
+function createHttpServer(
+  options: FastifyServerOptions,
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  front: AccessFront | undefined,
+): Server {
+  const listener = front
+    ? (request: IncomingMessage, response: ServerResponse) => {
+        if (!front.handle(request, response)) handler(request, response);
+      }
+    : handler;
+  const server = createServer(listener);
+  if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+  if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+  if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+  if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+  return server;
 }

@@ -16,6 +16,7 @@ import { metricsEnabled, startMetricsServer, type MetricsServer } from './operat
 import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, storeOptions } from './store/database.js';
+import { runCommandsWith, type CommandRunner } from './protocol/answer-call.js';
 import { runWorkers } from './workers.js';
 
 export interface RunningServer {
@@ -27,13 +28,18 @@ export interface RunningServer {
 
 /**
  * Starts a server; `config` defaults to the environment's. A cluster worker
- * passes `worker: true`: its primary migrated and made the first customer.
+ * passes `worker: true`: its primary migrated and made the first customer;
+ * `commands`, when its API commands run in the primary.
  */
-export async function serve(config: Config = loadConfig(), options: { worker?: boolean } = {}): Promise<RunningServer> {
+export async function serve(
+  config: Config = loadConfig(),
+  options: { worker?: boolean; commands?: CommandRunner } = {},
+): Promise<RunningServer> {
   const store = openStore(config.databaseUrl, storeOptions(config));
   // Metrics off (neither METRICS_PORT nor METRICS_TOKEN) means nothing is counted at all.
   const metrics = metricsEnabled(config) ? new Metrics(store, systemClock) : undefined;
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config, metrics };
+  if (options.commands) runCommandsWith(services, options.commands);
   if (!options.worker) await prepareDatabase(services);
 
   const jobs = new JobRunner(services, createMailTransport(config), { intervalMs: config.jobIntervalSeconds * 1000 });

@@ -11,15 +11,44 @@
  * a write transaction for the one write lock, and one sweeper per machine is
  * enough; every worker still delivers a registration's confirmation at once
  * (its runner's `poke`). A worker that dies is replaced, under the same number.
+ *
+ * On SQLite every API command runs in the primary (forwarded-calls.ts): the
+ * workers authenticate, parse and answer, reads stay in the workers, and the
+ * primary's one connection group-commits the writes of all of them, so two
+ * processes never fight for the file's write lock (which cost each write a
+ * retry on a timer and every commit a dropped cache in the other process).
+ * The commits' webhook pokes wake a runner in the primary that only
+ * delivers (the sweeps stay in worker 1). A worker that dies mid-call does
+ * not stop the primary's commit; when the primary dies, the workers exit
+ * (node:cluster's workers leave once their channel closes) and the
+ * supervisor restarts the service. PostgreSQL has no single write lock:
+ * every worker writes.
  */
 import cluster, { type Worker } from 'node:cluster';
+import pino from 'pino';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
+import type { Services } from './context.js';
+import { apiFunctions } from './functions/index.js';
+import { JobRunner } from './jobs/runner.js';
+import { redactingLoggerOptions } from './log-redaction.js';
+import { createMailTransport } from './mail/transport.js';
 import { cryptoRandom } from './random.js';
 import { ClusterMetrics } from './operations/metrics.js';
 import { startMetricsServer } from './operations/metrics-server.js';
+import { prettyLogStream } from './operations/logger.js';
+import {
+  CommandForwarder,
+  CommandHost,
+  isCallBatch,
+  type CallBatch,
+  type Channel,
+} from './protocol/forwarded-calls.js';
 import { prepareDatabase, serve } from './server.js';
 import { openStore, storeOptions } from './store/database.js';
+
+/** Set in a worker's environment when its commands run in the primary. */
+const forwardEnv = 'BATON_COMMANDS_IN_PRIMARY';
 
 /** What a worker tells its primary. */
 interface WorkerMessage {
@@ -31,20 +60,28 @@ export async function runWorkers(config: Config): Promise<void> {
   if (cluster.isWorker) return runWorker(config);
 
   const store = openStore(config.databaseUrl, storeOptions(config));
+  const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
+  const forward = store.dialect === 'sqlite';
   try {
-    await prepareDatabase({ store, clock: systemClock, random: cryptoRandom, config });
-  } finally {
+    await prepareDatabase(services);
+  } catch (error) {
     await store.close();
+    throw error;
   }
+  const host = forward ? startCommandHost(services) : undefined;
+  if (!host) await store.close();
 
   let stopping = false;
   const workers = new Map<number, Worker>();
   const fork = (index: number) =>
     new Promise<string>((resolve, reject) => {
-      const worker = cluster.fork({ BATON_WORKER: String(index) });
+      const worker = cluster.fork({ BATON_WORKER: String(index), ...(forward ? { [forwardEnv]: '1' } : {}) });
       workers.set(index, worker);
+      const commands = host?.forWorker(worker);
       worker.on('message', (message: WorkerMessage) => {
-        if (message.listening) {
+        if (commands && isCallBatch(message)) {
+          commands.receive(message);
+        } else if (message.listening) {
           process.stdout.write(`worker ${index} listening (pid ${worker.process.pid})\n`);
           resolve(message.listening);
         }
@@ -80,17 +117,56 @@ export async function runWorkers(config: Config): Promise<void> {
           worker.process.kill('SIGTERM');
         }),
     );
-    void Promise.all(exits).then((codes) => process.exit(codes.every((c) => c === 0) ? 0 : 1));
+    // The workers finish their in-flight requests first, forwarded commands included; the store closes last.
+    void Promise.all(exits)
+      .then(async (codes) => {
+        await host?.close().catch(() => undefined);
+        return codes;
+      })
+      .then((codes) => process.exit(codes.every((c) => c === 0) ? 0 : 1));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** The primary's side of forwarded commands: its services run them, its runner delivers their webhooks. */
+function startCommandHost(services: Services) {
+  const functions = new Map(apiFunctions.map((fn) => [fn.name, fn]));
+  // Delivery only (interval 0): the sweeps stay in worker 1.
+  const jobs = new JobRunner(services, createMailTransport(services.config), { intervalMs: 0 });
+  const log = pino(
+    redactingLoggerOptions(services.config.logLevel, prettyLogStream(services.config)) as pino.LoggerOptions,
+  );
+  jobs.log = log;
+  return {
+    /** Where one worker's calls run. A worker that dies meanwhile never hears its answers; its writes commit all the same. */
+    forWorker(worker: Worker): CommandHost {
+      return new CommandHost(
+        services,
+        functions,
+        worker,
+        () => worker.isConnected(),
+        (error) => log.warn({ err: error }, 'could not answer forwarded commands'),
+      );
+    },
+    async close(): Promise<void> {
+      await jobs.stop();
+      await services.store.close();
+    },
+  };
+}
+
 async function runWorker(config: Config): Promise<void> {
   const index = Number(process.env.BATON_WORKER ?? '1');
+  let commands: CommandForwarder | undefined;
+  if (process.env[forwardEnv] === '1' && process.send) {
+    commands = new CommandForwarder(process as unknown as Channel<CallBatch>);
+    process.on('message', (message) => commands!.receive(message));
+    process.once('disconnect', () => commands!.close(new Error('the cluster primary is gone')));
+  }
   const server = await serve(
     { ...config, jobIntervalSeconds: index === 1 ? config.jobIntervalSeconds : 0 },
-    { worker: true },
+    { worker: true, commands: commands && ((...call) => commands.forward(...call)) },
   );
   process.send?.({ listening: server.url } satisfies WorkerMessage);
   const stop = (signal: string) => {

@@ -82,6 +82,8 @@ export interface TestServerOptions {
   metrics?: boolean;
   /** Fastify logger options (default: silent). */
   logger?: AppOptions['logger'];
+  /** False: every /_access request through Fastify, none through the node:http front. */
+  accessFront?: boolean;
 }
 
 /** Starts a listening server on a fresh database. Close it in afterAll/afterEach. */
@@ -104,6 +106,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logStream: options.logStream,
     mail: jobs,
     jobs,
+    accessFront: options.accessFront,
   });
   // As serve() does: a burst of 1,000 connections must not overflow the accept queue.
   const url = await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });

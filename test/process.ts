@@ -126,6 +126,46 @@ export function callFunction(
   });
 }
 
+/**
+ * One POSTed call on a connection of its own: the cluster's primary hands
+ * each new connection to the next worker in turn, so consecutive calls
+ * alternate between the workers. Rejects when no answer comes (a connection
+ * a dying worker had accepted may never be answered).
+ */
+export function callOnNewConnection(
+  baseUrl: string,
+  fn: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<{ code: number; message: string; value: any }> {
+  const body = new URLSearchParams({ type: 'json', ...params }).toString();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(`/_access/${fn}`, baseUrl),
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text));
+          } catch {
+            reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer')));
+    req.end(body);
+  });
+}
+
 /** Two server processes on one fresh database, a store of the test's own on it, and a customer to call them as. */
 export interface ProcessPair {
   database: TestDatabase;

@@ -4,44 +4,11 @@
  * next request to another sees; a worker killed mid-batch loses no write it
  * acknowledged.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../src/store/database.js';
 import { runCli } from './cli.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { startServerProcess, type ServerProcess } from './process.js';
-
-type Envelope = { code: number; message: string; value: any };
-
-/**
- * One call on a connection of its own: the cluster's primary hands each new
- * connection to the next worker in turn, so consecutive calls alternate.
- */
-function callOnNewConnection(baseUrl: string, fn: string, params: Record<string, string>): Promise<Envelope> {
-  const body = new URLSearchParams({ type: 'json', ...params }).toString();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(`/_access/${fn}`, baseUrl),
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text) as Envelope);
-          } catch {
-            reject(new Error(`HTTP ${res.statusCode}: ${text}`));
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    // A connection the dying worker had accepted may never be answered: not acknowledged either.
-    req.setTimeout(15_000, () => req.destroy(new Error('no answer')));
-    req.end(body);
-  });
-}
+import { callOnNewConnection, startServerProcess, type ServerProcess } from './process.js';
 
 describe('baton serve with WORKERS=2', () => {
   let database: TestDatabase;

@@ -24,6 +24,7 @@ import { findCustomer } from '../store/customer.repository.js';
 import { inTransaction } from '../store/database.js';
 import { listEvents, type EventRow } from '../store/event.repository.js';
 import {
+  anyWebhookDue,
   claimDueWebhooks,
   updateLeasedWebhook,
   type WebhookPatch,
@@ -54,6 +55,7 @@ export interface WebhookReport {
 /** Delivers every due endpoint's pending events; resolves when none is left to do now. */
 export async function deliverWebhooks(services: Services): Promise<WebhookReport> {
   const report: WebhookReport = { delivered: 0, failed: 0, disabled: 0, nextAttemptAt: null };
+  if (!(await anyWebhookDue(services.store.db, services.clock.now()))) return report;
   for (;;) {
     const token = services.random.key();
     const now = services.clock.now();

@@ -26,21 +26,16 @@ declare module 'fastify' {
   }
 }
 
-/** Records the envelope an /_access request is answered with (the function is named earlier, when known). */
-export function recordEnvelope(request: FastifyRequest, format: string, code: number): void {
+/** Records the envelope an /_access request is answered with, and its function when known. */
+export function recordEnvelope(request: FastifyRequest, fn: string, format: string, code: number): void {
   const call = request.apiCall;
   if (call) {
+    if (fn !== 'unknown') call.fn = fn;
     call.format = format;
     call.code = code;
   } else {
-    request.apiCall = { fn: 'unknown', format, code };
+    request.apiCall = { fn, format, code };
   }
-}
-
-/** Names the function an /_access request calls. */
-export function recordApiFunction(request: FastifyRequest, fn: string): void {
-  if (request.apiCall) request.apiCall.fn = fn;
-  else request.apiCall = { fn, format: 'xml', code: 0 };
 }
 
 /** Registers the hooks and routes above. */

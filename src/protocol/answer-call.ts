@@ -3,9 +3,11 @@
  * its answer, deliberate refusals (an ApiError) included, run at most once
  * per idempotency key when the call carries one. The HTTP front ends (and
  * anything else that runs calls for a worker) go through here, so where a
- * call runs is decided in one place.
+ * call runs is decided in one place: here, or — for a command, when this
+ * process's services forward commands (SQLite with WORKERS > 1, see
+ * forwarded-calls.ts) — in the cluster's primary.
  */
-import type { CallContext } from '../context.js';
+import type { CallContext, Services } from '../context.js';
 import { ApiError } from '../errors.js';
 import { ResultWithMessage, type ApiFunction } from './api-function.js';
 import { answerOnce, errorAnswer, type Answer } from './idempotency.js';
@@ -14,6 +16,21 @@ import { answerOnce, errorAnswer, type Answer } from './idempotency.js';
 export interface IdempotentCall {
   key: string;
   hash: string;
+}
+
+/** Runs a command elsewhere (the cluster's primary) and settles with what happened there. */
+export type CommandRunner = (
+  ctx: CallContext,
+  fn: ApiFunction,
+  params: unknown,
+  idempotency?: IdempotentCall,
+) => Promise<Answer>;
+
+const commandRunners = new WeakMap<Services, CommandRunner>();
+
+/** From now on the commands of calls made with `services` run through `runner` (a worker's forwarder). */
+export function runCommandsWith(services: Services, runner: CommandRunner): void {
+  commandRunners.set(services, runner);
 }
 
 /** Runs a function's handler; its result or its deliberate refusal as an answer. */
@@ -31,6 +48,7 @@ async function answerOf(fn: ApiFunction, ctx: CallContext, params: unknown): Pro
 /**
  * Answers `fn` called with `params` (already parsed by its schema) for
  * `ctx.customer`. Anything but an ApiError (a busy database, a bug) is thrown.
+ * A forwarded command settles the same way, with the primary's answer or error.
  */
 export function answerCall(
   ctx: CallContext,
@@ -38,6 +56,10 @@ export function answerCall(
   params: unknown,
   idempotency?: IdempotentCall,
 ): Promise<Answer> {
+  if (fn.kind === 'command') {
+    const runner = commandRunners.get(ctx.services);
+    if (runner) return runner(ctx, fn, params, idempotency);
+  }
   const run = () => answerOf(fn, ctx, params);
   if (idempotency === undefined) return run();
   return answerOnce(ctx.services, ctx.customer.uid, idempotency.key, idempotency.hash, run);

@@ -11,7 +11,8 @@ import type { Services } from '../context.js';
 import { ApiError, GeneralCode, ParameterError } from '../errors.js';
 import { messagePage } from '../web/registration-pages.js';
 import type { Format } from './envelope.js';
-import { parseFormat, sendEnvelope } from './access-route.js';
+import { envelopeAnswer, parseFormat, type AccessAnswer } from './access-pipeline.js';
+import { sendAccessAnswer, sendEnvelope } from './access-route.js';
 
 type Area = 'access' | 'page' | 'other';
 
@@ -34,9 +35,47 @@ function formatOf(request: FastifyRequest): Format {
   if (body !== null && typeof body === 'object' && typeof body.type === 'string') {
     return parseFormat(body.type) ?? 'xml';
   }
-  const query = request.url.indexOf('?');
-  const type = query < 0 ? null : new URLSearchParams(request.url.slice(query + 1)).get('type');
+  return formatOfQuery(request.url);
+}
+
+/** The `type` a URL's query asks for; XML when absent or unreadable. */
+function formatOfQuery(url: string): Format {
+  const query = url.indexOf('?');
+  const type = query < 0 ? null : new URLSearchParams(url.slice(query + 1)).get('type');
   return parseFormat(type ?? undefined) ?? 'xml';
+}
+
+/**
+ * The envelope for an /_access request that failed before the pipeline ran (a
+ * body over the limit, malformed JSON, a bug): its HTTP status says why.
+ */
+export function accessErrorAnswer(
+  error: Error & { statusCode?: number },
+  format: Format,
+  bodyLimit: number,
+  requestId: string,
+): AccessAnswer {
+  const client = clientStatus(error);
+  const code = error instanceof ApiError ? error.code : client === null ? GeneralCode.unhandled : GeneralCode.parameter;
+  return envelopeAnswer('unknown', format, code, errorMessage(error, bodyLimit, requestId), null, client ?? 500);
+}
+
+/** What a request that failed before its handler is told (an envelope's message, or the JSON error). */
+function errorMessage(error: Error & { statusCode?: number }, bodyLimit: number, requestId: string): string {
+  const client = clientStatus(error);
+  if (client === 413) return `request body is larger than ${bodyLimit} bytes`;
+  if (client === null) return `unhandled exception; if it persists contact support quoting request ${requestId}`;
+  return `malformed request: ${error.message}`;
+}
+
+/** The answer the error handler gives a body Fastify's JSON parser refused, for the node:http front. */
+export function accessBodyErrorAnswer(
+  error: Error & { statusCode?: number },
+  url: string,
+  bodyLimit: number,
+  requestId: string,
+): AccessAnswer {
+  return accessErrorAnswer(error, formatOfQuery(url), bodyLimit, requestId);
 }
 
 function sendPage(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
@@ -127,16 +166,10 @@ export function registerFallbackAnswers(app: FastifyInstance, services: Services
             )
           : sendPage(reply, status, 'Request not understood', 'Please go back, reload the page and try again.');
     }
-    const message =
-      status === 413
-        ? `request body is larger than ${services.config.bodyLimit} bytes`
-        : client === null
-          ? `unhandled exception; if it persists contact support quoting request ${request.id}`
-          : `malformed request: ${error.message}`;
-    if (area === 'other') return reply.code(status).send({ error: message });
-    const code =
-      error instanceof ApiError ? error.code : client === null ? GeneralCode.unhandled : GeneralCode.parameter;
-    return sendEnvelope(reply, formatOf(request), code, message, null, status);
+    if (area === 'other') {
+      return reply.code(status).send({ error: errorMessage(error, services.config.bodyLimit, request.id) });
+    }
+    return sendAccessAnswer(reply, accessErrorAnswer(error, formatOf(request), services.config.bodyLimit, request.id));
   });
 }
 

@@ -153,7 +153,11 @@ export function errorAnswer(error: ApiError): Answer {
 // has no plain arrays, so an array always means a list.
 type Stored = string | number | boolean | null | { [field: string]: Stored } | [string, boolean, Stored[]];
 
-function encodeTree(tree: Tree): Stored {
+/** A result tree as plain JSON (lists as `[item, wrapped, items]`). */
+export type StoredTree = Stored;
+
+/** `tree` as plain JSON data that `decodeTree` turns back into the same tree. */
+export function encodeTree(tree: Tree): Stored {
   if (tree instanceof TreeList) return [tree.item, tree.wrapped, tree.items.map(encodeTree)];
   if (tree !== null && typeof tree === 'object') {
     const out: { [field: string]: Stored } = {};
@@ -163,7 +167,8 @@ function encodeTree(tree: Tree): Stored {
   return tree;
 }
 
-function decodeTree(stored: Stored): Tree {
+/** The tree `encodeTree` encoded. */
+export function decodeTree(stored: Stored): Tree {
   if (Array.isArray(stored)) return new TreeList(stored[0], stored[2].map(decodeTree), stored[1]);
   if (stored !== null && typeof stored === 'object') {
     const out: Record<string, Tree> = {};

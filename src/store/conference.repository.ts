@@ -1,5 +1,5 @@
 /** SQL for conferences. Every statement is scoped by customer. */
-import { fastAllCached, prepared } from './prepared.js';
+import { fastAllCached, groupAll, prepared } from './prepared.js';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { listReservations, type ReservationRow } from './reservation.repository.js';
 import type { Dialect } from './database.js';
@@ -45,6 +45,9 @@ export async function findConferenceForShare(
   customerUid: string,
   uid: string,
 ): Promise<ConferenceRow | undefined> {
+  // SQLite: the write group already holds the database's write lock; no share lock to take.
+  const rows = dialect === 'sqlite' ? groupAll<ConferenceRow>(trx, conferenceByUid, [uid, customerUid]) : undefined;
+  if (rows) return rows[0];
   const query = trx
     .selectFrom('conferences')
     .selectAll()

@@ -8,6 +8,7 @@
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { isPostgres } from './database.js';
+import { groupAll, groupRun, prepared } from './prepared.js';
 import type { Database, EventTable } from './schema.js';
 
 export type EventRow = Selectable<EventTable>;
@@ -20,6 +21,17 @@ export interface NewEventRow {
   data: string;
 }
 
+const bumpCounter = prepared(
+  'bump_event_counter',
+  'insert into event_counters (customer_uid, last_sequence) values (?, ?) ' +
+    'on conflict (customer_uid) do update set last_sequence = event_counters.last_sequence + excluded.last_sequence ' +
+    'returning last_sequence',
+);
+const insertEvent = prepared(
+  'insert_event',
+  'insert into events (customer_uid, sequence, id, type, occurred_at, data) values (?, ?, ?, ?, ?, ?)',
+);
+
 /** Appends `events` for a customer, numbered in order after its last event; returns the rows. */
 export async function appendEvents(
   trx: Kysely<Database>,
@@ -28,6 +40,14 @@ export async function appendEvents(
 ): Promise<EventRow[]> {
   if (events.length === 0) return [];
   if (isPostgres(trx)) return appendEventsPostgres(trx, customerUid, events);
+  // Inside an SQLite write group: raw prepared statements on the held connection.
+  const bumped = groupAll<{ last_sequence: number }>(trx, bumpCounter, [customerUid, events.length]);
+  if (bumped) {
+    const first = Number(bumped[0]!.last_sequence) - events.length + 1;
+    const rows = events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
+    for (const r of rows) groupRun(trx, insertEvent, [r.customer_uid, r.sequence, r.id, r.type, r.occurred_at, r.data]);
+    return rows;
+  }
   const { last_sequence: last } = await trx
     .insertInto('event_counters')
     .values({ customer_uid: customerUid, last_sequence: events.length })

@@ -1,5 +1,5 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
-import { fastAll, fastAllCached, prepared } from './prepared.js';
+import { fastAll, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { isPostgres } from './database.js';
 import type { Database, PersonTable } from './schema.js';
@@ -8,7 +8,33 @@ export type PersonRow = Selectable<PersonTable>;
 export type NewPerson = Insertable<PersonTable>;
 export type PersonPatch = Updateable<PersonTable>;
 
+/** The raw insert for a row with these columns (the domain always sends the same ones), by column list. */
+const personInserts = new Map<string, PreparedQuery>();
+
+function personInsert(columns: readonly string[]): PreparedQuery {
+  const key = columns.join(',');
+  let query = personInserts.get(key);
+  if (!query) {
+    const names = columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(', ');
+    const marks = columns.map(() => '?').join(', ');
+    query = prepared(
+      `insert_person_${personInserts.size}`,
+      `insert into persons (${names}) values (${marks}) returning *`,
+    );
+    personInserts.set(key, query);
+  }
+  return query;
+}
+
+/** Inserts a person and returns the row; inside an SQLite write group on a raw prepared statement. */
 export async function insertPerson(db: Kysely<Database>, row: NewPerson): Promise<PersonRow> {
+  const columns = Object.keys(row).filter((c) => row[c as keyof NewPerson] !== undefined);
+  const inserted = groupAll<PersonRow>(
+    db,
+    personInsert(columns),
+    columns.map((c) => row[c as keyof NewPerson]),
+  );
+  if (inserted) return inserted[0]!;
   return db.insertInto('persons').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -125,11 +151,29 @@ export async function deletePerson(db: Kysely<Database>, customerUid: string, ui
   await db.deleteFrom('persons').where('uid', '=', uid).where('customer_uid', '=', customerUid).execute();
 }
 
+const claimPinQuery = prepared(
+  'claim_pin',
+  'insert into pin_claims (did, pin, person_uid, conference_uid) values (?, ?, ?, ?) on conflict (did, pin) do nothing returning pin',
+);
+const pinHolderQuery = prepared(
+  'pin_holder',
+  'select pin_claims.person_uid, pin_claims.conference_uid, conferences.customer_uid, conferences.reserved, ' +
+    'conferences.canceled_at, conferences.active_call_uid, conferences.last_end ' +
+    'from pin_claims inner join conferences on conferences.uid = pin_claims.conference_uid ' +
+    'where pin_claims.did = ? and pin_claims.pin = ?',
+);
+const takeOverPinQuery = prepared(
+  'take_over_pin',
+  'update pin_claims set person_uid = ?, conference_uid = ? where did = ? and pin = ? and person_uid = ?',
+);
+
 /** Claims `pin` on `did` for a person; false when someone holds it already. */
 export async function claimPin(
   db: Kysely<Database>,
   claim: { did: string; pin: string; person_uid: string; conference_uid: string },
 ): Promise<boolean> {
+  const claimed = groupAll(db, claimPinQuery, [claim.did, claim.pin, claim.person_uid, claim.conference_uid]);
+  if (claimed) return claimed.length === 1;
   const inserted = await db
     .insertInto('pin_claims')
     .values(claim)
@@ -170,6 +214,13 @@ export async function insertPersonClaimingPin(
 
 /** Who holds `pin` on `did`, with what their conference needs to judge if it is still live. */
 export async function findPinHolder(db: Kysely<Database>, did: string, pin: string) {
+  type Holder = Pick<Selectable<Database['pin_claims']>, 'person_uid' | 'conference_uid'> &
+    Pick<
+      Selectable<Database['conferences']>,
+      'customer_uid' | 'reserved' | 'canceled_at' | 'active_call_uid' | 'last_end'
+    >;
+  const rows = groupAll<Holder>(db, pinHolderQuery, [did, pin]);
+  if (rows) return rows[0];
   return db
     .selectFrom('pin_claims')
     .innerJoin('conferences', 'conferences.uid', 'pin_claims.conference_uid')
@@ -193,6 +244,14 @@ export async function takeOverPin(
   claim: { did: string; pin: string; person_uid: string; conference_uid: string },
   fromPersonUid: string,
 ): Promise<boolean> {
+  const changed = groupRun(db, takeOverPinQuery, [
+    claim.person_uid,
+    claim.conference_uid,
+    claim.did,
+    claim.pin,
+    fromPersonUid,
+  ]);
+  if (changed !== undefined) return changed === 1;
   const result = await db
     .updateTable('pin_claims')
     .set({ person_uid: claim.person_uid, conference_uid: claim.conference_uid })

@@ -5,13 +5,17 @@
  * (PostgreSQL, as a named statement: parsed and planned once, then one
  * Bind/Execute round trip per run).
  *
- * They run only on the store's own `db`. Inside a transaction the repository
- * function runs the same query through Kysely on the transaction's
- * connection (`fastAll` answers undefined): a raw statement must never run
- * beside a transaction it does not belong to.
+ * They run on the store's own `db`, and on SQLite inside a unit of a write
+ * group (its transaction holds the connection and its savepoint is open, so
+ * the statement belongs to it: `groupAll`, `groupRun`, and `fastAll` there).
+ * Inside any other transaction the repository function runs the same query
+ * through Kysely on the transaction's connection (`fastAll` answers
+ * undefined): a raw statement must never run beside a transaction it does
+ * not belong to.
  */
 import type { Kysely } from 'kysely';
 import { postgresPoolOf, sqliteExecutorOf } from './database.js';
+import { writeGroupOf } from './sqlite-executor.js';
 import type { Database } from './schema.js';
 
 /** A statement with its name (PostgreSQL's prepared-statement name) and both dialects' text. */
@@ -28,10 +32,34 @@ export function prepared(name: string, sqlText: string): PreparedQuery {
 }
 
 /**
+ * Inside a unit of an SQLite write group: the rows of `query` (a write's
+ * RETURNING rows; none for a write without), run synchronously on a raw
+ * prepared statement. Undefined anywhere else (PostgreSQL, the store's `db`,
+ * another transaction): the caller runs its Kysely query.
+ */
+export function groupAll<R>(trx: Kysely<Database>, query: PreparedQuery, params: unknown[]): R[] | undefined {
+  return writeGroupOf(trx)?.inGroup(query.sqlite, params).rows as R[] | undefined;
+}
+
+/** `groupAll` for a write: how many rows it changed; undefined outside an SQLite write group. */
+export function groupRun(trx: Kysely<Database>, query: PreparedQuery, params: unknown[]): number | undefined {
+  return writeGroupOf(trx)?.inGroup(query.sqlite, params).changes;
+}
+
+/**
  * The rows of `query`, on raw prepared statements; undefined when `db` is a
- * transaction (the caller then runs its Kysely query on it).
+ * transaction other than a unit of an SQLite write group (the caller then
+ * runs its Kysely query on it).
  */
 export function fastAll<R>(db: Kysely<Database>, query: PreparedQuery, params: unknown[]): Promise<R[]> | undefined {
+  const group = writeGroupOf(db);
+  if (group) {
+    try {
+      return Promise.resolve(group.inGroup(query.sqlite, params).rows as R[]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   const executor = sqliteExecutorOf(db);
   if (executor) return executor.read(() => executor.statement(query.sqlite).all(...params) as R[]);
   const pool = postgresPoolOf(db);

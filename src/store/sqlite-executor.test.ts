@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { findCustomer, findLiveKeyHashes, insertApiKey, revokeApiKeys } from './customer.repository.js';
 import { inTransaction, migrate, openStore, sqliteExecutorOf, type Store } from './database.js';
+import { fastAll, groupAll, groupRun, prepared } from './prepared.js';
 
 describe('SQLite group commit', () => {
   let database: TestDatabase;
@@ -63,6 +64,37 @@ describe('SQLite group commit', () => {
     expect(executor.commits - before).toBe(1);
     expect(committed()).toEqual(['A1', 'A2', 'A3']);
     for (const seen of seenAtAnswer) expect(seen).toEqual(['A1', 'A2', 'A3']);
+  });
+
+  it('runs raw prepared statements inside a unit: in its savepoint, rolled back with it, nowhere else', async () => {
+    const insert = prepared(
+      'test_insert_customer',
+      "insert into customers (uid, name, status, did, time_zone, recording, greenroom, background_music, reminder, place_call, created_at) values (?, ?, 'ACTIVE', '', 'UTC', 0, 0, 0, 1, 0, 0) returning uid",
+    );
+    const rename = prepared('test_rename_customer', 'update customers set name = ? where uid = ?');
+    const byUid = prepared('test_customer_name', 'select name from customers where uid = ?');
+    const executor = sqliteExecutorOf(store.db)!;
+    const before = executor.commits;
+    // Outside a unit of a write group there is no raw write.
+    expect(groupAll(store.db, insert, ['R0', 'R0'])).toBeUndefined();
+    expect(groupRun(store.db, rename, ['x', 'R0'])).toBeUndefined();
+    const unit = (uid: string) =>
+      inTransaction(store.db, async (trx) => {
+        expect(groupAll<{ uid: string }>(trx, insert, [uid, uid])).toEqual([{ uid }]);
+        expect(groupRun(trx, rename, [`${uid} renamed`, uid])).toBe(1);
+        // A read in the unit sees its own writes, before the COMMIT.
+        expect(await fastAll(trx, byUid, [uid])).toEqual([{ name: `${uid} renamed` }]);
+        expect(committed()).not.toContain(uid);
+        if (uid.startsWith('FAIL')) throw new Error(`refused ${uid}`);
+        return uid;
+      });
+    const results = await Promise.all(
+      ['R1', 'FAIL2', 'R3'].map((uid) => unit(uid).catch((error: Error) => error.message)),
+    );
+    expect(results).toEqual(['R1', 'refused FAIL2', 'R3']);
+    expect(executor.commits - before).toBe(1);
+    expect(committed()).toEqual(['R1', 'R3']);
+    expect(other.prepare('select name from customers where uid = ?').pluck().get('R3')).toBe('R3 renamed');
   });
 
   it('starts a new group for writes that arrive while one is committing', async () => {

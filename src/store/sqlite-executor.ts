@@ -59,6 +59,19 @@ function freeze<T>(value: T): T {
   return Object.freeze(value);
 }
 
+/** The executor whose write group a unit's transaction belongs to, by transaction. */
+const groupTransactions = new WeakMap<object, SqliteExecutor>();
+
+/**
+ * The executor when `trx` is the transaction of a unit of its write group
+ * (the connection is held and the unit's savepoint open), so the store's
+ * functions may run raw prepared statements on it synchronously; else
+ * undefined.
+ */
+export function writeGroupOf(trx: object): SqliteExecutor | undefined {
+  return groupTransactions.get(trx);
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SqliteExecutor {
@@ -259,7 +272,7 @@ export class SqliteExecutor {
         return;
       }
       try {
-        this.sqlite.exec('BEGIN IMMEDIATE');
+        this.statement('BEGIN IMMEDIATE').run();
         break;
       } catch (error) {
         if (!isBusy(error) || Date.now() >= deadline) {
@@ -275,12 +288,17 @@ export class SqliteExecutor {
       try {
         for (const unit of group) {
           try {
-            outcomes.push({ ok: true, value: await this.grouped.transaction().execute(unit.work) });
+            const value = await this.grouped.transaction().execute((trx) => {
+              groupTransactions.set(trx, this);
+              return unit.work(trx);
+            });
+            outcomes.push({ ok: true, value });
           } catch (error) {
             outcomes.push({ ok: false, error });
           }
         }
-        await this.retryBusy(() => this.sqlite.exec('COMMIT'));
+        const commit = this.statement('COMMIT');
+        await this.retryBusy(() => commit.run());
         this.commits++;
       } catch (error) {
         if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
@@ -297,6 +315,18 @@ export class SqliteExecutor {
       else if (outcome!.ok) unit.resolve(outcome!.value);
       else unit.reject(outcome!.error);
     });
+  }
+
+  /**
+   * Runs a raw prepared statement in the write group whose unit the caller
+   * is (see `writeGroupOf`): its rows (RETURNING included; none for other
+   * writes) and how many rows it changed.
+   */
+  inGroup(sqlText: string, parameters: readonly unknown[]): { rows: unknown[]; changes: number } {
+    const statement = this.statement(sqlText);
+    if (!statement.readonly) this.writeStatements++;
+    if (statement.reader) return { rows: statement.all(...parameters), changes: 0 };
+    return { rows: [], changes: statement.run(...parameters).changes };
   }
 
   /** Runs one compiled query on the connection (the caller holds it). */
@@ -332,11 +362,11 @@ class ExecutorDialect extends SqliteDialect {
   }
 }
 
-let savepoints = 0;
+/** A unit's savepoint. Units of a group run one after another, so one name serves them all. */
+const savepoint = 'unit';
 
 class ExecutorDriver implements Driver {
   private readonly connection: DatabaseConnection;
-  private readonly savepointNames = new WeakMap<object, string>();
 
   constructor(
     private readonly executor: SqliteExecutor,
@@ -363,28 +393,26 @@ class ExecutorDriver implements Driver {
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     if (this.mode === 'group') {
-      const name = `unit_${++savepoints}`;
-      this.savepointNames.set(connection, name);
-      this.executor.sqlite.exec(`SAVEPOINT ${name}`);
+      this.executor.statement(`SAVEPOINT ${savepoint}`).run();
       return;
     }
     const begin = settings.isolationLevel ? 'BEGIN' : 'BEGIN IMMEDIATE';
     await this.executor.retryBusy(() => this.executor.sqlite.exec(begin));
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+  async commitTransaction(): Promise<void> {
     if (this.mode === 'group') {
-      this.executor.sqlite.exec(`RELEASE ${this.savepointNames.get(connection)!}`);
+      this.executor.statement(`RELEASE ${savepoint}`).run();
       return;
     }
     await this.executor.retryBusy(() => this.executor.sqlite.exec('COMMIT'));
     this.executor.commits++;
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+  async rollbackTransaction(): Promise<void> {
     if (this.mode === 'group') {
-      const name = this.savepointNames.get(connection)!;
-      this.executor.sqlite.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      this.executor.statement(`ROLLBACK TO ${savepoint}`).run();
+      this.executor.statement(`RELEASE ${savepoint}`).run();
       return;
     }
     if (this.executor.sqlite.inTransaction) this.executor.sqlite.exec('ROLLBACK');

@@ -8,6 +8,7 @@
  */
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Dialect } from './database.js';
+import { fastAll, prepared } from './prepared.js';
 import type { Database, WebhookEndpointTable } from './schema.js';
 
 export type WebhookRow = Selectable<WebhookEndpointTable>;
@@ -88,6 +89,32 @@ export async function updateWebhook(
 
 export async function deleteWebhook(db: Kysely<Database>, customerUid: string, uid: string): Promise<void> {
   await db.deleteFrom('webhook_endpoints').where('uid', '=', uid).where('customer_uid', '=', customerUid).execute();
+}
+
+const anyDue = prepared(
+  'any_due_webhook',
+  'select 1 as due from webhook_endpoints where status = ? and next_attempt_at <= ? ' +
+    'and (locked_until is null or locked_until <= ?) limit 1',
+);
+
+/**
+ * Whether any endpoint could be leased at `now` (the first three conditions
+ * of `claimDueWebhooks`), as one prepared read: every commit that appends
+ * events pokes delivery, and most databases have no endpoint due, so the
+ * lease's UPDATE (a write, built by Kysely) runs only when one is.
+ */
+export async function anyWebhookDue(db: Kysely<Database>, now: number): Promise<boolean> {
+  const rows =
+    fastAll(db, anyDue, ['enabled', now, now]) ??
+    db
+      .selectFrom('webhook_endpoints')
+      .select('uid')
+      .where('status', '=', 'enabled')
+      .where('next_attempt_at', '<=', now)
+      .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
+      .limit(1)
+      .execute();
+  return (await rows).length > 0;
 }
 
 /**

@@ -1,0 +1,213 @@
+/**
+ * The node:http front of /_access. An ordinary API request — GET or POST to
+ * /_access/<a registered function>, no body or a form or JSON body within the
+ * body limit — is answered here, straight from the request listener, through
+ * the same pipeline and envelope as the Fastify route; Fastify's per-request
+ * machinery (routing, hooks, child logger, reply object) costs more than the
+ * rest of a cached call. Everything else, decided before the body is read, is
+ * handed untouched to Fastify: other paths and methods, unknown names,
+ * multipart and other bodies, chunked bodies, bodies over the limit, and any
+ * request once the server is closing (Fastify answers those 503).
+ *
+ * What a request gets here is what the Fastify route answers, byte for byte
+ * but the Date header (access-front.test.ts compares the two): the same
+ * request id (one generator, shared with Fastify's genReqId), headers in the
+ * same order, the same log line and metrics.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Metrics } from '../operations/metrics.js';
+import type { AccessAnswer, AccessPipeline } from './access-pipeline.js';
+import { contentTypes } from './envelope.js';
+import { ParameterError } from '../errors.js';
+import { addFormParams, checkParamCount, mergeParams, type Params } from './request-params.js';
+
+/** Fastify's default JSON body parser, so a bad JSON body is refused with Fastify's own words. */
+export type JsonBodyParser = (
+  request: IncomingMessage,
+  body: string,
+  done: (error: (Error & { statusCode?: number }) | null, value?: unknown) => void,
+) => void;
+
+export interface AccessFrontOptions {
+  pipeline: AccessPipeline;
+  bodyLimit: number;
+  /** The request id generator Fastify's genReqId uses (one counter for both). */
+  requestId: (request: IncomingMessage) => string;
+  metrics?: Metrics;
+}
+
+/** What the front needs from the Fastify instance once it exists. */
+export interface AccessFrontBinding {
+  log: FastifyBaseLogger;
+  jsonParser: JsonBodyParser;
+  /** True once the application is closing: requests then go to Fastify, answers close their connection. */
+  isClosing(): boolean;
+  /** What the answer to a body Fastify's JSON parser refused is (fallback-answers.ts). */
+  bodyError(error: Error & { statusCode?: number }, url: string, requestId: string): AccessAnswer;
+}
+
+const prefixLength = '/_access/'.length;
+const functionName = /^[A-Za-z]{1,100}$/;
+/** The route pattern the Fastify route logs (debug "request received"). */
+const route = '/_access/:fn';
+
+/** Whether `log` writes `level` (Fastify's silent logger has no levels at all). */
+function levelEnabled(log: FastifyBaseLogger, level: 'debug' | 'info'): boolean {
+  const pino = log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
+  return pino.isLevelEnabled !== undefined && pino.isLevelEnabled(level);
+}
+
+type BodyKind = 'none' | 'form' | 'json';
+
+/** Which body an ordinary request carries, or null when Fastify must decide (before anything is read). */
+function bodyKind(request: IncomingMessage, bodyLimit: number): BodyKind | null {
+  const headers = request.headers;
+  if (headers['transfer-encoding'] !== undefined) return null;
+  const length = headers['content-length'];
+  const type = headers['content-type'];
+  if (request.method === 'GET') return length === undefined || length === '0' ? 'none' : null;
+  if (type === undefined) return length === undefined || length === '0' ? 'none' : null;
+  if (length === undefined || !/^\d{1,15}$/.test(length) || Number(length) > bodyLimit) return null;
+  switch (type.toLowerCase()) {
+    case 'application/x-www-form-urlencoded':
+    case 'application/x-www-form-urlencoded;charset=utf-8':
+    case 'application/x-www-form-urlencoded; charset=utf-8':
+      return 'form';
+    case 'application/json':
+    case 'application/json;charset=utf-8':
+    case 'application/json; charset=utf-8':
+      return 'json';
+    default:
+      return null;
+  }
+}
+
+/** The node:http front; `handle` returns false for a request it leaves to Fastify. */
+export class AccessFront {
+  private binding: AccessFrontBinding | undefined;
+  /** Requests answered here (the rest went to Fastify): tests read it to know which front answered. */
+  answered = 0;
+
+  constructor(private readonly options: AccessFrontOptions) {}
+
+  /** Connects the front to the Fastify instance (its logger, its JSON parser, its closing state). */
+  bind(binding: AccessFrontBinding): void {
+    this.binding = binding;
+  }
+
+  /** Answers `request` if it is an ordinary API request; false (nothing done) otherwise. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean {
+    const binding = this.binding;
+    const url = request.url;
+    if (binding === undefined || url === undefined || url.length <= prefixLength) return false;
+    if (!url.startsWith('/_access/') && url.slice(0, prefixLength).toLowerCase() !== '/_access/') return false;
+    const method = request.method;
+    if (method !== 'GET' && method !== 'POST') return false;
+    const query = url.indexOf('?', prefixLength);
+    const name = query < 0 ? url.slice(prefixLength) : url.slice(prefixLength, query);
+    if (!functionName.test(name) || this.options.pipeline.lookup(name) === undefined) return false;
+    const kind = bodyKind(request, this.options.bodyLimit);
+    if (kind === null || binding.isClosing()) return false;
+
+    this.answered++;
+    const started = performance.now();
+    const id = this.options.requestId(request);
+    const log = binding.log;
+    if (levelEnabled(log, 'debug')) log.debug({ reqId: id, route }, 'request received');
+    const queryText = query < 0 ? '' : url.slice(query + 1);
+    if (kind === 'none') {
+      this.answer(request, response, binding, id, started, name, this.gather(queryText, undefined, undefined));
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('error', () => response.destroy());
+    request.on('end', () => {
+      const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (kind === 'form') {
+        this.answer(request, response, binding, id, started, name, this.gather(queryText, body, undefined));
+        return;
+      }
+      binding.jsonParser(request, body, (error, value) => {
+        // Fastify closes the connection after refusing a body (the client may still be sending): so does this.
+        if (error) this.write(response, binding, id, started, binding.bodyError(error, url, id), true);
+        else this.answer(request, response, binding, id, started, name, this.gather(queryText, undefined, value));
+      });
+    });
+    return true;
+  }
+
+  /** The parameters: the query's, then the body's over them (as collectParams does). */
+  private gather(query: string, form: string | undefined, json: unknown): Params | ParameterError {
+    const params = Object.create(null) as Params;
+    if (query !== '') addFormParams(params, query, 'query');
+    if (form !== undefined) addFormParams(params, form, 'form');
+    else if (json !== undefined) mergeParams(params, json);
+    try {
+      checkParamCount(params);
+    } catch (error) {
+      return error as ParameterError;
+    }
+    return params;
+  }
+
+  private answer(
+    request: IncomingMessage,
+    response: ServerResponse,
+    binding: AccessFrontBinding,
+    id: string,
+    started: number,
+    fnName: string,
+    params: Params | ParameterError,
+  ): void {
+    this.options.pipeline
+      .answer({
+        method: request.method!,
+        fnName,
+        params,
+        idempotencyHeader: request.headers['idempotency-key'],
+        peerAddress: request.socket.remoteAddress ?? '',
+        forwardedFor: request.headers['x-forwarded-for'],
+        requestId: id,
+      })
+      .then(
+        (answer) => this.write(response, binding, id, started, answer),
+        // The pipeline answers every failure itself; this is a bug in writing the answer.
+        (error: unknown) => {
+          binding.log.error({ reqId: id, err: error }, 'unhandled exception');
+          response.destroy();
+        },
+      );
+  }
+
+  /** Writes the envelope with the headers, in the order, the Fastify route sends them; logs and counts it. */
+  private write(
+    response: ServerResponse,
+    binding: AccessFrontBinding,
+    id: string,
+    started: number,
+    answer: AccessAnswer,
+    refusedBody = false,
+  ): void {
+    const log = binding.log;
+    if (answer.failure) log[answer.failure.level]({ reqId: id, err: answer.failure.error }, answer.failure.message);
+    const headers: OutgoingHttpHeaders = { 'x-request-id': id };
+    if (refusedBody) headers.connection = 'close';
+    if (answer.retryAfter !== undefined) headers['retry-after'] = answer.retryAfter;
+    headers['content-type'] = contentTypes[answer.format];
+    headers['cache-control'] = 'no-store';
+    if (binding.isClosing() && !refusedBody) headers.connection = 'close';
+    headers['content-length'] = String(Buffer.byteLength(answer.body));
+    response.writeHead(answer.status, headers);
+    response.end(answer.body);
+    const ms = Math.round((performance.now() - started) * 100) / 100;
+    this.options.metrics?.recordApiCall(answer.fn, answer.format, answer.code, ms / 1000);
+    if (levelEnabled(log, 'info')) {
+      log.info(
+        { reqId: id, fn: answer.fn, format: answer.format, code: answer.code, status: answer.status, ms },
+        'api call',
+      );
+    }
+  }
+}
