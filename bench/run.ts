@@ -182,6 +182,9 @@ function selected(name: string): boolean {
   return flags.only.split(',').some((part) => name.toLowerCase().includes(part.trim().toLowerCase()));
 }
 
+/** The throwaway PostgreSQL server's CPU so far (ms), once --pg started it. */
+let postgresCpuMs: (() => number) | undefined;
+
 /** Checks one request by hand (and tells why a row cannot run), then measures it. */
 async function measure(name: string, target: Target, call: Call, note?: string): Promise<Row> {
   if (!selected(name)) return { name, skipped: 'not selected (--only)' };
@@ -210,13 +213,22 @@ async function measure(name: string, target: Target, call: Call, note?: string):
   };
   await load(job);
   const cpuBefore = cpuMs(target.child.pid!);
+  // A PostgreSQL row also reads the database server's CPU (it shares the cores).
+  const database = name.includes(' PG ') ? postgresCpuMs : undefined;
+  const databaseBefore = database?.();
   const result = await load({ ...job, duration });
   const cpuPerRequest = (cpuMs(target.child.pid!) - cpuBefore) / result.requests;
+  const databaseCpu = database ? (1000 * (database() - databaseBefore!)) / result.requests : undefined;
+  const withDatabase = databaseCpu === undefined ? '' : `, PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/request`;
   log(
     `  ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request`,
+      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${withDatabase}`,
   );
-  return { name, note, result, cpuPerRequest };
+  const noted =
+    databaseCpu === undefined
+      ? note
+      : [note, `PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/req`].filter(Boolean).join('; ');
+  return { name, note: noted, result, cpuPerRequest };
 }
 
 function build(): void {
@@ -544,6 +556,7 @@ async function main(): Promise<void> {
   }
   setups.push({ label: 'after', dist: afterDist, small: copyOf(smallDb), large: largeCopy(), env: afterEnv });
   const postgres = flags.pg ? await startThrowawayPostgres(log) : null;
+  if (postgres) postgresCpuMs = () => postgres.cpuMs();
   try {
     if (postgres) {
       for (const [label, dist, env] of [

@@ -11,8 +11,9 @@ import {
   updateConference,
   type ConferenceRow,
 } from '../store/conference.repository.js';
-import { listCustomValues, listPersonCustomValues, type CustomValue } from '../store/custom-value.repository.js';
-import { listPersonUids, listPersons, releaseConferencePins, type PersonRow } from '../store/person.repository.js';
+import { findConferenceChildren, findConferenceDataChildren } from '../store/conference-view.repository.js';
+import { listCustomValues, type CustomValue } from '../store/custom-value.repository.js';
+import { listPersonUids, releaseConferencePins, type PersonRow } from '../store/person.repository.js';
 import { insertReservations, listReservations, type ReservationRow } from '../store/reservation.repository.js';
 import { conferenceFields, findField, parseFieldValue } from './editable-fields.js';
 import { normaliseEmailList } from './email-address.js';
@@ -31,10 +32,11 @@ export interface ConferenceView {
   custom: CustomValue[];
 }
 
-/** getConferenceData adds full persons (with their custom values). */
+/** getConferenceData adds full persons (with their custom values) and the customer's custom values. */
 export interface ConferenceDataView extends ConferenceView {
   persons: PersonRow[];
   personCustom: Map<string, CustomValue[]>;
+  customerCustom: CustomValue[];
 }
 
 /** The overrides createConference* accept; anything missing comes from the customer record. */
@@ -131,16 +133,21 @@ export function statusOf(ctx: CallContext, row: ConferenceRow, reservations: rea
 export async function loadConference(ctx: CallContext, uid: string, row?: ConferenceRow): Promise<ConferenceView> {
   const { db } = ctx.services.store;
   const customerUid = ctx.customer.uid;
-  const conference = row ?? (await requireConference(ctx, uid));
+  if (!row) {
+    // No row yet: the store reads it with its children (one statement on PostgreSQL).
+    const found = await findConferenceChildren(db, customerUid, uid);
+    if (!found) throw new ParameterError(`no conference with UID ${uid}`);
+    return { ...found, status: statusOf(ctx, found.row, found.reservations) };
+  }
   const [reservations, personUids, callUids, custom] = await Promise.all([
-    listReservations(db, customerUid, conference.uid),
-    listPersonUids(db, customerUid, conference.uid),
-    listCallUids(db, customerUid, conference.uid),
-    listCustomValues(db, customerUid, 'conference', conference.uid),
+    listReservations(db, customerUid, row.uid),
+    listPersonUids(db, customerUid, row.uid),
+    listCallUids(db, customerUid, row.uid),
+    listCustomValues(db, customerUid, 'conference', row.uid),
   ]);
   return {
-    row: conference,
-    status: statusOf(ctx, conference, reservations),
+    row,
+    status: statusOf(ctx, row, reservations),
     reservations,
     personUids,
     callUids,
@@ -148,28 +155,11 @@ export async function loadConference(ctx: CallContext, uid: string, row?: Confer
   };
 }
 
-/** getConferenceData: the conference with full persons, in a fixed number of queries. */
+/** getConferenceData: the conference with full persons, in a fixed number of queries (one on PostgreSQL). */
 export async function loadConferenceData(ctx: CallContext, uid: string): Promise<ConferenceDataView> {
-  const { db } = ctx.services.store;
-  const customerUid = ctx.customer.uid;
-  const conference = await requireConference(ctx, uid);
-  const [reservations, persons, personCustom, callUids, custom] = await Promise.all([
-    listReservations(db, customerUid, conference.uid),
-    listPersons(db, customerUid, conference.uid),
-    listPersonCustomValues(db, customerUid, conference.uid),
-    listCallUids(db, customerUid, conference.uid),
-    listCustomValues(db, customerUid, 'conference', conference.uid),
-  ]);
-  return {
-    row: conference,
-    status: statusOf(ctx, conference, reservations),
-    reservations,
-    personUids: persons.map((p) => p.uid),
-    persons,
-    personCustom,
-    callUids,
-    custom,
-  };
+  const found = await findConferenceDataChildren(ctx.services.store.db, ctx.customer.uid, uid);
+  if (!found) throw new ParameterError(`no conference with UID ${uid}`);
+  return { ...found, status: statusOf(ctx, found.row, found.reservations) };
 }
 
 /** updateConference: code 1 for an unknown (or canceled) conference, 2 for a field it cannot set. */

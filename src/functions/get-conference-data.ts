@@ -3,7 +3,6 @@ import { loadConferenceData } from '../domain/conferences.js';
 import { presentConferenceData } from '../presenters/conference.js';
 import { uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
-import { listCustomValues } from '../store/custom-value.repository.js';
 import { presentation } from './present.js';
 
 /** getConferenceData: "all the data associated with the conference and all the child objects". */
@@ -14,10 +13,7 @@ export const getConferenceData = defineFunction({
   result: 'ConferenceData',
   params: z.object({ conferenceUID: uid() }),
   async handle(ctx, p) {
-    const [view, customerCustom] = await Promise.all([
-      loadConferenceData(ctx, p.conferenceUID),
-      listCustomValues(ctx.services.store.db, ctx.customer.uid, 'customer', ctx.customer.uid),
-    ]);
-    return presentConferenceData(view, ctx.customer, customerCustom, presentation(ctx));
+    const view = await loadConferenceData(ctx, p.conferenceUID);
+    return presentConferenceData(view, ctx.customer, view.customerCustom, presentation(ctx));
   },
 });
