@@ -2,10 +2,16 @@
  * The ceiling: a bare node:http server that reads the request and answers a
  * fixed JSON envelope the size of a small Baton answer. Nothing Baton does is
  * cheaper than this, so every row is reported as a ratio to it.
+ *
+ * With BARE_BODY_FILE set it answers that file's bytes instead: the bench saves
+ * Baton's own getConferenceData answer (160 kB) there, so that row's ratio is
+ * to a bare server sending exactly the same bytes.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-const body = JSON.stringify({
+const bodyFile = process.env.BARE_BODY_FILE;
+const fixed = JSON.stringify({
   message: '',
   value: {
     UID: 'P00000000000001',
@@ -22,6 +28,8 @@ const body = JSON.stringify({
   },
   code: 0,
 });
+// One Buffer, written as it is: no per-request encoding of a 160 kB string.
+const body: Buffer = bodyFile ? readFileSync(bodyFile) : Buffer.from(fixed);
 
 const server = createServer((request, response) => {
   request.resume();
@@ -29,7 +37,7 @@ const server = createServer((request, response) => {
     response.writeHead(200, {
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-store',
-      'content-length': Buffer.byteLength(body),
+      'content-length': body.length,
     });
     response.end(body);
   });

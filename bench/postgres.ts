@@ -5,7 +5,7 @@
  * synchronous_commit on), so its writes cost what they cost in production.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import pg from 'pg';
 export interface ThrowawayPostgres {
   /** Creates an empty database and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** CPU time (user + system) the server's processes have used so far, in ms, exited backends included. */
+  cpuMs(): number;
   stop(): void;
 }
 
@@ -62,6 +64,29 @@ export async function startThrowawayPostgres(log: (line: string) => void): Promi
         await client.end();
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    cpuMs() {
+      // The postmaster's own and reaped children's time (cutime, cstime), plus each live backend's.
+      const postmaster = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const ticks = (pid: number, withChildren: boolean) => {
+        try {
+          const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+        } catch {
+          return 0; // exited meanwhile
+        }
+      };
+      let total = ticks(postmaster, true);
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+          if (ppid === postmaster) total += ticks(Number(entry), false);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return total * 10;
     },
     stop() {
       try {

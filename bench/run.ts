@@ -182,6 +182,9 @@ function selected(name: string): boolean {
   return flags.only.split(',').some((part) => name.toLowerCase().includes(part.trim().toLowerCase()));
 }
 
+/** The throwaway PostgreSQL server's CPU so far (ms), once --pg started it. */
+let postgresCpuMs: (() => number) | undefined;
+
 /** Checks one request by hand (and tells why a row cannot run), then measures it. */
 async function measure(name: string, target: Target, call: Call, note?: string): Promise<Row> {
   if (!selected(name)) return { name, skipped: 'not selected (--only)' };
@@ -210,13 +213,22 @@ async function measure(name: string, target: Target, call: Call, note?: string):
   };
   await load(job);
   const cpuBefore = cpuMs(target.child.pid!);
+  // A PostgreSQL row also reads the database server's CPU (it shares the cores).
+  const database = name.includes(' PG ') ? postgresCpuMs : undefined;
+  const databaseBefore = database?.();
   const result = await load({ ...job, duration });
   const cpuPerRequest = (cpuMs(target.child.pid!) - cpuBefore) / result.requests;
+  const databaseCpu = database ? (1000 * (database() - databaseBefore!)) / result.requests : undefined;
+  const withDatabase = databaseCpu === undefined ? '' : `, PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/request`;
   log(
     `  ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request`,
+      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${withDatabase}`,
   );
-  return { name, note, result, cpuPerRequest };
+  const noted =
+    databaseCpu === undefined
+      ? note
+      : [note, `PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/req`].filter(Boolean).join('; ');
+  return { name, note: noted, result, cpuPerRequest };
 }
 
 function build(): void {
@@ -261,6 +273,7 @@ async function main(): Promise<void> {
   const servers: { name: string; peakRssMb: number }[] = [];
   const auth = (s: Seeded) => ({ customer: s.customer, key: s.key });
   const jsonOk = '"code":0}';
+  const sameBytesRow = sameBytesRowName;
   const rows: Row[] = [];
   const bareCall: Call = { path: '/_access/getConference?type=json', method: 'GET', expect: jsonOk };
 
@@ -378,18 +391,31 @@ async function main(): Promise<void> {
       expect: jsonOk,
     };
     rows.push(await measure(named('getConference'), baton, getConferenceCall, `${seedOptions.smallPersons} persons`));
-    rows.push(
-      await measure(
-        named('getConferenceData'),
-        baton,
-        {
-          path: `/_access/getConferenceData?${query({ type: 'json', ...auth(small), conferenceUID: small.dataConference })}`,
-          method: 'GET',
-          expect: jsonOk,
-        },
-        `${seedOptions.dataPersons} persons`,
-      ),
-    );
+    const dataCall: Call = {
+      path: `/_access/getConferenceData?${query({ type: 'json', ...auth(small), conferenceUID: small.dataConference })}`,
+      method: 'GET',
+      expect: jsonOk,
+    };
+    rows.push(await measure(named('getConferenceData'), baton, dataCall, `${seedOptions.dataPersons} persons`));
+    // Its own ceiling: a bare node:http server sending the very bytes Baton answered (160 kB), in the same run.
+    if (selected('getConferenceData') && !rows.some((r) => r.name === sameBytesRow)) {
+      const answer = Buffer.from(await (await fetch(baton.url + dataCall.path)).arrayBuffer());
+      const bodyFile = join(work, 'get-conference-data.json');
+      writeFileSync(bodyFile, answer);
+      const bareSame = await startChild('bare-same-bytes', ['--import', 'tsx', join(root, 'bench', 'bare-server.ts')], {
+        ...process.env,
+        BARE_BODY_FILE: bodyFile,
+      });
+      rows.push(
+        await measure(
+          sameBytesRow,
+          bareSame,
+          { ...dataCall, path: '/' },
+          `the ${(answer.length / 1024).toFixed(0)} kB getConferenceData answer of the first setup, as one Buffer`,
+        ),
+      );
+      await stop(bareSame);
+    }
     // 90% getConference across 100 conferences, 10% addPerson: a cache is credited only for what such traffic gets.
     const mixed = Array.from({ length: 200 }, (_, i) =>
       i % 10 === 9
@@ -530,6 +556,7 @@ async function main(): Promise<void> {
   }
   setups.push({ label: 'after', dist: afterDist, small: copyOf(smallDb), large: largeCopy(), env: afterEnv });
   const postgres = flags.pg ? await startThrowawayPostgres(log) : null;
+  if (postgres) postgresCpuMs = () => postgres.cpuMs();
   try {
     if (postgres) {
       for (const [label, dist, env] of [
@@ -569,12 +596,17 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
 }
 
+/** The bare row that sends getConferenceData's own bytes: not part of the bare mean, the ceiling of that row only. */
+const sameBytesRowName = 'bare node:http, same bytes as getConferenceData';
+
 function render(
   rows: Row[],
   servers: { name: string; peakRssMb: number }[],
   info: { startedAt: Date; machineLine: string },
 ): string {
-  const bareRates = rows.filter((r) => r.name.startsWith('bare') && r.result).map((r) => r.result!.requestsPerSecond);
+  const bareRates = rows
+    .filter((r) => r.name.startsWith('bare') && r.name !== sameBytesRowName && r.result)
+    .map((r) => r.result!.requestsPerSecond);
   const bareRate = bareRates.reduce((a, b) => a + b, 0) / bareRates.length;
   const fmt = (n: number, digits = 1) => n.toFixed(digits);
   const lines: string[] = [];
@@ -615,6 +647,7 @@ function render(
 
   // Targets of the hot-path work (ratios to bare in the same run).
   const get = (name: string) => rows.find((r) => r.name === name)?.result;
+  const cpu = (name: string) => rows.find((r) => r.name === name && r.result)?.cpuPerRequest;
   const check = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : '**missed**');
   const ratio = (name: string) => {
     const r = get(name);
@@ -635,9 +668,13 @@ function render(
   atLeast('after', 'mixed', 0.4);
   const up1k = get('after · getUpcomingConference (1,000)');
   const up100k = get('after · getUpcomingConference (100,000)');
-  const growth = up1k && up100k ? up1k.requestsPerSecond / up100k.requestsPerSecond : undefined;
+  // Growth as server CPU per request (what a shared machine moves least), req/s beside it.
+  const cpu1k = cpu('after · getUpcomingConference (1,000)');
+  const cpu100k = cpu('after · getUpcomingConference (100,000)');
+  const growth = cpu1k !== undefined && cpu100k !== undefined ? cpu100k / cpu1k : undefined;
+  const rateGrowth = up1k && up100k ? up1k.requestsPerSecond / up100k.requestsPerSecond : undefined;
   lines.push(
-    `| after: getUpcomingConference at 100,000 within 1.2× of 1,000 | ${growth === undefined ? '–' : `${fmt(growth, 2)}× the time per request`} | ${check(growth === undefined ? undefined : growth <= 1.2)} |`,
+    `| after: getUpcomingConference at 100,000 within 1.2× of 1,000 | ${growth === undefined ? '–' : `${fmt(growth, 2)}× the CPU per request (${fmt(1000 * cpu1k!, 0)} → ${fmt(1000 * cpu100k!, 0)} µs), ${fmt(rateGrowth!, 2)}× in req/s`} | ${check(growth === undefined ? undefined : growth <= 1.2)} |`,
   );
   const sqliteAfter = rows.filter(
     (r) => r.result && r.name.startsWith('after · ') && !r.name.includes('getConferenceData'),
@@ -647,14 +684,26 @@ function render(
   lines.push(
     `| after: p99 < 10 ms at ${connections} connections (but getConferenceData) | worst ${fmt(worstP99)} ms (${worstRow}) | ${check(sqliteAfter.length ? worstP99 < 10 : undefined)} |`,
   );
-  const afterPeak = Math.max(...servers.filter((x) => x.name.startsWith('after')).map((x) => x.peakRssMb));
+  const sameBytes = get(sameBytesRowName);
+  for (const label of ['after', 'after PG']) {
+    const data = get(`${label} · getConferenceData`);
+    if (!sameBytes || !data) continue;
+    const cpuData = cpu(`${label} · getConferenceData`);
+    const cpuBare = cpu(sameBytesRowName);
+    lines.push(
+      `| ${label}: getConferenceData vs a bare server sending the same bytes | ${pct(data.requestsPerSecond / sameBytes.requestsPerSecond)} ` +
+        `(${fmt(data.requestsPerSecond, 0)} vs ${fmt(sameBytes.requestsPerSecond, 0)} req/s; CPU ${fmt(1000 * (cpuData ?? NaN), 0)} vs ${fmt(1000 * (cpuBare ?? NaN), 0)} µs/req) | reported (no target) |`,
+    );
+  }
+  const afterServers = servers.filter((x) => x.name.startsWith('after'));
+  const afterPeak = Math.max(...afterServers.map((x) => x.peakRssMb));
+  const peakName = afterServers.find((x) => x.peakRssMb === afterPeak)?.name ?? '';
   lines.push(
-    `| after: peak RSS < 150 MB per worker | ${fmt(afterPeak, 0)} MB | ${check(Number.isFinite(afterPeak) ? afterPeak < 150 : undefined)} |`,
+    `| after: peak RSS < 150 MB per worker | ${fmt(afterPeak, 0)} MB (${peakName}) | ${check(Number.isFinite(afterPeak) ? afterPeak < 150 : undefined)} |`,
   );
   atLeast('after PG', 'addPerson (JSON)', 0.1);
   atLeast('after PG', 'getConference', 0.2);
   // The cost of metrics and of the request log line, as server CPU per request against the plain row.
-  const cpu = (name: string) => rows.find((r) => r.name === name && r.result)?.cpuPerRequest;
   const cost = (name: string) => {
     const [on, off] = [cpu(`after · ${name}`), cpu('after · getConference')];
     if (on === undefined || off === undefined) return 'not measured';

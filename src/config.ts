@@ -13,7 +13,7 @@ export interface Config {
   host: string;
   /** DATABASE_URL: a SQLite file path (default ./data/baton.db) or postgres://… */
   databaseUrl: string;
-  /** DB_POOL_MAX: PostgreSQL connections per process. Default 10. Keep N instances × this under max_connections. */
+  /** DB_POOL_MAX: PostgreSQL connections per process. Default 4 (measured: docs/operations.md). Keep N instances × this under max_connections. */
   dbPoolMax: number;
   /** DB_CONNECT_TIMEOUT_MS: how long a request waits for a PostgreSQL connection before answering -3. Default 10000. */
   dbConnectTimeoutMs: number;
@@ -141,7 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host,
     databaseUrl: env.DATABASE_URL || './data/baton.db',
-    dbPoolMax: int('DB_POOL_MAX', 10, 1, 1000),
+    dbPoolMax: int('DB_POOL_MAX', 4, 1, 1000),
     dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
     dbIdleTimeoutMs: int('DB_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     dbStatementTimeoutMs: int('DB_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),

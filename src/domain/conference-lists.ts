@@ -9,28 +9,17 @@
  * with a `nextCursor` while more remain (keyset pagination on each list's own
  * order, so a page costs the same however deep into the list it is).
  */
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { CallContext } from '../context.js';
 import {
-  listActiveConferences,
-  listCanceledConferences,
-  listConferenceCustomValuesOf,
-  listExpiredConferences,
-  listIdleReservationlessConferences,
-  listOpenReservedConferences,
-  listReservationsOf,
-  listUpcomingConferences,
-  type ListedConference,
+  readConferenceList,
   type ListMoment,
+  type ListPart,
   type ListPosition,
+  type ListSnapshot,
 } from '../store/conference-list.repository.js';
-import { listCallUidsOf } from '../store/call.repository.js';
-import type { ConferenceRow } from '../store/conference.repository.js';
-import { listPersonUidsOf } from '../store/person.repository.js';
 import type { CustomValue } from '../store/custom-value.repository.js';
 import type { ReservationRow } from '../store/reservation.repository.js';
-import type { Database } from '../store/schema.js';
 import type { ConferenceView } from './conferences.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { maxDurationMinutes } from './reservations.js';
@@ -73,7 +62,7 @@ function readCursor(status: ConferenceStatus, cursor: string): PagePosition {
 
 /**
  * The conferences of this customer whose status is `status` now. Read in one
- * snapshot (a repeatable-read transaction), so the rows the list picks and
+ * snapshot (`readConferenceList`), so the rows the list picks and
  * the children that decide each one's status agree.
  */
 export async function listConferencesByStatus(
@@ -85,97 +74,55 @@ export async function listConferencesByStatus(
   const at: ListMoment = { now: services.clock.now(), openMs: services.config.reservationOpenMinutes * 60_000 };
   const after = page?.cursor === undefined ? undefined : readCursor(status, page.cursor);
   const limit = Math.min(page?.limit ?? conferenceListLimit, conferenceListLimit);
-  return services.store.db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .execute(async (trx) => {
-      // One more than the limit tells whether any were left off.
-      const found = await findRows(trx, customer.uid, status, at, limit + 1, after);
-      const more = found.length > limit;
-      const listed = found.slice(0, limit);
-      const views = await loadViews(
-        trx,
-        customer.uid,
-        listed.map(({ row: { list_at: _, ...row } }) => row),
-        at,
-      );
-      if (!page) return { views, truncated: more };
-      const last = listed.at(-1);
-      const nextCursor =
-        more && last ? encodeCursor(`conference:${status}`, [last.part, last.row.list_at, last.row.uid]) : undefined;
-      return { views, truncated: false, ...(nextCursor === undefined ? {} : { nextCursor }) };
-    });
+  const parts = partsOf(status, after);
+  const snapshot = await readConferenceList(
+    services.store.db,
+    customer.uid,
+    { ...at, maxDurationMs: maxDurationMinutes * 60_000 },
+    parts,
+    limit,
+  );
+  const views = viewsOf(snapshot, at);
+  if (!page) return { views, truncated: snapshot.more };
+  const last = snapshot.found.at(-1);
+  const nextCursor =
+    snapshot.more && last
+      ? encodeCursor(`conference:${status}`, [partName(parts[last.part]!), last.row.list_at, last.row.uid])
+      : undefined;
+  return { views, truncated: false, ...(nextCursor === undefined ? {} : { nextCursor }) };
 }
 
-/** A found row and the part of its list it came from. */
-interface Found {
-  row: ListedConference;
-  part: Part;
-}
-
-async function findRows(
-  db: Kysely<Database>,
-  customerUid: string,
-  status: ConferenceStatus,
-  at: ListMoment,
-  limit: number,
-  after: PagePosition | undefined,
-): Promise<Found[]> {
-  const whole = (rows: ListedConference[]): Found[] => rows.map((row) => ({ row, part: 'main' }));
+/** The parts a list is read from, in order, starting after `after`. */
+function partsOf(status: ConferenceStatus, after: PagePosition | undefined): ListPart[] {
   switch (status) {
     case 'ACTIVE':
-      return whole(await listActiveConferences(db, customerUid, limit, after));
+      return [{ kind: 'active', after }];
     case 'CANCEL':
-      return whole(await listCanceledConferences(db, customerUid, limit, after));
+      return [{ kind: 'canceled', after }];
     case 'CLOSED':
-      return whole(await listExpiredConferences(db, customerUid, at, limit, after));
+      return [{ kind: 'expired', after }];
     case 'SCHED':
-      return whole(await listUpcomingConferences(db, customerUid, at, limit, after));
-    case 'IDLE': {
+      return [{ kind: 'upcoming', after }];
+    case 'IDLE':
       // Reserved conferences inside a window first (soonest start), then reservationless ones (newest).
-      const reserved =
-        after?.part === 'reservationless'
-          ? []
-          : await listOpenReservedConferences(
-              db,
-              customerUid,
-              { ...at, maxDurationMs: maxDurationMinutes * 60_000 },
-              limit,
-              after,
-            );
-      const reservationless = await listIdleReservationlessConferences(
-        db,
-        customerUid,
-        limit - reserved.length,
-        after?.part === 'reservationless' ? after : undefined,
-      );
-      return [
-        ...reserved.map((row): Found => ({ row, part: 'main' })),
-        ...reservationless.map((row): Found => ({ row, part: 'reservationless' })),
-      ];
-    }
+      return after?.part === 'reservationless'
+        ? [{ kind: 'reservationless', after }]
+        : [{ kind: 'openReserved', after }, { kind: 'reservationless' }];
   }
 }
 
-/** The children of many conferences in one query per kind, then each one's status. */
-async function loadViews(
-  db: Kysely<Database>,
-  customerUid: string,
-  rows: readonly ConferenceRow[],
-  at: ListMoment,
-): Promise<ConferenceView[]> {
-  const uids = rows.map((r) => r.uid);
-  const [reservations, persons, calls, custom] = await Promise.all([
-    listReservationsOf(db, customerUid, uids),
-    listPersonUidsOf(db, customerUid, uids),
-    listCallUidsOf(db, customerUid, uids),
-    listConferenceCustomValuesOf(db, customerUid, uids),
-  ]);
-  const reservationsOf = groupBy(reservations, (r) => r.conference_uid);
-  const personsOf = groupBy(persons, (p) => p.conference_uid);
-  const callsOf = groupBy(calls, (c) => c.conference_uid);
-  const customOf = groupBy(custom, (c) => c.object_uid);
-  return rows.map((row) => {
+/** The part of its list a position is in (a cursor carries it). */
+function partName(part: ListPart): Part {
+  return part.kind === 'reservationless' ? 'reservationless' : 'main';
+}
+
+/** Each listed conference with its children, and its status now. */
+function viewsOf(snapshot: ListSnapshot, at: ListMoment): ConferenceView[] {
+  const reservationsOf = groupBy(snapshot.reservations, (r) => r.conference_uid);
+  const personsOf = groupBy(snapshot.persons, (p) => p.conference_uid);
+  const callsOf = groupBy(snapshot.calls, (c) => c.conference_uid);
+  const customOf = groupBy(snapshot.custom, (c) => c.object_uid);
+  return snapshot.found.map(({ row: { list_at: _, ...row } }) => {
     const own: ReservationRow[] = reservationsOf.get(row.uid) ?? [];
     return {
       row,

@@ -11,8 +11,9 @@ import {
   updateConference,
   type ConferenceRow,
 } from '../store/conference.repository.js';
-import { listCustomValues, listPersonCustomValues, type CustomValue } from '../store/custom-value.repository.js';
-import { listPersonUids, listPersons, releaseConferencePins, type PersonRow } from '../store/person.repository.js';
+import { findConferenceChildren, findConferenceDataChildren } from '../store/conference-view.repository.js';
+import { listCustomValues, type CustomValue } from '../store/custom-value.repository.js';
+import { listPersonUids, releaseConferencePins, type PersonRow } from '../store/person.repository.js';
 import { insertReservations, listReservations, type ReservationRow } from '../store/reservation.repository.js';
 import { conferenceFields, findField, parseFieldValue } from './editable-fields.js';
 import { normaliseEmailList } from './email-address.js';
@@ -33,10 +34,11 @@ export interface ConferenceView {
   statusValidUntil?: number;
 }
 
-/** getConferenceData adds full persons (with their custom values). */
+/** getConferenceData adds full persons (with their custom values) and the customer's custom values. */
 export interface ConferenceDataView extends ConferenceView {
   persons: PersonRow[];
   personCustom: Map<string, CustomValue[]>;
+  customerCustom: CustomValue[];
 }
 
 /** The overrides createConference* accept; anything missing comes from the customer record. */
@@ -133,52 +135,49 @@ export function statusOf(ctx: CallContext, row: ConferenceRow, reservations: rea
 export async function loadConference(ctx: CallContext, uid: string, row?: ConferenceRow): Promise<ConferenceView> {
   const { db } = ctx.services.store;
   const customerUid = ctx.customer.uid;
-  const conference = row ?? (await requireConference(ctx, uid));
+  if (!row) {
+    // No row yet: the store reads it with its children (one statement on PostgreSQL).
+    const found = await findConferenceChildren(db, customerUid, uid);
+    if (!found) throw new ParameterError(`no conference with UID ${uid}`);
+    const now = ctx.services.clock.now();
+    const openMs = ctx.services.config.reservationOpenMinutes * 60_000;
+    return {
+      ...found,
+      status: readStatus(found.row, found.reservations, now, openMs),
+      statusValidUntil: statusValidUntil(found.row, found.reservations, now, openMs),
+    };
+  }
   const [reservations, personUids, callUids, custom] = await Promise.all([
-    listReservations(db, customerUid, conference.uid),
-    listPersonUids(db, customerUid, conference.uid),
-    listCallUids(db, customerUid, conference.uid),
-    listCustomValues(db, customerUid, 'conference', conference.uid),
+    listReservations(db, customerUid, row.uid),
+    listPersonUids(db, customerUid, row.uid),
+    listCallUids(db, customerUid, row.uid),
+    listCustomValues(db, customerUid, 'conference', row.uid),
   ]);
   const { clock, config } = ctx.services;
   const now = clock.now();
   const openMs = config.reservationOpenMinutes * 60_000;
   return {
-    row: conference,
-    status: readStatus(conference, reservations, now, openMs),
+    row,
+    status: readStatus(row, reservations, now, openMs),
     reservations,
     personUids,
     callUids,
     custom,
-    statusValidUntil: statusValidUntil(conference, reservations, now, openMs),
+    statusValidUntil: statusValidUntil(row, reservations, now, openMs),
   };
 }
 
-/** getConferenceData: the conference with full persons, in a fixed number of queries. */
+/** getConferenceData: the conference with full persons, in a fixed number of queries (one on PostgreSQL). */
 export async function loadConferenceData(ctx: CallContext, uid: string): Promise<ConferenceDataView> {
-  const { db } = ctx.services.store;
-  const customerUid = ctx.customer.uid;
-  const conference = await requireConference(ctx, uid);
-  const [reservations, persons, personCustom, callUids, custom] = await Promise.all([
-    listReservations(db, customerUid, conference.uid),
-    listPersons(db, customerUid, conference.uid),
-    listPersonCustomValues(db, customerUid, conference.uid),
-    listCallUids(db, customerUid, conference.uid),
-    listCustomValues(db, customerUid, 'conference', conference.uid),
-  ]);
+  const found = await findConferenceDataChildren(ctx.services.store.db, ctx.customer.uid, uid);
+  if (!found) throw new ParameterError(`no conference with UID ${uid}`);
   const { clock, config } = ctx.services;
   const now = clock.now();
   const openMs = config.reservationOpenMinutes * 60_000;
   return {
-    row: conference,
-    status: readStatus(conference, reservations, now, openMs),
-    statusValidUntil: statusValidUntil(conference, reservations, now, openMs),
-    reservations,
-    personUids: persons.map((p) => p.uid),
-    persons,
-    personCustom,
-    callUids,
-    custom,
+    ...found,
+    status: readStatus(found.row, found.reservations, now, openMs),
+    statusValidUntil: statusValidUntil(found.row, found.reservations, now, openMs),
   };
 }
 

@@ -3,8 +3,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Services } from '../context.js';
 import { AuthError, GeneralError, ParameterError } from '../errors.js';
 import {
+  findCredentials,
   findCustomer,
-  findLiveKeyHashes,
   insertApiKey,
   insertCustomer,
   revokeApiKeys,
@@ -113,14 +113,15 @@ export async function authenticate(
 ): Promise<CustomerRow> {
   if (!customerUid || !key || customerUid.length > 64 || key.length > 128) throw new AuthError();
   const offered = Buffer.from(hashKey(key), 'hex');
-  const hashes = await findLiveKeyHashes(services.store.db, customerUid);
+  const credentials = await findCredentials(services.store.db, customerUid);
+  const hashes = credentials.keyHashes;
   let match = false;
   for (const hash of hashes) {
     if (timingSafeEqual(offered, Buffer.from(hash, 'hex'))) match = true;
   }
   if (hashes.length === 0) timingSafeEqual(offered, decoy);
   if (!match) throw new AuthError();
-  const customer = await findCustomer(services.store.db, customerUid);
+  const customer = credentials.customer ?? (await findCustomer(services.store.db, customerUid));
   if (!customer) throw new AuthError();
   if (customer.status !== 'ACTIVE') {
     throw new GeneralError(`customer account is ${customer.status}; contact support`);

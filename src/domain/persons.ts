@@ -6,7 +6,7 @@ import { parseRole, type Role } from '../protocol/params.js';
 import { inTransaction } from '../store/database.js';
 import {
   findConference,
-  findConferenceForShare,
+  findConferenceForShareWithReservations,
   lockConference,
   type ConferenceRow,
 } from '../store/conference.repository.js';
@@ -15,6 +15,7 @@ import {
   deletePerson,
   findPerson,
   insertPerson,
+  insertPersonClaimingPin,
   updatePerson,
   type PersonPatch,
   type PersonRow,
@@ -22,8 +23,7 @@ import {
 import { statusOf } from './conferences.js';
 import { requireEmailAddress } from './email-address.js';
 import { personEvent, recordEvents, type RegistrationSource } from './events.js';
-import { allocatePin } from './pins.js';
-import { listReservations } from '../store/reservation.repository.js';
+import { allocatePin, tryClaimPin } from './pins.js';
 import type { Database } from '../store/schema.js';
 
 export interface NewPersonInput {
@@ -62,19 +62,20 @@ export async function addPerson(
   // One unit of work: the checks and the writes share one transaction, so a
   // cancel cannot land between "not canceled" and the PIN claim.
   return inTransaction(services.store.db, async (trx) => {
-    const conference = await findConferenceForShare(trx, services.store.dialect, customer.uid, input.conference);
-    if (!conference) throw new ParameterError(`no conference with UID ${input.conference}`);
-    const reservations = await listReservations(trx, customer.uid, conference.uid);
+    const found = await findConferenceForShareWithReservations(
+      trx,
+      services.store.dialect,
+      customer.uid,
+      input.conference,
+    );
+    if (!found) throw new ParameterError(`no conference with UID ${input.conference}`);
+    const { row: conference, reservations } = found;
     const { status } = statusOf(ctx, conference, reservations);
     if (status === 'CANCEL' || status === 'CLOSED') {
       throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
     }
-    const pin = await allocatePin(trx, services, {
-      did: conference.did,
-      person_uid: uid,
-      conference_uid: conference.uid,
-    });
-    const person = await insertPerson(trx, {
+    const claim = { did: conference.did, person_uid: uid, conference_uid: conference.uid };
+    const row = {
       uid,
       conference_uid: conference.uid,
       customer_uid: customer.uid,
@@ -84,10 +85,20 @@ export async function addPerson(
       custom1: input.custom1 ?? '',
       custom2: input.custom2 ?? '',
       role: input.role,
-      pin,
       ani: '',
       created_at: services.clock.now(),
-    });
+    };
+    // The usual case, a free PIN on the first draw, claims it and inserts in
+    // one statement on PostgreSQL; a PIN someone holds goes through the PIN
+    // rules (take-over of an ended conference's PIN, further draws).
+    const first = services.random.pin();
+    let person = await insertPersonClaimingPin(trx, { did: conference.did, pin: first }, { ...row, pin: first });
+    if (!person) {
+      const pin = (await tryClaimPin(trx, services, { ...claim, pin: first }))
+        ? first
+        : await allocatePin(trx, services, claim);
+      person = await insertPerson(trx, { ...row, pin });
+    }
     if (afterInsert) await afterInsert(trx, person, conference);
     await recordEvents(trx, services, customer.uid, [
       personEvent('person.registered', person, conference.did, [], input.source ?? 'api'),

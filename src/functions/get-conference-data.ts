@@ -3,7 +3,6 @@ import { loadConferenceData } from '../domain/conferences.js';
 import { presentConferenceData } from '../presenters/conference.js';
 import { uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
-import { listCustomValues } from '../store/custom-value.repository.js';
 import { cachedAnswer } from '../store/prepared.js';
 import { presentation } from './present.js';
 
@@ -24,12 +23,9 @@ export const getConferenceData = defineFunction({
       key,
       [customer.uid, p.conferenceUID],
       async () => {
-        const [view, customerCustom] = await Promise.all([
-          loadConferenceData(ctx, p.conferenceUID),
-          listCustomValues(services.store.db, customer.uid, 'customer', customer.uid),
-        ]);
+        const view = await loadConferenceData(ctx, p.conferenceUID);
         return {
-          value: presentConferenceData(view, customer, customerCustom, presentation(ctx)),
+          value: presentConferenceData(view, customer, view.customerCustom, presentation(ctx)),
           until: view.statusValidUntil ?? -Infinity,
         };
       },

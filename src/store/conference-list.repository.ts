@@ -5,11 +5,19 @@
  * listed conferences are then loaded in one `in (…)` query per kind.
  * Every statement is scoped by customer.
  */
+import type SqliteDatabase from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
+import { listCallUidsOf } from './call.repository.js';
+import type pg from 'pg';
+import { postgresPoolOf, sqliteExecutorOf } from './database.js';
+import { listPersonUidsOf } from './person.repository.js';
+import { prepared, rowsOf, type PreparedQuery } from './prepared.js';
 import type { ConferenceRow } from './conference.repository.js';
 import type { CustomValue } from './custom-value.repository.js';
 import type { ReservationRow } from './reservation.repository.js';
 import type { Database } from './schema.js';
+
+type SqliteStatement = SqliteDatabase.Statement;
 
 /** The window of "now" a list is read at: reservations open `openMs` before they start. */
 export interface ListMoment {
@@ -289,3 +297,297 @@ export async function listConferenceCustomValuesOf(
     .orderBy('key')
     .execute();
 }
+
+/** One part of a list, read in order: a list is one part, IDLE two (reserved in a window, then reservationless). */
+export interface ListPart {
+  kind: 'active' | 'canceled' | 'expired' | 'upcoming' | 'openReserved' | 'reservationless';
+  /** Where the previous page ended, in this part. */
+  after?: ListPosition;
+}
+
+/** What a list reads in one snapshot: its rows (each with the index of its part) and their children. */
+export interface ListSnapshot {
+  found: { row: ListedConference; part: number }[];
+  /** Rows beyond `limit` exist. */
+  more: boolean;
+  reservations: ReservationRow[];
+  persons: { conference_uid: string; uid: string }[];
+  calls: { conference_uid: string; uid: string }[];
+  custom: (CustomValue & { object_uid: string })[];
+}
+
+/**
+ * Reads a list in one snapshot: up to `limit` rows from `parts` in order
+ * (each part filling what the ones before left), whether more exist, and the
+ * children of the rows listed — so the rows and the children that decide each
+ * one's status agree. SQLite: one synchronous unit of raw prepared statements
+ * in one read transaction (children through `json_each(?)`, so each statement
+ * is prepared once whatever the number of conferences). PostgreSQL: the
+ * Kysely queries above in one repeatable-read transaction.
+ */
+export async function readConferenceList(
+  db: Kysely<Database>,
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  parts: readonly ListPart[],
+  limit: number,
+): Promise<ListSnapshot> {
+  const executor = sqliteExecutorOf(db);
+  if (executor) {
+    return executor.read(() => {
+      const statement = (sqlText: string) => executor.statement(sqlText, 'array');
+      const found = collect(parts, limit, (part, wanted) => sqlitePart(statement, customerUid, at, part, wanted));
+      const listed = found.slice(0, limit);
+      const uids = JSON.stringify(listed.map((f) => f.row.uid));
+      return {
+        found: listed,
+        more: found.length > limit,
+        reservations: rowsOf<ReservationRow>(statement(childSql.reservations), [uids, customerUid]),
+        persons: rowsOf(statement(childSql.persons), [uids, customerUid]),
+        calls: rowsOf(statement(childSql.calls), [uids, customerUid]),
+        custom: rowsOf(statement(childSql.custom), [uids, customerUid]),
+      };
+    }, true);
+  }
+  const pool = postgresPoolOf(db);
+  if (pool) return readOnPostgres(pool, customerUid, at, parts, limit);
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const found: { row: ListedConference; part: number }[] = [];
+      for (const [i, part] of parts.entries()) {
+        const wanted = limit + 1 - found.length;
+        if (wanted <= 0) break;
+        for (const row of await kyselyPart(trx, customerUid, at, part, wanted)) found.push({ row, part: i });
+      }
+      const listed = found.slice(0, limit);
+      const uids = listed.map((f) => f.row.uid);
+      const [reservations, persons, calls, custom] = await Promise.all([
+        listReservationsOf(trx, customerUid, uids),
+        listPersonUidsOf(trx, customerUid, uids),
+        listCallUidsOf(trx, customerUid, uids),
+        listConferenceCustomValuesOf(trx, customerUid, uids),
+      ]);
+      return { found: listed, more: found.length > limit, reservations, persons, calls, custom };
+    });
+}
+
+/**
+ * PostgreSQL: the same statements as SQLite's, as named prepared statements
+ * (parsed and planned once per connection), on one connection in one
+ * repeatable-read transaction; the children by `= any(?::text[])`.
+ */
+async function readOnPostgres(
+  pool: pg.Pool,
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  parts: readonly ListPart[],
+  limit: number,
+): Promise<ListSnapshot> {
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const run = async <R>(query: PreparedQuery, values: unknown[]): Promise<R[]> =>
+      (await client.query({ name: query.name, text: query.postgres, values })).rows as R[];
+    const found: { row: ListedConference; part: number }[] = [];
+    for (const [i, part] of parts.entries()) {
+      const wanted = limit + 1 - found.length;
+      if (wanted <= 0) break;
+      const { query, values } = partStatement(customerUid, at, part, wanted);
+      for (const row of await run<ListedConference>(query, values)) {
+        row.list_at = Number(row.list_at);
+        found.push({ row, part: i });
+      }
+    }
+    const listed = found.slice(0, limit);
+    const uids = listed.map((f) => f.row.uid);
+    const snapshot: ListSnapshot = {
+      found: listed,
+      more: found.length > limit,
+      reservations: await run(childQueries.reservations, [uids, customerUid]),
+      persons: await run(childQueries.persons, [uids, customerUid]),
+      calls: await run(childQueries.calls, [uids, customerUid]),
+      custom: await run(childQueries.custom, [uids, customerUid]),
+    };
+    await client.query('commit');
+    return snapshot;
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // A failed transaction is rolled back; a connection that cannot even do that is discarded.
+    if (failed) {
+      await client.query('rollback').then(
+        () => client.release(),
+        (rollbackError: Error) => client.release(rollbackError),
+      );
+    } else {
+      client.release();
+    }
+  }
+}
+
+/** The rows of `parts` in order, one more than `limit` at most (that one tells whether more exist). */
+function collect(
+  parts: readonly ListPart[],
+  limit: number,
+  read: (part: ListPart, wanted: number) => ListedConference[],
+): { row: ListedConference; part: number }[] {
+  const found: { row: ListedConference; part: number }[] = [];
+  for (const [i, part] of parts.entries()) {
+    const wanted = limit + 1 - found.length;
+    if (wanted <= 0) break;
+    for (const row of read(part, wanted)) found.push({ row, part: i });
+  }
+  return found;
+}
+
+function kyselyPart(
+  db: Kysely<Database>,
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  part: ListPart,
+  limit: number,
+): Promise<ListedConference[]> {
+  switch (part.kind) {
+    case 'active':
+      return listActiveConferences(db, customerUid, limit, part.after);
+    case 'canceled':
+      return listCanceledConferences(db, customerUid, limit, part.after);
+    case 'expired':
+      return listExpiredConferences(db, customerUid, at, limit, part.after);
+    case 'upcoming':
+      return listUpcomingConferences(db, customerUid, at, limit, part.after);
+    case 'openReserved':
+      return listOpenReservedConferences(db, customerUid, at, limit, part.after);
+    case 'reservationless':
+      return listIdleReservationlessConferences(db, customerUid, limit, part.after);
+  }
+}
+
+/**
+ * The SQLite statements of each part: the same queries as the Kysely ones
+ * above, written out so they are prepared once. Each has a first page and a
+ * next page (`after`: the keyset condition), and yields `list_at`.
+ */
+const partQueries: Record<ListPart['kind'], { first: PreparedQuery; next: PreparedQuery }> = (() => {
+  let n = 0;
+  const page = (where: string, after: string, order: string) => ({
+    first: prepared(`list_${++n}_first`, `${where} order by ${order} limit ?`),
+    next: prepared(`list_${n}_next`, `${where} and (${after}) order by ${order} limit ?`),
+  });
+  const upcoming = `select * from (select conferences.*, (select min(reservations.start_at) from reservations
+      where reservations.conference_uid = conferences.uid and reservations.end_at > ?) as list_at
+    from conferences where conferences.customer_uid = ? and conferences.canceled_at is null
+      and conferences.last_end > ? and conferences.active_call_uid is null) as live
+    where live.list_at > ?`;
+  const openReserved = `select conferences.*, w.current_start as list_at from (select conference_uid, min(start_at) as current_start
+      from reservations where customer_uid = ? and end_at > ? and end_at <= ? and start_at <= ? group by conference_uid) as w
+    cross join conferences where conferences.uid = w.conference_uid and conferences.customer_uid = ?
+      and conferences.canceled_at is null and conferences.active_call_uid is null`;
+  return {
+    active: page(
+      'select *, created_at as list_at from conferences where customer_uid = ? and active_call_uid is not null and canceled_at is null',
+      'created_at > ? or (created_at = ? and uid > ?)',
+      'created_at, uid',
+    ),
+    canceled: page(
+      'select *, canceled_at as list_at from conferences where customer_uid = ? and canceled_at is not null',
+      'canceled_at < ? or (canceled_at = ? and uid > ?)',
+      'canceled_at desc, uid',
+    ),
+    expired: page(
+      `select *, last_end as list_at from conferences where customer_uid = ? and canceled_at is null and last_end <= ?
+        and active_call_uid is null and reserved = 1`,
+      'last_end < ? or (last_end = ? and uid > ?)',
+      'last_end desc, uid',
+    ),
+    upcoming: page(upcoming, 'live.list_at > ? or (live.list_at = ? and live.uid > ?)', 'live.list_at, live.uid'),
+    openReserved: page(
+      openReserved,
+      'w.current_start > ? or (w.current_start = ? and conferences.uid > ?)',
+      'w.current_start, conferences.uid',
+    ),
+    reservationless: page(
+      // Literal reserved = 0, not a bound parameter, so SQLite can match the partial index's WHERE.
+      `select *, created_at as list_at from conferences where customer_uid = ? and reserved = 0 and canceled_at is null
+        and active_call_uid is null`,
+      'created_at < ? or (created_at = ? and uid > ?)',
+      'created_at desc, uid',
+    ),
+  };
+})();
+
+/** The parameters of a part's statement before its keyset condition. */
+function partParams(
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  kind: ListPart['kind'],
+): unknown[] {
+  switch (kind) {
+    case 'active':
+    case 'canceled':
+    case 'reservationless':
+      return [customerUid];
+    case 'expired':
+      return [customerUid, at.now];
+    case 'upcoming':
+      return [at.now, customerUid, at.now, at.now + at.openMs];
+    case 'openReserved':
+      return [customerUid, at.now, at.now + at.openMs + at.maxDurationMs, at.now + at.openMs, customerUid];
+  }
+}
+
+/** A part's statement (first page or next page) and its parameters. */
+function partStatement(
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  part: ListPart,
+  limit: number,
+): { query: PreparedQuery; values: unknown[] } {
+  const { after } = part;
+  const params = partParams(customerUid, at, part.kind);
+  return after
+    ? { query: partQueries[part.kind].next, values: [...params, after.at, after.at, after.uid, limit] }
+    : { query: partQueries[part.kind].first, values: [...params, limit] };
+}
+
+function sqlitePart(
+  statement: (sqlText: string) => SqliteStatement,
+  customerUid: string,
+  at: ListMoment & { maxDurationMs: number },
+  part: ListPart,
+  limit: number,
+): ListedConference[] {
+  if (limit <= 0) return [];
+  const { query, values } = partStatement(customerUid, at, part, limit);
+  const rows = rowsOf<ListedConference>(statement(query.sqlite), values);
+  // As the Kysely queries do: the sort value as a number whatever the driver gave.
+  for (const row of rows) row.list_at = Number(row.list_at);
+  return rows;
+}
+
+/**
+ * The children of the listed conferences, their UIDs one parameter: SQLite
+ * reads a JSON array through json_each, PostgreSQL a text[].
+ */
+const children = {
+  reservations: `select reservations.* from reservations inner join conferences on conferences.uid = reservations.conference_uid
+    where conferences.uid in (UIDS) and conferences.customer_uid = ?
+    order by reservations.conference_uid, reservations.start_at`,
+  persons: `select conference_uid, uid from persons where conference_uid in (UIDS) and customer_uid = ? order by id`,
+  calls: `select conference_uid, uid from calls where conference_uid in (UIDS) and customer_uid = ? order by started_at, uid`,
+  custom: `select object_uid, "key", "value" from custom_values where object_type = 'conference'
+    and object_uid in (UIDS) and customer_uid = ? order by "key"`,
+};
+const childSql = Object.fromEntries(
+  Object.entries(children).map(([kind, text]) => [kind, text.replace('UIDS', 'select value from json_each(?)')]),
+) as typeof children;
+const childQueries = Object.fromEntries(
+  Object.entries(children).map(([kind, text]) => [
+    kind,
+    prepared(`list_children_${kind}`, text.replace('UIDS', 'select unnest(?::text[])')),
+  ]),
+) as Record<keyof typeof children, PreparedQuery>;

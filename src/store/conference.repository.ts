@@ -1,6 +1,7 @@
 /** SQL for conferences. Every statement is scoped by customer. */
 import { fastAllCached, groupAll, prepared } from './prepared.js';
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { listReservations, type ReservationRow } from './reservation.repository.js';
 import type { Dialect } from './database.js';
 import type { ConferenceTable, Database } from './schema.js';
 
@@ -53,6 +54,32 @@ export async function findConferenceForShare(
     .where('uid', '=', uid)
     .where('customer_uid', '=', customerUid);
   return (dialect === 'postgres' ? query.forShare() : query).executeTakeFirst();
+}
+
+/**
+ * findConferenceForShare with the conference's reservations (earliest
+ * first): on PostgreSQL one statement (the reservations aggregated as JSON,
+ * decoded into the rows listReservations gives); on SQLite the two reads.
+ */
+export async function findConferenceForShareWithReservations(
+  trx: Kysely<Database>,
+  dialect: Dialect,
+  customerUid: string,
+  uid: string,
+): Promise<{ row: ConferenceRow; reservations: ReservationRow[] } | undefined> {
+  if (dialect !== 'postgres') {
+    const row = await findConferenceForShare(trx, dialect, customerUid, uid);
+    return row && { row, reservations: await listReservations(trx, customerUid, row.uid) };
+  }
+  const result = await sql<ConferenceRow & { baton_reservations: ReservationRow[] }>`
+    select c.*, (select coalesce(json_agg(r order by r.start_at), '[]') from reservations r
+      where r.conference_uid = c.uid and r.customer_uid = c.customer_uid) as baton_reservations
+    from conferences c where c.uid = ${uid} and c.customer_uid = ${customerUid}
+    for share of c`.execute(trx);
+  const found = result.rows[0];
+  if (!found) return undefined;
+  const { baton_reservations: reservations, ...row } = found;
+  return { row, reservations };
 }
 
 /**

@@ -2,6 +2,7 @@
 import { fastAllCached, prepared } from './prepared.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { CustomerTable, Database } from './schema.js';
+import { postgresPoolOf } from './database.js';
 
 export type CustomerRow = Selectable<CustomerTable>;
 export type NewCustomer = Insertable<CustomerTable>;
@@ -55,6 +56,46 @@ export async function findLiveKeyHashes(db: Kysely<Database>, customerUid: strin
       .where('revoked_at', 'is', null)
       .execute());
   return rows.map((r) => r.key_hash);
+}
+
+/** The hashes of a customer's live keys and its row (PostgreSQL: in one statement). */
+export interface Credentials {
+  keyHashes: string[];
+  /**
+   * The customer row when it was read with the keys (PostgreSQL); undefined
+   * for an unknown customer, and on SQLite, where the caller reads it (a
+   * cached statement) only once a key matched.
+   */
+  customer: CustomerRow | undefined;
+}
+
+const credentials = prepared(
+  'credentials',
+  `select c.*, array(select k.key_hash from api_keys k where k.customer_uid = c.uid and k.revoked_at is null)
+     as baton_key_hashes
+   from customers c where c.uid = ?`,
+);
+
+/**
+ * What authentication compares: the live key hashes of `customerUid`, with
+ * the customer row. PostgreSQL answers both in one round trip (a key of an
+ * unknown customer cannot exist: api_keys references customers); SQLite
+ * reads the hashes alone.
+ */
+export async function findCredentials(db: Kysely<Database>, customerUid: string): Promise<Credentials> {
+  const pool = postgresPoolOf(db);
+  if (pool) {
+    const result = await pool.query<CustomerRow & { baton_key_hashes: string[] }>({
+      name: credentials.name,
+      text: credentials.postgres,
+      values: [customerUid],
+    });
+    const found = result.rows[0];
+    if (!found) return { keyHashes: [], customer: undefined };
+    const { baton_key_hashes, ...customer } = found;
+    return { keyHashes: baton_key_hashes, customer };
+  }
+  return { keyHashes: await findLiveKeyHashes(db, customerUid), customer: undefined };
 }
 
 export async function insertApiKey(

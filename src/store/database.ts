@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, type Migration, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, PostgresDialect, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import * as core from './migrations/001-core.js';
@@ -40,7 +40,7 @@ export interface PoolStats {
 
 /** PostgreSQL pool settings (SQLite has one connection per process and ignores them). */
 export interface StoreOptions {
-  /** Pool size per process. Default 10. */
+  /** Pool size per process. Default 4 (see DB_POOL_MAX). */
   poolMax?: number;
   /** How long to wait for a connection, in ms. Default 10000. */
   connectTimeoutMs?: number;
@@ -73,7 +73,7 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({
       connectionString: url,
-      max: options.poolMax ?? 10,
+      max: options.poolMax ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
@@ -116,6 +116,11 @@ export function postgresPoolOf(db: Kysely<Database>): pg.Pool | undefined {
  */
 export function sqliteExecutorOf(db: Kysely<Database>): SqliteExecutor | undefined {
   return executors.get(db);
+}
+
+/** True when `db` (a store's `db` or one of its transactions) speaks PostgreSQL. */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 /** Every migration, in order. A new one is appended, never edited once released. */

@@ -6,7 +6,8 @@
  * order, and a rollback returns its numbers. Appending is the last write of a
  * transaction, so the counter is held for as short a time as possible.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { isPostgres } from './database.js';
 import { groupAll, groupRun, prepared } from './prepared.js';
 import type { Database, EventTable } from './schema.js';
 
@@ -38,6 +39,7 @@ export async function appendEvents(
   events: readonly NewEventRow[],
 ): Promise<EventRow[]> {
   if (events.length === 0) return [];
+  if (isPostgres(trx)) return appendEventsPostgres(trx, customerUid, events);
   // Inside an SQLite write group: raw prepared statements on the held connection.
   const bumped = groupAll<{ last_sequence: number }>(trx, bumpCounter, [customerUid, events.length]);
   if (bumped) {
@@ -60,6 +62,31 @@ export async function appendEvents(
   const rows = events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
   await trx.insertInto('events').values(rows).execute();
   return rows;
+}
+
+/**
+ * PostgreSQL: the counter's upsert and the events' insert in one statement
+ * (one round trip instead of two); the same rows, numbered the same way.
+ */
+async function appendEventsPostgres(
+  trx: Kysely<Database>,
+  customerUid: string,
+  events: readonly NewEventRow[],
+): Promise<EventRow[]> {
+  const n = events.length;
+  const result = await sql<{ sequence: number }>`
+    with counter as (
+      insert into event_counters (customer_uid, last_sequence) values (${customerUid}, ${n}::bigint)
+      on conflict (customer_uid) do update set last_sequence = event_counters.last_sequence + ${n}::bigint
+      returning last_sequence)
+    insert into events (customer_uid, sequence, id, type, occurred_at, data)
+    select ${customerUid}, counter.last_sequence - ${n}::bigint + e.ord, e.id, e.type, e.occurred_at, e.data
+    from counter, unnest(${events.map((e) => e.id)}::text[], ${events.map((e) => e.type)}::text[],
+      ${events.map((e) => e.occurred_at)}::bigint[], ${events.map((e) => e.data)}::text[])
+      with ordinality as e(id, type, occurred_at, data, ord)
+    returning sequence`.execute(trx);
+  const first = Math.min(...result.rows.map((r) => Number(r.sequence)));
+  return events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
 }
 
 /** Up to `limit` events of a customer after `after`, in sequence order. */

@@ -1,6 +1,7 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
-import { fastAll, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { fastAllBuilt, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
+import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
+import { isPostgres } from './database.js';
 import type { Database, PersonTable } from './schema.js';
 
 export type PersonRow = Selectable<PersonTable>;
@@ -57,7 +58,7 @@ export async function listPersons(
   conferenceUid: string,
 ): Promise<PersonRow[]> {
   return (
-    fastAll<PersonRow>(db, personsOfConference, [conferenceUid, customerUid]) ??
+    fastAllBuilt(db, personsOfConference, [conferenceUid, customerUid], personFromValues) ??
     db
       .selectFrom('persons')
       .selectAll()
@@ -68,10 +69,31 @@ export async function listPersons(
   );
 }
 
+// The columns by name, in the order personFromValues reads them.
 const personsOfConference = prepared(
   'persons_of_conference',
-  'select * from persons where conference_uid = ? and customer_uid = ? order by id',
+  `select id, uid, conference_uid, customer_uid, name, email, notes, custom1, custom2, role, pin, ani, created_at
+   from persons where conference_uid = ? and customer_uid = ? order by id`,
 );
+
+/** A row of personsOfConference read as an array (SQLite), as the object the rest of Baton reads. */
+function personFromValues(v: unknown[]): PersonRow {
+  return {
+    id: v[0],
+    uid: v[1],
+    conference_uid: v[2],
+    customer_uid: v[3],
+    name: v[4],
+    email: v[5],
+    notes: v[6],
+    custom1: v[7],
+    custom2: v[8],
+    role: v[9],
+    pin: v[10],
+    ani: v[11],
+    created_at: v[12],
+  } as PersonRow;
+}
 const personUidsOfConference = prepared(
   'person_uids_of_conference',
   'select uid from persons where conference_uid = ? and customer_uid = ? order by id',
@@ -180,6 +202,35 @@ export async function claimPin(
     .returning('pin')
     .executeTakeFirst();
   return inserted !== undefined;
+}
+
+/**
+ * Claims `claim.pin` and inserts `person` with it, in the caller's
+ * transaction; undefined, with nothing written, when someone holds the PIN
+ * (the caller then applies the PIN rules: take-over, another draw). On
+ * PostgreSQL one statement (a writable CTE: the person is inserted only if the
+ * claim was); on SQLite the two statements claimPin and insertPerson.
+ */
+export async function insertPersonClaimingPin(
+  trx: Kysely<Database>,
+  claim: { did: string; pin: string },
+  person: NewPerson,
+): Promise<PersonRow | undefined> {
+  const full = { did: claim.did, pin: claim.pin, person_uid: person.uid, conference_uid: person.conference_uid };
+  if (!isPostgres(trx))
+    return (await claimPin(trx, full)) ? insertPerson(trx, { ...person, pin: claim.pin }) : undefined;
+  const result = await sql<PersonRow>`
+    with claim as (
+      insert into pin_claims (did, pin, person_uid, conference_uid)
+      values (${full.did}, ${full.pin}, ${full.person_uid}, ${full.conference_uid})
+      on conflict (did, pin) do nothing returning pin)
+    insert into persons (uid, conference_uid, customer_uid, name, email, notes, custom1, custom2, role, pin, ani, created_at)
+    select ${person.uid}, ${person.conference_uid}, ${person.customer_uid}, ${person.name ?? ''}, ${person.email ?? ''},
+      ${person.notes ?? ''}, ${person.custom1 ?? ''}, ${person.custom2 ?? ''}, ${person.role}, claim.pin,
+      ${person.ani ?? ''}, ${person.created_at}::bigint
+    from claim
+    returning *`.execute(trx);
+  return result.rows[0];
 }
 
 /** Who holds `pin` on `did`, with what their conference needs to judge if it is still live. */

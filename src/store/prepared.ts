@@ -13,6 +13,7 @@
  * undefined): a raw statement must never run beside a transaction it does
  * not belong to.
  */
+import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { estimateSize } from './answer-cache.js';
 import { postgresPoolOf, sqliteExecutorOf } from './database.js';
@@ -68,6 +69,26 @@ export function fastAll<R>(db: Kysely<Database>, query: PreparedQuery, params: u
   return undefined;
 }
 
+/**
+ * `fastAll` for many wide rows: on SQLite each row is read as an array of its
+ * values (in the order of the statement's columns) and made into an object
+ * by `build`, which is about 40% cheaper than better-sqlite3's own row
+ * objects (500 persons: 1,070 → 680 µs). PostgreSQL's rows are objects
+ * already.
+ */
+export function fastAllBuilt<R>(
+  db: Kysely<Database>,
+  query: PreparedQuery,
+  params: unknown[],
+  build: (values: unknown[]) => R,
+): Promise<R[]> | undefined {
+  const executor = sqliteExecutorOf(db);
+  if (executor) {
+    return executor.read(() => (executor.statement(query.sqlite, 'array').all(...params) as unknown[][]).map(build));
+  }
+  return fastAll<R>(db, query, params);
+}
+
 /** The first row of `query`, or undefined; `undefined` overall (not a promise) inside a transaction. */
 export function fastFirst<R>(
   db: Kysely<Database>,
@@ -121,4 +142,29 @@ export async function cachedAnswer<T>(
   const executor = sqliteExecutorOf(db);
   if (executor) return executor.cachedAnswer(key, scopes, compute, now);
   return (await compute()).value;
+}
+
+const columnNames = new WeakMap<SqliteDatabase.Statement, string[]>();
+
+/**
+ * The rows of a statement in `array` shape (see `SqliteExecutor.statement`)
+ * as objects keyed by column name: cheaper than better-sqlite3's own row
+ * objects for wide rows in bulk. Run it inside an executor `read` unit.
+ */
+export function rowsOf<R>(statement: SqliteDatabase.Statement, params: unknown[]): R[] {
+  let names = columnNames.get(statement);
+  if (!names) {
+    names = statement.columns().map((c) => c.name);
+    columnNames.set(statement, names);
+  }
+  const width = names.length;
+  const rows = statement.all(...params) as unknown[][];
+  const out: R[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const values = rows[r]!;
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < width; i++) row[names[i]!] = values[i];
+    out[r] = row as R;
+  }
+  return out;
 }

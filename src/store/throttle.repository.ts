@@ -3,6 +3,8 @@
  * processes never lose a count, and a primary-key read per check.
  */
 import { sql, type Kysely } from 'kysely';
+import { postgresPoolOf } from './database.js';
+import { prepared } from './prepared.js';
 import type { Database } from './schema.js';
 
 /** A key's window: when it opened and how many hits it holds. */
@@ -38,18 +40,26 @@ export async function hitThrottle(
   return { windowStart: Number(row.window_start), hits: Number(row.hits) };
 }
 
+const throttleWindow = (({ name, postgres }) => ({ name, text: postgres }))(
+  prepared('throttle_window', 'select window_start, hits from throttle_counters where scope = ? and "key" = ?'),
+);
+
 /** The current window of `key`, or undefined when it has none. */
 export async function readThrottle(
   db: Kysely<Database>,
   scope: string,
   key: string,
 ): Promise<ThrottleWindow | undefined> {
-  const row = await db
-    .selectFrom('throttle_counters')
-    .select(['window_start', 'hits'])
-    .where('scope', '=', scope)
-    .where('key', '=', key)
-    .executeTakeFirst();
+  // Every API request checks its address (PostgreSQL only): a named prepared statement.
+  const pool = postgresPoolOf(db);
+  const row = pool
+    ? (await pool.query<{ window_start: number; hits: number }>({ ...throttleWindow, values: [scope, key] })).rows[0]
+    : await db
+        .selectFrom('throttle_counters')
+        .select(['window_start', 'hits'])
+        .where('scope', '=', scope)
+        .where('key', '=', key)
+        .executeTakeFirst();
   return row ? { windowStart: Number(row.window_start), hits: Number(row.hits) } : undefined;
 }
 

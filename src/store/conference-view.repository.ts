@@ -1,0 +1,184 @@
+/**
+ * A conference with its children, as getConference and getConferenceData read
+ * it. On PostgreSQL one named prepared statement returns everything in one
+ * round trip: the conference row with its reservations, persons and custom
+ * values aggregated as JSON and its person and call UIDs as arrays, decoded
+ * here into exactly the rows the separate statements give (JSON numbers for
+ * the bigint instants, which stay well inside Number's exact range; the
+ * aggregates are ordered as those statements are). On SQLite, and inside a
+ * transaction, it runs the separate (cached) statements as before.
+ */
+import type { Kysely } from 'kysely';
+import { listCallUids } from './call.repository.js';
+import { findConference, type ConferenceRow } from './conference.repository.js';
+import { listCustomValues, listPersonCustomValues, type CustomValue } from './custom-value.repository.js';
+import { postgresPoolOf } from './database.js';
+import { listPersonUids, listPersons, type PersonRow } from './person.repository.js';
+import { prepared } from './prepared.js';
+import { listReservations, type ReservationRow } from './reservation.repository.js';
+import type { Database } from './schema.js';
+
+/** What getConference shows of a conference's children. */
+export interface ConferenceChildren {
+  row: ConferenceRow;
+  reservations: ReservationRow[];
+  personUids: string[];
+  callUids: string[];
+  custom: CustomValue[];
+}
+
+/** What getConferenceData shows: full persons with their custom values, and the customer's custom values. */
+export interface ConferenceDataChildren extends ConferenceChildren {
+  persons: PersonRow[];
+  personCustom: Map<string, CustomValue[]>;
+  customerCustom: CustomValue[];
+}
+
+// The aggregates of both statements. `json_agg(r …)` turns each row into an
+// object with the table's columns in order, as `select *` names them.
+const reservationsJson = `(select coalesce(json_agg(r order by r.start_at), '[]') from reservations r
+    where r.conference_uid = c.uid and r.customer_uid = c.customer_uid) as baton_reservations`;
+const callUidsArray = `array(select k.uid from calls k where k.conference_uid = c.uid and k.customer_uid = c.customer_uid
+    order by k.started_at, k.uid) as baton_call_uids`;
+const customJson = `(select coalesce(json_agg(json_build_array(v."key", v."value") order by v."key"), '[]')
+    from custom_values v where v.customer_uid = c.customer_uid and v.object_type = 'conference' and v.object_uid = c.uid)
+    as baton_custom`;
+
+const conferenceView = prepared(
+  'conference_view',
+  `select c.*, ${reservationsJson},
+     array(select p.uid from persons p where p.conference_uid = c.uid and p.customer_uid = c.customer_uid order by p.id)
+       as baton_person_uids,
+     ${callUidsArray}, ${customJson}
+   from conferences c where c.uid = ? and c.customer_uid = ?`,
+);
+
+const conferenceDataView = prepared(
+  'conference_data_view',
+  `select c.*, ${reservationsJson},
+     (select coalesce(json_agg(p order by p.id), '[]') from persons p
+       where p.conference_uid = c.uid and p.customer_uid = c.customer_uid) as baton_persons,
+     (select coalesce(json_agg(json_build_array(v.object_uid, v."key", v."value") order by v."key"), '[]')
+       from custom_values v where v.customer_uid = c.customer_uid and v.object_type = 'person'
+       and v.object_uid in (select q.uid from persons q where q.conference_uid = c.uid and q.customer_uid = c.customer_uid))
+       as baton_person_custom,
+     ${callUidsArray}, ${customJson},
+     (select coalesce(json_agg(json_build_array(v."key", v."value") order by v."key"), '[]')
+       from custom_values v where v.customer_uid = c.customer_uid and v.object_type = 'customer'
+       and v.object_uid = c.customer_uid) as baton_customer_custom
+   from conferences c where c.uid = ? and c.customer_uid = ?`,
+);
+
+/** The extra columns of the statements above, as node-postgres parses them (json, text[]). */
+interface Aggregates {
+  baton_reservations: ReservationRow[];
+  baton_person_uids: string[];
+  baton_call_uids: string[];
+  baton_custom: [string, string][];
+  baton_persons: PersonRow[];
+  baton_person_custom: [string, string, string][];
+  baton_customer_custom: [string, string][];
+}
+
+/** The conference `uid` of the customer with what getConference shows; undefined when it has none. */
+export async function findConferenceChildren(
+  db: Kysely<Database>,
+  customerUid: string,
+  uid: string,
+): Promise<ConferenceChildren | undefined> {
+  const pool = postgresPoolOf(db);
+  if (pool) {
+    const result = await pool.query<ConferenceRow & Aggregates>({
+      name: conferenceView.name,
+      text: conferenceView.postgres,
+      values: [uid, customerUid],
+    });
+    const found = result.rows[0];
+    if (!found) return undefined;
+    const { baton_reservations, baton_person_uids, baton_call_uids, baton_custom, ...row } = found;
+    return {
+      row,
+      reservations: baton_reservations,
+      personUids: baton_person_uids,
+      callUids: baton_call_uids,
+      custom: customValues(baton_custom),
+    };
+  }
+  const row = await findConference(db, customerUid, uid);
+  if (!row) return undefined;
+  const [reservations, personUids, callUids, custom] = await Promise.all([
+    listReservations(db, customerUid, row.uid),
+    listPersonUids(db, customerUid, row.uid),
+    listCallUids(db, customerUid, row.uid),
+    listCustomValues(db, customerUid, 'conference', row.uid),
+  ]);
+  return { row, reservations, personUids, callUids, custom };
+}
+
+/** The conference `uid` of the customer with what getConferenceData shows; undefined when it has none. */
+export async function findConferenceDataChildren(
+  db: Kysely<Database>,
+  customerUid: string,
+  uid: string,
+): Promise<ConferenceDataChildren | undefined> {
+  const pool = postgresPoolOf(db);
+  if (pool) {
+    const result = await pool.query<ConferenceRow & Aggregates>({
+      name: conferenceDataView.name,
+      text: conferenceDataView.postgres,
+      values: [uid, customerUid],
+    });
+    const found = result.rows[0];
+    if (!found) return undefined;
+    const {
+      baton_reservations,
+      baton_persons,
+      baton_person_custom,
+      baton_call_uids,
+      baton_custom,
+      baton_customer_custom,
+      ...row
+    } = found;
+    const personCustom = new Map<string, CustomValue[]>();
+    for (const [objectUid, key, value] of baton_person_custom) {
+      let values = personCustom.get(objectUid);
+      if (!values) personCustom.set(objectUid, (values = []));
+      values.push({ key, value });
+    }
+    return {
+      row,
+      reservations: baton_reservations,
+      personUids: baton_persons.map((p) => p.uid),
+      persons: baton_persons,
+      personCustom,
+      callUids: baton_call_uids,
+      custom: customValues(baton_custom),
+      customerCustom: customValues(baton_customer_custom),
+    };
+  }
+  const row = await findConference(db, customerUid, uid);
+  if (!row) return undefined;
+  const [reservations, persons, personCustom, callUids, custom, customerCustom] = await Promise.all([
+    listReservations(db, customerUid, row.uid),
+    listPersons(db, customerUid, row.uid),
+    listPersonCustomValues(db, customerUid, row.uid),
+    listCallUids(db, customerUid, row.uid),
+    listCustomValues(db, customerUid, 'conference', row.uid),
+    listCustomValues(db, customerUid, 'customer', customerUid),
+  ]);
+  return {
+    row,
+    reservations,
+    personUids: persons.map((p) => p.uid),
+    persons,
+    personCustom,
+    callUids,
+    custom,
+    customerCustom,
+  };
+}
+
+/** `[key, value]` pairs → the objects the custom-value reads give. */
+function customValues(pairs: readonly [string, string][]): CustomValue[] {
+  return pairs.map(([key, value]) => ({ key, value }));
+}

@@ -1,0 +1,249 @@
+/**
+ * The one-statement reads of a conference with its children (PostgreSQL) give
+ * exactly the rows the separate statements give; on SQLite the same checks
+ * hold for its composed reads. Runs on both databases (`npm test`, `npm run test:pg`).
+ */
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/database.js';
+import { insertCall } from './call.repository.js';
+import { findConferenceChildren, findConferenceDataChildren } from './conference-view.repository.js';
+import { insertConference } from './conference.repository.js';
+import { setCustomValue } from './custom-value.repository.js';
+import { findCredentials, findCustomer, insertApiKey, insertCustomer, revokeApiKeys } from './customer.repository.js';
+import { inTransaction, migrate, openStore, type Store } from './database.js';
+import { insertPerson } from './person.repository.js';
+import { insertReservations } from './reservation.repository.js';
+import type { Database } from './schema.js';
+
+// Text that JSON, SQL and XML each treat specially, and characters outside the BMP.
+const odd = 'O\'Brien "quoted" \\ back/slash\n\ttab <&> é 漢字 🎉 \u2028 $1 ?';
+
+describe('conference with its children in one read', () => {
+  let database: TestDatabase;
+  let store: Store;
+  const customer = 'VIEWCUSTOMER0001';
+  const other = 'VIEWCUSTOMER0002';
+  // Instants beyond 2^32 ms and before 1970, in a conference whose customer is not on UTC.
+  const start = Date.UTC(2031, 6, 14, 23, 45);
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = openStore(database.url, { poolMax: 4 });
+    await migrate(store);
+    for (const [uid, zone] of [
+      [customer, 'Pacific/Chatham'],
+      [other, 'UTC'],
+    ] as const) {
+      await insertCustomer(store.db, {
+        uid,
+        name: `Customer ${uid}`,
+        status: 'ACTIVE',
+        did: '+15550001111',
+        time_zone: zone,
+        recording: 1,
+        greenroom: 0,
+        background_music: 1,
+        reminder: 1,
+        place_call: 0,
+        created_at: Date.UTC(2026, 0, 1),
+      });
+    }
+    await conference(store.db, 'VIEWCONFERENCE01', customer, { notes: odd, last_end: start + 90 * 60_000 });
+    await conference(store.db, 'VIEWCONFERENCE02', customer, { canceled_at: Date.UTC(1969, 11, 31, 23, 59) });
+    await conference(store.db, 'VIEWCONFERENCE03', other, {});
+    await insertReservations(store.db, [
+      reservation('VIEWRESERVATIO02', start + 24 * 3600_000, 30, null),
+      reservation('VIEWRESERVATIO01', start, 90, 12),
+      reservation('VIEWRESERVATIO03', null, null, 3),
+    ]);
+    // Registration order differs from UID order, so the order is checked.
+    for (const [i, uid] of ['VIEWPERSON00003', 'VIEWPERSON00001', 'VIEWPERSON00002'].entries()) {
+      await insertPerson(store.db, {
+        uid,
+        conference_uid: 'VIEWCONFERENCE01',
+        customer_uid: customer,
+        name: i === 0 ? odd : `Person ${i}`,
+        email: i === 1 ? '' : `p${i}@example.com`,
+        notes: '',
+        custom1: odd,
+        custom2: '',
+        role: i === 0 ? 'HOST' : 'PARTICIPANT',
+        pin: `12345${i}`,
+        ani: '',
+        created_at: start - i,
+      });
+    }
+    await insertPerson(store.db, {
+      uid: 'VIEWPERSONOTHER',
+      conference_uid: 'VIEWCONFERENCE03',
+      customer_uid: other,
+      role: 'PARTICIPANT',
+      pin: '999999',
+      created_at: 0,
+    });
+    // Two calls started at the same instant: ordered by UID after the time.
+    for (const [uid, at] of [
+      ['VIEWCALL0000003', start],
+      ['VIEWCALL0000002', start + 1],
+      ['VIEWCALL0000001', start + 1],
+    ] as const) {
+      await insertCall(store.db, {
+        uid,
+        conference_uid: 'VIEWCONFERENCE01',
+        customer_uid: customer,
+        status: 'CLOSED',
+        started_at: at,
+        ended_at: at + 60_000,
+        settings: '[]',
+        talking: 0,
+        greenroom: 0,
+        background_music: 0,
+      });
+    }
+    const set = (type: 'customer' | 'conference' | 'person', uid: string, key: string, value: string) =>
+      setCustomValue(store.db, customer, type, uid, { key, value });
+    await set('conference', 'VIEWCONFERENCE01', 'zeta', odd);
+    await set('conference', 'VIEWCONFERENCE01', 'alpha', '');
+    await set('person', 'VIEWPERSON00001', 'b', odd);
+    await set('person', 'VIEWPERSON00001', 'a', '1');
+    await set('person', 'VIEWPERSON00002', 'c', '{"json":true}');
+    await set('customer', customer, 'tier', odd);
+    await setCustomValue(store.db, other, 'person', 'VIEWPERSONOTHER', { key: 'x', value: 'y' });
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  /** The same reads as separate statements: inside a transaction the store never uses its one-statement form. */
+  const separately = <T>(read: (db: Kysely<Database>) => Promise<T>) => inTransaction(store.db, read);
+
+  it('getConference: the row, reservations, person and call UIDs and custom values, as the separate statements give them', async () => {
+    const view = await findConferenceChildren(store.db, customer, 'VIEWCONFERENCE01');
+    expect(view).toStrictEqual(await separately((db) => findConferenceChildren(db, customer, 'VIEWCONFERENCE01')));
+    expect(view!.row.uid).toBe('VIEWCONFERENCE01');
+    expect(view!.row.notes).toBe(odd);
+    expect(view!.row.last_end).toBe(start + 90 * 60_000);
+    expect(view!.row.canceled_at).toBeNull();
+    expect(view!.row.recording).toBe(1);
+    expect(Object.keys(view!.row)).not.toContain('baton_reservations');
+    // Earliest first; a reservation without times sorts as each database sorts NULL (SQLite first, PostgreSQL last).
+    const timed = [
+      ['VIEWRESERVATIO01', start, 90, 12],
+      ['VIEWRESERVATIO02', start + 24 * 3600_000, 30, null],
+    ];
+    const untimed = ['VIEWRESERVATIO03', null, null, 3];
+    expect(view!.reservations.map((r) => [r.uid, r.start_at, r.duration, r.estimated_callers])).toStrictEqual(
+      store.dialect === 'postgres' ? [...timed, untimed] : [untimed, ...timed],
+    );
+    expect(view!.personUids).toStrictEqual(['VIEWPERSON00003', 'VIEWPERSON00001', 'VIEWPERSON00002']);
+    expect(view!.callUids).toStrictEqual(['VIEWCALL0000003', 'VIEWCALL0000001', 'VIEWCALL0000002']);
+    expect(view!.custom).toStrictEqual([
+      { key: 'alpha', value: '' },
+      { key: 'zeta', value: odd },
+    ]);
+  });
+
+  it('getConferenceData: full persons with their custom values, and the customer custom values', async () => {
+    const view = await findConferenceDataChildren(store.db, customer, 'VIEWCONFERENCE01');
+    expect(view).toStrictEqual(await separately((db) => findConferenceDataChildren(db, customer, 'VIEWCONFERENCE01')));
+    expect(view!.persons.map((p) => [p.uid, p.name, p.custom1, typeof p.id, p.created_at])).toStrictEqual([
+      ['VIEWPERSON00003', odd, odd, 'number', start],
+      ['VIEWPERSON00001', 'Person 1', odd, 'number', start - 1],
+      ['VIEWPERSON00002', 'Person 2', odd, 'number', start - 2],
+    ]);
+    expect(view!.personUids).toStrictEqual(['VIEWPERSON00003', 'VIEWPERSON00001', 'VIEWPERSON00002']);
+    expect([...view!.personCustom]).toStrictEqual([
+      [
+        'VIEWPERSON00001',
+        [
+          { key: 'a', value: '1' },
+          { key: 'b', value: odd },
+        ],
+      ],
+      ['VIEWPERSON00002', [{ key: 'c', value: '{"json":true}' }]],
+    ]);
+    expect(view!.customerCustom).toStrictEqual([{ key: 'tier', value: odd }]);
+    expect(view!.reservations).toHaveLength(3);
+  });
+
+  it('a conference with no reservations, persons, calls or custom values; an instant before 1970', async () => {
+    const view = await findConferenceDataChildren(store.db, customer, 'VIEWCONFERENCE02');
+    expect(view).toStrictEqual(await separately((db) => findConferenceDataChildren(db, customer, 'VIEWCONFERENCE02')));
+    expect(view!.row.canceled_at).toBe(Date.UTC(1969, 11, 31, 23, 59));
+    expect(view!.row.last_end).toBeNull();
+    expect(view!.reservations).toStrictEqual([]);
+    expect(view!.persons).toStrictEqual([]);
+    expect(view!.personCustom.size).toBe(0);
+    expect(view!.callUids).toStrictEqual([]);
+    expect(view!.custom).toStrictEqual([]);
+    const short = await findConferenceChildren(store.db, customer, 'VIEWCONFERENCE02');
+    expect(short).toStrictEqual(await separately((db) => findConferenceChildren(db, customer, 'VIEWCONFERENCE02')));
+    expect(short!.personUids).toStrictEqual([]);
+  });
+
+  it('another customer’s conference, or an unknown one, is not found', async () => {
+    expect(await findConferenceChildren(store.db, customer, 'VIEWCONFERENCE03')).toBeUndefined();
+    expect(await findConferenceDataChildren(store.db, customer, 'VIEWCONFERENCE03')).toBeUndefined();
+    expect(await findConferenceChildren(store.db, other, 'VIEWCONFERENCE01')).toBeUndefined();
+    expect(await findConferenceChildren(store.db, customer, 'NOSUCHCONFERENCE')).toBeUndefined();
+    const theirs = await findConferenceDataChildren(store.db, other, 'VIEWCONFERENCE03');
+    expect(theirs!.persons.map((p) => p.uid)).toStrictEqual(['VIEWPERSONOTHER']);
+    expect(theirs!.customerCustom).toStrictEqual([]);
+  });
+
+  it('credentials: the live key hashes (revoked ones left out), with the row where the store reads it', async () => {
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'a1', key_prefix: 'a1', created_at: 0 });
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'b2', key_prefix: 'b2', created_at: 1 });
+    await revokeApiKeys(store.db, customer, { keyHash: 'a1' }, 5);
+    const found = await findCredentials(store.db, customer);
+    expect(found.keyHashes).toStrictEqual(['b2']);
+    if (store.dialect === 'postgres') expect(found.customer).toStrictEqual(await findCustomer(store.db, customer));
+    else expect(found.customer).toBeUndefined();
+    expect(await findCredentials(store.db, other)).toStrictEqual({
+      keyHashes: [],
+      customer: store.dialect === 'postgres' ? await findCustomer(store.db, other) : undefined,
+    });
+    expect(await findCredentials(store.db, 'NOSUCHCUSTOMER01')).toStrictEqual({ keyHashes: [], customer: undefined });
+  });
+
+  function reservation(uid: string, at: number | null, minutes: number | null, callers: number | null) {
+    return {
+      uid,
+      conference_uid: 'VIEWCONFERENCE01',
+      customer_uid: customer,
+      start_at: at,
+      end_at: at === null || minutes === null ? null : at + minutes * 60_000,
+      duration: minutes,
+      estimated_callers: callers,
+      created_at: Date.UTC(2026, 0, 2),
+    };
+  }
+});
+
+async function conference(
+  db: Kysely<Database>,
+  uid: string,
+  customerUid: string,
+  extra: { notes?: string; last_end?: number; canceled_at?: number },
+): Promise<void> {
+  await insertConference(db, {
+    uid,
+    customer_uid: customerUid,
+    name: `Conference ${uid}`,
+    did: '+15550001111',
+    reserved: 1,
+    canceled_at: extra.canceled_at ?? null,
+    active_call_uid: null,
+    last_end: extra.last_end ?? null,
+    recording: 1,
+    greenroom: 0,
+    background_music: 0,
+    reminder: 1,
+    contact_email: '',
+    notes: extra.notes ?? '',
+    security_token: `token-${uid}`,
+    settings: '[]',
+    created_at: Date.UTC(2026, 0, 3),
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * addPerson's combined writes (one statement each on PostgreSQL): the PIN
+ * claim with the person's insert, the event counter with the events, and the
+ * share-locked conference read with its reservations. Both databases.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/database.js';
+import { findConferenceForShareWithReservations, insertConference } from './conference.repository.js';
+import { insertCustomer } from './customer.repository.js';
+import { inTransaction, migrate, openStore, type Store } from './database.js';
+import { appendEvents, listEvents } from './event.repository.js';
+import { findPerson, insertPersonClaimingPin } from './person.repository.js';
+import { insertReservations, listReservations } from './reservation.repository.js';
+
+describe('addPerson writes in as few statements as the database allows', () => {
+  let database: TestDatabase;
+  let store: Store;
+  const customer = 'CLAIMCUSTOMER001';
+  const person = (uid: string, pin: string) => ({
+    uid,
+    conference_uid: 'CLAIMCONFERENCE1',
+    customer_uid: customer,
+    name: 'Zoë "Z" \\ O\'Neil',
+    email: 'z@example.com',
+    notes: '',
+    custom1: '🎉',
+    custom2: '',
+    role: 'PARTICIPANT',
+    pin,
+    ani: '',
+    created_at: Date.UTC(2031, 0, 1),
+  });
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = openStore(database.url, { poolMax: 4 });
+    await migrate(store);
+    await insertCustomer(store.db, {
+      uid: customer,
+      name: 'Claims',
+      status: 'ACTIVE',
+      did: '+15550002222',
+      time_zone: 'America/St_Johns',
+      recording: 0,
+      greenroom: 0,
+      background_music: 0,
+      reminder: 1,
+      place_call: 0,
+      created_at: 0,
+    });
+    await insertConference(store.db, {
+      uid: 'CLAIMCONFERENCE1',
+      customer_uid: customer,
+      name: 'Claims',
+      did: '+15550002222',
+      reserved: 1,
+      canceled_at: null,
+      active_call_uid: null,
+      last_end: null,
+      recording: 0,
+      greenroom: 0,
+      background_music: 0,
+      reminder: 1,
+      security_token: 't',
+      settings: '[]',
+      created_at: 0,
+    });
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  it('claims a free PIN and inserts the person with it; a held PIN writes nothing', async () => {
+    const claim = { did: '+15550002222', pin: '424242' };
+    const inserted = await inTransaction(store.db, (trx) =>
+      insertPersonClaimingPin(trx, claim, person('CLAIMPERSON00001', '424242')),
+    );
+    expect(inserted).toStrictEqual(await findPerson(store.db, customer, 'CLAIMPERSON00001'));
+    expect(inserted).toMatchObject({
+      pin: '424242',
+      name: 'Zoë "Z" \\ O\'Neil',
+      custom1: '🎉',
+      created_at: Date.UTC(2031, 0, 1),
+    });
+    expect(typeof inserted!.id).toBe('number');
+    const refused = await inTransaction(store.db, (trx) =>
+      insertPersonClaimingPin(trx, claim, person('CLAIMPERSON00002', '424242')),
+    );
+    expect(refused).toBeUndefined();
+    expect(await findPerson(store.db, customer, 'CLAIMPERSON00002')).toBeUndefined();
+  });
+
+  it('numbers several events appended at once after the last one, in order', async () => {
+    const event = (id: string) => ({
+      id,
+      type: 'person.updated',
+      occurred_at: Date.UTC(2031, 0, 2),
+      data: '{"a":"\\u0000 ✓"}',
+    });
+    const first = await inTransaction(store.db, (trx) => appendEvents(trx, customer, [event('evt_A')]));
+    const rows = await inTransaction(store.db, (trx) => appendEvents(trx, customer, [event('evt_B'), event('evt_C')]));
+    expect(first.map((r) => r.sequence)).toStrictEqual([1]);
+    expect(rows).toStrictEqual([
+      { customer_uid: customer, sequence: 2, ...event('evt_B') },
+      { customer_uid: customer, sequence: 3, ...event('evt_C') },
+    ]);
+    expect((await listEvents(store.db, customer, 0, 10)).map((r) => [r.sequence, r.id, r.data])).toStrictEqual([
+      [1, 'evt_A', event('').data],
+      [2, 'evt_B', event('').data],
+      [3, 'evt_C', event('').data],
+    ]);
+  });
+
+  it('reads the conference for share with its reservations, as listReservations gives them', async () => {
+    await insertReservations(store.db, [
+      {
+        uid: 'CLAIMRESERVATIO2',
+        conference_uid: 'CLAIMCONFERENCE1',
+        customer_uid: customer,
+        start_at: 2_000_000_000_000,
+        end_at: 2_000_003_600_000,
+        duration: 60,
+        estimated_callers: null,
+        created_at: 1,
+      },
+      {
+        uid: 'CLAIMRESERVATIO1',
+        conference_uid: 'CLAIMCONFERENCE1',
+        customer_uid: customer,
+        start_at: 1_900_000_000_000,
+        end_at: 1_900_000_900_000,
+        duration: 15,
+        estimated_callers: 7,
+        created_at: 1,
+      },
+    ]);
+    const found = await inTransaction(store.db, (trx) =>
+      findConferenceForShareWithReservations(trx, store.dialect, customer, 'CLAIMCONFERENCE1'),
+    );
+    expect(found!.row.uid).toBe('CLAIMCONFERENCE1');
+    expect(Object.keys(found!.row)).not.toContain('baton_reservations');
+    expect(found!.reservations).toStrictEqual(await listReservations(store.db, customer, 'CLAIMCONFERENCE1'));
+    expect(found!.reservations.map((r) => r.uid)).toStrictEqual(['CLAIMRESERVATIO1', 'CLAIMRESERVATIO2']);
+    const none = await inTransaction(store.db, (trx) =>
+      findConferenceForShareWithReservations(trx, store.dialect, 'SOMEONEELSE00001', 'CLAIMCONFERENCE1'),
+    );
+    expect(none).toBeUndefined();
+  });
+});
