@@ -3,41 +3,14 @@
  * and whatever another process changes (the CLI, a process of the test's
  * own) is in the very next answer of either worker.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../src/store/database.js';
+import type { Store } from '../src/store/database.js';
 import { runCli } from './cli.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { startServerProcess, type ServerProcess } from './process.js';
+import type { TestDatabase } from './database.js';
+import { callOnNewConnection, startWorkers, type ServerProcess, type WorkersUnderTest } from './process.js';
 import { reservationParams } from './reservations.js';
 
 type Envelope = { code: number; message: string; value: any };
-
-/** One call on a connection of its own: the cluster hands each new connection to the next worker in turn. */
-function callOnNewConnection(baseUrl: string, fn: string, params: Record<string, string>): Promise<Envelope> {
-  const body = new URLSearchParams({ type: 'json', ...params }).toString();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(`/_access/${fn}`, baseUrl),
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text) as Envelope);
-          } catch {
-            reject(new Error(`HTTP ${res.statusCode}: ${text}`));
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.setTimeout(15_000, () => req.destroy(new Error('no answer')));
-    req.end(body);
-  });
-}
 
 describe.skipIf(process.env.BATON_TEST_PG_URL)('the read cache with WORKERS=2 on one SQLite file', () => {
   let database: TestDatabase;
@@ -46,21 +19,13 @@ describe.skipIf(process.env.BATON_TEST_PG_URL)('the read cache with WORKERS=2 on
   let store: Store;
   let credentials: { customer: string; key: string };
 
+  let workers: WorkersUnderTest;
+
   beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    server = await startServerProcess({ DATABASE_URL: database.url, WORKERS: '2', JOB_INTERVAL_SECONDS: '0' });
-    const created = await runCli(['customer', 'create', '--name', 'Cache', '--did', '+1 555 0143', '--json'], {
-      DATABASE_URL: database.url,
-    });
-    expect(created.code).toBe(0);
-    credentials = JSON.parse(created.stdout) as { customer: string; key: string };
-    store = openStore(database.url);
+    workers = await startWorkers({ name: 'Cache', did: '+1 555 0143' }, 'sqlite');
+    ({ database, server, store, credentials } = workers);
   }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-    await store?.close();
-    await database?.drop();
-  });
+  afterAll(() => workers?.stop());
 
   const call = (fn: string, params: Record<string, string>) =>
     callOnNewConnection(server.url, fn, { ...credentials, ...params });

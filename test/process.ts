@@ -187,6 +187,25 @@ export async function startProcessPair(
 ): Promise<ProcessPair> {
   const database = await createTestDatabase();
   const servers = await Promise.all([1, 2].map(() => startServerProcess({ ...env, DATABASE_URL: database.url })));
+  const { store, credentials } = await storeWithCustomer(database, customer);
+  return {
+    database,
+    servers,
+    store,
+    credentials,
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      await store.close();
+      await database.drop();
+    },
+  };
+}
+
+/** A store of the test's own on `database`, and a customer created in it through the domain. */
+async function storeWithCustomer(
+  database: TestDatabase,
+  customer: { name: string; did: string },
+): Promise<{ store: Store; credentials: { customer: string; key: string } }> {
   const store = openStore(database.url, { poolMax: 2 });
   const services: Services = {
     store,
@@ -195,13 +214,41 @@ export async function startProcessPair(
     config: loadConfig({ DATABASE_URL: database.url }),
   };
   const { customer: created, key } = await createCustomer(services, customer);
+  return { store, credentials: { customer: created.uid, key } };
+}
+
+/** One `baton serve` with WORKERS=2 (no job sweeps) on a fresh database, a store of the test's own, a customer. */
+export interface WorkersUnderTest {
+  database: TestDatabase;
+  server: ServerProcess;
+  store: Store;
+  credentials: { customer: string; key: string };
+  /** Calls `fn` as the customer on a new connection: consecutive calls alternate between the workers. */
+  call(
+    fn: string,
+    params: Record<string, string>,
+    headers?: Record<string, string>,
+  ): Promise<{ code: number; message: string; value: any }>;
+  /** Stops the server, closes the store and drops the database. */
+  stop(): Promise<void>;
+}
+
+/** Starts WORKERS=2 on a fresh database of `dialect` (default: the suite's) with the customer `customer`. */
+export async function startWorkers(
+  customer: { name: string; did: string },
+  dialect?: 'sqlite' | 'postgres',
+): Promise<WorkersUnderTest> {
+  const database = await createTestDatabase(dialect);
+  const server = await startServerProcess({ DATABASE_URL: database.url, WORKERS: '2', JOB_INTERVAL_SECONDS: '0' });
+  const { store, credentials } = await storeWithCustomer(database, customer);
   return {
     database,
-    servers,
+    server,
     store,
-    credentials: { customer: created.uid, key },
+    credentials,
+    call: (fn, params, headers) => callOnNewConnection(server.url, fn, { ...credentials, ...params }, headers),
     async stop() {
-      await Promise.all(servers.map((s) => s.stop()));
+      await server.stop();
       await store.close();
       await database.drop();
     },

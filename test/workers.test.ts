@@ -5,10 +5,10 @@
  * acknowledged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../src/store/database.js';
+import type { Store } from '../src/store/database.js';
 import { runCli } from './cli.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { callOnNewConnection, startServerProcess, type ServerProcess } from './process.js';
+import type { TestDatabase } from './database.js';
+import { callOnNewConnection, startWorkers, type ServerProcess, type WorkersUnderTest } from './process.js';
 
 describe('baton serve with WORKERS=2', () => {
   let database: TestDatabase;
@@ -16,21 +16,13 @@ describe('baton serve with WORKERS=2', () => {
   let store: Store;
   let credentials: { customer: string; key: string };
 
+  let workers: WorkersUnderTest;
+
   beforeAll(async () => {
-    database = await createTestDatabase();
-    server = await startServerProcess({ DATABASE_URL: database.url, WORKERS: '2', JOB_INTERVAL_SECONDS: '0' });
-    const created = await runCli(['customer', 'create', '--name', 'Workers', '--did', '+1 555 0142', '--json'], {
-      DATABASE_URL: database.url,
-    });
-    expect(created.code).toBe(0);
-    credentials = JSON.parse(created.stdout) as { customer: string; key: string };
-    store = openStore(database.url);
+    workers = await startWorkers({ name: 'Workers', did: '+1 555 0142' });
+    ({ database, server, store, credentials } = workers);
   }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-    await store?.close();
-    await database?.drop();
-  });
+  afterAll(() => workers?.stop());
 
   const call = (fn: string, params: Record<string, string>) =>
     callOnNewConnection(server.url, fn, { ...credentials, ...params });
