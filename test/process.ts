@@ -4,7 +4,7 @@
  * by environment like a deployment, on a free loopback port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request, Agent } from 'node:http';
+import { request, Agent, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../src/clock.js';
@@ -91,6 +91,27 @@ function watch(stream: Readable, exited: Promise<number | null>) {
 /** Keep-alive connections, a bounded number per server, so thousands of parallel calls queue instead of exhausting sockets. */
 export const testAgent = new Agent({ keepAlive: true, maxSockets: 32 });
 
+type Envelope = { code: number; message: string; value: any };
+
+/** Reads an answer's body as a JSON envelope; rejects with the status and text when it is not one. */
+function readEnvelope(
+  res: IncomingMessage,
+  fn: string,
+  resolve: (envelope: Envelope) => void,
+  reject: (error: Error) => void,
+): void {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (c: string) => (text += c));
+  res.on('end', () => {
+    try {
+      resolve(JSON.parse(text) as Envelope);
+    } catch {
+      reject(new Error(`HTTP ${res.statusCode} from ${fn}: ${text}`));
+    }
+  });
+}
+
 /** POSTs an _access function call (type=json) and returns the parsed envelope. */
 export function callFunction(
   baseUrl: string,
@@ -108,18 +129,7 @@ export function callFunction(
         agent: testAgent,
         headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
       },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text));
-          } catch {
-            reject(new Error(`HTTP ${res.statusCode} from ${fn}: ${text}`));
-          }
-        });
-      },
+      (res) => readEnvelope(res, fn, resolve, reject),
     );
     req.on('error', reject);
     req.end(method === 'POST' ? body.toString() : undefined);
@@ -147,18 +157,7 @@ export function callOnNewConnection(
         agent: false,
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text));
-          } catch {
-            reject(new Error(`HTTP ${res.statusCode}: ${text}`));
-          }
-        });
-      },
+      (res) => readEnvelope(res, fn, resolve, reject),
     );
     req.on('error', reject);
     req.setTimeout(15_000, () => req.destroy(new Error('no answer')));
