@@ -10,7 +10,7 @@
  *
  *   --quick          short runs (development)
  *   --profile        run the servers with --cpu-prof and print their top self-time functions
- *   --only <a,b>     only the rows whose name contains one of these (the bare rows always run)
+ *   --only <a,b>     only the rows whose name contains one of these (the bare rows always run; `x$`: ends with x)
  *   --no-build       use dist/ as it is
  *   --dist <dir>     serve the build in <dir> instead of dist/ (A/B comparisons; implies --no-build)
  *   --connections N  default 32
@@ -179,7 +179,12 @@ function query(params: Record<string, string>): string {
 /** Whether --only (comma-separated name fragments) selects the row; the bare rows always run. */
 function selected(name: string): boolean {
   if (!flags.only || name.startsWith('bare')) return true;
-  return flags.only.split(',').some((part) => name.toLowerCase().includes(part.trim().toLowerCase()));
+  // A part ending in `$` must end the name: `getConference$` leaves out getConferenceData.
+  return flags.only.split(',').some((part) => {
+    const wanted = part.trim().toLowerCase();
+    const lower = name.toLowerCase();
+    return wanted.endsWith('$') ? lower.endsWith(wanted.slice(0, -1)) : lower.includes(wanted);
+  });
 }
 
 /** The throwaway PostgreSQL server's CPU so far (ms), once --pg started it. */

@@ -9,6 +9,7 @@ import type { Metrics } from './operations/metrics.js';
 import type { Random } from './random.js';
 import type { Store } from './store/database.js';
 import type { CustomerRow } from './store/customer.repository.js';
+import type { ReadAhead } from './store/conference-view.repository.js';
 
 export interface Services {
   readonly store: Store;
@@ -23,4 +24,9 @@ export interface Services {
 export interface CallContext {
   readonly services: Services;
   readonly customer: CustomerRow;
+  /**
+   * PostgreSQL: the view the function declared it reads, read in the same
+   * statement as the authentication (store/request-read.repository.ts).
+   */
+  readonly readAhead?: ReadAhead;
 }

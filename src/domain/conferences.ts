@@ -137,7 +137,7 @@ export async function loadConference(ctx: CallContext, uid: string, row?: Confer
   const customerUid = ctx.customer.uid;
   if (!row) {
     // No row yet: the store reads it with its children (one statement on PostgreSQL).
-    const found = await findConferenceChildren(db, customerUid, uid);
+    const found = await findConferenceChildren(db, customerUid, uid, ctx.readAhead);
     if (!found) throw new ParameterError(`no conference with UID ${uid}`);
     const now = ctx.services.clock.now();
     const openMs = ctx.services.config.reservationOpenMinutes * 60_000;
@@ -169,7 +169,7 @@ export async function loadConference(ctx: CallContext, uid: string, row?: Confer
 
 /** getConferenceData: the conference with full persons, in a fixed number of queries (one on PostgreSQL). */
 export async function loadConferenceData(ctx: CallContext, uid: string): Promise<ConferenceDataView> {
-  const found = await findConferenceDataChildren(ctx.services.store.db, ctx.customer.uid, uid);
+  const found = await findConferenceDataChildren(ctx.services.store.db, ctx.customer.uid, uid, ctx.readAhead);
   if (!found) throw new ParameterError(`no conference with UID ${uid}`);
   const { clock, config } = ctx.services;
   const now = clock.now();

@@ -12,6 +12,9 @@ import {
   type CustomerRow,
 } from '../store/customer.repository.js';
 import { inTransaction } from '../store/database.js';
+import type { ReadAhead, ViewRequest } from '../store/conference-view.repository.js';
+import { readRequest, type ThrottleTarget } from '../store/request-read.repository.js';
+import { readThrottle, type ThrottleWindow } from '../store/throttle.repository.js';
 import { customerFields, findField, parseFieldValue } from './editable-fields.js';
 import { isValidTimeZone } from './time.js';
 
@@ -111,22 +114,84 @@ export async function authenticate(
   customerUid: string | undefined,
   key: string | undefined,
 ): Promise<CustomerRow> {
-  if (!customerUid || !key || customerUid.length > 64 || key.length > 128) throw new AuthError();
-  const offered = Buffer.from(hashKey(key), 'hex');
-  const credentials = await findCredentials(services.store.db, customerUid);
-  const hashes = credentials.keyHashes;
+  const given = wellFormed(customerUid, key);
+  if (!given) throw new AuthError();
+  const offered = Buffer.from(hashKey(given[1]), 'hex');
+  const credentials = await findCredentials(services.store.db, given[0]);
+  const customer = matchKey(offered, credentials.keyHashes)
+    ? (credentials.customer ?? (await findCustomer(services.store.db, given[0])))
+    : undefined;
+  return activeCustomer(customer);
+}
+
+/** Whether the credentials can be looked up at all (bounded input). */
+function wellFormed(
+  customerUid: string | undefined,
+  key: string | undefined,
+): [customerUid: string, key: string] | undefined {
+  return customerUid && key && customerUid.length <= 64 && key.length <= 128 ? [customerUid, key] : undefined;
+}
+
+/** Whether `offered` is one of `hashes`, compared in constant time (and a decoy when there are none). */
+function matchKey(offered: Buffer, hashes: readonly string[]): boolean {
   let match = false;
   for (const hash of hashes) {
     if (timingSafeEqual(offered, Buffer.from(hash, 'hex'))) match = true;
   }
   if (hashes.length === 0) timingSafeEqual(offered, decoy);
-  if (!match) throw new AuthError();
-  const customer = credentials.customer ?? (await findCustomer(services.store.db, customerUid));
+  return match;
+}
+
+/** The customer a matched key belongs to, if it may use the API. */
+function activeCustomer(customer: CustomerRow | undefined): CustomerRow {
   if (!customer) throw new AuthError();
   if (customer.status !== 'ACTIVE') {
     throw new GeneralError(`customer account is ${customer.status}; contact support`);
   }
   return customer;
+}
+
+/** What `authenticateRequest` found: the customer or the refusal, the throttle window, a read-ahead view. */
+export interface RequestAuthentication {
+  /** The authenticated customer, or the error that refused it (AuthError, GeneralError). */
+  outcome: { customer: CustomerRow } | { error: unknown };
+  throttle: ThrottleWindow | undefined;
+  /** The view the request will read, read with the credentials (only for an authenticated customer). */
+  readAhead: ReadAhead | undefined;
+}
+
+/**
+ * `authenticate` for an API request on PostgreSQL, in one round trip: the
+ * same statement reads the throttle window of `throttle` and, if the
+ * request declared it, the view its function will read (`view`), handed back
+ * only when the key matched. Undefined on SQLite (the caller authenticates
+ * with `authenticate`). A failure to read rejects.
+ */
+export async function authenticateRequest(
+  services: Services,
+  customerUid: string | undefined,
+  key: string | undefined,
+  throttle: ThrottleTarget | undefined,
+  view: ViewRequest | undefined,
+): Promise<RequestAuthentication | undefined> {
+  const { db } = services.store;
+  const given = wellFormed(customerUid, key);
+  if (!given) {
+    if (services.store.dialect !== 'postgres') return undefined;
+    const window = throttle ? await readThrottle(db, throttle.scope, throttle.key) : undefined;
+    return { outcome: { error: new AuthError() }, throttle: window, readAhead: undefined };
+  }
+  const offeredHex = hashKey(given[1]);
+  const read = await readRequest(db, { customerUid: given[0], keyHash: offeredHex, throttle, view });
+  if (!read) return undefined;
+  try {
+    const customer = activeCustomer(
+      matchKey(Buffer.from(offeredHex, 'hex'), read.keyHashes) ? read.customer : undefined,
+    );
+    return { outcome: { customer }, throttle: read.throttle, readAhead: read.readAhead };
+  } catch (error) {
+    return { outcome: { error }, throttle: read.throttle, readAhead: undefined };
+  }
 }
 
 /** updateCustomer: sets one editable field. Unknown field: -2 (the spec gives no code). */

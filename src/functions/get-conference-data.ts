@@ -13,6 +13,7 @@ export const getConferenceData = defineFunction({
   summary: 'A conference with its persons, reservations, settings and customer as full objects.',
   result: 'ConferenceData',
   params: z.object({ conferenceUID: uid() }),
+  readsView: (p) => ({ kind: 'conferenceData', uid: p.conferenceUID }),
   handle(ctx, p) {
     const { customer, services } = ctx;
     // Cached like getConference's answer (SQLite): persons and their custom

@@ -17,6 +17,7 @@ export const getConference = defineFunction({
   summary: 'A conference, with its persons, reservations and calls as UIDs.',
   result: 'Conference',
   params: z.object({ conferenceUID: uid() }),
+  readsView: (p) => ({ kind: 'conference', uid: p.conferenceUID }),
   handle(ctx, p) {
     const { customer, services } = ctx;
     const key = `getConference\u0000${customer.uid}\u0000${p.conferenceUID}\u0000${customer.time_zone}\u0000${services.config.publicUrl}`;

@@ -6,7 +6,8 @@
  * exists once; they only gather the parameters and write the answer.
  */
 import type { CallContext, Services } from '../context.js';
-import { authenticate } from '../domain/customers.js';
+import { authenticate, authenticateRequest } from '../domain/customers.js';
+import type { ReadAhead, ViewRequest } from '../store/conference-view.repository.js';
 import type { CustomerRow } from '../store/customer.repository.js';
 import { ApiError, AuthError, GeneralCode, ParameterError } from '../errors.js';
 import type { ApiFunction } from './api-function.js';
@@ -114,21 +115,27 @@ export class AccessPipeline {
         throw new ParameterError(`${fn.name} is a command: send it with POST`);
       }
 
-      const customer = await this.authenticate(request, params);
-      if (typeof customer === 'number') {
+      // Parsing is pure: done first so that a function's declared view can be
+      // read with the credentials, but its refusal still comes after theirs.
+      const parsed = fn.params.safeParse(params);
+      const view = parsed.success ? fn.readsView?.(parsed.data) : undefined;
+      const authenticated = await this.authenticate(request, params, view);
+      if (typeof authenticated === 'number') {
         const answer = envelopeAnswer(
           fnName,
           format,
           GeneralCode.invalidKey,
-          `invalid customer key (too many failures from your address; retry in ${customer} s)`,
+          `invalid customer key (too many failures from your address; retry in ${authenticated} s)`,
           null,
         );
-        answer.retryAfter = String(customer);
+        answer.retryAfter = String(authenticated);
         return answer;
       }
-      const ctx: CallContext = { services: this.services, customer };
+      const { customer, readAhead } = authenticated;
+      const ctx: CallContext = readAhead
+        ? { services: this.services, customer, readAhead }
+        : { services: this.services, customer };
 
-      const parsed = fn.params.safeParse(params);
       if (!parsed.success) throw new ParameterError(describeIssues(parsed.error));
       const idempotencyKey = fn.kind === 'command' ? readIdempotencyKey(request.idempotencyHeader, params) : undefined;
       const answer = await answerCall(
@@ -168,9 +175,25 @@ export class AccessPipeline {
    * check (a database read on PostgreSQL) runs alongside authentication, not
    * before it; on SQLite it is in memory and costs no extra turn.
    */
-  private async authenticate(request: AccessRequest, params: Params): Promise<CustomerRow | number> {
+  private async authenticate(
+    request: AccessRequest,
+    params: Params,
+    view: ViewRequest | undefined,
+  ): Promise<{ customer: CustomerRow; readAhead?: ReadAhead } | number> {
     // The failure throttle's key: the client's address as far as TRUST_PROXY lets it be trusted.
     const address = clientAddress(this.services.config.trustProxy, request.peerAddress, request.forwardedFor);
+    const throttle = this.throttle;
+    if (throttle.windowOf && throttle.retryAfterWindow) {
+      // PostgreSQL: the throttle window, the credentials and the declared view in one statement.
+      const read = await authenticateRequest(
+        this.services,
+        params.customer,
+        params.key,
+        throttle.windowOf(address),
+        view,
+      );
+      if (read) return this.decide(address, throttle.retryAfterWindow(read.throttle), read.outcome, read.readAhead);
+    }
     const [wait, authenticated] = await Promise.all([
       this.throttle.retryAfter(address),
       authenticate(this.services, params.customer, params.key).then(
@@ -178,6 +201,16 @@ export class AccessPipeline {
         (error: unknown) => ({ error }),
       ),
     ]);
+    return this.decide(address, wait, authenticated, undefined);
+  }
+
+  /** The throttle's refusal first, then authentication's (a failure counts against the address). */
+  private async decide(
+    address: string,
+    wait: number,
+    authenticated: { customer: CustomerRow } | { error: unknown },
+    readAhead: ReadAhead | undefined,
+  ): Promise<{ customer: CustomerRow; readAhead?: ReadAhead } | number> {
     if (wait > 0) {
       this.services.metrics?.recordThrottleRefusal('api-auth');
       return wait;
@@ -186,6 +219,6 @@ export class AccessPipeline {
       if (authenticated.error instanceof AuthError) await this.throttle.hit(address);
       throw authenticated.error;
     }
-    return authenticated.customer;
+    return readAhead ? { customer: authenticated.customer, readAhead } : { customer: authenticated.customer };
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { CallContext } from '../context.js';
+import type { ViewRequest } from '../store/conference-view.repository.js';
 import type { Tree } from './tree.js';
 
 export type FunctionKind = 'information' | 'command';
@@ -20,6 +21,12 @@ export interface ApiFunction<Params extends z.ZodType = z.ZodType> {
   readonly params: Params;
   /** Function-specific codes of the spec, for documentation. */
   readonly codes?: Readonly<Record<number, string>>;
+  /**
+   * The conference view the handler will read for these (validated)
+   * parameters: on PostgreSQL it is read in the same statement as the
+   * authentication and handed to the handler as `ctx.readAhead`.
+   */
+  readonly readsView?: (params: z.output<Params>) => ViewRequest;
   handle(ctx: CallContext, params: z.output<Params>): Promise<Tree | ResultWithMessage>;
 }
 

@@ -4,7 +4,8 @@
  * further attempts are refused until the window is over.
  */
 import type { Services } from '../context.js';
-import { hitThrottle, pruneThrottles, readThrottle } from '../store/throttle.repository.js';
+import type { ThrottleTarget } from '../store/request-read.repository.js';
+import { hitThrottle, pruneThrottles, readThrottle, type ThrottleWindow } from '../store/throttle.repository.js';
 
 /** The in-memory counter (per process): what SQLite uses, and the building block of tests. */
 export class FailureThrottle {
@@ -62,6 +63,14 @@ export interface Throttle {
   isBlocked(key: string): Promise<boolean>;
   /** Counts one attempt (or failure) of `key`. */
   hit(key: string): Promise<void>;
+  /**
+   * PostgreSQL: the counter row `retryAfter(key)` reads, so that a caller can
+   * read it in its own statement (undefined when the throttle is off); with
+   * `retryAfterWindow` for what it means. Absent in memory.
+   */
+  windowOf?(key: string): ThrottleTarget | undefined;
+  /** The wait a window read through `windowOf` means (as `retryAfter` answers). */
+  retryAfterWindow?(window: ThrottleWindow | undefined): number;
 }
 
 export interface ThrottleOptions {
@@ -103,8 +112,13 @@ class SharedThrottle implements Throttle {
   ) {}
   async retryAfter(key: string): Promise<number> {
     if (this.limit === 0) return 0;
-    const window = await readThrottle(this.services.store.db, this.scope, key.slice(0, maxKeyLength));
-    if (!window) return 0;
+    return this.retryAfterWindow(await readThrottle(this.services.store.db, this.scope, key.slice(0, maxKeyLength)));
+  }
+  windowOf(key: string): ThrottleTarget | undefined {
+    return this.limit === 0 ? undefined : { scope: this.scope, key: key.slice(0, maxKeyLength) };
+  }
+  retryAfterWindow(window: ThrottleWindow | undefined): number {
+    if (this.limit === 0 || !window) return 0;
     const left = window.windowStart + this.windowMs - this.services.clock.now();
     return left > 0 && window.hits >= this.limit ? Math.ceil(left / 1000) : 0;
   }

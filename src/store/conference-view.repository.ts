@@ -53,19 +53,20 @@ const conferenceView = prepared(
    from conferences c where c.uid = ? and c.customer_uid = ?`,
 );
 
+const personsJson = `(select coalesce(json_agg(p order by p.id), '[]') from persons p
+    where p.conference_uid = c.uid and p.customer_uid = c.customer_uid) as baton_persons`;
+const personCustomJson = `(select coalesce(json_agg(json_build_array(v.object_uid, v."key", v."value") order by v."key"), '[]')
+    from custom_values v where v.customer_uid = c.customer_uid and v.object_type = 'person'
+    and v.object_uid in (select q.uid from persons q where q.conference_uid = c.uid and q.customer_uid = c.customer_uid))
+    as baton_person_custom`;
+const customerCustomJson = `(select coalesce(json_agg(json_build_array(v."key", v."value") order by v."key"), '[]')
+    from custom_values v where v.customer_uid = c.customer_uid and v.object_type = 'customer'
+    and v.object_uid = c.customer_uid) as baton_customer_custom`;
+
 const conferenceDataView = prepared(
   'conference_data_view',
-  `select c.*, ${reservationsJson},
-     (select coalesce(json_agg(p order by p.id), '[]') from persons p
-       where p.conference_uid = c.uid and p.customer_uid = c.customer_uid) as baton_persons,
-     (select coalesce(json_agg(json_build_array(v.object_uid, v."key", v."value") order by v."key"), '[]')
-       from custom_values v where v.customer_uid = c.customer_uid and v.object_type = 'person'
-       and v.object_uid in (select q.uid from persons q where q.conference_uid = c.uid and q.customer_uid = c.customer_uid))
-       as baton_person_custom,
-     ${callUidsArray}, ${customJson},
-     (select coalesce(json_agg(json_build_array(v."key", v."value") order by v."key"), '[]')
-       from custom_values v where v.customer_uid = c.customer_uid and v.object_type = 'customer'
-       and v.object_uid = c.customer_uid) as baton_customer_custom
+  `select c.*, ${reservationsJson}, ${personsJson}, ${personCustomJson},
+     ${callUidsArray}, ${customJson}, ${customerCustomJson}
    from conferences c where c.uid = ? and c.customer_uid = ?`,
 );
 
@@ -80,12 +81,112 @@ interface Aggregates {
   baton_customer_custom: [string, string][];
 }
 
+/** Which view a request will read, known before it is authenticated (see `ReadAhead`). */
+export interface ViewRequest {
+  readonly kind: 'conference' | 'conferenceData';
+  /** The conference's UID, as the (validated) parameters give it. */
+  readonly uid: string;
+}
+
+/**
+ * A view read in the same PostgreSQL statement as the request's
+ * authentication (request-read.repository.ts), for the customer that
+ * statement named: `text` is the view as one JSON array, or `null` (the
+ * JSON text) when the customer has no such conference. Handed to
+ * `findConferenceChildren`/`findConferenceDataChildren`, which use it
+ * instead of reading again; the text itself is the exact content of the
+ * answer's sources, so a presentation may be reused for equal text.
+ */
+export interface ReadAhead extends ViewRequest {
+  readonly customerUid: string;
+  readonly text: string;
+}
+
+/**
+ * The view of conference `$conference` of customer `$customer` as one JSON
+ * array (PostgreSQL), for a statement that reads it beside something else:
+ * `[row, reservations, person UIDs, call UIDs, custom values]`, and for
+ * getConferenceData `[row, reservations, persons, person custom values, call
+ * UIDs, custom values, customer custom values]`; SQL null when there is no
+ * such conference. The parameters are PostgreSQL placeholders (`$n`).
+ */
+export function viewJsonSql(kind: ViewRequest['kind'], conference: string, customer: string): string {
+  const parts =
+    kind === 'conference'
+      ? `row_to_json(c), ${aggregate(reservationsJson)},
+         to_json(array(select p.uid from persons p where p.conference_uid = c.uid and p.customer_uid = c.customer_uid
+           order by p.id)), to_json(${aggregate(callUidsArray)}), ${aggregate(customJson)}`
+      : `row_to_json(c), ${aggregate(reservationsJson)}, ${aggregate(personsJson)}, ${aggregate(personCustomJson)},
+         to_json(${aggregate(callUidsArray)}), ${aggregate(customJson)}, ${aggregate(customerCustomJson)}`;
+  return `(select json_build_array(${parts})::text from conferences c
+    where c.uid = ${conference}::text and c.customer_uid = ${customer}::text)`;
+}
+
+/** A subquery fragment above without its `as <name>`. */
+function aggregate(fragment: string): string {
+  return fragment.replace(/\s+as baton_\w+$/, '');
+}
+
+/** The read-ahead view, when it is the one asked for here; undefined otherwise (the caller reads). */
+function matching(readAhead: ReadAhead | undefined, kind: ViewRequest['kind'], customerUid: string, uid: string) {
+  return readAhead && readAhead.kind === kind && readAhead.customerUid === customerUid && readAhead.uid === uid
+    ? readAhead.text
+    : undefined;
+}
+
+function conferenceChildrenOf(found: ConferenceRow & Aggregates): ConferenceChildren {
+  const { baton_reservations, baton_person_uids, baton_call_uids, baton_custom, ...row } = found;
+  return {
+    row,
+    reservations: baton_reservations,
+    personUids: baton_person_uids,
+    callUids: baton_call_uids,
+    custom: customValues(baton_custom),
+  };
+}
+
+function conferenceDataChildrenOf(found: ConferenceRow & Aggregates): ConferenceDataChildren {
+  const {
+    baton_reservations,
+    baton_persons,
+    baton_person_custom,
+    baton_call_uids,
+    baton_custom,
+    baton_customer_custom,
+    ...row
+  } = found;
+  const personCustom = new Map<string, CustomValue[]>();
+  for (const [objectUid, key, value] of baton_person_custom) {
+    let values = personCustom.get(objectUid);
+    if (!values) personCustom.set(objectUid, (values = []));
+    values.push({ key, value });
+  }
+  return {
+    row,
+    reservations: baton_reservations,
+    personUids: baton_persons.map((p) => p.uid),
+    persons: baton_persons,
+    personCustom,
+    callUids: baton_call_uids,
+    custom: customValues(baton_custom),
+    customerCustom: customValues(baton_customer_custom),
+  };
+}
+
 /** The conference `uid` of the customer with what getConference shows; undefined when it has none. */
 export async function findConferenceChildren(
   db: Kysely<Database>,
   customerUid: string,
   uid: string,
+  readAhead?: ReadAhead,
 ): Promise<ConferenceChildren | undefined> {
+  const text = matching(readAhead, 'conference', customerUid, uid);
+  if (text !== undefined) {
+    const view = JSON.parse(text) as [ConferenceRow, ReservationRow[], string[], string[], [string, string][]] | null;
+    if (view === null) return undefined;
+    const [row, reservations, personUids, callUids, custom] = view;
+    return { row, reservations, personUids, callUids, custom: customValues(custom) };
+  }
   const pool = postgresPoolOf(db);
   if (pool) {
     const result = await pool.query<ConferenceRow & Aggregates>({
@@ -94,15 +195,7 @@ export async function findConferenceChildren(
       values: [uid, customerUid],
     });
     const found = result.rows[0];
-    if (!found) return undefined;
-    const { baton_reservations, baton_person_uids, baton_call_uids, baton_custom, ...row } = found;
-    return {
-      row,
-      reservations: baton_reservations,
-      personUids: baton_person_uids,
-      callUids: baton_call_uids,
-      custom: customValues(baton_custom),
-    };
+    return found ? conferenceChildrenOf(found) : undefined;
   }
   const row = await findConference(db, customerUid, uid);
   if (!row) return undefined;
@@ -120,7 +213,34 @@ export async function findConferenceDataChildren(
   db: Kysely<Database>,
   customerUid: string,
   uid: string,
+  readAhead?: ReadAhead,
 ): Promise<ConferenceDataChildren | undefined> {
+  const text = matching(readAhead, 'conferenceData', customerUid, uid);
+  if (text !== undefined) {
+    const view = JSON.parse(text) as
+      | [
+          ConferenceRow,
+          ReservationRow[],
+          PersonRow[],
+          [string, string, string][],
+          string[],
+          [string, string][],
+          [string, string][],
+        ]
+      | null;
+    if (view === null) return undefined;
+    const [row, reservations, persons, personCustom, callUids, custom, customerCustom] = view;
+    return conferenceDataChildrenOf({
+      ...row,
+      baton_reservations: reservations,
+      baton_persons: persons,
+      baton_person_custom: personCustom,
+      baton_call_uids: callUids,
+      baton_custom: custom,
+      baton_customer_custom: customerCustom,
+      baton_person_uids: [],
+    });
+  }
   const pool = postgresPoolOf(db);
   if (pool) {
     const result = await pool.query<ConferenceRow & Aggregates>({
@@ -129,32 +249,7 @@ export async function findConferenceDataChildren(
       values: [uid, customerUid],
     });
     const found = result.rows[0];
-    if (!found) return undefined;
-    const {
-      baton_reservations,
-      baton_persons,
-      baton_person_custom,
-      baton_call_uids,
-      baton_custom,
-      baton_customer_custom,
-      ...row
-    } = found;
-    const personCustom = new Map<string, CustomValue[]>();
-    for (const [objectUid, key, value] of baton_person_custom) {
-      let values = personCustom.get(objectUid);
-      if (!values) personCustom.set(objectUid, (values = []));
-      values.push({ key, value });
-    }
-    return {
-      row,
-      reservations: baton_reservations,
-      personUids: baton_persons.map((p) => p.uid),
-      persons: baton_persons,
-      personCustom,
-      callUids: baton_call_uids,
-      custom: customValues(baton_custom),
-      customerCustom: customValues(baton_customer_custom),
-    };
+    return found ? conferenceDataChildrenOf(found) : undefined;
   }
   const row = await findConference(db, customerUid, uid);
   if (!row) return undefined;
