@@ -155,21 +155,41 @@ function conferenceDataChildrenOf(found: ConferenceRow & Aggregates): Conference
     baton_customer_custom,
     ...row
   } = found;
+  return dataChildren(
+    row,
+    baton_reservations,
+    baton_persons,
+    baton_person_custom,
+    baton_call_uids,
+    baton_custom,
+    baton_customer_custom,
+  );
+}
+
+function dataChildren(
+  row: ConferenceRow,
+  reservations: ReservationRow[],
+  persons: PersonRow[],
+  personCustomRows: readonly [string, string, string][],
+  callUids: string[],
+  custom: readonly [string, string][],
+  customerCustom: readonly [string, string][],
+): ConferenceDataChildren {
   const personCustom = new Map<string, CustomValue[]>();
-  for (const [objectUid, key, value] of baton_person_custom) {
+  for (const [objectUid, key, value] of personCustomRows) {
     let values = personCustom.get(objectUid);
     if (!values) personCustom.set(objectUid, (values = []));
     values.push({ key, value });
   }
   return {
     row,
-    reservations: baton_reservations,
-    personUids: baton_persons.map((p) => p.uid),
-    persons: baton_persons,
+    reservations,
+    personUids: persons.map((p) => p.uid),
+    persons,
     personCustom,
-    callUids: baton_call_uids,
-    custom: customValues(baton_custom),
-    customerCustom: customValues(baton_customer_custom),
+    callUids,
+    custom: customValues(custom),
+    customerCustom: customValues(customerCustom),
   };
 }
 
@@ -230,16 +250,7 @@ export async function findConferenceDataChildren(
       | null;
     if (view === null) return undefined;
     const [row, reservations, persons, personCustom, callUids, custom, customerCustom] = view;
-    return conferenceDataChildrenOf({
-      ...row,
-      baton_reservations: reservations,
-      baton_persons: persons,
-      baton_person_custom: personCustom,
-      baton_call_uids: callUids,
-      baton_custom: custom,
-      baton_customer_custom: customerCustom,
-      baton_person_uids: [],
-    });
+    return dataChildren(row, reservations, persons, personCustom, callUids, custom, customerCustom);
   }
   const pool = postgresPoolOf(db);
   if (pool) {

@@ -7,7 +7,9 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { insertCall } from './call.repository.js';
-import { findConferenceChildren, findConferenceDataChildren } from './conference-view.repository.js';
+import { findConferenceChildren, findConferenceDataChildren, type ViewRequest } from './conference-view.repository.js';
+import { readRequest } from './request-read.repository.js';
+import { hitThrottle } from './throttle.repository.js';
 import { insertConference } from './conference.repository.js';
 import { setCustomValue } from './custom-value.repository.js';
 import { findCredentials, findCustomer, insertApiKey, insertCustomer, revokeApiKeys } from './customer.repository.js';
@@ -205,6 +207,55 @@ describe('conference with its children in one read', () => {
       customer: store.dialect === 'postgres' ? await findCustomer(store.db, other) : undefined,
     });
     expect(await findCredentials(store.db, 'NOSUCHCUSTOMER01')).toStrictEqual({ keyHashes: [], customer: undefined });
+  });
+
+  it('the request read (PostgreSQL): credentials, throttle window and the view in one statement, the view only for a live key', async () => {
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'c3', key_prefix: 'c3', created_at: 2 });
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'd4', key_prefix: 'd4', created_at: 3 });
+    await revokeApiKeys(store.db, customer, { keyHash: 'd4' }, 6);
+    const read = (keyHash: string, view?: ViewRequest, who = customer) =>
+      readRequest(store.db, { customerUid: who, keyHash, throttle: { scope: 'auth', key: '192.0.2.7' }, view });
+    if (store.dialect !== 'postgres') {
+      expect(await read('c3', { kind: 'conference', uid: 'VIEWCONFERENCE01' })).toBeUndefined();
+      return;
+    }
+    await hitThrottle(store.db, 'auth', '192.0.2.7', 1_000, 60_000);
+    await hitThrottle(store.db, 'auth', '192.0.2.7', 2_000, 60_000);
+    for (const kind of ['conference', 'conferenceData'] as const) {
+      for (const uid of ['VIEWCONFERENCE01', 'VIEWCONFERENCE02', 'VIEWCONFERENCE03', 'NOSUCHCONFERENCE']) {
+        const found = (await read('c3', { kind, uid }))!;
+        expect(found.customer).toStrictEqual(await findCustomer(store.db, customer));
+        expect(found.keyHashes).toContain('c3');
+        expect(found.keyHashes).not.toContain('d4');
+        expect(found.throttle).toStrictEqual({ windowStart: 1_000, hits: 2 });
+        expect(found.readAhead).toMatchObject({ kind, uid, customerUid: customer });
+        // Decoded, it is exactly what the separate statements give (another customer's: not found).
+        const find = kind === 'conference' ? findConferenceChildren : findConferenceDataChildren;
+        const decoded = await find(store.db, customer, uid, found.readAhead);
+        expect(decoded).toStrictEqual(await separately((db) => find(db, customer, uid)));
+        if (uid === 'VIEWCONFERENCE01') expect(decoded).toBeDefined();
+        // A read-ahead of another conference, kind or customer is not used.
+        expect(await find(store.db, customer, 'VIEWCONFERENCE02', found.readAhead)).toStrictEqual(
+          await find(store.db, customer, 'VIEWCONFERENCE02'),
+        );
+      }
+    }
+    // A revoked or unknown key's hash reads no view; an unknown customer still answers the window.
+    for (const hash of ['d4', 'ffff']) {
+      expect((await read(hash, { kind: 'conference', uid: 'VIEWCONFERENCE01' }))!.readAhead).toBeUndefined();
+    }
+    const unknown = (await read('c3', { kind: 'conference', uid: 'VIEWCONFERENCE01' }, 'NOSUCHCUSTOMER01'))!;
+    expect(unknown).toStrictEqual({
+      keyHashes: [],
+      customer: undefined,
+      throttle: { windowStart: 1_000, hits: 2 },
+      readAhead: undefined,
+    });
+    const plain = (await read('c3'))!;
+    expect(plain.readAhead).toBeUndefined();
+    expect(plain.customer?.uid).toBe(customer);
+    const unthrottled = await readRequest(store.db, { customerUid: customer, keyHash: 'c3' });
+    expect(unthrottled!.throttle).toBeUndefined();
   });
 
   function reservation(uid: string, at: number | null, minutes: number | null, callers: number | null) {
