@@ -15,7 +15,7 @@ export const getConferenceData = defineFunction({
   params: z.object({ conferenceUID: uid() }),
   readsView: (p) => ({ kind: 'conferenceData', uid: p.conferenceUID }),
   handle(ctx, p) {
-    const { customer, services } = ctx;
+    const { customer, services, readAhead } = ctx;
     // Cached like getConference's answer (SQLite): persons and their custom
     // values are logged under the conference, the customer's under the customer.
     const key = `getConferenceData\u0000${customer.uid}\u0000${p.conferenceUID}\u0000${customer.time_zone}\u0000${services.config.publicUrl}`;
@@ -31,6 +31,10 @@ export const getConferenceData = defineFunction({
         };
       },
       () => services.clock.now(),
+      // PostgreSQL: the view this request read with its credentials, and the customer row the answer shows.
+      readAhead?.kind === 'conferenceData' && readAhead.uid === p.conferenceUID
+        ? `${readAhead.text}\u0000${JSON.stringify(customer)}`
+        : undefined,
     );
   },
 });

@@ -7,9 +7,11 @@ import { conferenceResult } from './present.js';
 
 /**
  * getConference: "data about the conference and related UIDs only". The
- * presented answer is cached (SQLite) per customer, conference, time zone and
- * public URL, until the customer or the conference changes in any process or
- * the clock reaches the next instant its status could move.
+ * presented answer is cached per customer, conference, time zone and public
+ * URL until the clock reaches the next instant its status could move: on
+ * SQLite until the customer or the conference changes in any process, on
+ * PostgreSQL while the view this request read (with its credentials) is the
+ * one the answer was built from.
  */
 export const getConference = defineFunction({
   name: 'getConference',
@@ -19,7 +21,7 @@ export const getConference = defineFunction({
   params: z.object({ conferenceUID: uid() }),
   readsView: (p) => ({ kind: 'conference', uid: p.conferenceUID }),
   handle(ctx, p) {
-    const { customer, services } = ctx;
+    const { customer, services, readAhead } = ctx;
     const key = `getConference\u0000${customer.uid}\u0000${p.conferenceUID}\u0000${customer.time_zone}\u0000${services.config.publicUrl}`;
     return cachedAnswer(
       services.store.db,
@@ -30,6 +32,8 @@ export const getConference = defineFunction({
         return { value: conferenceResult(ctx, view), until: view.statusValidUntil ?? -Infinity };
       },
       () => services.clock.now(),
+      // PostgreSQL: the view this request read with its credentials (the answer shows no other customer field).
+      readAhead?.kind === 'conference' && readAhead.uid === p.conferenceUID ? readAhead.text : undefined,
     );
   },
 });

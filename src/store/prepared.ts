@@ -15,9 +15,9 @@
  */
 import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import { estimateSize } from './answer-cache.js';
+import { AnswerCache, estimateSize } from './answer-cache.js';
 import { postgresPoolOf, sqliteExecutorOf } from './database.js';
-import { writeGroupOf } from './sqlite-executor.js';
+import { deepFreeze, writeGroupOf } from './sqlite-executor.js';
 import type { Database } from './schema.js';
 
 /** A statement with its name (PostgreSQL's prepared-statement name) and both dialects' text. */
@@ -129,8 +129,13 @@ export function fastAllCached<R>(
 /**
  * An answer built from the store's cached reads, itself cached on SQLite
  * until one of `scopes` changes or `now()` reaches the `until` that
- * `compute` answered (see `SqliteExecutor.cachedAnswer`). On PostgreSQL, or
- * inside a transaction, `compute` runs every time. The answer is frozen.
+ * `compute` answered (see `SqliteExecutor.cachedAnswer`). On PostgreSQL,
+ * `content` — when the caller has it — is the exact text of everything the
+ * answer is built from, read by this very request (a read-ahead view, see
+ * request-read.repository.ts): the answer built from equal content is
+ * reused until `until`, so only the presentation is saved, never a read,
+ * and nothing can be stale. Without `content` (or inside a transaction)
+ * `compute` runs every time. The answer is frozen.
  */
 export async function cachedAnswer<T>(
   db: Kysely<Database>,
@@ -138,11 +143,25 @@ export async function cachedAnswer<T>(
   scopes: readonly string[],
   compute: () => Promise<{ value: T; until: number }>,
   now: () => number,
+  content?: string,
 ): Promise<T> {
   const executor = sqliteExecutorOf(db);
   if (executor) return executor.cachedAnswer(key, scopes, compute, now);
-  return (await compute()).value;
+  if (content === undefined || !postgresPoolOf(db)) return (await compute()).value;
+  let cache = presentedAnswers.get(db);
+  if (!cache) presentedAnswers.set(db, (cache = new AnswerCache()));
+  const cached = cache.get(key) as { content: string; value: T; until: number } | undefined;
+  if (cached !== undefined && cached.content === content && now() < cached.until) return cached.value;
+  const built = await compute();
+  if (now() < built.until) {
+    const entry = deepFreeze({ content, value: built.value, until: built.until });
+    cache.set(key, entry, [], 16 + 2 * content.length + estimateSize(entry.value));
+  }
+  return built.value;
 }
+
+/** PostgreSQL: answers by key with the content they were built from (see `cachedAnswer`), per store. */
+const presentedAnswers = new WeakMap<Kysely<Database>, AnswerCache>();
 
 const columnNames = new WeakMap<SqliteDatabase.Statement, string[]>();
 

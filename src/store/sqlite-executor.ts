@@ -64,7 +64,7 @@ function freeze<T>(value: T): T {
 }
 
 /** Freezes a whole answer tree: every caller after the first shares it. */
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
