@@ -122,6 +122,52 @@ export function viewJsonSql(kind: ViewRequest['kind'], conference: string, custo
     where c.uid = ${conference}::text and c.customer_uid = ${customer}::text)`;
 }
 
+/**
+ * A fingerprint of every row version the view of `kind` is built from
+ * (PostgreSQL), computed in the statement's snapshot: each source table's
+ * rows as `ctid` and `xmin`, and the transaction-ID epoch. A committed
+ * change to any of them replaces a row version (new ctid and the writing
+ * transaction's ID, which no row in an earlier snapshot can carry), adds
+ * one or removes one, so equal fingerprints mean an equal view (row locks
+ * such as addPerson's FOR SHARE leave xmin alone). SQL null when there is no
+ * such conference. Cheaper than the view: no JSON, no wide rows sent.
+ */
+export function viewFingerprintSql(kind: ViewRequest['kind'], conference: string, customer: string): string {
+  const versions = (table: string, alias: string, where: string) =>
+    `coalesce((select string_agg(${alias}.ctid::text || ${alias}.xmin::text, ',' order by ${alias}.ctid)
+      from ${table} ${alias} where ${where}), '')`;
+  const ofConference = (alias: string) => `${alias}.conference_uid = c.uid and ${alias}.customer_uid = c.customer_uid`;
+  const parts = [
+    `(txid_snapshot_xmin(txid_current_snapshot()) >> 32)::text`,
+    `c.ctid::text || c.xmin::text`,
+    versions('reservations', 'r', ofConference('r')),
+    versions('persons', 'p', ofConference('p')),
+    versions('calls', 'k', ofConference('k')),
+    versions(
+      'custom_values',
+      'v',
+      `v.customer_uid = c.customer_uid and v.object_type = 'conference' and v.object_uid = c.uid`,
+    ),
+  ];
+  if (kind === 'conferenceData') {
+    parts.push(
+      versions(
+        'custom_values',
+        'v',
+        `v.customer_uid = c.customer_uid and v.object_type = 'person'
+          and v.object_uid in (select q.uid from persons q where ${ofConference('q')})`,
+      ),
+      versions(
+        'custom_values',
+        'v',
+        `v.customer_uid = c.customer_uid and v.object_type = 'customer' and v.object_uid = c.customer_uid`,
+      ),
+    );
+  }
+  return `(select ${parts.join(` || '/' || `)} from conferences c
+    where c.uid = ${conference}::text and c.customer_uid = ${customer}::text)`;
+}
+
 /** A subquery fragment above without its `as <name>`. */
 function aggregate(fragment: string): string {
   return fragment.replace(/\s+as baton_\w+$/, '');

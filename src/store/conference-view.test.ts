@@ -7,7 +7,12 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { insertCall } from './call.repository.js';
-import { findConferenceChildren, findConferenceDataChildren, type ViewRequest } from './conference-view.repository.js';
+import {
+  findConferenceChildren,
+  findConferenceDataChildren,
+  type ConferenceDataChildren,
+  type ViewRequest,
+} from './conference-view.repository.js';
 import { readRequest } from './request-read.repository.js';
 import { hitThrottle } from './throttle.repository.js';
 import { insertConference } from './conference.repository.js';
@@ -256,6 +261,75 @@ describe('conference with its children in one read', () => {
     expect(plain.customer?.uid).toBe(customer);
     const unthrottled = await readRequest(store.db, { customerUid: customer, keyHash: 'c3' });
     expect(unthrottled!.throttle).toBeUndefined();
+  });
+
+  it('the request read (PostgreSQL): getConferenceData is sent again only when one of its rows changed, and then exactly', async () => {
+    if (store.dialect !== 'postgres') return;
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'e5', key_prefix: 'e5', created_at: 4 });
+    const uid = 'VIEWCONFERENCE01';
+    const data = async () => {
+      const found = await readRequest(store.db, {
+        customerUid: customer,
+        keyHash: 'e5',
+        view: { kind: 'conferenceData', uid },
+      });
+      const decoded = await findConferenceDataChildren(store.db, customer, uid, found!.readAhead);
+      expect(decoded).toStrictEqual(await separately((db) => findConferenceDataChildren(db, customer, uid)));
+      return { text: found!.readAhead!.text, decoded: decoded! };
+    };
+    const first = await data();
+    expect((await data()).text).toBe(first.text);
+    // A row lock (addPerson's FOR SHARE) changes nothing the answer shows: the same view.
+    await inTransaction(store.db, async (trx) => {
+      await trx.selectFrom('conferences').select('uid').where('uid', '=', uid).forShare().execute();
+    });
+    expect((await data()).text).toBe(first.text);
+    const changes: Array<[string, () => Promise<unknown>, (view: ConferenceDataChildren) => unknown]> = [
+      [
+        'a person renamed',
+        () => store.db.updateTable('persons').set({ name: 'Renamed' }).where('uid', '=', 'VIEWPERSON00002').execute(),
+        (view) => view.persons.find((p) => p.uid === 'VIEWPERSON00002')!.name,
+      ],
+      [
+        "a person's custom value",
+        () => setCustomValue(store.db, customer, 'person', 'VIEWPERSON00002', { key: 'c', value: 'changed' }),
+        (view) => view.personCustom.get('VIEWPERSON00002'),
+      ],
+      [
+        "the customer's custom value",
+        () => setCustomValue(store.db, customer, 'customer', customer, { key: 'tier', value: 'gold' }),
+        (view) => view.customerCustom,
+      ],
+      [
+        'a reservation moved',
+        () =>
+          store.db
+            .updateTable('reservations')
+            .set({ estimated_callers: 99 })
+            .where('uid', '=', 'VIEWRESERVATIO02')
+            .execute(),
+        (view) => view.reservations.map((r) => r.estimated_callers),
+      ],
+      [
+        'a call ended and its row deleted',
+        () => store.db.deleteFrom('calls').where('uid', '=', 'VIEWCALL0000002').execute(),
+        (view) => view.callUids,
+      ],
+      [
+        'the conference renamed',
+        () => store.db.updateTable('conferences').set({ name: 'Renamed' }).where('uid', '=', uid).execute(),
+        (view) => view.row.name,
+      ],
+    ];
+    let previous = first;
+    for (const [, change, shown] of changes) {
+      await change();
+      const next = await data();
+      expect(next.text).not.toBe(previous.text);
+      expect(shown(next.decoded)).not.toStrictEqual(shown(previous.decoded));
+      expect((await data()).text).toBe(next.text);
+      previous = next;
+    }
   });
 
   function reservation(uid: string, at: number | null, minutes: number | null, callers: number | null) {
