@@ -217,13 +217,20 @@ describe('conference with its children in one read', () => {
   it('the request read (PostgreSQL): credentials, throttle window and the view in one statement, the view only for a live key', async () => {
     await insertApiKey(store.db, { customer_uid: customer, key_hash: 'c3', key_prefix: 'c3', created_at: 2 });
     await insertApiKey(store.db, { customer_uid: customer, key_hash: 'd4', key_prefix: 'd4', created_at: 3 });
-    await revokeApiKeys(store.db, customer, { keyHash: 'd4' }, 6);
     const read = (keyHash: string, view?: ViewRequest, who = customer) =>
       readRequest(store.db, { customerUid: who, keyHash, throttle: { scope: 'auth', key: '192.0.2.7' }, view });
     if (store.dialect !== 'postgres') {
       expect(await read('c3', { kind: 'conference', uid: 'VIEWCONFERENCE01' })).toBeUndefined();
       return;
     }
+    // The view is asked for only once this process has seen the hash live for the customer.
+    expect((await read('c3', { kind: 'conference', uid: 'VIEWCONFERENCE01' }))!.readAhead).toBeUndefined();
+    // d4 was live at that read; revoked since, the statement itself reads no view for it.
+    expect((await read('d4', { kind: 'conference', uid: 'VIEWCONFERENCE01' }))!.readAhead).toBeDefined();
+    await revokeApiKeys(store.db, customer, { keyHash: 'd4' }, 6);
+    const revoked = (await read('d4', { kind: 'conference', uid: 'VIEWCONFERENCE01' }))!;
+    expect(revoked.readAhead).toBeUndefined();
+    expect(revoked.keyHashes).not.toContain('d4');
     await hitThrottle(store.db, 'auth', '192.0.2.7', 1_000, 60_000);
     await hitThrottle(store.db, 'auth', '192.0.2.7', 2_000, 60_000);
     for (const kind of ['conference', 'conferenceData'] as const) {
@@ -267,6 +274,7 @@ describe('conference with its children in one read', () => {
     if (store.dialect !== 'postgres') return;
     await insertApiKey(store.db, { customer_uid: customer, key_hash: 'e5', key_prefix: 'e5', created_at: 4 });
     const uid = 'VIEWCONFERENCE01';
+    await readRequest(store.db, { customerUid: customer, keyHash: 'e5' });
     const data = async () => {
       const found = await readRequest(store.db, {
         customerUid: customer,
