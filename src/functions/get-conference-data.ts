@@ -18,7 +18,14 @@ export const getConferenceData = defineFunction({
     const { customer, services, readAhead } = ctx;
     // Cached like getConference's answer (SQLite): persons and their custom
     // values are logged under the conference, the customer's under the customer.
-    const key = `getConferenceData\u0000${customer.uid}\u0000${p.conferenceUID}\u0000${customer.time_zone}\u0000${services.config.publicUrl}`;
+    // PostgreSQL: reused for the same view text this request read with its
+    // credentials (the held string itself, so comparing it is cheap), and the
+    // same customer row, which the answer shows (in the key).
+    const content =
+      readAhead?.kind === 'conferenceData' && readAhead.uid === p.conferenceUID ? readAhead.text : undefined;
+    const key =
+      `getConferenceData\u0000${customer.uid}\u0000${p.conferenceUID}\u0000${customer.time_zone}\u0000${services.config.publicUrl}` +
+      (content === undefined ? '' : `\u0000${JSON.stringify(customer)}`);
     return cachedAnswer(
       services.store.db,
       key,
@@ -31,10 +38,7 @@ export const getConferenceData = defineFunction({
         };
       },
       () => services.clock.now(),
-      // PostgreSQL: the view this request read with its credentials, and the customer row the answer shows.
-      readAhead?.kind === 'conferenceData' && readAhead.uid === p.conferenceUID
-        ? `${readAhead.text}\u0000${JSON.stringify(customer)}`
-        : undefined,
+      content,
     );
   },
 });
