@@ -117,18 +117,32 @@ function peakRssMb(pid: number): number {
   return kb / 1024;
 }
 
-/** CPU time (user + system) the server's processes have used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  let total = 0;
+/** CPU time (user + system) each of the server's processes has used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMsByProcess(pid: number): Map<number, number> {
+  const byProcess = new Map<number, number>();
   for (const p of processTree(pid)) {
     try {
       const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10;
+      byProcess.set(p, (Number(fields[11]) + Number(fields[12])) * 10);
     } catch {
       // exited
     }
   }
+  return byProcess;
+}
+
+/** CPU time (user + system) the server's processes have used so far, in ms. */
+function cpuMs(pid: number): number {
+  let total = 0;
+  for (const ms of cpuMsByProcess(pid).values()) total += ms;
   return total;
+}
+
+/** Each process's share of a row's CPU, in µs a request: the primary (#0) first, then its workers. */
+function cpuSplit(pid: number, before: Map<number, number>, requests: number): string {
+  const after = cpuMsByProcess(pid);
+  const parts = [...after].map(([p, ms], i) => `#${i} ${((1000 * (ms - (before.get(p) ?? 0))) / requests).toFixed(0)}`);
+  return parts.length > 1 ? ` (${parts.join(', ')})` : '';
 }
 
 async function stop(target: Target): Promise<void> {
@@ -213,16 +227,18 @@ async function measure(name: string, target: Target, call: Call, note?: string):
   };
   await load(job);
   const cpuBefore = cpuMs(target.child.pid!);
+  const cpuBeforeByProcess = cpuMsByProcess(target.child.pid!);
   // A PostgreSQL row also reads the database server's CPU (it shares the cores).
   const database = name.includes(' PG ') ? postgresCpuMs : undefined;
   const databaseBefore = database?.();
   const result = await load({ ...job, duration });
   const cpuPerRequest = (cpuMs(target.child.pid!) - cpuBefore) / result.requests;
+  const split = cpuSplit(target.child.pid!, cpuBeforeByProcess, result.requests);
   const databaseCpu = database ? (1000 * (database() - databaseBefore!)) / result.requests : undefined;
   const withDatabase = databaseCpu === undefined ? '' : `, PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/request`;
   log(
     `  ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${withDatabase}`,
+      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${split}${withDatabase}`,
   );
   const noted =
     databaseCpu === undefined
@@ -309,7 +325,9 @@ async function main(): Promise<void> {
     startChild(
       name,
       [
-        ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
+        // A folder per server, Node's default file names (pid and time): the cluster's workers inherit these
+        // flags, and one file name would have every process of the tree overwrite the others' profile.
+        ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []),
         join(setup.dist, 'src', 'cli', 'main.js'),
         'serve',
       ],
@@ -602,8 +620,15 @@ async function main(): Promise<void> {
   log(`saved to bench/results/${flags.quick ? 'latest-quick.md' : 'latest.md'}`);
 
   if (flags.profile) {
-    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-      process.stdout.write(`\n## Profile ${file}\n\n${summariseProfile(join(profileDir, file), 25)}\n`);
+    for (const server of readdirSync(profileDir)) {
+      // Oldest first: the cluster's primary starts (and names its file) before its workers.
+      const files = readdirSync(join(profileDir, server))
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .sort();
+      for (const file of files) {
+        const path = join(profileDir, server, file);
+        process.stdout.write(`\n## Profile ${server}/${file}\n\n${summariseProfile(path, 25)}\n`);
+      }
     }
     log(`profiles in ${profileDir}`);
   }
