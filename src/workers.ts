@@ -59,7 +59,8 @@ interface WorkerMessage {
 export async function runWorkers(config: Config): Promise<void> {
   if (cluster.isWorker) return runWorker(config);
 
-  const store = openStore(config.databaseUrl, storeOptions(config));
+  // On SQLite the primary does the writes (below): its checkpoints run in a thread, not in its COMMITs.
+  const store = openStore(config.databaseUrl, { ...storeOptions(config), checkpointInBackground: true });
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
   const forward = store.dialect === 'sqlite';
   try {

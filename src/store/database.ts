@@ -19,6 +19,7 @@ import * as idempotency from './migrations/009-idempotency.js';
 import * as changeLog from './migrations/010-change-log.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
+import { fallbackPages, startWalCheckpointer } from './wal-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -48,6 +49,12 @@ export interface StoreOptions {
   idleTimeoutMs?: number;
   /** Server-side statement_timeout, in ms; 0 for none. Default 0. */
   statementTimeoutMs?: number;
+  /**
+   * SQLite only: this process does the file's writes (the cluster's primary,
+   * or a server of one process), so its WAL checkpoints run in a thread of
+   * their own instead of inside its COMMITs (wal-checkpointer.ts).
+   */
+  checkpointInBackground?: boolean;
 }
 
 /** The store options the configuration asks for. */
@@ -102,10 +109,19 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   // Never sleep inside the event loop waiting for another process's lock:
   // the executor retries SQLITE_BUSY on a later turn instead.
   sqlite.pragma('busy_timeout = 0');
+  const checkpointer = options.checkpointInBackground && file !== ':memory:' ? startWalCheckpointer(file) : undefined;
+  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${fallbackPages}`);
   const executor = new SqliteExecutor(sqlite);
   const db = new Kysely<Database>({ dialect: executor.dialect() });
   executors.set(db, executor);
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 const executors = new WeakMap<Kysely<Database>, SqliteExecutor>();
