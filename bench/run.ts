@@ -15,6 +15,7 @@
  *   --dist <dir>     serve the build in <dir> instead of dist/ (A/B comparisons; implies --no-build)
  *   --connections N  default 32
  *   --workers N      WORKERS of the Baton servers (default: the number of cores)
+ *   --before-workers N  WORKERS of the before build's servers (default: --workers), to compare process layouts
  *   --before <dir>   also run every Baton row on the build in <dir> (e.g. today's main), in the same run
  *   --pg             add a PostgreSQL column: a throwaway server, the 1,000-conference seed copied into it
  */
@@ -46,6 +47,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '32' },
     workers: { type: 'string', default: String(cpus().length) },
     before: { type: 'string' },
+    'before-workers': { type: 'string' },
     pg: { type: 'boolean', default: false },
   },
 });
@@ -581,7 +583,7 @@ async function main(): Promise<void> {
   const afterDist = flags.dist ?? join(root, 'dist');
   const afterEnv = { WORKERS: flags.workers };
   // The before build knows none of this branch's migrations: it serves the seeded schema as it is.
-  const beforeEnv = { MIGRATE_ON_START: 'false', WORKERS: flags.workers };
+  const beforeEnv = { MIGRATE_ON_START: 'false', WORKERS: flags['before-workers'] ?? flags.workers };
   const setups: Setup[] = [];
   if (flags.before) {
     setups.push({ label: 'before', dist: flags.before, small: copyOf(smallDb), large: largeCopy(), env: beforeEnv });
@@ -657,7 +659,7 @@ function render(
       `ratio = req/s ÷ the mean of the two bare node:http runs (${fmt(bareRate, 0)} req/s)`,
   );
   lines.push(
-    `- Baton: \`node <build>/src/cli/main.js serve\` (after: ${flags.dist ?? 'dist'}, WORKERS=${flags.workers}${flags.before ? `; before: ${flags.before}, same WORKERS` : ''}), LOG_LEVEL=warn, ` +
+    `- Baton: \`node <build>/src/cli/main.js serve\` (after: ${flags.dist ?? 'dist'}, WORKERS=${flags.workers}${flags.before ? `; before: ${flags.before}, WORKERS=${flags['before-workers'] ?? 'the same'}` : ''}), LOG_LEVEL=warn, ` +
       'a fresh copy of the seeded SQLite file per setup (PG: the 1,000-conference seed copied into a throwaway PostgreSQL 15); reads ask for JSON. ' +
       'The wrong-key row runs on a server with AUTH_FAILURE_LIMIT=0, so it measures authentication, not the throttle. ' +
       "Server CPU = user + system time of the server's processes (primary and workers, from /proc) per request (less sensitive to a busy machine than req/s).",
