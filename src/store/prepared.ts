@@ -141,7 +141,7 @@ export async function cachedAnswer<T>(
   db: Kysely<Database>,
   key: string,
   scopes: readonly string[],
-  compute: () => Promise<{ value: T; until: number }>,
+  compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
   now: () => number,
   content?: string,
 ): Promise<T> {
