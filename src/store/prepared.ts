@@ -150,11 +150,14 @@ export async function cachedAnswer<T>(
   if (content === undefined || !postgresPoolOf(db)) return (await compute()).value;
   let cache = presentedAnswers.get(db);
   if (!cache) presentedAnswers.set(db, (cache = new AnswerCache()));
-  const cached = cache.get(key) as { content: string; value: T; until: number } | undefined;
-  if (cached !== undefined && cached.content === content && now() < cached.until) return cached.value;
+  const cached = cache.get(key) as { content: string; value: T; from: number; until: number } | undefined;
+  if (cached !== undefined && cached.content === content) {
+    const at = now();
+    if (cached.from <= at && at < cached.until) return cached.value;
+  }
   const built = await compute();
   if (now() < built.until) {
-    const entry = deepFreeze({ content, value: built.value, until: built.until });
+    const entry = deepFreeze({ content, value: built.value, from: built.from ?? -Infinity, until: built.until });
     cache.set(key, entry, [], 16 + 2 * content.length + estimateSize(entry.value));
   }
   return built.value;
