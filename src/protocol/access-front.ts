@@ -14,7 +14,7 @@
  * request id (one generator, shared with Fastify's genReqId), headers in the
  * same order, the same log line and metrics.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../operations/metrics.js';
 import type { AccessAnswer, AccessPipeline } from './access-pipeline.js';
@@ -181,6 +181,16 @@ export class AccessFront {
       );
   }
 
+  /** The headers of an answer that closes its connection or carries Retry-After, but Content-Length. */
+  private unusualHeaders(id: string, answer: AccessAnswer, refusedBody: boolean, close: boolean): string[] {
+    const headers = ['x-request-id', id];
+    if (refusedBody) headers.push('connection', 'close');
+    if (answer.retryAfter !== undefined) headers.push('retry-after', answer.retryAfter);
+    headers.push('content-type', contentTypes[answer.format], 'cache-control', 'no-store');
+    if (close && !refusedBody) headers.push('connection', 'close');
+    return headers;
+  }
+
   /** Writes the envelope with the headers, in the order, the Fastify route sends them; logs and counts it. */
   private write(
     response: ServerResponse,
@@ -192,13 +202,15 @@ export class AccessFront {
   ): void {
     const log = binding.log;
     if (answer.failure) log[answer.failure.level]({ reqId: id, err: answer.failure.error }, answer.failure.message);
-    const headers: OutgoingHttpHeaders = { 'x-request-id': id };
-    if (refusedBody) headers.connection = 'close';
-    if (answer.retryAfter !== undefined) headers['retry-after'] = answer.retryAfter;
-    headers['content-type'] = contentTypes[answer.format];
-    headers['cache-control'] = 'no-store';
-    if (binding.isClosing() && !refusedBody) headers.connection = 'close';
-    headers['content-length'] = String(Buffer.byteLength(answer.body));
+    const body = answer.body;
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const close = refusedBody || binding.isClosing();
+    // A flat array, in the order the Fastify route sends them (Connection where Fastify puts it).
+    const headers: string[] =
+      answer.retryAfter === undefined && !close
+        ? ['x-request-id', id, 'content-type', contentTypes[answer.format], 'cache-control', 'no-store']
+        : this.unusualHeaders(id, answer, refusedBody, close);
+    headers.push('content-length', String(length));
     response.writeHead(answer.status, headers);
     response.end(answer.body);
     const ms = Math.round((performance.now() - started) * 100) / 100;
