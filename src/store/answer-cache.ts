@@ -36,6 +36,8 @@ export interface AnswerCacheStats {
   evicted: number;
   /** Times the whole cache was dropped (the change log could not say what changed). */
   cleared: number;
+  /** Renderings served again from an entry instead of rendered (`rendering`). */
+  reused: number;
 }
 
 export class AnswerCache {
@@ -45,7 +47,7 @@ export class AnswerCache {
   /** The entry holding each presented answer, by the answer object itself (identity, not equality). */
   private readonly byAnswer = new WeakMap<object, Entry>();
   private bytes = 0;
-  readonly stats: AnswerCacheStats = { dropped: 0, evicted: 0, cleared: 0 };
+  readonly stats: AnswerCacheStats = { dropped: 0, evicted: 0, cleared: 0, reused: 0 };
 
   constructor(private readonly limits: CacheLimits = defaultCacheLimits) {}
 
@@ -103,7 +105,9 @@ export class AnswerCache {
   rendering(answer: object, variant: string): Buffer | undefined {
     const entry = this.byAnswer.get(answer);
     if (entry === undefined || this.entries.get(entry.key) !== entry) return undefined;
-    return entry.renderings?.get(variant);
+    const bytes = entry.renderings?.get(variant);
+    if (bytes !== undefined) this.stats.reused++;
+    return bytes;
   }
 
   /** Whether `answer` is the very object a held entry was given as its answer. */
