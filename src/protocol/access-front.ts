@@ -52,10 +52,18 @@ const functionName = /^[A-Za-z]{1,100}$/;
 /** The route pattern the Fastify route logs (debug "request received"). */
 const route = '/_access/:fn';
 
-/** Whether `log` writes `level` (Fastify's silent logger has no levels at all). */
-function levelEnabled(log: FastifyBaseLogger, level: 'debug' | 'info'): boolean {
-  const pino = log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
-  return pino.isLevelEnabled !== undefined && pino.isLevelEnabled(level);
+// pino's numeric levels (its default, ascending order: Baton sets no custom levels).
+const debugLevel = 20;
+const infoLevel = 30;
+
+/**
+ * The logger's level as pino's number (Infinity for Fastify's silent logger,
+ * which has none): a property read, where `isLevelEnabled` looks the level's
+ * name up on every request.
+ */
+function levelValue(log: FastifyBaseLogger): number {
+  const value = (log as FastifyBaseLogger & { levelVal?: unknown }).levelVal;
+  return typeof value === 'number' ? value : Infinity;
 }
 
 type BodyKind = 'none' | 'form' | 'json';
@@ -114,7 +122,7 @@ export class AccessFront {
     const started = performance.now();
     const id = this.options.requestId(request);
     const log = binding.log;
-    if (levelEnabled(log, 'debug')) log.debug({ reqId: id, route }, 'request received');
+    if (levelValue(log) <= debugLevel) log.debug({ reqId: id, route }, 'request received');
     const queryText = query < 0 ? '' : url.slice(query + 1);
     if (kind === 'none') {
       this.answer(request, response, binding, id, started, name, this.gather(queryText, undefined, undefined));
@@ -215,7 +223,7 @@ export class AccessFront {
     response.end(answer.body);
     const ms = Math.round((performance.now() - started) * 100) / 100;
     this.options.metrics?.recordApiCall(answer.fn, answer.format, answer.code, ms / 1000);
-    if (levelEnabled(log, 'info')) {
+    if (levelValue(log) <= infoLevel) {
       log.info(
         { reqId: id, fn: answer.fn, format: answer.format, code: answer.code, status: answer.status, ms },
         'api call',

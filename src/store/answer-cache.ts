@@ -2,8 +2,8 @@
  * The read cache's memory: answers by key, each tagged with the scopes it
  * depends on (a customer's UID, a conference's UID, an object's UID), so a
  * change to one object drops only the answers that read it. Bounded by count
- * and by an estimate of size; the least recently used answers go first, never
- * the whole cache at once. Exactness is the caller's (`SqliteExecutor`): it
+ * and by an estimate of size; answers not read since eviction last passed
+ * them go first (a second-chance LRU), never the whole cache at once. Exactness is the caller's (`SqliteExecutor`): it
  * decides when a scope changed.
  */
 
@@ -26,6 +26,8 @@ interface Entry {
   readonly answer: object | undefined;
   /** Rendered bytes of `answer`, by variant (e.g. an envelope format): dropped with the entry. */
   renderings: Map<string, Buffer> | undefined;
+  /** Read since eviction last passed it (second-chance LRU). */
+  used: boolean;
 }
 
 /** Counters for the benchmark and tests. */
@@ -41,7 +43,7 @@ export interface AnswerCacheStats {
 }
 
 export class AnswerCache {
-  /** In use order: the first entry is the least recently used. */
+  /** In insertion order, read entries moved to the end when eviction reaches them (second-chance LRU). */
   private readonly entries = new Map<string, Entry>();
   private readonly byScope = new Map<string, Set<string>>();
   /** The entry holding each presented answer, by the answer object itself (identity, not equality). */
@@ -56,13 +58,12 @@ export class AnswerCache {
     return { entries: this.entries.size, bytes: this.bytes };
   }
 
-  /** The answer for `key`, marked as just used; undefined when not held. */
+  /** The answer for `key`, marked as used since its last pass through eviction; undefined when not held. */
   get(key: string): unknown {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    // Moved to the end of the use order.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // A flag instead of moving it in the Map on every hit: eviction gives a used entry a second chance.
+    entry.used = true;
     return entry.value;
   }
 
@@ -76,7 +77,7 @@ export class AnswerCache {
     this.delete(key);
     // One answer may take a sixteenth of the budget: a huge one would evict everything else.
     if (size > this.limits.bytes / 16) return;
-    const entry: Entry = { key, value, scopes, size, answer, renderings: undefined };
+    const entry: Entry = { key, value, scopes, size, answer, renderings: undefined, used: false };
     this.entries.set(key, entry);
     if (answer !== undefined) this.byAnswer.set(answer, entry);
     this.bytes += size;
@@ -88,9 +89,21 @@ export class AnswerCache {
     this.evictOverLimits();
   }
 
+  /**
+   * Evicts in use order: the oldest entry goes unless it was read since it
+   * was last looked at here, in which case it moves to the end (once; the
+   * next pass evicts it if it was not read again).
+   */
   private evictOverLimits(): void {
     while (this.entries.size > this.limits.entries || this.bytes > this.limits.bytes) {
-      this.delete(this.entries.keys().next().value!);
+      const oldest = this.entries.values().next().value!;
+      if (oldest.used) {
+        oldest.used = false;
+        this.entries.delete(oldest.key);
+        this.entries.set(oldest.key, oldest);
+        continue;
+      }
+      this.delete(oldest.key);
       this.stats.evicted++;
     }
   }
