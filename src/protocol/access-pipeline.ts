@@ -24,6 +24,8 @@ import type { Tree } from './tree.js';
 /** `type`: xml (default) or json, any case; null for anything else. */
 export function parseFormat(type: string | undefined): Format | null {
   if (type === undefined || type === '') return 'xml';
+  // What nearly every client sends, without allocating a trimmed, lowered copy.
+  if (type === 'json' || type === 'xml') return type;
   const lower = type.trim().toLowerCase();
   return lower === 'json' || lower === 'xml' ? lower : null;
 }
