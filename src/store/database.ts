@@ -17,6 +17,7 @@ import * as admin from './migrations/006-admin.js';
 import * as events from './migrations/007-events.js';
 import * as idempotency from './migrations/009-idempotency.js';
 import * as changeLog from './migrations/010-change-log.js';
+import * as listScope from './migrations/011-list-scope.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
 
@@ -138,6 +139,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '007-events': bind(events),
     '009-idempotency': bind(idempotency),
     '010-change-log': bind(changeLog),
+    '011-list-scope': bind(listScope),
   };
 }
 

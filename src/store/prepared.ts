@@ -136,7 +136,7 @@ export async function cachedAnswer<T>(
   db: Kysely<Database>,
   key: string,
   scopes: readonly string[],
-  compute: () => Promise<{ value: T; until: number }>,
+  compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
   now: () => number,
 ): Promise<T> {
   const executor = sqliteExecutorOf(db);
