@@ -100,6 +100,22 @@ export async function setCustomerStatus(
   return row;
 }
 
+/** Stored key hashes (never keys) as bytes, decoded once instead of on every request; bounded. */
+const hashBytes = new Map<string, Buffer>();
+const hashBytesLimit = 10_000;
+
+function storedHashBytes(hash: string): Buffer {
+  let bytes = hashBytes.get(hash);
+  if (bytes === undefined) {
+    bytes = Buffer.from(hash, 'hex');
+    // A wrongly sized stored hash stays out (timingSafeEqual throws on it, as before).
+    if (bytes.length !== 32) return bytes;
+    if (hashBytes.size >= hashBytesLimit) hashBytes.clear();
+    hashBytes.set(hash, bytes);
+  }
+  return bytes;
+}
+
 // A hash that matches no key, compared when the customer is unknown so that
 // an unknown customer and a wrong key take the same path.
 const decoy = Buffer.from(hashKey('no key has this value'), 'hex');
@@ -116,7 +132,7 @@ export async function authenticate(
 ): Promise<CustomerRow> {
   const given = wellFormed(customerUid, key);
   if (!given) throw new AuthError();
-  const offered = Buffer.from(hashKey(given[1]), 'hex');
+  const offered = createHash('sha256').update(given[1], 'utf8').digest();
   const credentials = await findCredentials(services.store.db, given[0]);
   const customer = matchKey(offered, credentials.keyHashes)
     ? (credentials.customer ?? (await findCustomer(services.store.db, given[0])))
@@ -136,7 +152,7 @@ function wellFormed(
 function matchKey(offered: Buffer, hashes: readonly string[]): boolean {
   let match = false;
   for (const hash of hashes) {
-    if (timingSafeEqual(offered, Buffer.from(hash, 'hex'))) match = true;
+    if (timingSafeEqual(offered, storedHashBytes(hash))) match = true;
   }
   if (hashes.length === 0) timingSafeEqual(offered, decoy);
   return match;

@@ -166,6 +166,23 @@ export async function cachedAnswer<T>(
 /** PostgreSQL: answers by key with the content they were built from (see `cachedAnswer`), per store. */
 const presentedAnswers = new WeakMap<Kysely<Database>, AnswerCache>();
 
+/**
+ * The bytes `render()` gives for `answer` under `variant` when `answer` is a
+ * value the SQLite answer cache holds (`cachedAnswer` returned it): rendered
+ * once, reused for as long as the cache holds that very object, dropped
+ * with it. Undefined, with nothing rendered, for any other value and on
+ * PostgreSQL: the caller renders as usual. `render` must depend on nothing
+ * but `answer` and `variant`.
+ */
+export function renderedAnswer(
+  db: Kysely<Database>,
+  answer: object,
+  variant: string,
+  render: () => Buffer,
+): Buffer | undefined {
+  return sqliteExecutorOf(db)?.renderedAnswer(answer, variant, render);
+}
+
 const columnNames = new WeakMap<SqliteDatabase.Statement, string[]>();
 
 /**

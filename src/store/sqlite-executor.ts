@@ -254,9 +254,31 @@ export class SqliteExecutor {
     const built = await compute();
     if (seen === this.cacheSeen && this.changes() === changes && now() < built.until) {
       const entry = deepFreeze({ value: built.value, until: built.until, from: built.from ?? -Infinity });
-      this.cache.set(key, entry, built.scopes ? [...scopes, ...built.scopes] : scopes, estimateSize(entry.value));
+      const answer = typeof built.value === 'object' && built.value !== null ? built.value : undefined;
+      this.cache.set(
+        key,
+        entry,
+        built.scopes ? [...scopes, ...built.scopes] : scopes,
+        estimateSize(entry.value),
+        answer,
+      );
     }
     return built.value;
+  }
+
+  /**
+   * `render()`'s bytes for `answer` under `variant`, reused while `answer` is
+   * the very object a `cachedAnswer` entry holds (they are dropped with it);
+   * undefined, with nothing rendered, for any other value. `render` must
+   * depend on nothing but `answer` and `variant`.
+   */
+  renderedAnswer(answer: object, variant: string, render: () => Buffer): Buffer | undefined {
+    const kept = this.cache.rendering(answer, variant);
+    if (kept !== undefined) return kept;
+    if (!this.cache.holds(answer)) return undefined;
+    const bytes = render();
+    this.cache.keepRendering(answer, variant, bytes);
+    return bytes;
   }
 
   /**
