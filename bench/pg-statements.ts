@@ -146,6 +146,18 @@ try {
         await c.query({ name: 'pgst_one', text: oneSql, values });
       },
     ],
+    [
+      'round 3, synchronous_commit off (for comparison only: what the commit flush costs)',
+      async (c) => {
+        const u = uid();
+        const read = await c.query({ name: 'pgst_read', text: readSql, values: [conference, customer] });
+        const version = read.rows[0].baton_version as string;
+        const values = [did, pin(), u, conference, customer, Date.now(), version, `evt_${u}`];
+        await c.query('set synchronous_commit = off');
+        await c.query({ name: 'pgst_one', text: oneSql, values });
+        await c.query('set synchronous_commit = on');
+      },
+    ],
   ];
   const results: string[] = ['| shape | ops/s | PostgreSQL CPU µs/op |', '|---|---:|---:|'];
   for (const [name, shape] of shapes) {
