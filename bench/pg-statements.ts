@@ -79,6 +79,11 @@ try {
     select (select count(*) from conf)::int as matched, person.* from (select 1) one left join person on true`;
 
   let first: pg.PoolClient | undefined;
+  const counters = new Map<pg.PoolClient, string>();
+  const counterOf = (c: pg.PoolClient) => {
+    if (!counters.has(c)) counters.set(c, `PGSTCOUNTER${String(counters.size).padStart(5, '0')}`);
+    return counters.get(c)!;
+  };
   type Shape = (client: pg.PoolClient) => Promise<void | false>;
   const shapes: [string, Shape][] = [
     ['select 1 (one round trip, floor)', async (c) => void (await c.query('select 1'))],
@@ -156,6 +161,19 @@ try {
         await c.query('set synchronous_commit = off');
         await c.query({ name: 'pgst_one', text: oneSql, values });
         await c.query('set synchronous_commit = on');
+      },
+    ],
+    [
+      'round 3, each client its own event counter (for comparison only: the per-customer counter serializes commits)',
+      async (c) => {
+        const u = uid();
+        const read = await c.query({ name: 'pgst_read', text: readSql, values: [conference, customer] });
+        const version = read.rows[0].baton_version as string;
+        const values = [did, pin(), u, conference, customer, Date.now(), version, `evt_${u}`, counterOf(c)];
+        const text = oneSql
+          .replace('select $5, 1 from person', 'select $9, 1 from person')
+          .replace('select $5, counter.last_sequence', 'select $9, counter.last_sequence');
+        await c.query({ name: 'pgst_one_own_counter', text, values });
       },
     ],
   ];
