@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { CallContext } from '../context.js';
 import { ParameterError } from '../errors.js';
 import { parseRole, type Role } from '../protocol/params.js';
-import { inTransaction } from '../store/database.js';
+import { inTransaction, isRerunnable } from '../store/database.js';
 import {
   findConference,
   findConferenceForShareWithReservations,
@@ -62,8 +62,12 @@ export async function addPerson(
   const { services, customer } = ctx;
   const email = input.email === undefined ? '' : requireEmailAddress(input.email, 'email');
   const uid = services.random.uid();
+  // The first PIN drawn: if the one-statement write found it held, the
+  // transaction applies the PIN rules to this same draw (an ended
+  // conference's PIN is taken over before any further draw).
+  let drawn: string | undefined;
   if (!afterInsert) {
-    const added = await addPersonInOneWrite(ctx, input, uid, email);
+    const added = await addPersonInOneWrite(ctx, input, uid, email, (pin) => (drawn = pin));
     if (added) return added;
   }
   // One unit of work: the checks and the writes share one transaction, so a
@@ -83,7 +87,7 @@ export async function addPerson(
     // The usual case, a free PIN on the first draw, claims it and inserts in
     // one statement on PostgreSQL; a PIN someone holds goes through the PIN
     // rules (take-over of an ended conference's PIN, further draws).
-    const first = services.random.pin();
+    const first = drawn ?? services.random.pin();
     let person = await insertPersonClaimingPin(trx, { did: conference.did, pin: first }, { ...row, pin: first });
     if (!person) {
       const pin = (await tryClaimPin(trx, services, { ...claim, pin: first }))
@@ -143,6 +147,7 @@ async function addPersonInOneWrite(
   input: NewPersonInput,
   uid: string,
   email: string,
+  onDraw: (pin: string) => void,
 ): Promise<PersonView | undefined> {
   const { services, customer } = ctx;
   const found = await findConferenceVersioned(services.store.db, customer.uid, input.conference);
@@ -151,6 +156,7 @@ async function addPersonInOneWrite(
   const { row: conference, reservations, version } = found;
   requireTakesPersons(ctx, conference, reservations);
   const pin = services.random.pin();
+  onDraw(pin);
   const row = { ...newPersonRow(ctx, input, uid, email, conference.uid), pin };
   // The event presents the row as inserted (the presenter reads no generated column).
   const event = personEvent('person.registered', { id: 0, ...row }, conference.did, [], input.source ?? 'api');
@@ -159,7 +165,12 @@ async function addPersonInOneWrite(
     { conferenceUid: conference.uid, customerUid: customer.uid, version, did: conference.did },
     row,
     eventRows(services, [event]),
-  );
+  ).catch((error: unknown) => {
+    // A deadlock or serialization failure rolled the statement back: the
+    // transaction, which runs such failures again, takes over.
+    if (isRerunnable(error)) return undefined;
+    throw error;
+  });
   if (!person) return undefined;
   eventsCommitted(services.store);
   return { person, did: conference.did, custom: [] };
