@@ -15,6 +15,7 @@
  *   --dist <dir>     serve the build in <dir> instead of dist/ (A/B comparisons; implies --no-build)
  *   --connections N  default 32
  *   --workers N      WORKERS of the Baton servers (default: the number of cores)
+ *   --before-workers N  WORKERS of the before build's servers (default: --workers), to compare process layouts
  *   --before <dir>   also run every Baton row on the build in <dir> (e.g. today's main), in the same run
  *   --pg             add a PostgreSQL column: a throwaway server, the 1,000-conference seed copied into it
  */
@@ -46,6 +47,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '32' },
     workers: { type: 'string', default: String(cpus().length) },
     before: { type: 'string' },
+    'before-workers': { type: 'string' },
     pg: { type: 'boolean', default: false },
   },
 });
@@ -117,18 +119,32 @@ function peakRssMb(pid: number): number {
   return kb / 1024;
 }
 
-/** CPU time (user + system) the server's processes have used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  let total = 0;
+/** CPU time (user + system) each of the server's processes has used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMsByProcess(pid: number): Map<number, number> {
+  const byProcess = new Map<number, number>();
   for (const p of processTree(pid)) {
     try {
       const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10;
+      byProcess.set(p, (Number(fields[11]) + Number(fields[12])) * 10);
     } catch {
       // exited
     }
   }
+  return byProcess;
+}
+
+/** CPU time (user + system) the server's processes have used so far, in ms. */
+function cpuMs(pid: number): number {
+  let total = 0;
+  for (const ms of cpuMsByProcess(pid).values()) total += ms;
   return total;
+}
+
+/** Each process's share of a row's CPU, in µs a request: the primary (#0) first, then its workers. */
+function cpuSplit(pid: number, before: Map<number, number>, requests: number): string {
+  const after = cpuMsByProcess(pid);
+  const parts = [...after].map(([p, ms], i) => `#${i} ${((1000 * (ms - (before.get(p) ?? 0))) / requests).toFixed(0)}`);
+  return parts.length > 1 ? ` (${parts.join(', ')})` : '';
 }
 
 async function stop(target: Target): Promise<void> {
@@ -213,16 +229,18 @@ async function measure(name: string, target: Target, call: Call, note?: string):
   };
   await load(job);
   const cpuBefore = cpuMs(target.child.pid!);
+  const cpuBeforeByProcess = cpuMsByProcess(target.child.pid!);
   // A PostgreSQL row also reads the database server's CPU (it shares the cores).
   const database = name.includes(' PG ') ? postgresCpuMs : undefined;
   const databaseBefore = database?.();
   const result = await load({ ...job, duration });
   const cpuPerRequest = (cpuMs(target.child.pid!) - cpuBefore) / result.requests;
+  const split = cpuSplit(target.child.pid!, cpuBeforeByProcess, result.requests);
   const databaseCpu = database ? (1000 * (database() - databaseBefore!)) / result.requests : undefined;
   const withDatabase = databaseCpu === undefined ? '' : `, PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/request`;
   log(
     `  ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${withDatabase}`,
+      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${split}${withDatabase}`,
   );
   const noted =
     databaseCpu === undefined
@@ -309,7 +327,9 @@ async function main(): Promise<void> {
     startChild(
       name,
       [
-        ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
+        // A folder per server, Node's default file names (pid and time): the cluster's workers inherit these
+        // flags, and one file name would have every process of the tree overwrite the others' profile.
+        ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []),
         join(setup.dist, 'src', 'cli', 'main.js'),
         'serve',
       ],
@@ -563,7 +583,7 @@ async function main(): Promise<void> {
   const afterDist = flags.dist ?? join(root, 'dist');
   const afterEnv = { WORKERS: flags.workers };
   // The before build knows none of this branch's migrations: it serves the seeded schema as it is.
-  const beforeEnv = { MIGRATE_ON_START: 'false', WORKERS: flags.workers };
+  const beforeEnv = { MIGRATE_ON_START: 'false', WORKERS: flags['before-workers'] ?? flags.workers };
   const setups: Setup[] = [];
   if (flags.before) {
     setups.push({ label: 'before', dist: flags.before, small: copyOf(smallDb), large: largeCopy(), env: beforeEnv });
@@ -602,8 +622,15 @@ async function main(): Promise<void> {
   log(`saved to bench/results/${flags.quick ? 'latest-quick.md' : 'latest.md'}`);
 
   if (flags.profile) {
-    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-      process.stdout.write(`\n## Profile ${file}\n\n${summariseProfile(join(profileDir, file), 25)}\n`);
+    for (const server of readdirSync(profileDir)) {
+      // Oldest first: the cluster's primary starts (and names its file) before its workers.
+      const files = readdirSync(join(profileDir, server))
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .sort();
+      for (const file of files) {
+        const path = join(profileDir, server, file);
+        process.stdout.write(`\n## Profile ${server}/${file}\n\n${summariseProfile(path, 25)}\n`);
+      }
     }
     log(`profiles in ${profileDir}`);
   }
@@ -632,7 +659,7 @@ function render(
       `ratio = req/s ÷ the mean of the two bare node:http runs (${fmt(bareRate, 0)} req/s)`,
   );
   lines.push(
-    `- Baton: \`node <build>/src/cli/main.js serve\` (after: ${flags.dist ?? 'dist'}, WORKERS=${flags.workers}${flags.before ? `; before: ${flags.before}, same WORKERS` : ''}), LOG_LEVEL=warn, ` +
+    `- Baton: \`node <build>/src/cli/main.js serve\` (after: ${flags.dist ?? 'dist'}, WORKERS=${flags.workers}${flags.before ? `; before: ${flags.before}, WORKERS=${flags['before-workers'] ?? 'the same'}` : ''}), LOG_LEVEL=warn, ` +
       'a fresh copy of the seeded SQLite file per setup (PG: the 1,000-conference seed copied into a throwaway PostgreSQL 15); reads ask for JSON. ' +
       'The wrong-key row runs on a server with AUTH_FAILURE_LIMIT=0, so it measures authentication, not the throttle. ' +
       "Server CPU = user + system time of the server's processes (primary and workers, from /proc) per request (less sensitive to a busy machine than req/s).",

@@ -48,7 +48,14 @@ export class RetryableError extends ApiError {
 /** -5: wrong or missing `customer` / `key` — the same text whichever was wrong. */
 export class AuthError extends ApiError {
   constructor(message = 'invalid customer key') {
-    super(GeneralCode.invalidKey, message);
+    // The refusal a flood of wrong keys makes; it is answered, never logged: no stack trace to capture.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(GeneralCode.invalidKey, message);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
   }
 }
 

@@ -35,7 +35,8 @@ export async function serve(
   config: Config = loadConfig(),
   options: { worker?: boolean; commands?: CommandRunner } = {},
 ): Promise<RunningServer> {
-  const store = openStore(config.databaseUrl, storeOptions(config));
+  // A cluster worker leaves the writes, and so the checkpoints, to its primary.
+  const store = openStore(config.databaseUrl, { ...storeOptions(config), checkpointInBackground: !options.worker });
   // Metrics off (neither METRICS_PORT nor METRICS_TOKEN) means nothing is counted at all.
   const metrics = metricsEnabled(config) ? new Metrics(store, systemClock) : undefined;
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config, metrics };

@@ -73,6 +73,32 @@ describe.skipIf(process.env.BATON_TEST_PG_URL)('the read cache with WORKERS=2 on
     expect(await onBothWorkers(b)).toEqual(untouched);
   });
 
+  it("sends another process's change in both workers' next XML and JSON bytes, never the bytes cached before it", async () => {
+    const uid = (await call('createConferenceReservationless', { name: 'Bytes before' })).value.UID as string;
+    /** The raw answer text, four times on new connections (both workers, the later ones reused bytes): all equal. */
+    const texts = async (type: string) => {
+      const body = new URLSearchParams({ ...credentials, conferenceUID: uid, type }).toString();
+      const answers: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await fetch(new URL('/_access/getConference', server.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
+          body,
+        });
+        answers.push(await response.text());
+      }
+      for (const answer of answers) expect(answer).toBe(answers[0]);
+      return answers[0]!;
+    };
+    const before = { xml: await texts('xml'), json: await texts('json') };
+    expect(before.xml).toContain('<name>Bytes before</name>');
+    await store.db.updateTable('conferences').set({ name: 'Bytes after' }).where('uid', '=', uid).execute();
+    const after = { xml: await texts('xml'), json: await texts('json') };
+    expect(after.xml).toContain('<name>Bytes after</name>');
+    expect(after.json).toContain('"name":"Bytes after"');
+    expect(after.json.replace('Bytes after', 'Bytes before')).toBe(before.json);
+  });
+
   it('refuses a customer suspended by the CLI on the next request to every worker, and serves it once activated', async () => {
     for (let i = 0; i < 4; i++) expect((await call('getCustomer', {})).code).toBe(0);
     const env = { DATABASE_URL: database.url };

@@ -34,6 +34,16 @@ export interface ConferenceList {
   truncated: boolean;
   /** With a page request, when more remain: where the next page starts. */
   nextCursor?: string;
+  /**
+   * Until when this list holds for these rows (SQLite; -Infinity elsewhere):
+   * the soonest instant any of the customer's conferences could change
+   * status by time alone — a reservation window opening or a reservation
+   * ending (see `statusValidUntil`), listed or not, since either moves a
+   * conference between lists.
+   */
+  validUntil: number;
+  /** The instant the list was read at: it holds from then until `validUntil`. */
+  readAt: number;
 }
 
 /** A page request: at most `limit` conferences (default and most: `conferenceListLimit`), after `cursor`. */
@@ -81,15 +91,30 @@ export async function listConferencesByStatus(
     { ...at, maxDurationMs: maxDurationMinutes * 60_000 },
     parts,
     limit,
+    // What statusValidUntil looks for: a window opening after now, an end after now.
+    { startsAfter: at.now + at.openMs, endsAfter: at.now },
   );
   const views = viewsOf(snapshot, at);
-  if (!page) return { views, truncated: snapshot.more };
+  const validUntil = listValidUntil(snapshot.next, at.openMs);
+  if (!page) return { views, truncated: snapshot.more, validUntil, readAt: at.now };
   const last = snapshot.found.at(-1);
   const nextCursor =
     snapshot.more && last
       ? encodeCursor(`conference:${status}`, [partName(parts[last.part]!), last.row.list_at, last.row.uid])
       : undefined;
-  return { views, truncated: false, ...(nextCursor === undefined ? {} : { nextCursor }) };
+  return { views, truncated: false, validUntil, readAt: at.now, ...(nextCursor === undefined ? {} : { nextCursor }) };
+}
+
+/**
+ * The first instant a list could answer differently without a write, from
+ * the customer's soonest reservation start after the window's opening
+ * offset and soonest end after now: the earlier of that window opening and
+ * that end. -Infinity when the store did not read them (no cache).
+ */
+function listValidUntil(next: ListSnapshot['next'], openMs: number): number {
+  if (!next) return -Infinity;
+  const opens = next.start === null ? Infinity : next.start - openMs;
+  return Math.min(opens, next.end ?? Infinity);
 }
 
 /** The parts a list is read from, in order, starting after `after`. */

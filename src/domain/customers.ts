@@ -97,6 +97,22 @@ export async function setCustomerStatus(
   return row;
 }
 
+/** Stored key hashes (never keys) as bytes, decoded once instead of on every request; bounded. */
+const hashBytes = new Map<string, Buffer>();
+const hashBytesLimit = 10_000;
+
+function storedHashBytes(hash: string): Buffer {
+  let bytes = hashBytes.get(hash);
+  if (bytes === undefined) {
+    bytes = Buffer.from(hash, 'hex');
+    // A wrongly sized stored hash stays out (timingSafeEqual throws on it, as before).
+    if (bytes.length !== 32) return bytes;
+    if (hashBytes.size >= hashBytesLimit) hashBytes.clear();
+    hashBytes.set(hash, bytes);
+  }
+  return bytes;
+}
+
 // A hash that matches no key, compared when the customer is unknown so that
 // an unknown customer and a wrong key take the same path.
 const decoy = Buffer.from(hashKey('no key has this value'), 'hex');
@@ -112,12 +128,12 @@ export async function authenticate(
   key: string | undefined,
 ): Promise<CustomerRow> {
   if (!customerUid || !key || customerUid.length > 64 || key.length > 128) throw new AuthError();
-  const offered = Buffer.from(hashKey(key), 'hex');
+  const offered = createHash('sha256').update(key, 'utf8').digest();
   const credentials = await findCredentials(services.store.db, customerUid);
   const hashes = credentials.keyHashes;
   let match = false;
   for (const hash of hashes) {
-    if (timingSafeEqual(offered, Buffer.from(hash, 'hex'))) match = true;
+    if (timingSafeEqual(offered, storedHashBytes(hash))) match = true;
   }
   if (hashes.length === 0) timingSafeEqual(offered, decoy);
   if (!match) throw new AuthError();

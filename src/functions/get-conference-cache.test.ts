@@ -46,6 +46,30 @@ describe('getConference from the cache', () => {
     expect(closed.scheduledStartTime).toBe('Thu Jan 15 19:00:00 UTC 2026');
   });
 
+  it('sends the status the clock gives in reused JSON and XML bytes, never the bytes of an answer past its time', async () => {
+    const executor = sqliteExecutorOf(server.services.store.db);
+    const uid = (
+      await server.call('createConferenceReserved', {
+        name: 'Bytes',
+        ...reservationParams([{ startDate: '2026.01.16 19:00:00', duration: 60 }]),
+      })
+    ).value.UID as string;
+    const xml = () => server.callXml('getConference', { conferenceUID: uid });
+    const json = async () => JSON.stringify(await server.call('getConference', { conferenceUID: uid }));
+    server.clock.set(testEpoch + 24 * 60 * minute);
+    const sched = [await xml(), await json()];
+    expect(sched[0]).toContain('<status>SCHED</status>');
+    const reused = executor?.cacheStats.reused ?? 0;
+    expect([await xml(), await json()]).toEqual(sched);
+    if (executor) expect(executor.cacheStats.reused).toBe(reused + 2);
+    // The window opens at 18:45 the next day: the cached bytes say SCHED, the answer must not.
+    server.clock.set(testEpoch + 24 * 60 * minute + 105 * minute);
+    const idle = [await xml(), await json()];
+    expect(idle[0]).toContain('<status>IDLE</status>');
+    expect(idle[1]).toContain('"status":"IDLE"');
+    expect([await xml(), await json()]).toEqual(idle);
+  });
+
   it("shows the times in the customer's new time zone on the next call", async () => {
     expect((await get()).scheduledStartTime).toBe('Thu Jan 15 19:00:00 UTC 2026');
     const updated = await server.call('updateCustomer', { field: 'timeZone', value: 'America/New_York' });

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessFrontOf } from '../app.js';
+import { sqliteExecutorOf } from '../store/database.js';
 import { parseTrustProxy, type TrustProxy } from './client-address.js';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
 
@@ -124,6 +125,45 @@ describe('the node:http front of /_access answers as the Fastify route does', ()
       expect(answer).toMatch(/"code":0}$|<code>0<\/code>/);
       expect(answer).toContain('\r\ncache-control: no-store\r\n');
       expect(answer).toContain('\r\nConnection: keep-alive\r\n');
+    }
+  });
+
+  it("reuses a cached answer's bytes, JSON and XML, until another connection changes the conference", async () => {
+    const executor = sqliteExecutorOf(fast.services.store.db);
+    const uid = await createConference(fast);
+    const shapes = [
+      { path: `/_access/getConference?${auth}&conferenceUID=${uid}&type=json` },
+      { path: `/_access/getConference?${auth}&conferenceUID=${uid}` },
+    ];
+    const before: string[] = [];
+    for (const shape of shapes) {
+      const first = (await same(shape)).answer;
+      const reused = executor?.cacheStats.reused ?? 0;
+      const again = await same(shape);
+      expect(again.byFront).toBe(true);
+      expect(comparable(again.answer)).toBe(comparable(first));
+      // SQLite: the second answer is the first one's bytes (PostgreSQL has no cache).
+      if (executor) expect(executor.cacheStats.reused).toBe(reused + 1);
+      before.push(comparable(first));
+    }
+    // The Fastify-only server has a connection of its own: another writer to the fast one.
+    const person = await framework.call('addPerson', { conference: uid, role: 'PARTICIPANT', name: 'Ann' });
+    expect(person.code).toBe(0);
+    for (const [i, shape] of shapes.entries()) {
+      const after = (await same(shape)).answer;
+      expect(after).toContain(person.value.UID as string);
+      expect(comparable(after)).not.toBe(before[i]);
+      expect(comparable((await same(shape)).answer)).toBe(comparable(after));
+    }
+  });
+
+  it('answers a wrong key with the same bytes every time, in JSON and XML', async () => {
+    const wrong = new URLSearchParams({ customer: fast.credentials.customer, key: 'not-the-key' }).toString();
+    for (const type of ['json', 'xml']) {
+      const shape = { path: `/_access/getConference?${wrong}&conferenceUID=${conference}&type=${type}` };
+      const first = (await same(shape)).answer;
+      expect(first).toContain(type === 'json' ? '"code":-5' : '<code>-5</code>');
+      expect(comparable((await same(shape)).answer)).toBe(comparable(first));
     }
   });
 

@@ -14,7 +14,7 @@
  * request id (one generator, shared with Fastify's genReqId), headers in the
  * same order, the same log line and metrics.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../operations/metrics.js';
 import type { AccessAnswer, AccessPipeline } from './access-pipeline.js';
@@ -52,10 +52,18 @@ const functionName = /^[A-Za-z]{1,100}$/;
 /** The route pattern the Fastify route logs (debug "request received"). */
 const route = '/_access/:fn';
 
-/** Whether `log` writes `level` (Fastify's silent logger has no levels at all). */
-function levelEnabled(log: FastifyBaseLogger, level: 'debug' | 'info'): boolean {
-  const pino = log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
-  return pino.isLevelEnabled !== undefined && pino.isLevelEnabled(level);
+// pino's numeric levels (its default, ascending order: Baton sets no custom levels).
+const debugLevel = 20;
+const infoLevel = 30;
+
+/**
+ * The logger's level as pino's number (Infinity for Fastify's silent logger,
+ * which has none): a property read, where `isLevelEnabled` looks the level's
+ * name up on every request.
+ */
+function levelValue(log: FastifyBaseLogger): number {
+  const value = (log as FastifyBaseLogger & { levelVal?: unknown }).levelVal;
+  return typeof value === 'number' ? value : Infinity;
 }
 
 type BodyKind = 'none' | 'form' | 'json';
@@ -114,7 +122,7 @@ export class AccessFront {
     const started = performance.now();
     const id = this.options.requestId(request);
     const log = binding.log;
-    if (levelEnabled(log, 'debug')) log.debug({ reqId: id, route }, 'request received');
+    if (levelValue(log) <= debugLevel) log.debug({ reqId: id, route }, 'request received');
     const queryText = query < 0 ? '' : url.slice(query + 1);
     if (kind === 'none') {
       this.answer(request, response, binding, id, started, name, this.gather(queryText, undefined, undefined));
@@ -181,6 +189,16 @@ export class AccessFront {
       );
   }
 
+  /** The headers of an answer that closes its connection or carries Retry-After, but Content-Length. */
+  private unusualHeaders(id: string, answer: AccessAnswer, refusedBody: boolean, close: boolean): string[] {
+    const headers = ['x-request-id', id];
+    if (refusedBody) headers.push('connection', 'close');
+    if (answer.retryAfter !== undefined) headers.push('retry-after', answer.retryAfter);
+    headers.push('content-type', contentTypes[answer.format], 'cache-control', 'no-store');
+    if (close && !refusedBody) headers.push('connection', 'close');
+    return headers;
+  }
+
   /** Writes the envelope with the headers, in the order, the Fastify route sends them; logs and counts it. */
   private write(
     response: ServerResponse,
@@ -192,18 +210,20 @@ export class AccessFront {
   ): void {
     const log = binding.log;
     if (answer.failure) log[answer.failure.level]({ reqId: id, err: answer.failure.error }, answer.failure.message);
-    const headers: OutgoingHttpHeaders = { 'x-request-id': id };
-    if (refusedBody) headers.connection = 'close';
-    if (answer.retryAfter !== undefined) headers['retry-after'] = answer.retryAfter;
-    headers['content-type'] = contentTypes[answer.format];
-    headers['cache-control'] = 'no-store';
-    if (binding.isClosing() && !refusedBody) headers.connection = 'close';
-    headers['content-length'] = String(Buffer.byteLength(answer.body));
+    const body = answer.body;
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const close = refusedBody || binding.isClosing();
+    // A flat array, in the order the Fastify route sends them (Connection where Fastify puts it).
+    const headers: string[] =
+      answer.retryAfter === undefined && !close
+        ? ['x-request-id', id, 'content-type', contentTypes[answer.format], 'cache-control', 'no-store']
+        : this.unusualHeaders(id, answer, refusedBody, close);
+    headers.push('content-length', String(length));
     response.writeHead(answer.status, headers);
     response.end(answer.body);
     const ms = Math.round((performance.now() - started) * 100) / 100;
     this.options.metrics?.recordApiCall(answer.fn, answer.format, answer.code, ms / 1000);
-    if (levelEnabled(log, 'info')) {
+    if (levelValue(log) <= infoLevel) {
       log.info(
         { reqId: id, fn: answer.fn, format: answer.format, code: answer.code, status: answer.status, ms },
         'api call',

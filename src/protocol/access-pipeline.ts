@@ -9,6 +9,7 @@ import type { CallContext, Services } from '../context.js';
 import { authenticate } from '../domain/customers.js';
 import type { CustomerRow } from '../store/customer.repository.js';
 import { ApiError, AuthError, GeneralCode, ParameterError } from '../errors.js';
+import { renderedAnswer } from '../store/prepared.js';
 import type { ApiFunction } from './api-function.js';
 import { answerCall } from './answer-call.js';
 import { renderEnvelope, type Format } from './envelope.js';
@@ -23,6 +24,8 @@ import type { Tree } from './tree.js';
 /** `type`: xml (default) or json, any case; null for anything else. */
 export function parseFormat(type: string | undefined): Format | null {
   if (type === undefined || type === '') return 'xml';
+  // What nearly every client sends, without allocating a trimmed, lowered copy.
+  if (type === 'json' || type === 'xml') return type;
   const lower = type.trim().toLowerCase();
   return lower === 'json' || lower === 'xml' ? lower : null;
 }
@@ -58,8 +61,8 @@ export interface AccessAnswer {
   code: number;
   /** The function's registered name, or "unknown". */
   fn: string;
-  /** The rendered envelope. */
-  body: string;
+  /** The rendered envelope: text, or bytes reused for a cached answer. */
+  body: string | Buffer;
   /** Seconds, for a Retry-After header (a throttled client). */
   retryAfter?: string;
   failure?: AccessFailure;
@@ -81,6 +84,7 @@ export function envelopeAnswer(
 export class AccessPipeline {
   private readonly byName: Map<string, ApiFunction>;
   private readonly throttle;
+  private readonly authFailureBytes = new Map<Format, Map<string, Buffer>>();
 
   constructor(
     private readonly services: Services,
@@ -137,8 +141,17 @@ export class AccessPipeline {
         parsed.data,
         idempotencyKey === undefined ? undefined : { key: idempotencyKey, hash: requestHash(fn.name, params) },
       );
-      return envelopeAnswer(fnName, format, answer.code, answer.message, answer.value);
+      const value = answer.value;
+      if (answer.code === 0 && answer.message === '' && typeof value === 'object' && value !== null) {
+        // A cached answer's envelope depends on nothing else: its bytes are rendered once (dropped with it).
+        const body = renderedAnswer(this.services.store.db, value, format, () =>
+          Buffer.from(renderEnvelope(format, 0, '', value)),
+        );
+        if (body !== undefined) return { status: 200, format, code: 0, fn: fnName, body };
+      }
+      return envelopeAnswer(fnName, format, answer.code, answer.message, value);
     } catch (error) {
+      if (error instanceof AuthError) return this.authFailure(fnName, format, error);
       if (error instanceof ApiError) return envelopeAnswer(fnName, format, error.code, error.message, null);
       if (classifyError(error) === 'retryable') {
         const answer = envelopeAnswer(
@@ -161,6 +174,19 @@ export class AccessPipeline {
       answer.failure = { level: 'error', error, message: 'unhandled exception' };
       return answer;
     }
+  }
+
+  /** The -5 envelope: its bytes, the same for every wrong key, rendered once per format and message. */
+  private authFailure(fn: string, format: Format, error: AuthError): AccessAnswer {
+    let byMessage = this.authFailureBytes.get(format);
+    if (byMessage === undefined) this.authFailureBytes.set(format, (byMessage = new Map()));
+    let body = byMessage.get(error.message);
+    if (body === undefined) {
+      body = Buffer.from(renderEnvelope(format, error.code, error.message, null));
+      // AuthError's messages are the class's own few texts; the bound only guards against a new one per call.
+      if (byMessage.size < 16) byMessage.set(error.message, body);
+    }
+    return { status: 200, format, code: error.code, fn, body };
   }
 
   /**

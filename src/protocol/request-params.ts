@@ -111,8 +111,11 @@ export function addFormParams(into: Params, text: string, decoding: Decoding = '
 
 /** Refuses more than `maxParams` parameters (what collectParams checks). */
 export function checkParamCount(params: Params): void {
-  if (Object.keys(params).length > maxParams) {
-    throw new ParameterError(`too many parameters (at most ${maxParams})`);
+  // Counted without building the array of names (Object.keys) on every request.
+  let count = 0;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only the names are counted
+  for (const name in params) {
+    if (++count > maxParams) throw new ParameterError(`too many parameters (at most ${maxParams})`);
   }
 }
 

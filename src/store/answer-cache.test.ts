@@ -44,6 +44,48 @@ describe('AnswerCache', () => {
     expect(cache.size).toEqual({ entries: 16, bytes: 1_600 });
   });
 
+  it("keeps an answer's renderings only with the entry holding that very object, counted in its bytes", () => {
+    const cache = new AnswerCache({ entries: 10, bytes: 16_000 });
+    const answer = Object.freeze({ UID: 'A' });
+    const json = Buffer.from('{"json":1}');
+    // Not held: nothing is kept.
+    cache.keepRendering(answer, 'json', json);
+    expect(cache.holds(answer)).toBe(false);
+    cache.set('a', { value: answer }, ['A'], 100, answer);
+    expect(cache.holds(answer)).toBe(true);
+    expect(cache.rendering(answer, 'json')).toBeUndefined();
+    cache.keepRendering(answer, 'json', json);
+    expect(cache.rendering(answer, 'json')).toBe(json);
+    expect(cache.rendering(answer, 'xml')).toBeUndefined();
+    // An equal but other object is not the held answer.
+    expect(cache.rendering({ UID: 'A' }, 'json')).toBeUndefined();
+    expect(cache.size).toEqual({ entries: 1, bytes: 100 + json.length });
+    expect(cache.stats.reused).toBe(1);
+
+    // Dropped with its scope.
+    cache.dropScope('A');
+    expect(cache.rendering(answer, 'json')).toBeUndefined();
+    expect(cache.holds(answer)).toBe(false);
+    expect(cache.size).toEqual({ entries: 0, bytes: 0 });
+
+    // Replaced under its key by a new answer (its until passed): the old bytes go with it.
+    cache.set('a', { value: answer }, ['A'], 100, answer);
+    cache.keepRendering(answer, 'json', json);
+    const next = Object.freeze({ UID: 'A', status: 'IDLE' });
+    cache.set('a', { value: next }, ['A'], 100, next);
+    expect(cache.rendering(answer, 'json')).toBeUndefined();
+    expect(cache.rendering(next, 'json')).toBeUndefined();
+    expect(cache.size).toEqual({ entries: 1, bytes: 100 });
+
+    // Evicted at the count limit; a rendering over a sixteenth of the budget is not kept.
+    cache.keepRendering(next, 'xml', Buffer.alloc(1_000));
+    expect(cache.rendering(next, 'xml')).toBeUndefined();
+    for (let i = 0; i < 10; i++) cache.set(`k${i}`, i, ['s'], 1);
+    expect(cache.holds(next)).toBe(false);
+    cache.clear();
+    expect(cache.size).toEqual({ entries: 0, bytes: 0 });
+  });
+
   it('estimates a string at two bytes a character, and rows by their fields', () => {
     expect(estimateSize('x'.repeat(1000))).toBeGreaterThanOrEqual(2000);
     const rows = Array.from({ length: 500 }, (_, i) => ({ uid: `P${i}`.padEnd(16, '0'), name: 'n'.repeat(100) }));

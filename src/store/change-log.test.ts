@@ -152,8 +152,8 @@ describe('the change log and per-object cache invalidation (SQLite)', () => {
     await other.db.updateTable('api_keys').set({ created_at: 1 }).where('customer_uid', '=', customer).execute();
     await other.db.updateTable('reservations').set({ estimated_callers: 3 }).where('conference_uid', '=', a).execute();
     await other.db.updateTable('calls').set({ ended_at: 1 }).where('conference_uid', '=', a).execute();
-    // A's reservationless reservation; A has no calls.
-    expect(await logSince(seq)).toEqual([customer, customer, a]);
+    // A's reservationless reservation (its conference, and its customer's lists: migration 011); A has no calls.
+    expect(await logSince(seq)).toEqual([customer, customer, `lists:${customer}`, a]);
     const reserved = (
       await server.call('createConferenceReserved', {
         name: 'R',
@@ -161,8 +161,8 @@ describe('the change log and per-object cache invalidation (SQLite)', () => {
       })
     ).value.UID as string;
     const afterCreate = await logSince(seq);
-    // The conference row, and its reservation's.
-    expect(afterCreate.slice(3)).toEqual([reserved, reserved]);
+    // The conference row, and its reservation's, each also as its customer's lists.
+    expect(afterCreate.slice(4)).toEqual([`lists:${customer}`, reserved, `lists:${customer}`, reserved]);
   });
 
   it('drops everything when the log was pruned past what this process had seen', async () => {
@@ -210,8 +210,9 @@ describe('the change log and per-object cache invalidation (SQLite)', () => {
 
   it('is pruned by the job runner to the newest rows', async () => {
     expect(await pruneChangeLog(other.db, 'sqlite', 1)).toBeGreaterThanOrEqual(0);
+    // Two rows: the conference's scope and its customer's lists (migration 011); the one before them goes.
     await other.db.updateTable('conferences').set({ notes: 'p' }).where('uid', '=', b).execute();
-    expect(await pruneChangeLog(other.db, 'sqlite', 1)).toBe(1);
+    expect(await pruneChangeLog(other.db, 'sqlite', 1)).toBe(2);
     expect(await logSince(0)).toEqual([b]);
   });
 });

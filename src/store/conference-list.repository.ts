@@ -15,6 +15,7 @@ import { prepared, rowsOf, type PreparedQuery } from './prepared.js';
 import type { ConferenceRow } from './conference.repository.js';
 import type { CustomValue } from './custom-value.repository.js';
 import type { ReservationRow } from './reservation.repository.js';
+import { listScopePrefix } from './migrations/011-list-scope.js';
 import type { Database } from './schema.js';
 
 type SqliteStatement = SqliteDatabase.Statement;
@@ -314,7 +315,37 @@ export interface ListSnapshot {
   persons: { conference_uid: string; uid: string }[];
   calls: { conference_uid: string; uid: string }[];
   custom: (CustomValue & { object_uid: string })[];
+  /**
+   * SQLite, when asked: the soonest reservation start and end of any of the
+   * customer's conferences after the given instants, read in the same
+   * snapshot (null when there is none).
+   */
+  next?: { start: number | null; end: number | null };
 }
+
+/** The instants after which `readConferenceList` finds the customer's soonest reservation start and end. */
+export interface ListTimeline {
+  startsAfter: number;
+  endsAfter: number;
+}
+
+/**
+ * The change-log scope (migration 011) written on every change to one of the
+ * customer's conferences or reservations: a cached list depends on it.
+ */
+export function listScope(customerUid: string): string {
+  return `${listScopePrefix}${customerUid}`;
+}
+
+/**
+ * The soonest start and end after two instants among all of a customer's
+ * reservations: one seek each on reservations_customer_start and
+ * reservations_customer_end (the first row of an index range), however
+ * many conferences the customer has.
+ */
+const nextInstantsSql = `select
+  (select start_at from reservations where customer_uid = ? and start_at > ? order by start_at limit 1) as start,
+  (select end_at from reservations where customer_uid = ? and end_at > ? order by end_at limit 1) as "end"`;
 
 /**
  * Reads a list in one snapshot: up to `limit` rows from `parts` in order
@@ -331,6 +362,7 @@ export async function readConferenceList(
   at: ListMoment & { maxDurationMs: number },
   parts: readonly ListPart[],
   limit: number,
+  timeline?: ListTimeline,
 ): Promise<ListSnapshot> {
   const executor = sqliteExecutorOf(db);
   if (executor) {
@@ -339,7 +371,7 @@ export async function readConferenceList(
       const found = collect(parts, limit, (part, wanted) => sqlitePart(statement, customerUid, at, part, wanted));
       const listed = found.slice(0, limit);
       const uids = JSON.stringify(listed.map((f) => f.row.uid));
-      return {
+      const snapshot: ListSnapshot = {
         found: listed,
         more: found.length > limit,
         reservations: rowsOf<ReservationRow>(statement(childSql.reservations), [uids, customerUid]),
@@ -347,6 +379,16 @@ export async function readConferenceList(
         calls: rowsOf(statement(childSql.calls), [uids, customerUid]),
         custom: rowsOf(statement(childSql.custom), [uids, customerUid]),
       };
+      if (timeline) {
+        const [start, end] = statement(nextInstantsSql).get(
+          customerUid,
+          timeline.startsAfter,
+          customerUid,
+          timeline.endsAfter,
+        ) as [number | null, number | null];
+        snapshot.next = { start, end };
+      }
+      return snapshot;
     }, true);
   }
   const pool = postgresPoolOf(db);

@@ -136,12 +136,29 @@ export async function cachedAnswer<T>(
   db: Kysely<Database>,
   key: string,
   scopes: readonly string[],
-  compute: () => Promise<{ value: T; until: number }>,
+  compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
   now: () => number,
 ): Promise<T> {
   const executor = sqliteExecutorOf(db);
   if (executor) return executor.cachedAnswer(key, scopes, compute, now);
   return (await compute()).value;
+}
+
+/**
+ * The bytes `render()` gives for `answer` under `variant` when `answer` is a
+ * value the SQLite answer cache holds (`cachedAnswer` returned it): rendered
+ * once, reused for as long as the cache holds that very object, dropped
+ * with it. Undefined, with nothing rendered, for any other value and on
+ * PostgreSQL: the caller renders as usual. `render` must depend on nothing
+ * but `answer` and `variant`.
+ */
+export function renderedAnswer(
+  db: Kysely<Database>,
+  answer: object,
+  variant: string,
+  render: () => Buffer,
+): Buffer | undefined {
+  return sqliteExecutorOf(db)?.renderedAnswer(answer, variant, render);
 }
 
 const columnNames = new WeakMap<SqliteDatabase.Statement, string[]>();

@@ -229,18 +229,22 @@ export class SqliteExecutor {
    * only while `now()` is before the `until` that `compute` gave (the next
    * instant a time-derived field of the answer could change; the domain
    * computes it, it is not a TTL). Kept only if nothing changed while it was
-   * built, so it is never older than the reads it came from.
+   * built, so it is never older than the reads it came from. `compute` may
+   * name more scopes, known only once it has read (a list's conferences),
+   * and `from`, the instant it read the clock at: a clock set back before it
+   * (a fake clock, or a system clock stepped back) computes again.
    */
   async cachedAnswer<T>(
     key: string,
     scopes: readonly string[],
-    compute: () => Promise<{ value: T; until: number }>,
+    compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
     now: () => number,
   ): Promise<T> {
     if (this.locked) await this.lock().then(() => this.unlock());
     this.validateCache();
-    const cached = this.cache.get(key) as { value: T; until: number } | undefined;
-    if (cached !== undefined && now() < cached.until) {
+    const cached = this.cache.get(key) as { value: T; until: number; from: number } | undefined;
+    const at = cached === undefined ? 0 : now();
+    if (cached !== undefined && at < cached.until && at >= cached.from) {
       this.cacheStats.hits++;
       return cached.value;
     }
@@ -249,10 +253,32 @@ export class SqliteExecutor {
     const changes = this.changes();
     const built = await compute();
     if (seen === this.cacheSeen && this.changes() === changes && now() < built.until) {
-      const entry = deepFreeze({ value: built.value, until: built.until });
-      this.cache.set(key, entry, scopes, estimateSize(entry.value));
+      const entry = deepFreeze({ value: built.value, until: built.until, from: built.from ?? -Infinity });
+      const answer = typeof built.value === 'object' && built.value !== null ? built.value : undefined;
+      this.cache.set(
+        key,
+        entry,
+        built.scopes ? [...scopes, ...built.scopes] : scopes,
+        estimateSize(entry.value),
+        answer,
+      );
     }
     return built.value;
+  }
+
+  /**
+   * `render()`'s bytes for `answer` under `variant`, reused while `answer` is
+   * the very object a `cachedAnswer` entry holds (they are dropped with it);
+   * undefined, with nothing rendered, for any other value. `render` must
+   * depend on nothing but `answer` and `variant`.
+   */
+  renderedAnswer(answer: object, variant: string, render: () => Buffer): Buffer | undefined {
+    const kept = this.cache.rendering(answer, variant);
+    if (kept !== undefined) return kept;
+    if (!this.cache.holds(answer)) return undefined;
+    const bytes = render();
+    this.cache.keepRendering(answer, variant, bytes);
+    return bytes;
   }
 
   /**

@@ -1,0 +1,105 @@
+/**
+ * One process's cost of a cached read, without the cluster or the seed: a
+ * test server (real SQLite file, the node:http front) in this process, a
+ * conference with 10 persons, and autocannon in a child process at 32
+ * connections; the server CPU per request is this process's
+ * `process.cpuUsage()` over the run. Also the pipeline alone in a loop, and
+ * a bare node:http server in this process for the ceiling. For A/B work on
+ * the hot path, where a full `npm run bench` is too coarse:
+ *
+ *   node --import tsx bench/in-process-read.ts [both|http|pipeline] [json|xml] [right|wrong] [bare]
+ *
+ * `wrong` sends a key that is not the customer's (AUTH_FAILURE_LIMIT=0, as
+ * the bench's wrong-key row). Figures vary with the machine's load: compare
+ * runs made minutes apart.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { accessFrontOf } from '../src/app.js';
+import type { AccessPipeline } from '../src/protocol/access-pipeline.js';
+import { startTestServer } from '../test/harness.js';
+
+const [mode = 'both', format = 'json', keyKind = 'right', withBare] = process.argv.slice(2);
+const wrong = keyKind === 'wrong';
+const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+/** Server CPU µs per request while autocannon drives `url` for 4 s. */
+async function drive(label: string, url: string): Promise<void> {
+  const before = process.cpuUsage();
+  const out = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, [autocannon, '-c', '32', '-d', '4', '-j', url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.on('close', () => resolve(text));
+  });
+  const cpu = process.cpuUsage(before);
+  const result = JSON.parse(out) as {
+    requests: { average: number; total: number };
+    latency: { p99: number };
+    non2xx: number;
+    errors: number;
+  };
+  const perRequest = (cpu.user + cpu.system) / result.requests.total;
+  console.log(
+    `${label}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ` +
+      `${perRequest.toFixed(2)} µs/req server CPU (non-2xx ${result.non2xx}, errors ${result.errors})`,
+  );
+}
+
+const server = await startTestServer({ config: { authFailureLimit: wrong ? 0 : 30 } });
+const conference = (await server.call('createConferenceReservationless', { name: 'Bench' })).value.UID as string;
+for (let i = 0; i < 10; i++) await server.call('addPerson', { conference, role: 'PARTICIPANT', name: `P${i}` });
+const { customer } = server.credentials;
+const key = wrong ? 'x'.repeat(32) : server.credentials.key;
+const label = `getConference ${format}${wrong ? ', wrong key' : ''}`;
+
+if (mode !== 'http') {
+  const pipeline = (accessFrontOf(server.app) as unknown as { options: { pipeline: AccessPipeline } }).options.pipeline;
+  const params = { customer, key, conferenceUID: conference, type: format };
+  const one = () =>
+    pipeline.answer({
+      method: 'GET',
+      fnName: 'getConference',
+      params: Object.assign(Object.create(null) as Record<string, string>, params),
+      idempotencyHeader: undefined,
+      peerAddress: '127.0.0.1',
+      forwardedFor: undefined,
+      requestId: 'bench',
+    });
+  for (let i = 0; i < 20_000; i++) await one();
+  for (let round = 0; round < 3; round++) {
+    const n = 100_000;
+    const before = process.cpuUsage();
+    for (let i = 0; i < n; i++) await one();
+    const cpu = process.cpuUsage(before);
+    console.log(`pipeline alone, ${label}: ${((cpu.user + cpu.system) / n).toFixed(2)} µs/call`);
+  }
+}
+if (mode !== 'pipeline') {
+  const query = new URLSearchParams({ customer, key, conferenceUID: conference, type: format });
+  for (let round = 0; round < 2; round++) await drive(label, `${server.url}/_access/getConference?${query}`);
+}
+await server.close();
+
+if (withBare === 'bare') {
+  const body = Buffer.from(JSON.stringify({ message: '', value: { UID: 'x'.repeat(600) }, code: 0 }));
+  const bare = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, {
+        'x-request-id': 'bench-1',
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-length': body.length,
+      });
+      response.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  const address = bare.address() as { port: number };
+  for (let round = 0; round < 2; round++) await drive('bare node:http', `http://127.0.0.1:${address.port}/`);
+  bare.close();
+}
