@@ -25,7 +25,7 @@ import {
 import type { ConferenceRow } from '../store/conference.repository.js';
 import { listCustomValues, type CustomObjectType, type CustomValue } from '../store/custom-value.repository.js';
 import { afterCommit, type Store } from '../store/database.js';
-import { appendEvents, listEvents, type EventRow } from '../store/event.repository.js';
+import { appendEvents, listEvents, type EventRow, type NewEventRow } from '../store/event.repository.js';
 import { listPersonUids, type PersonRow } from '../store/person.repository.js';
 import { listReservations, type ReservationRow } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';
@@ -80,21 +80,35 @@ export async function recordEvents(
   customerUid: string,
   events: readonly DomainEvent[],
 ): Promise<EventRow[]> {
-  const at = services.clock.now();
-  const rows = await appendEvents(
-    trx,
-    customerUid,
-    events.map((e) => ({
-      id: `evt_${services.random.uid()}`,
-      type: e.type,
-      occurred_at: at,
-      data: JSON.stringify(e.data),
-    })),
-  );
-  afterCommit(trx, () => {
-    for (const listener of listeners.get(services.store) ?? []) listener();
-  });
+  const rows = await appendEvents(trx, customerUid, eventRows(services, events));
+  afterCommit(trx, () => eventsCommitted(services.store));
   return rows;
+}
+
+/**
+ * The rows `events` are appended as (ids drawn, the time taken now), for a
+ * store function that appends them in its own statement (one-statement
+ * writes); it must then call eventsCommitted once that has committed.
+ */
+export function eventRows(services: Services, events: readonly DomainEvent[]): NewEventRow[] {
+  const at = services.clock.now();
+  return events.map((e) => ({
+    id: `evt_${services.random.uid()}`,
+    type: e.type,
+    occurred_at: at,
+    data: JSON.stringify(e.data),
+  }));
+}
+
+/** Tells the store's listeners (the webhook worker) that committed events wait. */
+export function eventsCommitted(store: Store): void {
+  for (const listener of listeners.get(store) ?? []) {
+    try {
+      listener();
+    } catch {
+      // A listener only wakes a worker: its failure must not turn a committed change into an error.
+    }
+  }
 }
 
 /** `{person, source?}` for the person events. */

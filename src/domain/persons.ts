@@ -3,10 +3,11 @@ import type { Kysely } from 'kysely';
 import type { CallContext } from '../context.js';
 import { ParameterError } from '../errors.js';
 import { parseRole, type Role } from '../protocol/params.js';
-import { inTransaction } from '../store/database.js';
+import { inTransaction, isRerunnable } from '../store/database.js';
 import {
   findConference,
   findConferenceForShareWithReservations,
+  findConferenceVersioned,
   lockConference,
   type ConferenceRow,
 } from '../store/conference.repository.js';
@@ -16,14 +17,16 @@ import {
   findPerson,
   insertPerson,
   insertPersonClaimingPin,
+  insertPersonIfConferenceUnchanged,
   updatePerson,
   type PersonPatch,
   type PersonRow,
 } from '../store/person.repository.js';
 import { statusOf } from './conferences.js';
 import { requireEmailAddress } from './email-address.js';
-import { personEvent, recordEvents, type RegistrationSource } from './events.js';
+import { eventRows, eventsCommitted, personEvent, recordEvents, type RegistrationSource } from './events.js';
 import { allocatePin, tryClaimPin } from './pins.js';
+import type { ReservationRow } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';
 
 export interface NewPersonInput {
@@ -59,6 +62,14 @@ export async function addPerson(
   const { services, customer } = ctx;
   const email = input.email === undefined ? '' : requireEmailAddress(input.email, 'email');
   const uid = services.random.uid();
+  // The first PIN drawn: if the one-statement write found it held, the
+  // transaction applies the PIN rules to this same draw (an ended
+  // conference's PIN is taken over before any further draw).
+  let drawn: string | undefined;
+  if (!afterInsert) {
+    const added = await addPersonInOneWrite(ctx, input, uid, email, (pin) => (drawn = pin));
+    if (added) return added;
+  }
   // One unit of work: the checks and the writes share one transaction, so a
   // cancel cannot land between "not canceled" and the PIN claim.
   return inTransaction(services.store.db, async (trx) => {
@@ -70,28 +81,13 @@ export async function addPerson(
     );
     if (!found) throw new ParameterError(`no conference with UID ${input.conference}`);
     const { row: conference, reservations } = found;
-    const { status } = statusOf(ctx, conference, reservations);
-    if (status === 'CANCEL' || status === 'CLOSED') {
-      throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
-    }
+    requireTakesPersons(ctx, conference, reservations);
     const claim = { did: conference.did, person_uid: uid, conference_uid: conference.uid };
-    const row = {
-      uid,
-      conference_uid: conference.uid,
-      customer_uid: customer.uid,
-      name: input.name ?? '',
-      email,
-      notes: input.notes ?? '',
-      custom1: input.custom1 ?? '',
-      custom2: input.custom2 ?? '',
-      role: input.role,
-      ani: '',
-      created_at: services.clock.now(),
-    };
+    const row = newPersonRow(ctx, input, uid, email, conference.uid);
     // The usual case, a free PIN on the first draw, claims it and inserts in
     // one statement on PostgreSQL; a PIN someone holds goes through the PIN
     // rules (take-over of an ended conference's PIN, further draws).
-    const first = services.random.pin();
+    const first = drawn ?? services.random.pin();
     let person = await insertPersonClaimingPin(trx, { did: conference.did, pin: first }, { ...row, pin: first });
     if (!person) {
       const pin = (await tryClaimPin(trx, services, { ...claim, pin: first }))
@@ -105,6 +101,79 @@ export async function addPerson(
     ]);
     return { person, did: conference.did, custom: [] };
   });
+}
+
+/** A canceled or closed conference takes no new persons: -2 that says which. */
+function requireTakesPersons(
+  ctx: CallContext,
+  conference: ConferenceRow,
+  reservations: readonly ReservationRow[],
+): void {
+  const { status } = statusOf(ctx, conference, reservations);
+  if (status === 'CANCEL' || status === 'CLOSED') {
+    throw new ParameterError(`conference ${conference.uid} is ${status === 'CANCEL' ? 'canceled' : 'closed'}`);
+  }
+}
+
+/** The persons row addPerson inserts (its PIN comes from the claim). */
+function newPersonRow(ctx: CallContext, input: NewPersonInput, uid: string, email: string, conferenceUid: string) {
+  return {
+    uid,
+    conference_uid: conferenceUid,
+    customer_uid: ctx.customer.uid,
+    name: input.name ?? '',
+    email,
+    notes: input.notes ?? '',
+    custom1: input.custom1 ?? '',
+    custom2: input.custom2 ?? '',
+    role: input.role,
+    ani: '',
+    created_at: ctx.services.clock.now(),
+  };
+}
+
+/**
+ * PostgreSQL's usual case in two round trips instead of five: the conference
+ * read without a transaction, judged here, then one statement that claims the
+ * first PIN drawn, inserts the person and appends the event — only if the
+ * conference row is still the one judged (it share-locks it, so a cancel
+ * cannot slip in before the commit). Undefined when the store has no such
+ * write (SQLite, whose write group already batches commits) or it wrote
+ * nothing (the conference changed, the PIN is held): the caller runs the
+ * transaction, which judges again and applies the PIN rules.
+ */
+async function addPersonInOneWrite(
+  ctx: CallContext,
+  input: NewPersonInput,
+  uid: string,
+  email: string,
+  onDraw: (pin: string) => void,
+): Promise<PersonView | undefined> {
+  const { services, customer } = ctx;
+  const found = await findConferenceVersioned(services.store.db, customer.uid, input.conference);
+  if (found === null) return undefined;
+  if (!found) throw new ParameterError(`no conference with UID ${input.conference}`);
+  const { row: conference, reservations, version } = found;
+  requireTakesPersons(ctx, conference, reservations);
+  const pin = services.random.pin();
+  onDraw(pin);
+  const row = { ...newPersonRow(ctx, input, uid, email, conference.uid), pin };
+  // The event presents the row as inserted (the presenter reads no generated column).
+  const event = personEvent('person.registered', { id: 0, ...row }, conference.did, [], input.source ?? 'api');
+  const person = await insertPersonIfConferenceUnchanged(
+    services.store.db,
+    { conferenceUid: conference.uid, customerUid: customer.uid, version, did: conference.did },
+    row,
+    eventRows(services, [event]),
+  ).catch((error: unknown) => {
+    // A deadlock or serialization failure rolled the statement back: the
+    // transaction, which runs such failures again, takes over.
+    if (isRerunnable(error)) return undefined;
+    throw error;
+  });
+  if (!person) return undefined;
+  eventsCommitted(services.store);
+  return { person, did: conference.did, custom: [] };
 }
 
 /** A person with what its presentation needs: the dial-in number and custom values. */

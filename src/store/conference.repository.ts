@@ -1,8 +1,8 @@
 /** SQL for conferences. Every statement is scoped by customer. */
-import { fastAllCached, groupAll, prepared } from './prepared.js';
+import { fastAll, fastAllCached, groupAll, prepared } from './prepared.js';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { listReservations, type ReservationRow } from './reservation.repository.js';
-import type { Dialect } from './database.js';
+import { isPostgres, type Dialect } from './database.js';
 import type { ConferenceTable, Database } from './schema.js';
 
 export type ConferenceRow = Selectable<ConferenceTable>;
@@ -80,6 +80,49 @@ export async function findConferenceForShareWithReservations(
   if (!found) return undefined;
   const { baton_reservations: reservations, ...row } = found;
   return { row, reservations };
+}
+
+const conferenceVersionedQuery = prepared(
+  'conference_versioned',
+  `select c.*, c.xmin::text as baton_version, (select coalesce(json_agg(r order by r.start_at), '[]') from reservations r
+     where r.conference_uid = c.uid and r.customer_uid = c.customer_uid) as baton_reservations
+   from conferences c where c.uid = ? and c.customer_uid = ?`,
+);
+
+/** A conference with its reservations and the version of its row, read outside any transaction. */
+export interface VersionedConference {
+  row: ConferenceRow;
+  reservations: ReservationRow[];
+  /**
+   * The row version (PostgreSQL's xmin): every UPDATE of the row, a lock
+   * bump included, makes a new one, so a write guarded by it applies only
+   * to the very row this read saw.
+   */
+  version: string;
+}
+
+/**
+ * PostgreSQL only: the conference and its reservations (as
+ * findConferenceForShareWithReservations gives them) with its row version,
+ * in one named statement on the pool, no lock and no transaction. null when
+ * `db` is not a PostgreSQL store's own `db` (SQLite, or a transaction).
+ */
+export async function findConferenceVersioned(
+  db: Kysely<Database>,
+  customerUid: string,
+  uid: string,
+): Promise<VersionedConference | undefined | null> {
+  if (!isPostgres(db)) return null;
+  const rows = fastAll<ConferenceRow & { baton_version: string; baton_reservations: ReservationRow[] }>(
+    db,
+    conferenceVersionedQuery,
+    [uid, customerUid],
+  );
+  if (!rows) return null;
+  const found = (await rows)[0];
+  if (!found) return undefined;
+  const { baton_version: version, baton_reservations: reservations, ...row } = found;
+  return { row, reservations, version };
 }
 
 /**

@@ -216,6 +216,12 @@ function runCommitHooks(hooks: Array<() => void>): void {
 const rerunnable = new Set(['40001', '40P01']);
 const attempts = 5;
 
+/** True for an error of PostgreSQL's that rolled the work back and that simply running it again may cure. */
+export function isRerunnable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && rerunnable.has(code);
+}
+
 /**
  * Runs `work` in one transaction: on SQLite a savepoint in the write group
  * of this event-loop turn (see sqlite-executor.ts). When PostgreSQL rolls it back for a
@@ -249,8 +255,7 @@ export async function inTransaction<T>(
       runCommitHooks(hooks);
       return result;
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (attempt >= attempts || typeof code !== 'string' || !rerunnable.has(code)) throw error;
+      if (attempt >= attempts || !isRerunnable(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }

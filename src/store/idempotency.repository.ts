@@ -4,7 +4,23 @@
  * dialects, so exactly one caller runs the command. Scoped by customer.
  */
 import type { Kysely, Selectable } from 'kysely';
+import { isPostgres } from './database.js';
+import { fastAll, prepared } from './prepared.js';
 import type { Database, IdempotencyKeyTable } from './schema.js';
+
+// PostgreSQL runs the hot three (claim, read, complete) as named statements
+// on the pool: parsed and planned once per connection. SQLite's writes go
+// through Kysely and so through the executor's write group.
+const claimQuery = prepared(
+  'idempotency_claim',
+  'insert into idempotency_keys (customer_uid, key, request_hash, state, code, message, value, locked_until, created_at, expires_at) ' +
+    "values (?, ?, ?, 'pending', null, '', null, ?, ?, ?) on conflict (customer_uid, key) do nothing returning key",
+);
+const findQuery = prepared('idempotency_find', 'select * from idempotency_keys where customer_uid = ? and key = ?');
+const completeQuery = prepared(
+  'idempotency_complete',
+  "update idempotency_keys set state = 'done', code = ?, message = ?, value = ? where customer_uid = ? and key = ?",
+);
 
 export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;
 
@@ -20,6 +36,17 @@ export interface IdempotencyClaim {
 
 /** Inserts a pending row for the key; false when the key already has a row. */
 export async function insertIdempotencyClaim(db: Kysely<Database>, claim: IdempotencyClaim): Promise<boolean> {
+  const claimed = isPostgres(db)
+    ? fastAll(db, claimQuery, [
+        claim.customerUid,
+        claim.key,
+        claim.requestHash,
+        claim.lockedUntil,
+        claim.now,
+        claim.expiresAt,
+      ])
+    : undefined;
+  if (claimed) return (await claimed).length === 1;
   const result = await db
     .insertInto('idempotency_keys')
     .values({
@@ -45,6 +72,8 @@ export async function findIdempotencyKey(
   customerUid: string,
   key: string,
 ): Promise<IdempotencyKeyRow | undefined> {
+  const rows = isPostgres(db) ? fastAll<IdempotencyKeyRow>(db, findQuery, [customerUid, key]) : undefined;
+  if (rows) return (await rows)[0];
   return db
     .selectFrom('idempotency_keys')
     .selectAll()
@@ -82,6 +111,13 @@ export async function completeIdempotencyKey(
   key: string,
   answer: { code: number; message: string; value: string | null },
 ): Promise<void> {
+  const done = isPostgres(db)
+    ? fastAll(db, completeQuery, [answer.code, answer.message, answer.value, customerUid, key])
+    : undefined;
+  if (done) {
+    await done;
+    return;
+  }
   await db
     .updateTable('idempotency_keys')
     .set({ state: 'done', code: answer.code, message: answer.message, value: answer.value })

@@ -5,12 +5,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
-import { findConferenceForShareWithReservations, insertConference } from './conference.repository.js';
+import {
+  findConferenceForShareWithReservations,
+  findConferenceVersioned,
+  insertConference,
+  lockConference,
+} from './conference.repository.js';
 import { insertCustomer } from './customer.repository.js';
 import { inTransaction, migrate, openStore, type Store } from './database.js';
-import { appendEvents, listEvents } from './event.repository.js';
-import { findPerson, insertPersonClaimingPin } from './person.repository.js';
+import { appendEvents, lastEventSequence, listEvents } from './event.repository.js';
+import {
+  findPerson,
+  findPinHolder,
+  insertPersonClaimingPin,
+  insertPersonIfConferenceUnchanged,
+} from './person.repository.js';
 import { insertReservations, listReservations } from './reservation.repository.js';
+
+const onPostgres = Boolean(process.env.BATON_TEST_PG_URL);
 
 describe('addPerson writes in as few statements as the database allows', () => {
   let database: TestDatabase;
@@ -145,5 +157,96 @@ describe('addPerson writes in as few statements as the database allows', () => {
       findConferenceForShareWithReservations(trx, store.dialect, 'SOMEONEELSE00001', 'CLAIMCONFERENCE1'),
     );
     expect(none).toBeUndefined();
+  });
+  describe('one guarded statement (PostgreSQL): the conference as read, the PIN, the person and its event', () => {
+    const did = '+15550002222';
+    const guardOf = async () => {
+      const found = await findConferenceVersioned(store.db, customer, 'CLAIMCONFERENCE1');
+      return { conferenceUid: 'CLAIMCONFERENCE1', customerUid: customer, version: found!.version, did };
+    };
+    const eventOf = (id: string) => ({ id, type: 'person.registered', occurred_at: 7, data: `{"person":"${id}"}` });
+
+    it.runIf(onPostgres)(
+      'reads the conference with its reservations and its row version, outside a transaction',
+      async () => {
+        const found = await findConferenceVersioned(store.db, customer, 'CLAIMCONFERENCE1');
+        expect(found!.row).toStrictEqual(
+          (await inTransaction(store.db, (trx) =>
+            findConferenceForShareWithReservations(trx, store.dialect, customer, 'CLAIMCONFERENCE1'),
+          ))!.row,
+        );
+        expect(found!.reservations).toStrictEqual(await listReservations(store.db, customer, 'CLAIMCONFERENCE1'));
+        expect(found!.version).toMatch(/^[0-9]+$/);
+        expect(await findConferenceVersioned(store.db, 'SOMEONEELSE00001', 'CLAIMCONFERENCE1')).toBeUndefined();
+        // Any update of the row, the lock bump of every status change included, is a new version.
+        await inTransaction(store.db, (trx) => lockConference(trx, customer, 'CLAIMCONFERENCE1'));
+        const after = await findConferenceVersioned(store.db, customer, 'CLAIMCONFERENCE1');
+        expect(after!.version).not.toBe(found!.version);
+      },
+    );
+
+    it.runIf(onPostgres)(
+      'claims the PIN, inserts the person and appends the event numbered next, committed',
+      async () => {
+        const before = await lastEventSequence(store.db, customer);
+        const row = await insertPersonIfConferenceUnchanged(
+          store.db,
+          await guardOf(),
+          person('GUARDEDPERSON001', '700001'),
+          [eventOf('evt_G1')],
+        );
+        expect(row).toMatchObject({ ...person('GUARDEDPERSON001', '700001') });
+        expect(await findPerson(store.db, customer, 'GUARDEDPERSON001')).toStrictEqual(row);
+        expect(await findPinHolder(store.db, did, '700001')).toMatchObject({
+          person_uid: 'GUARDEDPERSON001',
+          conference_uid: 'CLAIMCONFERENCE1',
+        });
+        expect(await lastEventSequence(store.db, customer)).toBe(before + 1);
+        const [event] = await listEvents(store.db, customer, before, 10);
+        expect(event).toStrictEqual({ customer_uid: customer, sequence: before + 1, ...eventOf('evt_G1') });
+      },
+    );
+
+    it.runIf(onPostgres)('writes nothing when the conference row changed since it was read', async () => {
+      const stale = await guardOf();
+      await inTransaction(store.db, (trx) => lockConference(trx, customer, 'CLAIMCONFERENCE1'));
+      const before = await lastEventSequence(store.db, customer);
+      const row = await insertPersonIfConferenceUnchanged(store.db, stale, person('GUARDEDPERSON002', '700002'), [
+        eventOf('evt_G2'),
+      ]);
+      expect(row).toBeUndefined();
+      expect(await findPerson(store.db, customer, 'GUARDEDPERSON002')).toBeUndefined();
+      expect(await findPinHolder(store.db, did, '700002')).toBeUndefined();
+      expect(await lastEventSequence(store.db, customer)).toBe(before);
+      // Another customer's UID with the same version is no match either.
+      const foreign = { ...(await guardOf()), customerUid: 'SOMEONEELSE00001' };
+      expect(
+        await insertPersonIfConferenceUnchanged(store.db, foreign, person('GUARDEDPERSON002', '700002'), []),
+      ).toBeUndefined();
+      expect(await findPinHolder(store.db, did, '700002')).toBeUndefined();
+    });
+
+    it.runIf(onPostgres)('writes nothing when someone holds the PIN', async () => {
+      const before = await lastEventSequence(store.db, customer);
+      const row = await insertPersonIfConferenceUnchanged(
+        store.db,
+        await guardOf(),
+        person('GUARDEDPERSON003', '700001'),
+        [eventOf('evt_G3')],
+      );
+      expect(row).toBeUndefined();
+      expect(await findPerson(store.db, customer, 'GUARDEDPERSON003')).toBeUndefined();
+      expect((await findPinHolder(store.db, did, '700001'))!.person_uid).toBe('GUARDEDPERSON001');
+      expect(await lastEventSequence(store.db, customer)).toBe(before);
+    });
+
+    it.runIf(!onPostgres)('is PostgreSQL only: SQLite has no versioned read and refuses the write', async () => {
+      expect(await findConferenceVersioned(store.db, customer, 'CLAIMCONFERENCE1')).toBeNull();
+      const guard = { conferenceUid: 'CLAIMCONFERENCE1', customerUid: customer, version: '1', did };
+      await expect(
+        insertPersonIfConferenceUnchanged(store.db, guard, person('GUARDEDPERSON004', '700004'), []),
+      ).rejects.toThrow(/PostgreSQL store only/);
+      expect(await findPerson(store.db, customer, 'GUARDEDPERSON004')).toBeUndefined();
+    });
   });
 });

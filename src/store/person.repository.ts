@@ -1,5 +1,5 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
-import { fastAllBuilt, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
+import { fastAll, fastAllBuilt, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { isPostgres } from './database.js';
 import type { Database, PersonTable } from './schema.js';
@@ -231,6 +231,87 @@ export async function insertPersonClaimingPin(
     from claim
     returning *`.execute(trx);
   return result.rows[0];
+}
+
+const insertPersonIfUnchangedQuery = prepared(
+  'insert_person_if_conference_unchanged',
+  `with conference as (
+     select c.uid from conferences c where c.uid = ? and c.customer_uid = ? and c.xmin::text = ?
+     for share of c),
+   claim as (
+     insert into pin_claims (did, pin, person_uid, conference_uid)
+     select ?, ?, ?, conference.uid from conference
+     on conflict (did, pin) do nothing returning pin, person_uid, conference_uid),
+   person as (
+     insert into persons (uid, conference_uid, customer_uid, name, email, notes, custom1, custom2, role, pin, ani, created_at)
+     select claim.person_uid, claim.conference_uid, ?, ?, ?, ?, ?, ?, ?, claim.pin, ?, ?::bigint from claim
+     returning *),
+   counter as (
+     insert into event_counters (customer_uid, last_sequence)
+     select person.customer_uid, ?::bigint from person
+     on conflict (customer_uid) do update set last_sequence = event_counters.last_sequence + excluded.last_sequence
+     returning customer_uid, last_sequence),
+   appended as (
+     insert into events (customer_uid, sequence, id, type, occurred_at, data)
+     select counter.customer_uid, counter.last_sequence - cardinality(?::text[]) + e.ord, e.id, e.type, e.occurred_at, e.data
+     from counter, unnest(?::text[], ?::text[], ?::bigint[], ?::text[]) with ordinality as e(id, type, occurred_at, data, ord)
+     returning sequence)
+   select person.* from person`,
+);
+
+/** The conference a guarded insert applies to: the row version a read without lock saw. */
+export interface ConferenceGuard {
+  conferenceUid: string;
+  customerUid: string;
+  /** From findConferenceVersioned. */
+  version: string;
+  did: string;
+}
+
+/**
+ * PostgreSQL: a whole registration as ONE named statement in autocommit — the
+ * conference share-locked only if its row is still the version the caller
+ * judged, `person.pin` claimed on `guard.did`, the person inserted and
+ * `events` appended with the customer's next sequence numbers (as
+ * appendEvents numbers them) — so one round trip, committed (durably) before
+ * it answers. The share lock makes a concurrent cancel wait for this commit
+ * (or, when the cancel came first, the version no longer matches). Undefined,
+ * with nothing written, when the conference changed since it was read or the
+ * PIN is held: the caller then runs its transaction with the PIN rules.
+ */
+export async function insertPersonIfConferenceUnchanged(
+  db: Kysely<Database>,
+  guard: ConferenceGuard,
+  person: NewPerson & { pin: string },
+  events: readonly { id: string; type: string; occurred_at: number; data: string }[],
+): Promise<PersonRow | undefined> {
+  const rows = isPostgres(db)
+    ? fastAll<PersonRow>(db, insertPersonIfUnchangedQuery, [
+        guard.conferenceUid,
+        guard.customerUid,
+        guard.version,
+        guard.did,
+        person.pin,
+        person.uid,
+        person.customer_uid,
+        person.name ?? '',
+        person.email ?? '',
+        person.notes ?? '',
+        person.custom1 ?? '',
+        person.custom2 ?? '',
+        person.role,
+        person.ani ?? '',
+        person.created_at,
+        events.length,
+        events.map((e) => e.id),
+        events.map((e) => e.id),
+        events.map((e) => e.type),
+        events.map((e) => e.occurred_at),
+        events.map((e) => e.data),
+      ])
+    : undefined;
+  if (!rows) throw new Error('insertPersonIfConferenceUnchanged: PostgreSQL store only');
+  return (await rows)[0];
 }
 
 /** Who holds `pin` on `did`, with what their conference needs to judge if it is still live. */
