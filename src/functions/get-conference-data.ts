@@ -3,6 +3,7 @@ import { loadConferenceData } from '../domain/conferences.js';
 import { presentConferenceData } from '../presenters/conference.js';
 import { uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
+import { readAheadText } from '../store/conference-view.repository.js';
 import { cachedAnswer } from '../store/prepared.js';
 import { presentation } from './present.js';
 
@@ -21,8 +22,7 @@ export const getConferenceData = defineFunction({
     // PostgreSQL: reused for the same view text this request read with its
     // credentials (the held string itself, so comparing it is cheap), and the
     // same customer row, which the answer shows (in the key).
-    const content =
-      readAhead?.kind === 'conferenceData' && readAhead.uid === p.conferenceUID ? readAhead.text : undefined;
+    const content = readAheadText(readAhead, 'conferenceData', customer.uid, p.conferenceUID);
     const key =
       `getConferenceData\u0000${customer.uid}\u0000${p.conferenceUID}\u0000${customer.time_zone}\u0000${services.config.publicUrl}` +
       (content === undefined ? '' : `\u0000${JSON.stringify(customer)}`);

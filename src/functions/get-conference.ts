@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { loadConference } from '../domain/conferences.js';
 import { uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
+import { readAheadText } from '../store/conference-view.repository.js';
 import { cachedAnswer } from '../store/prepared.js';
 import { conferenceResult } from './present.js';
 
@@ -33,7 +34,7 @@ export const getConference = defineFunction({
       },
       () => services.clock.now(),
       // PostgreSQL: the view this request read with its credentials (the answer shows no other customer field).
-      readAhead?.kind === 'conference' && readAhead.uid === p.conferenceUID ? readAhead.text : undefined,
+      readAheadText(readAhead, 'conference', customer.uid, p.conferenceUID),
     );
   },
 });

@@ -3,9 +3,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessFrontOf } from '../app.js';
 import { sqliteExecutorOf } from '../store/database.js';
 import { parseTrustProxy, type TrustProxy } from './client-address.js';
-import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
+import { createConference, startTestServer, type TestServer, type TestServerOptions } from '../../test/harness.js';
 
 /** Sends raw bytes on a fresh connection and returns the raw answer (head and body as the wire carried them). */
+/**
+ * Two servers on one database and customer with the same `options`: the
+ * node:http front, and Fastify alone. `lines` collects each one's log lines.
+ */
+async function startBothFronts(
+  options: TestServerOptions,
+  lines?: { fast: string[]; framework: string[] },
+): Promise<{ fast: TestServer; framework: TestServer }> {
+  const logTo = (into: string[] | undefined) =>
+    into ? { logStream: { write: (line: string) => into.push(line) } } : {};
+  const fast = await startTestServer({ ...options, ...logTo(lines?.fast) });
+  const framework = await startTestServer({
+    ...options,
+    ...logTo(lines?.framework),
+    database: fast.database,
+    credentials: fast.credentials,
+    accessFront: false,
+  });
+  return { fast, framework };
+}
+
 function exchange(url: string, request: string): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -66,13 +87,7 @@ describe('the node:http front of /_access answers as the Fastify route does', ()
   beforeAll(async () => {
     // One public URL, so answers that carry links are the same on both.
     const config = { bodyLimit: 4096, authFailureLimit: 1000, publicUrl: 'https://baton.example' };
-    fast = await startTestServer({ config });
-    framework = await startTestServer({
-      config,
-      database: fast.database,
-      credentials: fast.credentials,
-      accessFront: false,
-    });
+    ({ fast, framework } = await startBothFronts({ config }));
     conference = await createConference(fast);
     auth = new URLSearchParams({ ...fast.credentials }).toString();
   });
@@ -280,13 +295,7 @@ describe('the node:http front throttles failed keys as the Fastify route does', 
   let framework: TestServer;
   beforeAll(async () => {
     const config = { authFailureLimit: 3 };
-    fast = await startTestServer({ config });
-    framework = await startTestServer({
-      config,
-      database: fast.database,
-      credentials: fast.credentials,
-      accessFront: false,
-    });
+    ({ fast, framework } = await startBothFronts({ config }));
   });
   afterAll(async () => {
     await framework.close();
@@ -320,15 +329,7 @@ describe('the node:http front logs, counts and names requests as the Fastify rou
   beforeAll(async () => {
     // The test is the trusted proxy in front: its X-Request-Id is kept.
     const config = { logLevel: 'info', trustProxy: parseTrustProxy('127.0.0.1') as TrustProxy };
-    fast = await startTestServer({ config, metrics: true, logStream: { write: (line) => lines.fast.push(line) } });
-    framework = await startTestServer({
-      config,
-      metrics: true,
-      database: fast.database,
-      credentials: fast.credentials,
-      accessFront: false,
-      logStream: { write: (line) => lines.framework.push(line) },
-    });
+    ({ fast, framework } = await startBothFronts({ config, metrics: true }, lines));
   });
   afterAll(async () => {
     await framework.close();

@@ -9,12 +9,13 @@
  * transaction, it runs the separate (cached) statements as before.
  */
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { listCallUids } from './call.repository.js';
 import { findConference, type ConferenceRow } from './conference.repository.js';
 import { listCustomValues, listPersonCustomValues, type CustomValue } from './custom-value.repository.js';
 import { postgresPoolOf } from './database.js';
 import { listPersonUids, listPersons, type PersonRow } from './person.repository.js';
-import { prepared } from './prepared.js';
+import { prepared, type PreparedQuery } from './prepared.js';
 import { listReservations, type ReservationRow } from './reservation.repository.js';
 import type { Database } from './schema.js';
 
@@ -174,10 +175,34 @@ function aggregate(fragment: string): string {
 }
 
 /** The read-ahead view, when it is the one asked for here; undefined otherwise (the caller reads). */
-function matching(readAhead: ReadAhead | undefined, kind: ViewRequest['kind'], customerUid: string, uid: string) {
+/**
+ * The text of the view this request read with its credentials, when it is the
+ * `kind` view of conference `uid` of customer `customerUid`; undefined otherwise.
+ */
+export function readAheadText(
+  readAhead: ReadAhead | undefined,
+  kind: ViewRequest['kind'],
+  customerUid: string,
+  uid: string,
+): string | undefined {
   return readAhead && readAhead.kind === kind && readAhead.customerUid === customerUid && readAhead.uid === uid
     ? readAhead.text
     : undefined;
+}
+
+/** PostgreSQL: the one row of `view` (a named statement) for conference `uid` of the customer; undefined for none. */
+async function viewRow(
+  pool: pg.Pool,
+  view: PreparedQuery,
+  customerUid: string,
+  uid: string,
+): Promise<(ConferenceRow & Aggregates) | undefined> {
+  const result = await pool.query<ConferenceRow & Aggregates>({
+    name: view.name,
+    text: view.postgres,
+    values: [uid, customerUid],
+  });
+  return result.rows[0];
 }
 
 function conferenceChildrenOf(found: ConferenceRow & Aggregates): ConferenceChildren {
@@ -246,7 +271,7 @@ export async function findConferenceChildren(
   uid: string,
   readAhead?: ReadAhead,
 ): Promise<ConferenceChildren | undefined> {
-  const text = matching(readAhead, 'conference', customerUid, uid);
+  const text = readAheadText(readAhead, 'conference', customerUid, uid);
   if (text !== undefined) {
     const view = JSON.parse(text) as [ConferenceRow, ReservationRow[], string[], string[], [string, string][]] | null;
     if (view === null) return undefined;
@@ -255,12 +280,7 @@ export async function findConferenceChildren(
   }
   const pool = postgresPoolOf(db);
   if (pool) {
-    const result = await pool.query<ConferenceRow & Aggregates>({
-      name: conferenceView.name,
-      text: conferenceView.postgres,
-      values: [uid, customerUid],
-    });
-    const found = result.rows[0];
+    const found = await viewRow(pool, conferenceView, customerUid, uid);
     return found ? conferenceChildrenOf(found) : undefined;
   }
   const row = await findConference(db, customerUid, uid);
@@ -281,7 +301,7 @@ export async function findConferenceDataChildren(
   uid: string,
   readAhead?: ReadAhead,
 ): Promise<ConferenceDataChildren | undefined> {
-  const text = matching(readAhead, 'conferenceData', customerUid, uid);
+  const text = readAheadText(readAhead, 'conferenceData', customerUid, uid);
   if (text !== undefined) {
     const view = JSON.parse(text) as
       | [
@@ -300,12 +320,7 @@ export async function findConferenceDataChildren(
   }
   const pool = postgresPoolOf(db);
   if (pool) {
-    const result = await pool.query<ConferenceRow & Aggregates>({
-      name: conferenceDataView.name,
-      text: conferenceDataView.postgres,
-      values: [uid, customerUid],
-    });
-    const found = result.rows[0];
+    const found = await viewRow(pool, conferenceDataView, customerUid, uid);
     return found ? conferenceDataChildrenOf(found) : undefined;
   }
   const row = await findConference(db, customerUid, uid);
