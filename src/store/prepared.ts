@@ -27,10 +27,19 @@ export interface PreparedQuery {
   readonly postgres: string;
 }
 
+const declared: PreparedQuery[] = [];
+
+/** Every statement declared with `prepared` so far (the query-plan test reads them all). */
+export function declaredQueries(): readonly PreparedQuery[] {
+  return declared;
+}
+
 /** Declares a prepared statement; `?` placeholders become `$1…$n` for PostgreSQL. */
 export function prepared(name: string, sqlText: string): PreparedQuery {
   let n = 0;
-  return { name: `baton_${name}`, sqlite: sqlText, postgres: sqlText.replace(/\?/g, () => `$${++n}`) };
+  const query = { name: `baton_${name}`, sqlite: sqlText, postgres: sqlText.replace(/\?/g, () => `$${++n}`) };
+  declared.push(query);
+  return query;
 }
 
 /**
