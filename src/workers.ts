@@ -52,14 +52,23 @@ const forwardEnv = 'BATON_COMMANDS_IN_PRIMARY';
 
 /**
  * V8 options for the workers, unless the operator set the same option
- * (NODE_OPTIONS or node's own arguments). A young generation of at most
- * 4 MB a semi-space instead of V8's 16: each request's garbage dies young
- * either way, and a worker answering 156 kB getConferenceData or 57 kB list
- * answers peaked at 109–126 MB instead of 136–153 MB (idle 104–109 instead of
- * 120–122) at the same or higher throughput (measured, one worker, 32
- * connections, four runs each).
+ * (node's own arguments; NODE_OPTIONS for those it may carry). A young
+ * generation of at most 4 MB a semi-space instead of V8's 16: each request's
+ * garbage dies young either way, and a worker answering 156 kB
+ * getConferenceData or 57 kB list answers peaked at 109–126 MB instead of
+ * 136–153 MB (idle 104–109 instead of 120–122) at the same or higher
+ * throughput (measured, one worker, 32 connections, four runs each).
+ *
+ * An old generation that grows by half its live size between mark-compacts
+ * instead of V8's up to 4×: cached answers that a write drops (the mixed
+ * traffic of reads and registrations) die old, and with V8's factor a
+ * worker's 26 MB of live heap let 92–97 MB of old space fill before it was
+ * collected (peak 184–196 MB; with this option 114–122 MB), at CPU per request
+ * within the noise on getConference, getConferenceData, the lists and the
+ * mixed traffic (three alternating runs each). It only sets how soon a
+ * collection comes, never a limit a worker could fail on.
  */
-const workerV8Options = ['--max-semi-space-size=4'];
+const workerV8Options = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
 
 /**
  * Node's arguments for the forked workers: the primary's own, plus each of
