@@ -2,12 +2,14 @@
  * getConference's cached answer (SQLite) is reused only while it is still
  * true: its status moves with the clock at the reservation window's opening
  * and end without any write, and the customer's time zone is part of it.
- * PostgreSQL has no cache: the same answers, and no hit counters to check.
+ * PostgreSQL reads every request's rows; it only reuses an answer presented
+ * from the same view text, and its rendered bytes, under the same rules.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, testEpoch, type TestServer } from '../../test/harness.js';
 import { reservationParams } from '../../test/reservations.js';
 import { openStore, sqliteExecutorOf } from '../store/database.js';
+import { presentedAnswerStats } from '../store/prepared.js';
 
 describe('getConference from the cache', () => {
   let server: TestServer;
@@ -26,6 +28,10 @@ describe('getConference from the cache', () => {
 
   const get = async () => (await server.call('getConference', { conferenceUID: conference })).value;
   const minute = 60_000;
+  /** Rendered answers sent again, on either database (SQLite's exact cache, PostgreSQL's presented answers). */
+  const reusedCount = () =>
+    (sqliteExecutorOf(server.services.store.db)?.cacheStats ?? presentedAnswerStats(server.services.store.db))
+      ?.reused ?? 0;
 
   it('changes status when the clock passes the window opening and the end, without any write', async () => {
     const executor = sqliteExecutorOf(server.services.store.db);
@@ -47,7 +53,6 @@ describe('getConference from the cache', () => {
   });
 
   it('sends the status the clock gives in reused JSON and XML bytes, never the bytes of an answer past its time', async () => {
-    const executor = sqliteExecutorOf(server.services.store.db);
     const uid = (
       await server.call('createConferenceReserved', {
         name: 'Bytes',
@@ -59,15 +64,42 @@ describe('getConference from the cache', () => {
     server.clock.set(testEpoch + 24 * 60 * minute);
     const sched = [await xml(), await json()];
     expect(sched[0]).toContain('<status>SCHED</status>');
-    const reused = executor?.cacheStats.reused ?? 0;
+    const reused = reusedCount();
     expect([await xml(), await json()]).toEqual(sched);
-    if (executor) expect(executor.cacheStats.reused).toBe(reused + 2);
+    expect(reusedCount()).toBe(reused + 2);
     // The window opens at 18:45 the next day: the cached bytes say SCHED, the answer must not.
     server.clock.set(testEpoch + 24 * 60 * minute + 105 * minute);
     const idle = [await xml(), await json()];
     expect(idle[0]).toContain('<status>IDLE</status>');
     expect(idle[1]).toContain('"status":"IDLE"');
     expect([await xml(), await json()]).toEqual(idle);
+  });
+
+  it("sends getConferenceData's reused bytes only until another connection changes a person", async () => {
+    const uid = (await server.call('createConferenceReservationless', { name: 'Reused bytes' })).value.UID as string;
+    const added = await server.call('addPerson', { conference: uid, role: 'PARTICIPANT', name: 'Bo' });
+    expect(added.code).toBe(0);
+    const json = async () => JSON.stringify(await server.call('getConferenceData', { conferenceUID: uid }));
+    const xml = () => server.callXml('getConferenceData', { conferenceUID: uid });
+    const first = [await json(), await xml()];
+    expect(first[0]).toContain('"name":"Bo"');
+    expect(first[1]).toContain('<name>Bo</name>');
+    const reused = reusedCount();
+    expect([await json(), await xml()]).toEqual(first);
+    expect(reusedCount()).toBe(reused + 2);
+    const other = openStore(server.database.url);
+    try {
+      await other.db.updateTable('persons').set({ name: 'Bo Ek' }).where('uid', '=', added.value.UID).execute();
+    } finally {
+      await other.close();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    const changed = [await json(), await xml()];
+    expect(changed).toEqual(first.map((answer) => answer.replace('Bo', 'Bo Ek')));
+    // Rendered anew for the new rows, then reused again.
+    const renderedAgain = reusedCount();
+    expect([await json(), await xml()]).toEqual(changed);
+    expect(reusedCount()).toBe(renderedAgain + 2);
   });
 
   it("shows the times in the customer's new time zone on the next call", async () => {

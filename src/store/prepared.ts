@@ -15,7 +15,7 @@
  */
 import type SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import { AnswerCache, estimateSize } from './answer-cache.js';
+import { AnswerCache, estimateSize, type AnswerCacheStats } from './answer-cache.js';
 import { postgresPoolOf, sqliteExecutorOf } from './database.js';
 import { deepFreeze, writeGroupOf } from './sqlite-executor.js';
 import type { Database } from './schema.js';
@@ -167,7 +167,9 @@ export async function cachedAnswer<T>(
   const built = await compute();
   if (now() < built.until) {
     const entry = deepFreeze({ content, value: built.value, from: built.from ?? -Infinity, until: built.until });
-    cache.set(key, entry, [], 16 + 2 * content.length + estimateSize(entry.value));
+    // The value is the answer handed out: its rendered bytes may be kept with it (see `renderedAnswer`).
+    const answer = typeof entry.value === 'object' && entry.value !== null ? entry.value : undefined;
+    cache.set(key, entry, [], 16 + 2 * content.length + estimateSize(entry.value), answer);
   }
   return built.value;
 }
@@ -175,13 +177,20 @@ export async function cachedAnswer<T>(
 /** PostgreSQL: answers by key with the content they were built from (see `cachedAnswer`), per store. */
 const presentedAnswers = new WeakMap<Kysely<Database>, AnswerCache>();
 
+/** PostgreSQL: the counters of the store's presented answers (renderings reused…), once it has any; for tests. */
+export function presentedAnswerStats(db: Kysely<Database>): Readonly<AnswerCacheStats> | undefined {
+  return presentedAnswers.get(db)?.stats;
+}
+
 /**
  * The bytes `render()` gives for `answer` under `variant` when `answer` is a
- * value the SQLite answer cache holds (`cachedAnswer` returned it): rendered
- * once, reused for as long as the cache holds that very object, dropped
- * with it. Undefined, with nothing rendered, for any other value and on
- * PostgreSQL: the caller renders as usual. `render` must depend on nothing
- * but `answer` and `variant`.
+ * value `cachedAnswer` holds: on SQLite an answer of the exact cache, on
+ * PostgreSQL one reused for the same content (so a 156 kB answer is not
+ * stringified and encoded again on every request that read an unchanged
+ * view). Rendered once, reused for as long as the cache holds that very
+ * object, dropped with it. Undefined, with nothing rendered, for any other
+ * value: the caller renders as usual. `render` must depend on nothing but
+ * `answer` and `variant`.
  */
 export function renderedAnswer(
   db: Kysely<Database>,
@@ -189,7 +198,16 @@ export function renderedAnswer(
   variant: string,
   render: () => Buffer,
 ): Buffer | undefined {
-  return sqliteExecutorOf(db)?.renderedAnswer(answer, variant, render);
+  const executor = sqliteExecutorOf(db);
+  if (executor) return executor.renderedAnswer(answer, variant, render);
+  const cache = presentedAnswers.get(db);
+  if (cache === undefined) return undefined;
+  const kept = cache.rendering(answer, variant);
+  if (kept !== undefined) return kept;
+  if (!cache.holds(answer)) return undefined;
+  const bytes = render();
+  cache.keepRendering(answer, variant, bytes);
+  return bytes;
 }
 
 const columnNames = new WeakMap<SqliteDatabase.Statement, string[]>();
