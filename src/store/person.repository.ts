@@ -1,7 +1,8 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
 import { fastAll, fastAllBuilt, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
-import { isPostgres } from './database.js';
+import pg from 'pg';
+import { isPostgres, postgresPoolOf } from './database.js';
 import type { Database, PersonTable } from './schema.js';
 
 export type PersonRow = Selectable<PersonTable>;
@@ -259,6 +260,47 @@ const insertPersonIfUnchangedQuery = prepared(
    select person.* from person`,
 );
 
+/** The group statement of PersonInsertBatcher (exported for bench/pg-statements.ts). */
+export const insertPersonsIfUnchangedQuery = prepared(
+  'insert_persons_if_conferences_unchanged',
+  `with input as (
+     select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+       ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
+       with ordinality as i(conference_uid, version, did, pin, uid, name, email, notes, custom1, custom2, role, ani,
+         created_at, event_id, event_type, occurred_at, data, ord)),
+   customer as (select ?::text as uid),
+   conference as (
+     select c.uid, c.xmin::text as version from conferences c, customer
+     where c.customer_uid = customer.uid and c.uid in (select conference_uid from input)
+     for share of c),
+   claim as (
+     insert into pin_claims (did, pin, person_uid, conference_uid)
+     select i.did, i.pin, i.uid, i.conference_uid
+     from input i join conference c on c.uid = i.conference_uid and c.version = i.version
+     order by i.ord
+     on conflict (did, pin) do nothing
+     returning person_uid),
+   person as (
+     insert into persons (uid, conference_uid, customer_uid, name, email, notes, custom1, custom2, role, pin, ani, created_at)
+     select i.uid, i.conference_uid, customer.uid, i.name, i.email, i.notes, i.custom1, i.custom2, i.role, i.pin, i.ani,
+       i.created_at
+     from input i join claim on claim.person_uid = i.uid, customer
+     order by i.ord
+     returning *),
+   counter as (
+     insert into event_counters (customer_uid, last_sequence)
+     select customer.uid, count(*) from person, customer group by customer.uid
+     on conflict (customer_uid) do update set last_sequence = event_counters.last_sequence + excluded.last_sequence
+     returning customer_uid, last_sequence),
+   appended as (
+     insert into events (customer_uid, sequence, id, type, occurred_at, data)
+     select counter.customer_uid, counter.last_sequence - (select count(*) from person) + row_number() over (order by i.ord),
+       i.event_id, i.event_type, i.occurred_at, i.data
+     from counter, person p join input i on i.uid = p.uid
+     returning sequence)
+   select person.* from person`,
+);
+
 /** The conference a guarded insert applies to: the row version a read without lock saw. */
 export interface ConferenceGuard {
   conferenceUid: string;
@@ -278,6 +320,14 @@ export interface ConferenceGuard {
  * (or, when the cancel came first, the version no longer matches). Undefined,
  * with nothing written, when the conference changed since it was read or the
  * PIN is held: the caller then runs its transaction with the PIN rules.
+ *
+ * Registrations with one event (addPerson's) are group-committed: those of
+ * one customer that arrive while its previous group is in flight (or in the
+ * same event-loop turn) go as one statement over arrays, one COMMIT and one
+ * WAL flush for all, the customer's event counter bumped once (see
+ * PersonInsertBatcher). Each is still all-or-nothing: a registration whose
+ * conference changed or whose PIN is held writes nothing and answers
+ * undefined while the others of its group commit.
  */
 export async function insertPersonIfConferenceUnchanged(
   db: Kysely<Database>,
@@ -285,6 +335,8 @@ export async function insertPersonIfConferenceUnchanged(
   person: NewPerson & { pin: string },
   events: readonly { id: string; type: string; occurred_at: number; data: string }[],
 ): Promise<PersonRow | undefined> {
+  const pool = postgresPoolOf(db);
+  if (pool && events.length === 1) return batcherOf(pool).add({ guard, person, event: events[0]! });
   const rows = isPostgres(db)
     ? fastAll<PersonRow>(db, insertPersonIfUnchangedQuery, [
         guard.conferenceUid,
@@ -312,6 +364,109 @@ export async function insertPersonIfConferenceUnchanged(
     : undefined;
   if (!rows) throw new Error('insertPersonIfConferenceUnchanged: PostgreSQL store only');
   return (await rows)[0];
+}
+
+/** One registration waiting for its group's statement. */
+interface PendingInsert {
+  guard: ConferenceGuard;
+  person: NewPerson & { pin: string };
+  event: { id: string; type: string; occurred_at: number; data: string };
+  done?: (row: PersonRow | undefined) => void;
+  failed?: (error: unknown) => void;
+}
+
+/** The most registrations one statement carries (bounds its parameters and the time its locks are held). */
+export const maxPersonInsertGroup = 64;
+
+/**
+ * Group commit for PostgreSQL registrations, per process and per customer.
+ * At most one group of a customer is in flight per process: the customer's
+ * event counter row is locked from a group's statement to its COMMIT, so a
+ * second statement of the same customer could only wait on that lock inside
+ * the server. What arrives meanwhile waits here and goes as the next group,
+ * so the busier the customer, the larger its groups and the fewer its
+ * commits. The first registration after a quiet spell waits only for the end
+ * of the event-loop turn (setImmediate) so the ones of that turn share it.
+ */
+export class PersonInsertBatcher {
+  private readonly queues = new Map<string, { pending: PendingInsert[]; busy: boolean }>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Queues one registration; its row once committed, undefined when it wrote nothing. */
+  add(item: PendingInsert): Promise<PersonRow | undefined> {
+    const customer = item.guard.customerUid;
+    let queue = this.queues.get(customer);
+    if (!queue) this.queues.set(customer, (queue = { pending: [], busy: false }));
+    const promise = new Promise<PersonRow | undefined>((resolve, reject) => {
+      item.done = resolve;
+      item.failed = reject;
+    });
+    queue.pending.push(item);
+    if (!queue.busy) {
+      queue.busy = true;
+      setImmediate(() => this.flush(customer));
+    }
+    return promise;
+  }
+
+  /** Sends the customer's next group; when it is back, the next one if any waits, else marks the queue idle. */
+  private flush(customer: string): void {
+    const queue = this.queues.get(customer)!;
+    const group = queue.pending.splice(0, maxPersonInsertGroup);
+    if (group.length === 0) {
+      this.queues.delete(customer);
+      return;
+    }
+    void this.run(customer, group).finally(() => this.flush(customer));
+  }
+
+  private async run(customer: string, group: PendingInsert[]): Promise<void> {
+    const column = <T>(pick: (item: PendingInsert) => T) => group.map(pick);
+    try {
+      const result = await this.pool.query<PersonRow>({
+        name: insertPersonsIfUnchangedQuery.name,
+        text: insertPersonsIfUnchangedQuery.postgres,
+        values: [
+          column((i) => i.guard.conferenceUid),
+          column((i) => i.guard.version),
+          column((i) => i.guard.did),
+          column((i) => i.person.pin),
+          column((i) => i.person.uid),
+          column((i) => i.person.name ?? ''),
+          column((i) => i.person.email ?? ''),
+          column((i) => i.person.notes ?? ''),
+          column((i) => i.person.custom1 ?? ''),
+          column((i) => i.person.custom2 ?? ''),
+          column((i) => i.person.role),
+          column((i) => i.person.ani ?? ''),
+          column((i) => i.person.created_at),
+          column((i) => i.event.id),
+          column((i) => i.event.type),
+          column((i) => i.event.occurred_at),
+          column((i) => i.event.data),
+          customer,
+        ],
+      });
+      const byUid = new Map(result.rows.map((r) => [r.uid, r]));
+      for (const item of group) item.done!(byUid.get(item.person.uid));
+    } catch (error) {
+      // The server refused the statement, so it rolled back as a whole and
+      // wrote nothing: each registration runs its own transaction instead
+      // (undefined), where one that fails fails alone. Any other failure (the
+      // connection lost) leaves the outcome unknown: it is each caller's.
+      if (error instanceof pg.DatabaseError) for (const item of group) item.done!(undefined);
+      else for (const item of group) item.failed!(error);
+    }
+  }
+}
+
+const batchers = new WeakMap<pg.Pool, PersonInsertBatcher>();
+
+function batcherOf(pool: pg.Pool): PersonInsertBatcher {
+  let batcher = batchers.get(pool);
+  if (!batcher) batchers.set(pool, (batcher = new PersonInsertBatcher(pool)));
+  return batcher;
 }
 
 /** Who holds `pin` on `did`, with what their conference needs to judge if it is still live. */
