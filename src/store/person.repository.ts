@@ -3,6 +3,7 @@ import { fastAll, fastAllBuilt, fastAllCached, groupAll, groupRun, prepared, typ
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import pg from 'pg';
 import { isPostgres, postgresPoolOf } from './database.js';
+import { KeyedGroups } from './pg-groups.js';
 import type { Database, PersonTable } from './schema.js';
 
 export type PersonRow = Selectable<PersonTable>;
@@ -260,7 +261,7 @@ const insertPersonIfUnchangedQuery = prepared(
    select person.* from person`,
 );
 
-/** The group statement of PersonInsertBatcher (exported for bench/pg-statements.ts). */
+/** The group statement of insertPersonGroup (exported for bench/pg-statements.ts). */
 export const insertPersonsIfUnchangedQuery = prepared(
   'insert_persons_if_conferences_unchanged',
   `with input as (
@@ -325,7 +326,7 @@ export interface ConferenceGuard {
  * one customer that arrive while its previous group is in flight (or in the
  * same event-loop turn) go as one statement over arrays, one COMMIT and one
  * WAL flush for all, the customer's event counter bumped once (see
- * PersonInsertBatcher). Each is still all-or-nothing: a registration whose
+ * personInsertGroups). Each is still all-or-nothing: a registration whose
  * conference changed or whose PIN is held writes nothing and answers
  * undefined while the others of its group commit.
  */
@@ -336,7 +337,9 @@ export async function insertPersonIfConferenceUnchanged(
   events: readonly { id: string; type: string; occurred_at: number; data: string }[],
 ): Promise<PersonRow | undefined> {
   const pool = postgresPoolOf(db);
-  if (pool && events.length === 1) return batcherOf(pool).add({ guard, person, event: events[0]! });
+  if (pool && events.length === 1) {
+    return personInsertGroupsOf(pool).add(guard.customerUid, { guard, person, event: events[0]! });
+  }
   const rows = isPostgres(db)
     ? fastAll<PersonRow>(db, insertPersonIfUnchangedQuery, [
         guard.conferenceUid,
@@ -366,107 +369,78 @@ export async function insertPersonIfConferenceUnchanged(
   return (await rows)[0];
 }
 
-/** One registration waiting for its group's statement. */
-interface PendingInsert {
+/** One registration of a group statement. */
+interface GroupedInsert {
   guard: ConferenceGuard;
   person: NewPerson & { pin: string };
   event: { id: string; type: string; occurred_at: number; data: string };
-  done?: (row: PersonRow | undefined) => void;
-  failed?: (error: unknown) => void;
 }
 
-/** The most registrations one statement carries (bounds its parameters and the time its locks are held). */
+/** The most registrations one statement carries (bounds its parameters and how long it holds its locks). */
 export const maxPersonInsertGroup = 64;
 
 /**
- * Group commit for PostgreSQL registrations, per process and per customer.
- * At most one group of a customer is in flight per process: the customer's
- * event counter row is locked from a group's statement to its COMMIT, so a
- * second statement of the same customer could only wait on that lock inside
- * the server. What arrives meanwhile waits here and goes as the next group,
- * so the busier the customer, the larger its groups and the fewer its
- * commits. The first registration after a quiet spell waits only for the end
- * of the event-loop turn (setImmediate) so the ones of that turn share it.
+ * Group commit for PostgreSQL registrations, per process and per customer
+ * (see KeyedGroups). One group of a customer in flight at a time is no
+ * loss: the customer's event counter row is locked from a group's statement
+ * to its COMMIT, so a second statement of the same customer could only wait
+ * on that lock inside the server.
  */
-export class PersonInsertBatcher {
-  private readonly queues = new Map<string, { pending: PendingInsert[]; busy: boolean }>();
+const personInsertGroups = new WeakMap<pg.Pool, KeyedGroups<GroupedInsert, PersonRow | undefined>>();
 
-  constructor(private readonly pool: pg.Pool) {}
-
-  /** Queues one registration; its row once committed, undefined when it wrote nothing. */
-  add(item: PendingInsert): Promise<PersonRow | undefined> {
-    const customer = item.guard.customerUid;
-    let queue = this.queues.get(customer);
-    if (!queue) this.queues.set(customer, (queue = { pending: [], busy: false }));
-    const promise = new Promise<PersonRow | undefined>((resolve, reject) => {
-      item.done = resolve;
-      item.failed = reject;
-    });
-    queue.pending.push(item);
-    if (!queue.busy) {
-      queue.busy = true;
-      setImmediate(() => this.flush(customer));
-    }
-    return promise;
+function personInsertGroupsOf(pool: pg.Pool): KeyedGroups<GroupedInsert, PersonRow | undefined> {
+  let groups = personInsertGroups.get(pool);
+  if (!groups) {
+    groups = new KeyedGroups((customer, items) => insertPersonGroup(pool, customer, items), maxPersonInsertGroup);
+    personInsertGroups.set(pool, groups);
   }
-
-  /** Sends the customer's next group; when it is back, the next one if any waits, else marks the queue idle. */
-  private flush(customer: string): void {
-    const queue = this.queues.get(customer)!;
-    const group = queue.pending.splice(0, maxPersonInsertGroup);
-    if (group.length === 0) {
-      this.queues.delete(customer);
-      return;
-    }
-    void this.run(customer, group).finally(() => this.flush(customer));
-  }
-
-  private async run(customer: string, group: PendingInsert[]): Promise<void> {
-    const column = <T>(pick: (item: PendingInsert) => T) => group.map(pick);
-    try {
-      const result = await this.pool.query<PersonRow>({
-        name: insertPersonsIfUnchangedQuery.name,
-        text: insertPersonsIfUnchangedQuery.postgres,
-        values: [
-          column((i) => i.guard.conferenceUid),
-          column((i) => i.guard.version),
-          column((i) => i.guard.did),
-          column((i) => i.person.pin),
-          column((i) => i.person.uid),
-          column((i) => i.person.name ?? ''),
-          column((i) => i.person.email ?? ''),
-          column((i) => i.person.notes ?? ''),
-          column((i) => i.person.custom1 ?? ''),
-          column((i) => i.person.custom2 ?? ''),
-          column((i) => i.person.role),
-          column((i) => i.person.ani ?? ''),
-          column((i) => i.person.created_at),
-          column((i) => i.event.id),
-          column((i) => i.event.type),
-          column((i) => i.event.occurred_at),
-          column((i) => i.event.data),
-          customer,
-        ],
-      });
-      const byUid = new Map(result.rows.map((r) => [r.uid, r]));
-      for (const item of group) item.done!(byUid.get(item.person.uid));
-    } catch (error) {
-      // The server refused the statement, so it rolled back as a whole and
-      // wrote nothing: each registration runs its own transaction instead
-      // (undefined), where one that fails fails alone. Any other failure (the
-      // connection lost) leaves the outcome unknown: it is each caller's.
-      if (error instanceof pg.DatabaseError) for (const item of group) item.done!(undefined);
-      else for (const item of group) item.failed!(error);
-    }
-  }
+  return groups;
 }
 
-const batchers = new WeakMap<pg.Pool, PersonInsertBatcher>();
-
-function batcherOf(pool: pg.Pool): PersonInsertBatcher {
-  let batcher = batchers.get(pool);
-  if (!batcher) batchers.set(pool, (batcher = new PersonInsertBatcher(pool)));
-  return batcher;
+/** One group statement: each registration's row, or undefined for one that wrote nothing. */
+async function insertPersonGroup(
+  pool: pg.Pool,
+  customer: string,
+  group: readonly GroupedInsert[],
+): Promise<(PersonRow | undefined)[]> {
+  const column = <T>(pick: (item: GroupedInsert) => T) => group.map(pick);
+  let rows: PersonRow[];
+  try {
+    const result = await pool.query<PersonRow>({
+      name: insertPersonsIfUnchangedQuery.name,
+      text: insertPersonsIfUnchangedQuery.postgres,
+      values: [
+        column((i) => i.guard.conferenceUid),
+        column((i) => i.guard.version),
+        column((i) => i.guard.did),
+        column((i) => i.person.pin),
+        column((i) => i.person.uid),
+        column((i) => i.person.name ?? ''),
+        column((i) => i.person.email ?? ''),
+        column((i) => i.person.notes ?? ''),
+        column((i) => i.person.custom1 ?? ''),
+        column((i) => i.person.custom2 ?? ''),
+        column((i) => i.person.role),
+        column((i) => i.person.ani ?? ''),
+        column((i) => i.person.created_at),
+        column((i) => i.event.id),
+        column((i) => i.event.type),
+        column((i) => i.event.occurred_at),
+        column((i) => i.event.data),
+        customer,
+      ],
+    });
+    rows = result.rows;
+  } catch (error) {
+    // The server refused the statement, so it rolled back as a whole and
+    // wrote nothing: each registration runs its own transaction instead
+    // (undefined), where one that fails fails alone. Any other failure (the
+    // connection lost) leaves the outcome unknown: it is each caller's.
+    if (error instanceof pg.DatabaseError) return group.map(() => undefined);
+    throw error;
+  }
+  const byUid = new Map(rows.map((r) => [r.uid, r]));
+  return group.map((i) => byUid.get(i.person.uid));
 }
 
 /** Who holds `pin` on `did`, with what their conference needs to judge if it is still live. */
