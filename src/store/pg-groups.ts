@@ -11,13 +11,14 @@
 /** One queued request and how to answer it. */
 interface Pending<I, O> {
   item: I;
-  resolve: (value: O) => void;
+  resolve: (value: O | Promise<O>) => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Groups of `I` per key, each run by `run` (which answers one `O` per item,
- * in order, or throws: every item of the group then fails with that error).
+ * Groups of `I` per key, each run by `run`, which answers each item in
+ * order (an `O`, or a promise of one: an item answered alone), or throws:
+ * every item of the group then fails with that error.
  */
 export class KeyedGroups<I, O> {
   private readonly queues = new Map<string, Pending<I, O>[]>();
@@ -27,7 +28,7 @@ export class KeyedGroups<I, O> {
    * @param max the most items one group carries (bounds its parameters and how long it holds its locks)
    */
   constructor(
-    private readonly run: (key: string, items: I[]) => Promise<O[]>,
+    private readonly run: (key: string, items: I[]) => Promise<(O | Promise<O>)[]>,
     private readonly max: number,
   ) {}
 
@@ -53,7 +54,7 @@ export class KeyedGroups<I, O> {
       this.queues.delete(key);
       return;
     }
-    let running: Promise<O[]>;
+    let running: Promise<(O | Promise<O>)[]>;
     try {
       running = this.run(
         key,
@@ -64,7 +65,7 @@ export class KeyedGroups<I, O> {
     }
     void running
       .then(
-        (answers) => group.forEach((p, i) => p.resolve(answers[i]!)),
+        (answers) => group.forEach((p, i) => p.resolve(answers[i] as O | Promise<O>)),
         (error: unknown) => group.forEach((p) => p.reject(error)),
       )
       .finally(() => this.flush(key));
