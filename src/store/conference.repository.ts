@@ -84,12 +84,15 @@ export async function findConferenceForShareWithReservations(
   return { row, reservations };
 }
 
-const conferencesVersionedQuery = prepared(
-  'conferences_versioned',
-  `select c.*, c.xmin::text as baton_version, (select coalesce(json_agg(r order by r.start_at), '[]') from reservations r
-     where r.conference_uid = c.uid and r.customer_uid = c.customer_uid) as baton_reservations
-   from conferences c where c.customer_uid = ? and c.uid = any(?::text[])`,
-);
+const versionedSelect = `select c.*, c.xmin::text as baton_version, (select coalesce(json_agg(r order by r.start_at), '[]')
+     from reservations r where r.conference_uid = c.uid and r.customer_uid = c.customer_uid) as baton_reservations
+   from conferences c where c.customer_uid = ?`;
+// One conference (the usual group: one conference's registrations) has its
+// own statement: PostgreSQL plans it once (a generic plan), where the
+// array's form is planned afresh at every run (measured: 50 against 100-175
+// µs of PostgreSQL CPU a statement).
+const conferenceVersionedQuery = prepared('conference_versioned', `${versionedSelect} and c.uid = ?`);
+const conferencesVersionedQuery = prepared('conferences_versioned', `${versionedSelect} and c.uid = any(?::text[])`);
 
 type VersionedRow = ConferenceRow & { baton_version: string; baton_reservations: ReservationRow[] };
 
@@ -105,10 +108,11 @@ function versionedReadsOf(pool: pg.Pool): KeyedGroups<string, VersionedRow | und
   if (!groups) {
     groups = new KeyedGroups(async (customer, uids) => {
       const distinct = [...new Set(uids)];
+      const query = distinct.length === 1 ? conferenceVersionedQuery : conferencesVersionedQuery;
       const { rows } = await pool.query<VersionedRow>({
-        name: conferencesVersionedQuery.name,
-        text: conferencesVersionedQuery.postgres,
-        values: [customer, distinct],
+        name: query.name,
+        text: query.postgres,
+        values: [customer, distinct.length === 1 ? distinct[0] : distinct],
       });
       const byUid = new Map(rows.map((r) => [r.uid, r]));
       return uids.map((uid) => byUid.get(uid));
