@@ -4,7 +4,7 @@ import { sql, type Insertable, type Kysely, type Selectable, type Updateable } f
 import { listReservations, type ReservationRow } from './reservation.repository.js';
 import pg from 'pg';
 import { postgresPoolOf, type Dialect } from './database.js';
-import { KeyedGroups } from './pg-groups.js';
+import { aloneIfRefused, KeyedGroups } from './pg-groups.js';
 import type { ConferenceTable, Database } from './schema.js';
 
 export type ConferenceRow = Selectable<ConferenceTable>;
@@ -106,7 +106,7 @@ const versionedReads = new WeakMap<pg.Pool, KeyedGroups<string, VersionedRow | u
 function versionedReadsOf(pool: pg.Pool): KeyedGroups<string, VersionedRow | undefined> {
   let groups = versionedReads.get(pool);
   if (!groups) {
-    groups = new KeyedGroups(async (customer, uids) => {
+    const read = async (customer: string, uids: readonly string[]) => {
       const distinct = [...new Set(uids)];
       const query = distinct.length === 1 ? conferenceVersionedQuery : conferencesVersionedQuery;
       const { rows } = await pool.query<VersionedRow>({
@@ -116,7 +116,16 @@ function versionedReadsOf(pool: pg.Pool): KeyedGroups<string, VersionedRow | und
       });
       const byUid = new Map(rows.map((r) => [r.uid, r]));
       return uids.map((uid) => byUid.get(uid));
-    }, 256);
+    };
+    groups = new KeyedGroups(
+      (customer, uids) =>
+        aloneIfRefused(
+          () => read(customer, uids),
+          uids,
+          async (uid) => (await read(customer, [uid]))[0],
+        ),
+      256,
+    );
     versionedReads.set(pool, groups);
   }
   return groups;

@@ -6,7 +6,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import pg from 'pg';
 import { isPostgres, postgresPoolOf } from './database.js';
-import { KeyedGroups } from './pg-groups.js';
+import { aloneIfRefused, KeyedGroups } from './pg-groups.js';
 import { fastAll, prepared } from './prepared.js';
 import type { Database, IdempotencyKeyTable } from './schema.js';
 
@@ -101,23 +101,6 @@ function groupsOf(pool: pg.Pool) {
     groupsByPool.set(pool, groups);
   }
   return groups;
-}
-
-/**
- * Runs a group statement; when the server refuses it (so it wrote nothing),
- * runs each item alone, so one that fails fails by itself and only it.
- */
-async function aloneIfRefused<I, O>(
-  group: () => Promise<O[]>,
-  items: readonly I[],
-  alone: (item: I) => Promise<O>,
-): Promise<(O | Promise<O>)[]> {
-  try {
-    return await group();
-  } catch (error) {
-    if (!(error instanceof pg.DatabaseError) || items.length === 1) throw error;
-  }
-  return items.map(alone);
 }
 
 function claimValues(claim: IdempotencyClaim): unknown[] {

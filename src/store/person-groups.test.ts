@@ -100,6 +100,19 @@ describe.runIf(onPostgres)('registrations grouped per customer on PostgreSQL', (
     expect(Object.keys(a!.row)).not.toContain('baton_version');
   });
 
+  it('answers the other reads of a group when the server refuses one (each read alone)', async () => {
+    // PostgreSQL refuses a NUL in text (the API refuses it sooner).
+    const settled = await Promise.allSettled([
+      findConferenceVersioned(db(), customer, conferences[0]!),
+      findConferenceVersioned(db(), customer, 'BAD\u0000UID'),
+      findConferenceVersioned(db(), customer, conferences[1]!),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const [a, , b] = settled as PromiseFulfilledResult<Awaited<ReturnType<typeof findConferenceVersioned>>>[];
+    expect(a!.value!.row.uid).toBe(conferences[0]);
+    expect(b!.value!.row.uid).toBe(conferences[1]);
+  });
+
   it('commits the registrations of one turn as one transaction, each with its row, PIN and next event number', async () => {
     const before = await lastEventSequence(db(), customer);
     const guards = await Promise.all(conferences.slice(0, 2).map((c) => guardOf(c)));

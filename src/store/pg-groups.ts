@@ -8,6 +8,8 @@
  * end of the turn (setImmediate).
  */
 
+import pg from 'pg';
+
 /** One queued request and how to answer it. */
 interface Pending<I, O> {
   item: I;
@@ -70,4 +72,22 @@ export class KeyedGroups<I, O> {
       )
       .finally(() => this.flush(key));
   }
+}
+
+/**
+ * Runs a group's statement; when the server refuses it (so it wrote and
+ * answered nothing), runs each item alone, so an item that fails fails by
+ * itself and only it. Any other failure (a lost connection) is the group's.
+ */
+export async function aloneIfRefused<I, O>(
+  group: () => Promise<O[]>,
+  items: readonly I[],
+  alone: (item: I) => Promise<O>,
+): Promise<(O | Promise<O>)[]> {
+  try {
+    return await group();
+  } catch (error) {
+    if (!(error instanceof pg.DatabaseError) || items.length === 1) throw error;
+  }
+  return items.map(alone);
 }
