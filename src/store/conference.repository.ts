@@ -91,7 +91,7 @@ const versionedSelect = `select c.*, c.xmin::text as baton_version, (select coal
 // own statement: PostgreSQL plans it once (a generic plan), where the
 // array's form is planned afresh at every run (measured: 50 against 100-175
 // µs of PostgreSQL CPU a statement).
-const conferenceVersionedQuery = prepared('conference_versioned', `${versionedSelect} and c.uid = ?`);
+const conferenceVersionedQuery = prepared('conference_versioned_one', `${versionedSelect} and c.uid = ?`);
 const conferencesVersionedQuery = prepared('conferences_versioned', `${versionedSelect} and c.uid = any(?::text[])`);
 
 type VersionedRow = ConferenceRow & { baton_version: string; baton_reservations: ReservationRow[] };
