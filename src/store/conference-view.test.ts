@@ -294,6 +294,13 @@ describe('conference with its children in one read', () => {
     for (const input of inputs) alone.push(await readRequest(store.db, input));
     expect(requestReadCounts(store.db).statements).toBe(after.statements + inputs.length);
     expect(together).toStrictEqual(alone);
+    // Requests that arrive while a batch is out gather for the next one, sent when it returns.
+    const first = readRequest(store.db, inputs[0]!);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [readRequest(store.db, inputs[1]!), readRequest(store.db, inputs[2]!)];
+    const sent = requestReadCounts(store.db).statements;
+    expect(await Promise.all([first, ...later])).toStrictEqual(alone.slice(0, 3));
+    expect(requestReadCounts(store.db).statements).toBe(sent + 1);
 
     const [live, revoked, data, othersConference, unknown, wrongCustomer, plain] = together.map((read) => read!);
     expect(live!.readAhead).toMatchObject({ kind: 'conference', uid: 'VIEWCONFERENCE01', customerUid: customer });
