@@ -289,7 +289,11 @@ describe('conference with its children in one read', () => {
     const before = requestReadCounts(store.db);
     const together = await Promise.all(inputs.map((input) => readRequest(store.db, input)));
     const after = requestReadCounts(store.db);
-    expect(after).toStrictEqual({ statements: before.statements + 1, requests: before.requests + inputs.length });
+    expect(after).toStrictEqual({
+      statements: before.statements + 1,
+      requests: before.requests + inputs.length,
+      rows: before.rows + inputs.length,
+    });
     const alone = [];
     for (const input of inputs) alone.push(await readRequest(store.db, input));
     expect(requestReadCounts(store.db).statements).toBe(after.statements + inputs.length);
@@ -301,6 +305,18 @@ describe('conference with its children in one read', () => {
     const sent = requestReadCounts(store.db).statements;
     expect(await Promise.all([first, ...later])).toStrictEqual(alone.slice(0, 3));
     expect(requestReadCounts(store.db).statements).toBe(sent + 1);
+    // Equal requests of one batch are one row of its statement, each answered as alone.
+    const counted = requestReadCounts(store.db);
+    const twice = await Promise.all(
+      [inputs[0]!, inputs[1]!, inputs[0]!, inputs[1]!].map((i) => readRequest(store.db, i)),
+    );
+    expect(requestReadCounts(store.db)).toStrictEqual({
+      statements: counted.statements + 1,
+      requests: counted.requests + 4,
+      rows: counted.rows + 2,
+    });
+    expect(twice).toStrictEqual([alone[0], alone[1], alone[0], alone[1]]);
+    expect(twice[2]!.customer).not.toBe(twice[0]!.customer);
 
     const [live, revoked, data, othersConference, unknown, wrongCustomer, plain] = together.map((read) => read!);
     expect(live!.readAhead).toMatchObject({ kind: 'conference', uid: 'VIEWCONFERENCE01', customerUid: customer });

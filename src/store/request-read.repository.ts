@@ -152,8 +152,8 @@ const inFlightLimit = 3;
 
 /** The per-store batcher: requests gather while the turn runs and while the batches out are full. */
 class RequestReadBatcher {
-  /** Statements sent and requests they read, since the process started. */
-  readonly counts = { statements: 0, requests: 0 };
+  /** Statements sent, requests they read and rows they read (one per distinct input), since the process started. */
+  readonly counts = { statements: 0, requests: 0, rows: 0 };
   private waiting: Waiting[] = [];
   private inFlight = 0;
   private scheduled = false;
@@ -198,7 +198,10 @@ class RequestReadBatcher {
 
   private send(batch: Waiting[]): void {
     const n = batch.length;
-    const inputs = new Array<(string | null)[]>(n);
+    // Equal inputs read in one snapshot read alike: each distinct one is one row of the statement.
+    const inputs: (string | null)[][] = [];
+    const rowOf = new Array<number>(n);
+    const distinct = new Map<string, number>();
     let data = false;
     for (let i = 0; i < n; i++) {
       const waiting = batch[i]!;
@@ -207,7 +210,7 @@ class RequestReadBatcher {
         data = true;
         waiting.held = this.views.get(waiting.heldKey) as HeldView | undefined;
       }
-      inputs[i] = [
+      const fields = [
         input.customerUid,
         input.throttle?.scope ?? null,
         input.throttle?.key ?? null,
@@ -216,21 +219,29 @@ class RequestReadBatcher {
         input.view?.uid ?? null,
         waiting.held?.fingerprint ?? null,
       ];
+      const key = JSON.stringify(fields);
+      let row = distinct.get(key);
+      if (row === undefined) {
+        distinct.set(key, (row = inputs.length));
+        inputs.push(fields);
+      }
+      rowOf[i] = row;
     }
     const values = [JSON.stringify(inputs)];
     const statement = data ? requestReadStatements.data : requestReadStatements.conference;
     this.inFlight++;
     this.counts.statements++;
     this.counts.requests += n;
+    this.counts.rows += inputs.length;
     this.pool.query<Row>({ name: statement.name, text: statement.text, values }).then(
       (result) => {
         this.inFlight--;
         this.schedule();
         // Placed by ordinality: the plan's join order is not a promise of row order.
-        const rows = new Array<Row | undefined>(n);
+        const rows = new Array<Row | undefined>(inputs.length);
         for (const row of result.rows) rows[Number(row.baton_n) - 1] = row;
         for (let i = 0; i < n; i++) {
-          const row = rows[i];
+          const row = rows[rowOf[i]!];
           const waiting = batch[i]!;
           if (row) waiting.resolve(this.decode(waiting, row));
           else waiting.reject(new Error('request read: no row for a request of the batch'));
@@ -272,7 +283,7 @@ class RequestReadBatcher {
         : { windowStart: Number(baton_throttle_start), hits: Number(baton_throttle_hits) };
     const known = customer.uid !== null;
     return {
-      keyHashes: known ? (baton_key_hashes ?? []) : [],
+      keyHashes: known && baton_key_hashes ? baton_key_hashes.slice() : [],
       customer: known ? customer : undefined,
       throttle,
       readAhead:
@@ -312,8 +323,11 @@ export async function readRequest(db: Kysely<Database>, input: RequestReadInput)
   return batcher.read(input);
 }
 
-/** How many batched statements this store's process sent, and how many requests they read (PostgreSQL; zeros otherwise). */
-export function requestReadCounts(db: Kysely<Database>): { statements: number; requests: number } {
+/**
+ * How many batched statements this store's process sent, how many requests
+ * they read, and in how many rows (PostgreSQL; zeros otherwise).
+ */
+export function requestReadCounts(db: Kysely<Database>): { statements: number; requests: number; rows: number } {
   const counts = batchers.get(db)?.counts;
-  return counts ? { ...counts } : { statements: 0, requests: 0 };
+  return counts ? { ...counts } : { statements: 0, requests: 0, rows: 0 };
 }
