@@ -8,7 +8,7 @@
  *
  * The requests of a process that need this read while no batch is being sent
  * wait for the end of the event-loop turn and go together, as one statement
- * over a JSON array of their inputs, one row per request in its order;
+ * over a JSON array of their inputs, one row per distinct input;
  * while a batch is out, new requests gather for the next one, sent when it
  * returns. So the round trip (~100–120 µs of CPU on each side) is shared.
  * Exactness is kept: a batch's statement starts after every request in it
@@ -65,11 +65,10 @@ export interface RequestRead {
  * statement over arrays was planned again for its batch's size (a custom
  * plan, ~1.7 ms of its CPU for the whole statement); `json_array_elements`
  * is estimated alike for every value, so the statement keeps one generic
- * plan. Each `offset 0` keeps a
- * lateral part computed once per request (inlined, its expression was
- * evaluated at each use, and the fingerprint's ahead of its guard). The customer and the
- * throttle window are left-joined, so an unknown customer still answers the
- * window. getConferenceData's view is fingerprinted (viewFingerprintSql) and
+ * plan. Each `offset 0` keeps a lateral part computed once per request
+ * (inlined, its expression was evaluated at each use, and the fingerprint
+ * ahead of its guard). The customer and the throttle window are
+ * left-joined, so an unknown customer still answers the window. getConferenceData's view is fingerprinted (viewFingerprintSql) and
  * built and sent only when it moved ('' when it did not); getConference's
  * is small (its fingerprint cost more than the view), so it is always built
  * for a live key. CASE evaluates only the branch it takes, so a request
