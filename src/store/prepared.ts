@@ -167,7 +167,6 @@ export async function cachedAnswer<T>(
   const built = await compute();
   if (now() < built.until) {
     const entry = deepFreeze({ content, value: built.value, from: built.from ?? -Infinity, until: built.until });
-    // The value is the answer handed out: its rendered bytes may be kept with it (see `renderedAnswer`).
     const answer = typeof entry.value === 'object' && entry.value !== null ? entry.value : undefined;
     cache.set(key, entry, [], 16 + 2 * content.length + estimateSize(entry.value), answer);
   }
@@ -184,10 +183,9 @@ export function presentedAnswerStats(db: Kysely<Database>): Readonly<AnswerCache
 
 /**
  * The bytes `render()` gives for `answer` under `variant` when `answer` is a
- * value `cachedAnswer` holds: on SQLite an answer of the exact cache, on
- * PostgreSQL one reused for the same content (so a 156 kB answer is not
- * stringified and encoded again on every request that read an unchanged
- * view). Rendered once, reused for as long as the cache holds that very
+ * value an answer cache holds (`cachedAnswer` returned it: on SQLite the
+ * executor's, on PostgreSQL the presented answers reused for equal
+ * content): rendered once, reused for as long as the cache holds that very
  * object, dropped with it. Undefined, with nothing rendered, for any other
  * value: the caller renders as usual. `render` must depend on nothing but
  * `answer` and `variant`.
@@ -201,7 +199,7 @@ export function renderedAnswer(
   const executor = sqliteExecutorOf(db);
   if (executor) return executor.renderedAnswer(answer, variant, render);
   const cache = presentedAnswers.get(db);
-  if (cache === undefined) return undefined;
+  if (!cache) return undefined;
   const kept = cache.rendering(answer, variant);
   if (kept !== undefined) return kept;
   if (!cache.holds(answer)) return undefined;
