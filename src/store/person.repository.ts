@@ -436,7 +436,12 @@ export async function releaseConferencePins(
   customerUid: string,
   conferenceUid: string,
 ): Promise<void> {
-  await db
+  await releaseConferencePinsQuery(db, customerUid, conferenceUid).execute();
+}
+
+/** The statement of releaseConferencePins (the query-plan test reads its plan). */
+export function releaseConferencePinsQuery(db: Kysely<Database>, customerUid: string, conferenceUid: string) {
+  return db
     .deleteFrom('pin_claims')
     .where('conference_uid', '=', conferenceUid)
     .where('person_uid', 'in', (eb) =>
@@ -445,8 +450,7 @@ export async function releaseConferencePins(
         .select('persons.uid')
         .where('persons.conference_uid', '=', conferenceUid)
         .where('persons.customer_uid', '=', customerUid),
-    )
-    .execute();
+    );
 }
 
 /**
