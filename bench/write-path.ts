@@ -10,9 +10,13 @@
  *
  * PRAGMAS="a=1;b=2" sets pragmas on the connection first (e.g.
  * wal_autocheckpoint=0 to see what the checkpoints cost the writer);
- * CHECKPOINT_THREAD=1 opens the store as the cluster's primary does, its
- * checkpoints in a thread.
+ * SQL="…" runs statements on the seeded file first (e.g. `drop index x`, to
+ * see what an index costs). CHECKPOINT_THREAD=1 opens the store as the cluster's primary does, its
+ * checkpoints in a thread. BREAKDOWN=1 also prints the CPU time each
+ * statement took per call (process.cpuUsage around its synchronous run; the
+ * measuring adds about a microsecond a statement), the rest being JavaScript.
  */
+import type SqliteDatabase from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +46,9 @@ const config = loadConfig({ DATABASE_URL: file, LOG_LEVEL: 'warn' });
 const store = openStore(file, { checkpointInBackground: process.env.CHECKPOINT_THREAD === '1' });
 for (const pragma of (process.env.PRAGMAS ?? '').split(';').filter(Boolean))
   sqliteExecutorOf(store.db)!.sqlite.pragma(pragma);
+if (process.env.SQL) sqliteExecutorOf(store.db)!.sqlite.exec(process.env.SQL);
+const timings = new Map<string, { ns: bigint; runs: number }>();
+if (process.env.BREAKDOWN === '1') timeStatements(sqliteExecutorOf(store.db)!.sqlite);
 const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
 const customer = (await findCustomer(store.db, seeded.customer))!;
 const params = addPerson.params.parse({
@@ -62,6 +69,7 @@ const run = async (n: number) => {
   }
 };
 await run(2_000); // warm-up
+timings.clear();
 const before = process.cpuUsage();
 const started = performance.now();
 await run(calls);
@@ -72,5 +80,42 @@ process.stdout.write(
     `(user ${(used.user / calls).toFixed(1)}, system ${(used.system / calls).toFixed(1)}), ` +
     `${((1000 * calls) / wall).toFixed(0)} calls/s\n`,
 );
+const sorted = [...timings].sort((a, b) => Number(b[1].ns - a[1].ns));
+let statementsNs = 0n;
+for (const [sqlText, { ns, runs }] of sorted) {
+  statementsNs += ns;
+  process.stdout.write(
+    `${(Number(ns) / 1000 / calls).toFixed(1).padStart(7)} µs/call ${String(runs).padStart(7)} runs  ${sqlText.replace(/\s+/g, ' ').slice(0, 110)}\n`,
+  );
+}
+if (sorted.length > 0)
+  process.stdout.write(`${(Number(statementsNs) / 1000 / calls).toFixed(1).padStart(7)} µs/call in statements\n`);
 await store.close();
 rmSync(work, { recursive: true, force: true });
+
+/** Wraps every statement `sqlite` prepares (and `exec`) to add up its run time by SQL text. */
+function timeStatements(sqlite: SqliteDatabase.Database): void {
+  const time = <A extends unknown[], R>(sqlText: string, run: (...args: A) => R) =>
+    function (this: unknown, ...args: A): R {
+      const started = process.cpuUsage();
+      try {
+        return run.apply(this, args);
+      } finally {
+        const used = process.cpuUsage(started);
+        const entry = timings.get(sqlText) ?? { ns: 0n, runs: 0 };
+        entry.ns += BigInt(1000 * (used.user + used.system));
+        entry.runs++;
+        timings.set(sqlText, entry);
+      }
+    };
+  const prepare = sqlite.prepare.bind(sqlite);
+  sqlite.prepare = ((sqlText: string) => {
+    const statement = prepare(sqlText);
+    for (const method of ['run', 'all', 'get'] as const) {
+      (statement as unknown as Record<string, unknown>)[method] = time(sqlText, statement[method].bind(statement));
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
+  const exec = sqlite.exec.bind(sqlite);
+  sqlite.exec = ((sqlText: string) => time(sqlText, exec)(sqlText)) as typeof sqlite.exec;
+}

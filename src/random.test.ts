@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cryptoRandom } from './random.js';
 
 describe('cryptoRandom', () => {
-  it('makes 16-character [A-Z0-9] UIDs that sort by creation second and differ in their random part', () => {
+  it('makes 16-character [A-Z0-9] UIDs that sort by creation time and differ in their random part', () => {
     const uids = Array.from({ length: 10_000 }, () => cryptoRandom.uid());
     for (const uid of uids) expect(uid).toMatch(/^[A-Z0-9]{16}$/);
     expect(new Set(uids).size).toBe(uids.length);
@@ -12,8 +12,18 @@ describe('cryptoRandom', () => {
     for (const uid of uids.slice(-10)) expect(uid.slice(0, 6) >= (seconds - 2).toString(36).toUpperCase()).toBe(true);
     expect(uids.at(-1)!.slice(0, 6) <= prefix).toBe(true);
     // Every character value appears in the random parts: no bias to a subset.
-    const seen = new Set(uids.flatMap((u) => [...u.slice(6)]));
+    const seen = new Set(uids.flatMap((u) => [...u.slice(7)]));
     expect(seen.size).toBe(36);
+  });
+
+  it('orders UIDs made within one second by the 36th of it they were made in (seventh character)', () => {
+    const prefixes: string[] = [];
+    const until = Date.now() + 90;
+    while (Date.now() < until) prefixes.push(cryptoRandom.uid().slice(0, 7));
+    // Made over 90 ms: in order, and at least three 28 ms steps apart.
+    const outOfOrder = prefixes.findIndex((prefix, i) => i > 0 && prefix < prefixes[i - 1]!);
+    expect(outOfOrder).toBe(-1);
+    expect(new Set(prefixes).size).toBeGreaterThanOrEqual(3);
   });
 
   it('makes distinct 32-character hex keys', () => {

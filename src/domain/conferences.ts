@@ -19,7 +19,7 @@ import { conferenceFields, findField, parseFieldValue } from './editable-fields.
 import { normaliseEmailList } from './email-address.js';
 import { conferenceEvent, recordEvents } from './events.js';
 import { defaultRoleFlags } from './role-flags.js';
-import { readStatus, statusValidUntil, type StatusReading } from './status.js';
+import { readStatus, statusValidUntil, type Slot, type StatusFacts, type StatusReading } from './status.js';
 import type { Database } from '../store/schema.js';
 
 /** A conference with what getConference shows of its children. */
@@ -126,7 +126,7 @@ export async function requireConference(ctx: CallContext, uid: string): Promise<
 }
 
 /** Reads a conference with its status at this moment. */
-export function statusOf(ctx: CallContext, row: ConferenceRow, reservations: readonly ReservationRow[]) {
+export function statusOf(ctx: CallContext, row: StatusFacts, reservations: readonly Slot[]) {
   const { clock, config } = ctx.services;
   return readStatus(row, reservations, clock.now(), config.reservationOpenMinutes * 60_000);
 }
@@ -223,7 +223,7 @@ export async function cancelConference(ctx: CallContext, uid: string): Promise<C
     if (locked.active_call_uid !== null) {
       throw new FunctionError(1, `conference ${uid} has a live call; end the call first`);
     }
-    await releaseConferencePins(trx, uid);
+    await releaseConferencePins(trx, customer.uid, uid);
     const canceled = await updateConference(trx, customer.uid, uid, { canceled_at: services.clock.now() });
     if (canceled) {
       await recordEvents(trx, services, customer.uid, [

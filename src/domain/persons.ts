@@ -6,6 +6,7 @@ import { parseRole, type Role } from '../protocol/params.js';
 import { inTransaction, isRerunnable } from '../store/database.js';
 import {
   findConference,
+  findConferenceFactsForShare,
   findConferenceForShareWithReservations,
   findConferenceVersioned,
   lockConference,
@@ -23,10 +24,10 @@ import {
   type PersonRow,
 } from '../store/person.repository.js';
 import { statusOf } from './conferences.js';
+import type { Slot, StatusFacts } from './status.js';
 import { requireEmailAddress } from './email-address.js';
 import { eventRows, eventsCommitted, personEvent, recordEvents, type RegistrationSource } from './events.js';
 import { allocatePin, tryClaimPin } from './pins.js';
-import type { ReservationRow } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';
 
 export interface NewPersonInput {
@@ -73,12 +74,11 @@ export async function addPerson(
   // One unit of work: the checks and the writes share one transaction, so a
   // cancel cannot land between "not canceled" and the PIN claim.
   return inTransaction(services.store.db, async (trx) => {
-    const found = await findConferenceForShareWithReservations(
-      trx,
-      services.store.dialect,
-      customer.uid,
-      input.conference,
-    );
+    const dialect = services.store.dialect;
+    // Only the work after the insert needs the whole row (self-registration's confirmation).
+    const found = afterInsert
+      ? await findConferenceForShareWithReservations(trx, dialect, customer.uid, input.conference)
+      : await findConferenceFactsForShare(trx, dialect, customer.uid, input.conference);
     if (!found) throw new ParameterError(`no conference with UID ${input.conference}`);
     const { row: conference, reservations } = found;
     requireTakesPersons(ctx, conference, reservations);
@@ -95,7 +95,7 @@ export async function addPerson(
         : await allocatePin(trx, services, claim);
       person = await insertPerson(trx, { ...row, pin });
     }
-    if (afterInsert) await afterInsert(trx, person, conference);
+    if (afterInsert) await afterInsert(trx, person, conference as ConferenceRow);
     await recordEvents(trx, services, customer.uid, [
       personEvent('person.registered', person, conference.did, [], input.source ?? 'api'),
     ]);
@@ -106,8 +106,8 @@ export async function addPerson(
 /** A canceled or closed conference takes no new persons: -2 that says which. */
 function requireTakesPersons(
   ctx: CallContext,
-  conference: ConferenceRow,
-  reservations: readonly ReservationRow[],
+  conference: StatusFacts & { uid: string },
+  reservations: readonly Slot[],
 ): void {
   const { status } = statusOf(ctx, conference, reservations);
   if (status === 'CANCEL' || status === 'CLOSED') {

@@ -19,6 +19,7 @@ import * as idempotency from './migrations/009-idempotency.js';
 import * as changeLog from './migrations/010-change-log.js';
 import * as listScope from './migrations/011-list-scope.js';
 import * as reservationsByConference from './migrations/012-reservations-by-conference.js';
+import * as writePathIndexes from './migrations/013-write-path-indexes.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
 import { fallbackPages, startWalCheckpointer } from './wal-checkpointer.js';
@@ -165,6 +166,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '010-change-log': bind(changeLog),
     '011-list-scope': bind(listScope),
     '012-reservations-by-conference': bind(reservationsByConference),
+    '013-write-path-indexes': bind(writePathIndexes),
   };
 }
 

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import {
+  findConferenceFactsForShare,
   findConferenceForShareWithReservations,
   findConferenceVersioned,
   insertConference,
@@ -19,6 +20,7 @@ import {
   findPinHolder,
   insertPersonClaimingPin,
   insertPersonIfConferenceUnchanged,
+  releaseConferencePins,
 } from './person.repository.js';
 import { insertReservations, listReservations } from './reservation.repository.js';
 
@@ -87,7 +89,10 @@ describe('addPerson writes in as few statements as the database allows', () => {
     const inserted = await inTransaction(store.db, (trx) =>
       insertPersonClaimingPin(trx, claim, person('CLAIMPERSON00001', '424242')),
     );
-    expect(inserted).toStrictEqual(await findPerson(store.db, customer, 'CLAIMPERSON00001'));
+    const stored = await findPerson(store.db, customer, 'CLAIMPERSON00001');
+    expect(inserted).toStrictEqual(stored);
+    // The row as stored, columns in the table's order (SQLite builds it from what it inserted).
+    expect(Object.keys(inserted!)).toStrictEqual(Object.keys(stored!));
     expect(inserted).toMatchObject({
       pin: '424242',
       name: 'Zoë "Z" \\ O\'Neil',
@@ -158,6 +163,64 @@ describe('addPerson writes in as few statements as the database allows', () => {
     );
     expect(none).toBeUndefined();
   });
+  it('reads the facts addPerson judges a conference by, as the full read gives them', async () => {
+    const [full, facts] = await inTransaction(store.db, async (trx) => [
+      await findConferenceForShareWithReservations(trx, store.dialect, customer, 'CLAIMCONFERENCE1'),
+      await findConferenceFactsForShare(trx, store.dialect, customer, 'CLAIMCONFERENCE1'),
+    ]);
+    const { uid, did, reserved, canceled_at, active_call_uid, last_end } = full!.row;
+    expect(facts!.row).toMatchObject({ uid, did, reserved, canceled_at, active_call_uid, last_end });
+    const times = (slots: readonly { start_at: number | null; end_at: number | null }[]) =>
+      slots.map((r) => [r.start_at, r.end_at]).sort((a, b) => Number(a[0]) - Number(b[0]));
+    expect(times(facts!.reservations)).toStrictEqual(times(full!.reservations));
+    expect(facts!.reservations.length).toBeGreaterThan(0);
+    const none = await inTransaction(store.db, async (trx) => [
+      await findConferenceFactsForShare(trx, store.dialect, 'SOMEONEELSE00001', 'CLAIMCONFERENCE1'),
+      await findConferenceFactsForShare(trx, store.dialect, customer, 'NOSUCHCONFERENCE'),
+    ]);
+    expect(none).toStrictEqual([undefined, undefined]);
+  });
+
+  it("releases a conference's PINs through its persons, and no other conference's", async () => {
+    await insertConference(store.db, {
+      uid: 'CLAIMCONFERENCE2',
+      customer_uid: customer,
+      name: 'Claims 2',
+      did: '+15550002222',
+      reserved: 0,
+      canceled_at: null,
+      active_call_uid: null,
+      last_end: null,
+      recording: 0,
+      greenroom: 0,
+      background_music: 0,
+      reminder: 1,
+      security_token: 't',
+      settings: '[]',
+      created_at: 0,
+    });
+    const claim = (pin: string) => ({ did: '+15550002222', pin });
+    await inTransaction(store.db, async (trx) => {
+      await insertPersonClaimingPin(trx, claim('515151'), person('CLAIMPERSON00010', '515151'));
+      await insertPersonClaimingPin(trx, claim('525252'), person('CLAIMPERSON00011', '525252'));
+      await insertPersonClaimingPin(trx, claim('535353'), {
+        ...person('CLAIMPERSON00012', '535353'),
+        conference_uid: 'CLAIMCONFERENCE2',
+      });
+    });
+    // Another customer's call names the conference: nothing of it is released.
+    await inTransaction(store.db, (trx) => releaseConferencePins(trx, 'SOMEONEELSE00001', 'CLAIMCONFERENCE1'));
+    expect(await findPinHolder(store.db, '+15550002222', '515151')).toMatchObject({ person_uid: 'CLAIMPERSON00010' });
+    await inTransaction(store.db, (trx) => releaseConferencePins(trx, customer, 'CLAIMCONFERENCE1'));
+    expect(await findPinHolder(store.db, '+15550002222', '515151')).toBeUndefined();
+    expect(await findPinHolder(store.db, '+15550002222', '525252')).toBeUndefined();
+    expect(await findPinHolder(store.db, '+15550002222', '424242')).toBeUndefined();
+    expect(await findPinHolder(store.db, '+15550002222', '535353')).toMatchObject({
+      person_uid: 'CLAIMPERSON00012',
+      conference_uid: 'CLAIMCONFERENCE2',
+    });
+  });
+
   describe('one guarded statement (PostgreSQL): the conference as read, the PIN, the person and its event', () => {
     const did = '+15550002222';
     const guardOf = async () => {

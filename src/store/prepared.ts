@@ -57,6 +57,12 @@ export function groupRun(trx: Kysely<Database>, query: PreparedQuery, params: un
   return writeGroupOf(trx)?.inGroup(query.sqlite, params).changes;
 }
 
+/** `groupRun` for an insert: the rowid it gave the row; undefined outside an SQLite write group. */
+export function groupInsert(trx: Kysely<Database>, query: PreparedQuery, params: unknown[]): number | undefined {
+  const id = writeGroupOf(trx)?.inGroup(query.sqlite, params).lastInsertRowid;
+  return id === undefined ? undefined : Number(id);
+}
+
 /**
  * The rows of `query`, on raw prepared statements; undefined when `db` is a
  * transaction other than a unit of an SQLite write group (the caller then

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import { sqliteExecutorOf } from './database.js';
+import { releaseConferencePinsQuery } from './person.repository.js';
 import { declaredQueries, type PreparedQuery } from './prepared.js';
 
 /** Tables a plan may scan whole, and why. */
@@ -75,6 +76,21 @@ describe('query plans of the prepared statements (SQLite)', () => {
       if (!byConference) offenders.push(`${query.name}: ${plan.join(' / ')}`);
     }
     expect(offenders).toEqual([]);
+  });
+
+  it("releases a canceled conference's PINs through its persons, by index", () => {
+    const query = releaseConferencePinsQuery(server.services.store.db, 'C', 'X').compile();
+    const sqlite = sqliteExecutorOf(server.services.store.db)!.sqlite;
+    const plan = (
+      sqlite.prepare(`explain query plan ${query.sql}`).all(...query.parameters) as { detail: string }[]
+    ).map((row) => row.detail);
+    expect(plan).toEqual(
+      expect.arrayContaining([
+        'SEARCH pin_claims USING INDEX sqlite_autoindex_pin_claims_1 (person_uid=?)',
+        'SEARCH persons USING COVERING INDEX persons_conference_uids (conference_uid=? AND customer_uid=?)',
+      ]),
+    );
+    expect(plan.filter((line) => line.startsWith('SCAN'))).toEqual([]);
   });
 
   it('scans no whole table', () => {

@@ -1,9 +1,11 @@
 import SqliteDatabase from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { findCustomer, findLiveKeyHashes, insertApiKey, revokeApiKeys } from './customer.repository.js';
 import { inTransaction, migrate, openStore, sqliteExecutorOf, type Store } from './database.js';
 import { fastAll, groupAll, groupRun, prepared } from './prepared.js';
+import type { Database } from './schema.js';
 
 describe('SQLite group commit', () => {
   let database: TestDatabase;
@@ -95,6 +97,26 @@ describe('SQLite group commit', () => {
     expect(executor.commits - before).toBe(1);
     expect(committed()).toEqual(['R1', 'R3']);
     expect(other.prepare('select name from customers where uid = ?').pluck().get('R3')).toBe('R3 renamed');
+  });
+
+  it("refuses a unit's queries once the unit is over, Kysely's and raw ones alike", async () => {
+    const byUid = prepared('test_customer_uid', 'select uid from customers where uid = ?');
+    let leaked: Kysely<Database> | undefined;
+    await inTransaction(store.db, async (trx) => {
+      leaked = trx;
+      expect(groupAll(trx, byUid, ['L1'])).toEqual([]);
+    });
+    // A query left behind must not run in a later unit's savepoint (or outside any lock).
+    await expect(leaked!.selectFrom('customers').select('uid').execute()).rejects.toThrow(/already committed/);
+    expect(groupAll(leaked!, byUid, ['L1'])).toBeUndefined();
+    expect(await addCustomer('L2')).toBe('L2');
+    expect(committed()).toEqual(['L2']);
+  });
+
+  it('a unit cannot open a transaction of its own inside its savepoint', async () => {
+    const nested = inTransaction(store.db, (trx) => trx.transaction().execute(async () => 'inner'));
+    await expect(nested).rejects.toThrow();
+    expect(await addCustomer('N1')).toBe('N1');
   });
 
   it('starts a new group for writes that arrive while one is committing', async () => {

@@ -8,8 +8,8 @@
  *   nothing interleaves), else after the holder is done.
  * - `write(work)`: group commit. The writes that arrive in one event-loop
  *   turn share one `BEGIN IMMEDIATE … COMMIT`, each inside its own SAVEPOINT
- *   (a Kysely transaction over that savepoint), so one failure rolls back
- *   only itself. No write's promise settles before the COMMIT that holds it.
+ *   (its Kysely Transaction runs on that savepoint), so one failure rolls
+ *   back only itself. No write's promise settles before the COMMIT that holds it.
  * - Kysely (`db` outside a group) acquires the same lock for each query or
  *   transaction.
  *
@@ -23,10 +23,13 @@ import {
   CompiledQuery,
   Kysely,
   SqliteDialect,
+  Transaction,
   type DatabaseConnection,
   type Driver,
+  type KyselyPlugin,
+  type KyselyProps,
+  type QueryExecutor,
   type QueryResult,
-  type Transaction,
   type TransactionSettings,
 } from 'kysely';
 import { AnswerCache, defaultCacheLimits, estimateSize, type CacheLimits } from './answer-cache.js';
@@ -85,6 +88,20 @@ export function writeGroupOf(trx: object): SqliteExecutor | undefined {
   return groupTransactions.get(trx);
 }
 
+/** A plugin that refuses every query once its unit is over (as Kysely's own transactions do after commit). */
+function liveOnly(state: { live: boolean }): KyselyPlugin {
+  return {
+    transformQuery(args) {
+      if (!state.live) throw new Error('Transaction is already committed');
+      return args.node;
+    },
+    transformResult: (args) => Promise.resolve(args.result),
+  };
+}
+
+/** A unit's savepoint. Units of a group run one after another, so one name serves them all. */
+const savepoint = 'unit';
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SqliteExecutor {
@@ -94,8 +111,9 @@ export class SqliteExecutor {
   private readonly waiters: (() => void)[] = [];
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
-  /** The Kysely instance whose transactions are savepoints of the current write group. */
-  private readonly grouped: Kysely<Database>;
+  /** What a unit's Transaction is made of: a Kysely whose queries run on the held connection, without the lock. */
+  private readonly unitProps: KyselyProps;
+  private readonly unitExecutor: QueryExecutor;
   /** Write transactions this process committed. */
   commits = 0;
   /** Statements of this process that may have changed something (with `commits`, what the cache compares). */
@@ -114,7 +132,9 @@ export class SqliteExecutor {
   ) {
     this.cache = new AnswerCache(cacheLimits);
     this.cacheStats = Object.assign(this.cache.stats, { hits: 0, misses: 0 });
-    this.grouped = new Kysely<Database>({ dialect: new ExecutorDialect(this, 'group') });
+    const dialect = new ExecutorDialect(this, 'group');
+    this.unitExecutor = new Kysely<Database>({ dialect }).getExecutor();
+    this.unitProps = { config: { dialect }, dialect, driver: dialect.createDriver(), executor: this.unitExecutor };
   }
 
   /** A Kysely dialect over this executor (for the store's `db`). */
@@ -414,17 +434,7 @@ export class SqliteExecutor {
     try {
       if (groupError !== undefined) throw groupError;
       try {
-        for (const unit of group) {
-          try {
-            const value = await this.grouped.transaction().execute((trx) => {
-              groupTransactions.set(trx, this);
-              return unit.work(trx);
-            });
-            outcomes.push({ ok: true, value });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
+        for (const unit of group) outcomes.push(await this.runUnit(unit));
         const commit = this.statement('COMMIT');
         await this.retryBusy(() => commit.run());
         this.commits++;
@@ -446,15 +456,61 @@ export class SqliteExecutor {
   }
 
   /**
+   * Runs one unit of a write group inside its own savepoint: released when
+   * `work` settles, rolled back to when it fails (only this unit's changes
+   * go). Raw SAVEPOINT/RELEASE statements and one small Transaction object
+   * per unit, instead of Kysely's transaction builder (whose connection
+   * provider, executor copies and promise hops cost more than the
+   * statements). The unit's transaction is live only while `work` runs: a
+   * query it leaves behind fails instead of running in a later unit.
+   * A failure to roll back is the group's (its transaction is not sound).
+   */
+  private async runUnit(unit: PendingWrite): Promise<Outcome> {
+    const unitState = { live: true };
+    const trx = new Transaction<Database>({
+      ...this.unitProps,
+      executor: this.unitExecutor.withPlugin(liveOnly(unitState)),
+    });
+    groupTransactions.set(trx, this);
+    this.statement(`SAVEPOINT ${savepoint}`).run();
+    try {
+      const value = await unit.work(trx);
+      this.statement(`RELEASE ${savepoint}`).run();
+      return { ok: true, value };
+    } catch (error) {
+      this.statement(`ROLLBACK TO ${savepoint}`).run();
+      this.statement(`RELEASE ${savepoint}`).run();
+      return { ok: false, error };
+    } finally {
+      unitState.live = false;
+      groupTransactions.delete(trx);
+    }
+  }
+
+  /**
    * Runs a raw prepared statement in the write group whose unit the caller
    * is (see `writeGroupOf`): its rows (RETURNING included; none for other
    * writes) and how many rows it changed.
    */
-  inGroup(sqlText: string, parameters: readonly unknown[]): { rows: unknown[]; changes: number } {
+  inGroup(
+    sqlText: string,
+    parameters: readonly unknown[],
+  ): { rows: unknown[]; changes: number; lastInsertRowid?: number | bigint } {
     const statement = this.statement(sqlText);
     if (!statement.readonly) this.writeStatements++;
     if (statement.reader) return { rows: statement.all(...parameters), changes: 0 };
-    return { rows: [], changes: statement.run(...parameters).changes };
+    const { changes, lastInsertRowid } = statement.run(...parameters);
+    return { rows: [], changes, lastInsertRowid };
+  }
+
+  /**
+   * `inGroup` for a read of at most one row, given as an array of its
+   * values in the statement's column order (no row object to build).
+   */
+  inGroupRow(sqlText: string, parameters: readonly unknown[]): unknown[] | undefined {
+    const statement = this.statement(sqlText, 'array');
+    if (!statement.readonly) this.writeStatements++;
+    return statement.get(...parameters) as unknown[] | undefined;
   }
 
   /** Runs one compiled query on the connection (the caller holds it). */
@@ -474,8 +530,9 @@ export class SqliteExecutor {
  * `BEGIN IMMEDIATE` (so a read-then-write cannot fail half-way on a snapshot
  * another process made stale), or a plain `BEGIN` read snapshot when it asks
  * for an isolation level (the lists' and copies' consistent reads).
- * `group`: the caller (a write group) holds the lock and the transaction;
- * a Kysely transaction is a savepoint in it.
+ * `group`: the caller (a write group) holds the lock, the transaction and
+ * the unit's savepoint (`runUnit`); its queries run as they come, and a
+ * unit's Transaction cannot open another.
  */
 class ExecutorDialect extends SqliteDialect {
   constructor(
@@ -489,9 +546,6 @@ class ExecutorDialect extends SqliteDialect {
     return new ExecutorDriver(this.executor, this.mode);
   }
 }
-
-/** A unit's savepoint. Units of a group run one after another, so one name serves them all. */
-const savepoint = 'unit';
 
 class ExecutorDriver implements Driver {
   private readonly connection: DatabaseConnection;
@@ -520,29 +574,17 @@ class ExecutorDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    if (this.mode === 'group') {
-      this.executor.statement(`SAVEPOINT ${savepoint}`).run();
-      return;
-    }
+    if (this.mode === 'group') throw new Error('a unit of a write group cannot begin another transaction');
     const begin = settings.isolationLevel ? 'BEGIN' : 'BEGIN IMMEDIATE';
     await this.executor.retryBusy(() => this.executor.sqlite.exec(begin));
   }
 
   async commitTransaction(): Promise<void> {
-    if (this.mode === 'group') {
-      this.executor.statement(`RELEASE ${savepoint}`).run();
-      return;
-    }
     await this.executor.retryBusy(() => this.executor.sqlite.exec('COMMIT'));
     this.executor.commits++;
   }
 
   async rollbackTransaction(): Promise<void> {
-    if (this.mode === 'group') {
-      this.executor.statement(`ROLLBACK TO ${savepoint}`).run();
-      this.executor.statement(`RELEASE ${savepoint}`).run();
-      return;
-    }
     if (this.executor.sqlite.inTransaction) this.executor.sqlite.exec('ROLLBACK');
   }
 
