@@ -7,7 +7,10 @@
  * a bare node:http server in this process for the ceiling. For A/B work on
  * the hot path, where a full `npm run bench` is too coarse:
  *
- *   node --import tsx bench/in-process-read.ts [both|http|pipeline] [json|xml] [right|wrong] [bare]
+ *   node --import tsx bench/in-process-read.ts [both|http|pipeline|front] [json|xml] [right|wrong] [bare]
+ *
+ * `front`: over HTTP, but the pipeline's answer replaced by the one it gave
+ * first (the front and node:http alone, without the pipeline's work).
  *
  * `wrong` sends a key that is not the customer's (AUTH_FAILURE_LIMIT=0, as
  * the bench's wrong-key row). Figures vary with the machine's load: compare
@@ -56,7 +59,7 @@ const { customer } = server.credentials;
 const key = wrong ? 'x'.repeat(32) : server.credentials.key;
 const label = `getConference ${format}${wrong ? ', wrong key' : ''}`;
 
-if (mode !== 'http') {
+if (mode !== 'http' && mode !== 'front') {
   const pipeline = (accessFrontOf(server.app) as unknown as { options: { pipeline: AccessPipeline } }).options.pipeline;
   const params = { customer, key, conferenceUID: conference, type: format };
   const one = () =>
@@ -77,6 +80,24 @@ if (mode !== 'http') {
     const cpu = process.cpuUsage(before);
     console.log(`pipeline alone, ${label}: ${((cpu.user + cpu.system) / n).toFixed(2)} µs/call`);
   }
+}
+if (mode === 'front') {
+  const pipeline = (accessFrontOf(server.app) as unknown as { options: { pipeline: AccessPipeline } }).options.pipeline;
+  const first = await pipeline.answer({
+    method: 'GET',
+    fnName: 'getConference',
+    params: Object.assign(Object.create(null) as Record<string, string>, {
+      customer,
+      key,
+      conferenceUID: conference,
+      type: format,
+    }),
+    idempotencyHeader: undefined,
+    peerAddress: '127.0.0.1',
+    forwardedFor: undefined,
+    requestId: 'bench',
+  });
+  pipeline.answer = () => first;
 }
 if (mode !== 'pipeline') {
   const query = new URLSearchParams({ customer, key, conferenceUID: conference, type: format });

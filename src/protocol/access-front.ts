@@ -20,6 +20,7 @@ import type { Metrics } from '../operations/metrics.js';
 import type { AccessAnswer, AccessPipeline } from './access-pipeline.js';
 import { contentTypes } from './envelope.js';
 import { ParameterError } from '../errors.js';
+import { isPromise } from '../maybe-promise.js';
 import { addFormParams, checkParamCount, mergeParams, type Params } from './request-params.js';
 
 /** Fastify's default JSON body parser, so a bad JSON body is refused with Fastify's own words. */
@@ -169,24 +170,45 @@ export class AccessFront {
     fnName: string,
     params: Params | ParameterError,
   ): void {
-    this.options.pipeline
-      .answer({
-        method: request.method!,
-        fnName,
-        params,
-        idempotencyHeader: request.headers['idempotency-key'],
-        peerAddress: request.socket.remoteAddress ?? '',
-        forwardedFor: request.headers['x-forwarded-for'],
-        requestId: id,
-      })
-      .then(
-        (answer) => this.write(response, binding, id, started, answer),
-        // The pipeline answers every failure itself; this is a bug in writing the answer.
-        (error: unknown) => {
-          binding.log.error({ reqId: id, err: error }, 'unhandled exception');
-          response.destroy();
-        },
-      );
+    const answer = this.options.pipeline.answer({
+      method: request.method!,
+      fnName,
+      params,
+      idempotencyHeader: request.headers['idempotency-key'],
+      peerAddress: request.socket.remoteAddress ?? '',
+      forwardedFor: request.headers['x-forwarded-for'],
+      requestId: id,
+    });
+    // A fully cached answer is there at once: written in this turn, with no promise.
+    if (!isPromise(answer)) {
+      this.writeOrDestroy(response, binding, id, started, answer);
+      return;
+    }
+    answer.then(
+      (settled) => this.writeOrDestroy(response, binding, id, started, settled),
+      // The pipeline answers every failure itself: this cannot happen, but must not go unnoticed.
+      (error: unknown) => this.writeFailed(response, binding, id, error),
+    );
+  }
+
+  /** `write`, where a failure to write (a bug) is logged and closes the connection rather than escaping. */
+  private writeOrDestroy(
+    response: ServerResponse,
+    binding: AccessFrontBinding,
+    id: string,
+    started: number,
+    answer: AccessAnswer,
+  ): void {
+    try {
+      this.write(response, binding, id, started, answer);
+    } catch (error) {
+      this.writeFailed(response, binding, id, error);
+    }
+  }
+
+  private writeFailed(response: ServerResponse, binding: AccessFrontBinding, id: string, error: unknown): void {
+    binding.log.error({ reqId: id, err: error }, 'unhandled exception');
+    response.destroy();
   }
 
   /** The headers of an answer that closes its connection or carries Retry-After, but Content-Length. */
