@@ -170,6 +170,13 @@ export class AccessFront {
     fnName: string,
     params: Params | ParameterError,
   ): void {
+    if (response.socket === null) {
+      // Pipelined behind an answer still in progress on this connection (node:http queues this one's
+      // response until then): it runs once that one is done, so it sees what the requests before it
+      // changed (RFC 9112 §9.3.2) — a cached answer is served in the turn it runs in.
+      response.once('socket', () => this.answer(request, response, binding, id, started, fnName, params));
+      return;
+    }
     const answer = this.options.pipeline.answer({
       method: request.method!,
       fnName,
