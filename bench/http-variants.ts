@@ -110,6 +110,27 @@ const variants: { name: string; listener: Listener; options?: (server: Server) =
     options: batonOptions,
   },
   {
+    name: 'Buffer body, + reads request.headers (built on first read) as the front does',
+    listener: (request, response) => {
+      const headers = request.headers;
+      if (headers['transfer-encoding'] !== undefined || headers['content-type'] !== undefined) counter++;
+      if (headers['x-request-id'] !== undefined || headers['idempotency-key'] !== undefined) counter++;
+      response.writeHead(200, flat());
+      response.end(bytes);
+    },
+    options: batonOptions,
+  },
+  {
+    name: 'Buffer body, + two performance.now() calls',
+    listener: (_request, response) => {
+      const started = performance.now();
+      response.writeHead(200, flat());
+      response.end(bytes);
+      if (performance.now() - started < 0) counter++;
+    },
+    options: batonOptions,
+  },
+  {
     name: 'Buffer body, + a promise and a microtask before the answer',
     listener: (_request, response) => {
       void Promise.resolve(bytes).then((body) => {

@@ -1,5 +1,5 @@
 /** Customers and their API keys: creation, authentication, editable fields. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import type { Services } from '../context.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { AuthError, GeneralError, ParameterError } from '../errors.js';
@@ -135,7 +135,8 @@ export function authenticate(
 ): MaybePromise<CustomerRow> {
   const given = wellFormed(customerUid, key);
   if (!given) throw new AuthError();
-  const offered = createHash('sha256').update(given[1], 'utf8').digest();
+  // One-shot: no Hash object per request (about 1.0 -> 0.6 µs).
+  const offered = hash('sha256', given[1], 'buffer');
   const db = services.store.db;
   return andThen(findCredentials(db, given[0]), (credentials) =>
     matchKey(offered, credentials.keyHashes)

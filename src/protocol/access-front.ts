@@ -120,7 +120,8 @@ export class AccessFront {
     if (kind === null || binding.isClosing()) return false;
 
     this.answered++;
-    const started = performance.now();
+    // performance.now() costs more than the rest of this bookkeeping: only when a log line or metrics use it.
+    const started = this.options.metrics !== undefined || levelValue(binding.log) <= infoLevel ? performance.now() : 0;
     const id = this.options.requestId(request);
     const log = binding.log;
     if (levelValue(log) <= debugLevel) log.debug({ reqId: id, route }, 'request received');
@@ -250,9 +251,13 @@ export class AccessFront {
     headers.push('content-length', String(length));
     response.writeHead(answer.status, headers);
     response.end(answer.body);
-    const ms = Math.round((performance.now() - started) * 100) / 100;
-    this.options.metrics?.recordApiCall(answer.fn, answer.format, answer.code, ms / 1000);
-    if (levelValue(log) <= infoLevel) {
+    const metrics = this.options.metrics;
+    const logged = levelValue(log) <= infoLevel;
+    if (metrics === undefined && !logged) return;
+    // 0 only if the log level was lowered to info while this request was under way.
+    const ms = started === 0 ? 0 : Math.round((performance.now() - started) * 100) / 100;
+    metrics?.recordApiCall(answer.fn, answer.format, answer.code, ms / 1000);
+    if (logged) {
       log.info(
         { reqId: id, fn: answer.fn, format: answer.format, code: answer.code, status: answer.status, ms },
         'api call',

@@ -92,13 +92,14 @@ export class AccessPipeline {
     private readonly services: Services,
     functions: readonly ApiFunction[],
   ) {
-    this.byName = new Map(functions.map((fn) => [fn.name.toLowerCase(), fn]));
+    // By the lowered name, and by the name as registered: what clients send, found without lowering it.
+    this.byName = new Map(functions.flatMap((fn) => [[fn.name.toLowerCase(), fn] as const, [fn.name, fn] as const]));
     this.throttle = createThrottle(services, 'auth', { limit: services.config.authFailureLimit });
   }
 
   /** The function registered under `name` (any case), if any: the front decides with it whether to answer. */
   lookup(name: string): ApiFunction | undefined {
-    return this.byName.get(name.toLowerCase());
+    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
   }
 
   /**
