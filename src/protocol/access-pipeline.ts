@@ -6,7 +6,7 @@
  * exists once; they only gather the parameters and write the answer.
  */
 import type { CallContext, Services } from '../context.js';
-import { authenticate, authenticateRequest } from '../domain/customers.js';
+import { authenticateRequest, checkCredentials } from '../domain/customers.js';
 import type { ReadAhead, ViewRequest } from '../store/conference-view.repository.js';
 import type { CustomerRow } from '../store/customer.repository.js';
 import { ApiError, AuthError, GeneralCode, ParameterError } from '../errors.js';
@@ -147,6 +147,7 @@ export class AccessPipeline {
     const parsed = fn.params.safeParse(params);
     const view = parsed.success ? fn.readsView?.(parsed.data) : undefined;
     return andThen(this.authenticate(request, params, view), (authenticated) => {
+      if (authenticated instanceof Refusal) return this.failure(request, known, authenticated.error);
       if (typeof authenticated === 'number') {
         const answer = envelopeAnswer(
           fnName,
@@ -237,7 +238,7 @@ export class AccessPipeline {
     request: AccessRequest,
     params: Params,
     view: ViewRequest | undefined,
-  ): MaybePromise<Authenticated | number> {
+  ): MaybePromise<Authenticated | number | Refusal> {
     // The failure throttle's key: the client's address as far as TRUST_PROXY lets it be trusted.
     const address = clientAddress(this.services.config.trustProxy, request.peerAddress, request.forwardedFor);
     const throttle = this.throttle;
@@ -255,12 +256,12 @@ export class AccessPipeline {
   }
 
   /** The throttle's wait and authentication's outcome, each read on its own, side by side. */
-  private authenticateApart(address: string, params: Params): MaybePromise<Authenticated | number> {
+  private authenticateApart(address: string, params: Params): MaybePromise<Authenticated | number | Refusal> {
     const wait = this.throttle.retryAfter(address);
     let outcome: MaybePromise<Outcome>;
     try {
-      const customer = authenticate(this.services, params.customer, params.key);
-      outcome = isPromise(customer) ? customer.then(asCustomer, asError) : { customer };
+      const checked = checkCredentials(this.services, params.customer, params.key);
+      outcome = isPromise(checked) ? checked.then(asOutcome, asError) : asOutcome(checked);
     } catch (error) {
       outcome = { error };
     }
@@ -272,26 +273,32 @@ export class AccessPipeline {
     return this.decide(address, wait, outcome, undefined);
   }
 
-  /** The throttle's refusal first, then authentication's (a failure counts against the address). */
+  /**
+   * The throttle's refusal first, then authentication's (a failure counts
+   * against the address), as a value: the failure envelope is made from it
+   * without throwing.
+   */
   private decide(
     address: string,
     wait: number,
     authenticated: Outcome,
     readAhead: ReadAhead | undefined,
-  ): MaybePromise<Authenticated | number> {
+  ): MaybePromise<Authenticated | number | Refusal> {
     if (wait > 0) {
       this.services.metrics?.recordThrottleRefusal('api-auth');
       return wait;
     }
     if ('error' in authenticated) {
-      const error = authenticated.error;
-      if (!(error instanceof AuthError)) throw error;
-      return andThen(this.throttle.hit(address), () => {
-        throw error;
-      });
+      const refusal = new Refusal(authenticated.error);
+      return authenticated.error instanceof AuthError ? andThen(this.throttle.hit(address), () => refusal) : refusal;
     }
     return readAhead ? { customer: authenticated.customer, readAhead } : { customer: authenticated.customer };
   }
+}
+
+/** Why authentication refused (or failed to decide): answered as any failure of a step is. */
+class Refusal {
+  constructor(readonly error: unknown) {}
 }
 
 /** How far a request got: what its failure envelope says. */
@@ -309,5 +316,6 @@ interface Authenticated {
 /** Authentication's outcome, as a value. */
 type Outcome = { customer: CustomerRow } | { error: unknown };
 
-const asCustomer = (customer: CustomerRow): Outcome => ({ customer });
+const asOutcome = (checked: CustomerRow | ApiError): Outcome =>
+  checked instanceof ApiError ? { error: checked } : { customer: checked };
 const asError = (error: unknown): Outcome => ({ error });
