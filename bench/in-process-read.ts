@@ -21,6 +21,7 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { accessFrontOf } from '../src/app.js';
 import type { AccessPipeline } from '../src/protocol/access-pipeline.js';
+import { emptyParams } from '../src/protocol/request-params.js';
 import { startTestServer } from '../test/harness.js';
 
 const [mode = 'both', format = 'json', keyKind = 'right', withBare] = process.argv.slice(2);
@@ -66,7 +67,7 @@ if (mode !== 'http' && mode !== 'front') {
     pipeline.answer({
       method: 'GET',
       fnName: 'getConference',
-      params: Object.assign(Object.create(null) as Record<string, string>, params),
+      params: Object.assign(emptyParams(), params),
       idempotencyHeader: undefined,
       peerAddress: '127.0.0.1',
       forwardedFor: undefined,

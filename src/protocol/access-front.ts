@@ -21,7 +21,7 @@ import type { AccessAnswer, AccessPipeline } from './access-pipeline.js';
 import { contentTypes } from './envelope.js';
 import { ParameterError } from '../errors.js';
 import { isPromise } from '../maybe-promise.js';
-import { addFormParams, checkParamCount, mergeParams, type Params } from './request-params.js';
+import { addFormParams, checkParamCount, emptyParams, mergeParams, type Params } from './request-params.js';
 
 /** Fastify's default JSON body parser, so a bad JSON body is refused with Fastify's own words. */
 export type JsonBodyParser = (
@@ -150,7 +150,7 @@ export class AccessFront {
 
   /** The parameters: the query's, then the body's over them (as collectParams does). */
   private gather(query: string, form: string | undefined, json: unknown): Params | ParameterError {
-    const params = Object.create(null) as Params;
+    const params = emptyParams();
     if (query !== '') addFormParams(params, query, 'query');
     if (form !== undefined) addFormParams(params, form, 'form');
     else if (json !== undefined) mergeParams(params, json);
