@@ -38,7 +38,10 @@ describe('query plans of the prepared statements (SQLite)', () => {
       }
       const placeholders = query.sqlite.match(/\?/g)?.length ?? 0;
       const rows = statement.all(...Array.from({ length: placeholders }, () => 'x')) as { detail: string }[];
-      plans.set(query, rows.map((row) => row.detail));
+      plans.set(
+        query,
+        rows.map((row) => row.detail),
+      );
     }
   });
   afterAll(async () => {
@@ -66,7 +69,9 @@ describe('query plans of the prepared statements (SQLite)', () => {
       // Each table the statement constrains by `<table or alias>.conference_uid = ?` or a bare `conference_uid = ?`.
       if (!/(^|[\s(.])conference_uid\s*=\s*\?/.test(query.sqlite)) continue;
       const searches = plan.filter((line) => /^SEARCH /.test(line));
-      const byConference = searches.some((line) => /\(conference_uid=\?/.test(line) || /\(did=\? AND pin=\?\)/.test(line));
+      const byConference = searches.some(
+        (line) => /\(conference_uid=\?/.test(line) || /\(did=\? AND pin=\?\)/.test(line),
+      );
       if (!byConference) offenders.push(`${query.name}: ${plan.join(' / ')}`);
     }
     expect(offenders).toEqual([]);
