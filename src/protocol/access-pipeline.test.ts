@@ -85,8 +85,9 @@ describe('the /_access pipeline answers a fully cached read at once', () => {
     // As another HTTP connection to this process would: its write goes through this process's store.
     expect(await revokeKey(server.services, credentials.customer, credentials.key)).toBe(true);
     const next = ask();
-    // The revocation's statements ran in microtasks of this very turn: its data_version was read before it.
-    expect(turn()).toBe(true);
+    // SQLite: the revocation's statements ran in microtasks of this very turn, whose data_version was read
+    // before them (PostgreSQL reads over the network, and every request reads the key anew).
+    if (sqlite()) expect(turn()).toBe(true);
     expect(codeOf(await next)).toBe(-5);
   });
 
