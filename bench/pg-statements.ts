@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { copySqliteToPostgres } from '../src/store/copy.js';
+import { insertPersonsIfUnchangedQuery } from '../src/store/person.repository.js';
 import { startThrowawayPostgres } from './postgres.js';
 import { seedDatabase } from './seed.js';
 
@@ -84,7 +85,41 @@ try {
     if (!counters.has(c)) counters.set(c, `PGSTCOUNTER${String(counters.size).padStart(5, '0')}`);
     return counters.get(c)!;
   };
-  type Shape = (client: pg.PoolClient) => Promise<void | false>;
+  type Shape = (client: pg.PoolClient) => Promise<void | false | number>;
+  /** Read the version, then one group statement of `size` registrations (PersonInsertBatcher's); counts persons. */
+  const group = (size: number, users: number) => async (c: pg.PoolClient) => {
+    if (!held.slice(0, users).includes(c)) return new Promise<false>((r) => setTimeout(() => r(false), 5));
+    const read = await c.query({ name: 'pgst_read', text: readSql, values: [conference, customer] });
+    const version = read.rows[0].baton_version as string;
+    const items = Array.from({ length: size }, () => uid());
+    const each = <T>(v: T) => items.map(() => v);
+    const now = Date.now();
+    await c.query({
+      name: 'pgst_group',
+      text: insertPersonsIfUnchangedQuery.postgres,
+      values: [
+        each(conference),
+        each(version),
+        each(did),
+        items.map(() => pin()),
+        items,
+        each('n'),
+        each(''),
+        each(''),
+        each(''),
+        each(''),
+        each('PARTICIPANT'),
+        each(''),
+        each(now),
+        items.map((u) => `evt_${u}`),
+        each('person.registered'),
+        each(now),
+        each('{}'),
+        customer,
+      ],
+    });
+    return size;
+  };
   const shapes: [string, Shape][] = [
     ['select 1 (one round trip, floor)', async (c) => void (await c.query('select 1'))],
     ['begin; commit (empty)', async (c) => void (await c.query('begin'), await c.query('commit'))],
@@ -177,9 +212,16 @@ try {
       },
     ],
   ];
+  shapes.push(
+    ['group statement of 1, 2 clients (per person)', group(1, 2)],
+    ['group statement of 4, 2 clients (per person)', group(4, 2)],
+    ['group statement of 16, 2 clients (per person)', group(16, 2)],
+    ['group statement of 16, 1 client (per person)', group(16, 1)],
+  );
+  let held: pg.PoolClient[] = [];
   const results: string[] = ['| shape | ops/s | PostgreSQL CPU µs/op |', '|---|---:|---:|'];
   for (const [name, shape] of shapes) {
-    const held = await Promise.all(Array.from({ length: clients }, () => pool.connect()));
+    held = await Promise.all(Array.from({ length: clients }, () => pool.connect()));
     first = held[0];
     const run = async (ms: number) => {
       let ops = 0;
@@ -187,7 +229,8 @@ try {
       await Promise.all(
         held.map(async (c) => {
           while (performance.now() < end) {
-            if ((await shape(c)) !== false) ops++;
+            const done = await shape(c);
+            if (done !== false) ops += typeof done === 'number' ? done : 1;
           }
         }),
       );

@@ -140,7 +140,10 @@ function newPersonRow(ctx: CallContext, input: NewPersonInput, uid: string, emai
  * cannot slip in before the commit). Undefined when the store has no such
  * write (SQLite, whose write group already batches commits) or it wrote
  * nothing (the conference changed, the PIN is held): the caller runs the
- * transaction, which judges again and applies the PIN rules.
+ * transaction, which judges again and applies the PIN rules. The store
+ * sends the read and the write of the same customer's concurrent calls
+ * together (one statement, one COMMIT per group); each call's answer is
+ * still its own, judged here.
  */
 async function addPersonInOneWrite(
   ctx: CallContext,

@@ -4,7 +4,9 @@
  * dialects, so exactly one caller runs the command. Scoped by customer.
  */
 import type { Kysely, Selectable } from 'kysely';
-import { isPostgres } from './database.js';
+import pg from 'pg';
+import { isPostgres, postgresPoolOf } from './database.js';
+import { aloneIfRefused, KeyedGroups } from './pg-groups.js';
 import { fastAll, prepared } from './prepared.js';
 import type { Database, IdempotencyKeyTable } from './schema.js';
 
@@ -22,6 +24,93 @@ const completeQuery = prepared(
   "update idempotency_keys set state = 'done', code = ?, message = ?, value = ? where customer_uid = ? and key = ?",
 );
 
+// The same two writes for the calls of one customer that arrive together
+// (see KeyedGroups): one statement and one COMMIT for the group.
+const claimGroupQuery = prepared(
+  'idempotency_claim_group',
+  'insert into idempotency_keys (customer_uid, key, request_hash, state, code, message, value, locked_until, created_at, expires_at) ' +
+    "select ?, c.key, c.request_hash, 'pending', null, '', null, c.locked_until, c.created_at, c.expires_at " +
+    'from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) with ordinality ' +
+    '  as c(key, request_hash, locked_until, created_at, expires_at, ord) ' +
+    'order by c.ord on conflict (customer_uid, key) do nothing returning key',
+);
+const completeGroupQuery = prepared(
+  'idempotency_complete_group',
+  "update idempotency_keys k set state = 'done', code = d.code, message = d.message, value = d.value " +
+    'from unnest(?::text[], ?::int[], ?::text[], ?::text[]) as d(key, code, message, value) ' +
+    'where k.customer_uid = ? and k.key = d.key',
+);
+
+type CompleteItem = { key: string; answer: { code: number; message: string; value: string | null } };
+
+/** Per pool: the grouped claims and completions, by customer. */
+const groupsByPool = new WeakMap<
+  pg.Pool,
+  { claims: KeyedGroups<IdempotencyClaim, boolean>; completions: KeyedGroups<CompleteItem, undefined> }
+>();
+
+function groupsOf(pool: pg.Pool) {
+  let groups = groupsByPool.get(pool);
+  if (!groups) {
+    const run = (query: { name: string; postgres: string }, values: unknown[]) =>
+      pool.query<{ key: string }>({ name: query.name, text: query.postgres, values });
+    groups = {
+      claims: new KeyedGroups(
+        (customer, claims) =>
+          aloneIfRefused(
+            async () => {
+              const { rows } = await run(claimGroupQuery, [
+                customer,
+                claims.map((c) => c.key),
+                claims.map((c) => c.requestHash),
+                claims.map((c) => c.lockedUntil),
+                claims.map((c) => c.now),
+                claims.map((c) => c.expiresAt),
+              ]);
+              // A key twice in one group is claimed by its first caller, as two statements in a row would.
+              const claimed = new Set(rows.map((r) => r.key));
+              return claims.map((c) => claimed.delete(c.key));
+            },
+            claims,
+            async (claim) => (await run(claimQuery, claimValues(claim))).rows.length === 1,
+          ),
+        256,
+      ),
+      completions: new KeyedGroups(
+        (customer, items) =>
+          aloneIfRefused(
+            async () => {
+              await run(completeGroupQuery, [
+                items.map((i) => i.key),
+                items.map((i) => i.answer.code),
+                items.map((i) => i.answer.message),
+                items.map((i) => i.answer.value),
+                customer,
+              ]);
+              return items.map(() => undefined);
+            },
+            items,
+            async (item) => {
+              await run(completeQuery, completeValues(customer, item.key, item.answer));
+              return undefined;
+            },
+          ),
+        256,
+      ),
+    };
+    groupsByPool.set(pool, groups);
+  }
+  return groups;
+}
+
+function claimValues(claim: IdempotencyClaim): unknown[] {
+  return [claim.customerUid, claim.key, claim.requestHash, claim.lockedUntil, claim.now, claim.expiresAt];
+}
+
+function completeValues(customerUid: string, key: string, answer: CompleteItem['answer']): unknown[] {
+  return [answer.code, answer.message, answer.value, customerUid, key];
+}
+
 export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;
 
 /** A new claim: the call's hash, its lease and its expiry. */
@@ -34,18 +123,15 @@ export interface IdempotencyClaim {
   expiresAt: number;
 }
 
-/** Inserts a pending row for the key; false when the key already has a row. */
+/**
+ * Inserts a pending row for the key; false when the key already has a row.
+ * On PostgreSQL grouped with the same customer's claims that arrive with it
+ * (one statement, one COMMIT), each committed before it answers.
+ */
 export async function insertIdempotencyClaim(db: Kysely<Database>, claim: IdempotencyClaim): Promise<boolean> {
-  const claimed = isPostgres(db)
-    ? fastAll(db, claimQuery, [
-        claim.customerUid,
-        claim.key,
-        claim.requestHash,
-        claim.lockedUntil,
-        claim.now,
-        claim.expiresAt,
-      ])
-    : undefined;
+  const pool = postgresPoolOf(db);
+  if (pool) return groupsOf(pool).claims.add(claim.customerUid, claim);
+  const claimed = isPostgres(db) ? fastAll(db, claimQuery, claimValues(claim)) : undefined;
   if (claimed) return (await claimed).length === 1;
   const result = await db
     .insertInto('idempotency_keys')
@@ -104,16 +190,19 @@ export async function takeOverIdempotencyClaim(
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Stores the finished call's answer on its claim. */
+/** Stores the finished call's answer on its claim (on PostgreSQL grouped as claims are), committed before it returns. */
 export async function completeIdempotencyKey(
   db: Kysely<Database>,
   customerUid: string,
   key: string,
   answer: { code: number; message: string; value: string | null },
 ): Promise<void> {
-  const done = isPostgres(db)
-    ? fastAll(db, completeQuery, [answer.code, answer.message, answer.value, customerUid, key])
-    : undefined;
+  const pool = postgresPoolOf(db);
+  if (pool) {
+    await groupsOf(pool).completions.add(customerUid, { key, answer });
+    return;
+  }
+  const done = isPostgres(db) ? fastAll(db, completeQuery, completeValues(customerUid, key, answer)) : undefined;
   if (done) {
     await done;
     return;

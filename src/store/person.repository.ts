@@ -1,7 +1,9 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
 import { fastAll, fastAllBuilt, fastAllCached, groupAll, groupRun, prepared, type PreparedQuery } from './prepared.js';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
-import { isPostgres } from './database.js';
+import pg from 'pg';
+import { isPostgres, postgresPoolOf } from './database.js';
+import { KeyedGroups } from './pg-groups.js';
 import type { Database, PersonTable } from './schema.js';
 
 export type PersonRow = Selectable<PersonTable>;
@@ -259,6 +261,47 @@ const insertPersonIfUnchangedQuery = prepared(
    select person.* from person`,
 );
 
+/** The group statement of insertPersonGroup (exported for bench/pg-statements.ts). */
+export const insertPersonsIfUnchangedQuery = prepared(
+  'insert_persons_if_conferences_unchanged',
+  `with input as (
+     select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+       ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
+       with ordinality as i(conference_uid, version, did, pin, uid, name, email, notes, custom1, custom2, role, ani,
+         created_at, event_id, event_type, occurred_at, data, ord)),
+   customer as (select ?::text as uid),
+   conference as (
+     select c.uid, c.xmin::text as version from conferences c, customer
+     where c.customer_uid = customer.uid and c.uid in (select conference_uid from input)
+     for share of c),
+   claim as (
+     insert into pin_claims (did, pin, person_uid, conference_uid)
+     select i.did, i.pin, i.uid, i.conference_uid
+     from input i join conference c on c.uid = i.conference_uid and c.version = i.version
+     order by i.ord
+     on conflict (did, pin) do nothing
+     returning person_uid),
+   person as (
+     insert into persons (uid, conference_uid, customer_uid, name, email, notes, custom1, custom2, role, pin, ani, created_at)
+     select i.uid, i.conference_uid, customer.uid, i.name, i.email, i.notes, i.custom1, i.custom2, i.role, i.pin, i.ani,
+       i.created_at
+     from input i join claim on claim.person_uid = i.uid, customer
+     order by i.ord
+     returning *),
+   counter as (
+     insert into event_counters (customer_uid, last_sequence)
+     select customer.uid, count(*) from person, customer group by customer.uid
+     on conflict (customer_uid) do update set last_sequence = event_counters.last_sequence + excluded.last_sequence
+     returning customer_uid, last_sequence),
+   appended as (
+     insert into events (customer_uid, sequence, id, type, occurred_at, data)
+     select counter.customer_uid, counter.last_sequence - (select count(*) from person) + row_number() over (order by i.ord),
+       i.event_id, i.event_type, i.occurred_at, i.data
+     from counter, person p join input i on i.uid = p.uid
+     returning sequence)
+   select person.* from person`,
+);
+
 /** The conference a guarded insert applies to: the row version a read without lock saw. */
 export interface ConferenceGuard {
   conferenceUid: string;
@@ -278,6 +321,14 @@ export interface ConferenceGuard {
  * (or, when the cancel came first, the version no longer matches). Undefined,
  * with nothing written, when the conference changed since it was read or the
  * PIN is held: the caller then runs its transaction with the PIN rules.
+ *
+ * Registrations with one event (addPerson's) are group-committed: those of
+ * one customer that arrive while its previous group is in flight (or in the
+ * same event-loop turn) go as one statement over arrays, one COMMIT and one
+ * WAL flush for all, the customer's event counter bumped once (see
+ * personInsertGroups). Each is still all-or-nothing: a registration whose
+ * conference changed or whose PIN is held writes nothing and answers
+ * undefined while the others of its group commit.
  */
 export async function insertPersonIfConferenceUnchanged(
   db: Kysely<Database>,
@@ -285,6 +336,10 @@ export async function insertPersonIfConferenceUnchanged(
   person: NewPerson & { pin: string },
   events: readonly { id: string; type: string; occurred_at: number; data: string }[],
 ): Promise<PersonRow | undefined> {
+  const pool = postgresPoolOf(db);
+  if (pool && events.length === 1) {
+    return personInsertGroupsOf(pool).add(guard.customerUid, { guard, person, event: events[0]! });
+  }
   const rows = isPostgres(db)
     ? fastAll<PersonRow>(db, insertPersonIfUnchangedQuery, [
         guard.conferenceUid,
@@ -312,6 +367,80 @@ export async function insertPersonIfConferenceUnchanged(
     : undefined;
   if (!rows) throw new Error('insertPersonIfConferenceUnchanged: PostgreSQL store only');
   return (await rows)[0];
+}
+
+/** One registration of a group statement. */
+interface GroupedInsert {
+  guard: ConferenceGuard;
+  person: NewPerson & { pin: string };
+  event: { id: string; type: string; occurred_at: number; data: string };
+}
+
+/** The most registrations one statement carries (bounds its parameters and how long it holds its locks). */
+export const maxPersonInsertGroup = 64;
+
+/**
+ * Group commit for PostgreSQL registrations, per process and per customer
+ * (see KeyedGroups). One group of a customer in flight at a time is no
+ * loss: the customer's event counter row is locked from a group's statement
+ * to its COMMIT, so a second statement of the same customer could only wait
+ * on that lock inside the server.
+ */
+const personInsertGroups = new WeakMap<pg.Pool, KeyedGroups<GroupedInsert, PersonRow | undefined>>();
+
+function personInsertGroupsOf(pool: pg.Pool): KeyedGroups<GroupedInsert, PersonRow | undefined> {
+  let groups = personInsertGroups.get(pool);
+  if (!groups) {
+    groups = new KeyedGroups((customer, items) => insertPersonGroup(pool, customer, items), maxPersonInsertGroup);
+    personInsertGroups.set(pool, groups);
+  }
+  return groups;
+}
+
+/** One group statement: each registration's row, or undefined for one that wrote nothing. */
+async function insertPersonGroup(
+  pool: pg.Pool,
+  customer: string,
+  group: readonly GroupedInsert[],
+): Promise<(PersonRow | undefined)[]> {
+  const column = <T>(pick: (item: GroupedInsert) => T) => group.map(pick);
+  let rows: PersonRow[];
+  try {
+    const result = await pool.query<PersonRow>({
+      name: insertPersonsIfUnchangedQuery.name,
+      text: insertPersonsIfUnchangedQuery.postgres,
+      values: [
+        column((i) => i.guard.conferenceUid),
+        column((i) => i.guard.version),
+        column((i) => i.guard.did),
+        column((i) => i.person.pin),
+        column((i) => i.person.uid),
+        column((i) => i.person.name ?? ''),
+        column((i) => i.person.email ?? ''),
+        column((i) => i.person.notes ?? ''),
+        column((i) => i.person.custom1 ?? ''),
+        column((i) => i.person.custom2 ?? ''),
+        column((i) => i.person.role),
+        column((i) => i.person.ani ?? ''),
+        column((i) => i.person.created_at),
+        column((i) => i.event.id),
+        column((i) => i.event.type),
+        column((i) => i.event.occurred_at),
+        column((i) => i.event.data),
+        customer,
+      ],
+    });
+    rows = result.rows;
+  } catch (error) {
+    // The server refused the statement, so it rolled back as a whole and
+    // wrote nothing: each registration runs its own transaction instead
+    // (undefined), where one that fails fails alone. Any other failure (the
+    // connection lost) leaves the outcome unknown: it is each caller's.
+    if (error instanceof pg.DatabaseError) return group.map(() => undefined);
+    throw error;
+  }
+  const byUid = new Map(rows.map((r) => [r.uid, r]));
+  return group.map((i) => byUid.get(i.person.uid));
 }
 
 /** Who holds `pin` on `did`, with what their conference needs to judge if it is still live. */
