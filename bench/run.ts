@@ -18,6 +18,7 @@
  *   --before-workers N  WORKERS of the before build's servers (default: --workers), to compare process layouts
  *   --before <dir>   also run every Baton row on the build in <dir> (e.g. today's main), in the same run
  *   --pg             add a PostgreSQL column: a throwaway server, the 1,000-conference seed copied into it
+ *   --pg-only        with --pg: only the PostgreSQL column (the SQLite setups are skipped)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,7 @@ const { values: flags } = parseArgs({
     before: { type: 'string' },
     'before-workers': { type: 'string' },
     pg: { type: 'boolean', default: false },
+    'pg-only': { type: 'boolean', default: false },
   },
 });
 const connections = Number(flags.connections);
@@ -612,7 +614,10 @@ async function main(): Promise<void> {
         setups.push({ label: `${label} PG`, dist, small: url, large: null, env: { ...env } });
       }
     }
-    for (const setup of setups) await runBatonRows(setup);
+    for (const setup of setups) {
+      if (flags['pg-only'] && postgres && !setup.label.endsWith(' PG')) continue;
+      await runBatonRows(setup);
+    }
   } finally {
     postgres?.stop();
   }

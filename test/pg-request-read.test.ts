@@ -88,6 +88,27 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)('one-statement reads with WORKER
     expect((await call('getConference', { conferenceUID: conference })).code).toBe(0);
   });
 
+  it('refuses a key revoked by the CLI in the same batch as a live key, on every worker', async () => {
+    const env = { DATABASE_URL: database.url };
+    const extra = JSON.parse((await runCli(['key', 'create', credentials.customer, '--json'], env)).stdout) as {
+      key: string;
+    };
+    expect((await onBothWorkers('getConference', { conferenceUID: conference, key: extra.key })).code).toBe(0);
+    expect((await runCli(['key', 'revoke', credentials.customer, extra.key], env)).code).toBe(0);
+    // Many at once, so each worker reads several requests in one statement: the revoked key's and the live one's.
+    for (const fn of ['getConference', 'getConferenceData', 'addPerson']) {
+      const params: Record<string, string> =
+        fn === 'addPerson' ? { conference, role: 'PARTICIPANT', name: 'Batch' } : { conferenceUID: conference };
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => call(fn, i % 2 ? params : { ...params, key: extra.key })),
+      );
+      answers.forEach((answer, i) => {
+        if (i % 2) expect(answer.code).toBe(0);
+        else expect(answer).toEqual({ code: -5, message: 'invalid customer key', value: null });
+      });
+    }
+  });
+
   it('refuses a customer suspended by the CLI on the next getConference of every worker, and serves it once activated', async () => {
     const env = { DATABASE_URL: database.url };
     expect((await runCli(['customer', 'suspend', credentials.customer], env)).code).toBe(0);

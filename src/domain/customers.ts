@@ -15,7 +15,7 @@ import {
 import { inTransaction } from '../store/database.js';
 import type { ReadAhead, ViewRequest } from '../store/conference-view.repository.js';
 import { readRequest, type ThrottleTarget } from '../store/request-read.repository.js';
-import { readThrottle, type ThrottleWindow } from '../store/throttle.repository.js';
+import type { ThrottleWindow } from '../store/throttle.repository.js';
 import { customerFields, findField, parseFieldValue } from './editable-fields.js';
 import { isValidTimeZone } from './time.js';
 
@@ -204,11 +204,12 @@ export interface RequestAuthentication {
 }
 
 /**
- * `authenticate` for an API request on PostgreSQL, in one round trip: the
- * same statement reads the throttle window of `throttle` and, if the
- * request declared it, the view its function will read (`view`), handed back
- * only when the key matched. Undefined on SQLite (the caller authenticates
- * with `authenticate`). A failure to read rejects.
+ * `authenticate` for an API request on PostgreSQL, in one round trip shared
+ * with the other requests of the turn (request-read.repository.ts): the same
+ * statement reads the throttle window of `throttle` and, if the request
+ * declared it, the view its function will read (`view`), handed back only
+ * when the key matched. Undefined on SQLite (the caller authenticates with
+ * `authenticate`). A failure to read rejects.
  */
 export async function authenticateRequest(
   services: Services,
@@ -221,7 +222,8 @@ export async function authenticateRequest(
   const given = wellFormed(customerUid, key);
   if (!given) {
     if (services.store.dialect !== 'postgres') return undefined;
-    const window = throttle ? await readThrottle(db, throttle.scope, throttle.key) : undefined;
+    // Only the throttle window is of use: read in the batch too (no customer has the empty UID).
+    const window = throttle ? (await readRequest(db, { customerUid: '', keyHash: '', throttle }))?.throttle : undefined;
     return { outcome: { error: new AuthError() }, throttle: window, readAhead: undefined };
   }
   const offeredHex = hashKey(given[1]);

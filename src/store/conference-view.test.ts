@@ -13,7 +13,7 @@ import {
   type ConferenceDataChildren,
   type ViewRequest,
 } from './conference-view.repository.js';
-import { readRequest } from './request-read.repository.js';
+import { readRequest, requestReadCounts, type RequestReadInput } from './request-read.repository.js';
 import { hitThrottle } from './throttle.repository.js';
 import { insertConference } from './conference.repository.js';
 import { setCustomValue } from './custom-value.repository.js';
@@ -223,9 +223,8 @@ describe('conference with its children in one read', () => {
       expect(await read('c3', { kind: 'conference', uid: 'VIEWCONFERENCE01' })).toBeUndefined();
       return;
     }
-    // The view is asked for only once this process has seen the hash live for the customer.
-    expect((await read('c3', { kind: 'conference', uid: 'VIEWCONFERENCE01' }))!.readAhead).toBeUndefined();
-    // d4 was live at that read; revoked since, the statement itself reads no view for it.
+    // A live key's first read brings the view; revoked, the statement itself reads no view for it.
+    expect((await read('c3', { kind: 'conference', uid: 'VIEWCONFERENCE01' }))!.readAhead).toBeDefined();
     expect((await read('d4', { kind: 'conference', uid: 'VIEWCONFERENCE01' }))!.readAhead).toBeDefined();
     await revokeApiKeys(store.db, customer, { keyHash: 'd4' }, 6);
     const revoked = (await read('d4', { kind: 'conference', uid: 'VIEWCONFERENCE01' }))!;
@@ -268,6 +267,96 @@ describe('conference with its children in one read', () => {
     expect(plain.customer?.uid).toBe(customer);
     const unthrottled = await readRequest(store.db, { customerUid: customer, keyHash: 'c3' });
     expect(unthrottled!.throttle).toBeUndefined();
+  });
+
+  it('the request read (PostgreSQL): the requests of one turn share one statement, each answered as alone, a revoked key beside a live one', async () => {
+    if (store.dialect !== 'postgres') return;
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'f6', key_prefix: 'f6', created_at: 5 });
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'g7', key_prefix: 'g7', created_at: 6 });
+    await insertApiKey(store.db, { customer_uid: other, key_hash: 'h8', key_prefix: 'h8', created_at: 7 });
+    await revokeApiKeys(store.db, customer, { keyHash: 'g7' }, 8);
+    await hitThrottle(store.db, 'auth', '192.0.2.9', 3_000, 60_000);
+    const throttle = { scope: 'auth', key: '192.0.2.9' };
+    const inputs: RequestReadInput[] = [
+      { customerUid: customer, keyHash: 'f6', throttle, view: { kind: 'conference', uid: 'VIEWCONFERENCE01' } },
+      { customerUid: customer, keyHash: 'g7', throttle, view: { kind: 'conference', uid: 'VIEWCONFERENCE01' } },
+      { customerUid: customer, keyHash: 'f6', view: { kind: 'conferenceData', uid: 'VIEWCONFERENCE01' } },
+      { customerUid: customer, keyHash: 'f6', view: { kind: 'conference', uid: 'VIEWCONFERENCE03' } },
+      { customerUid: 'NOSUCHCUSTOMER01', keyHash: 'f6', throttle },
+      { customerUid: other, keyHash: 'f6', view: { kind: 'conference', uid: 'VIEWCONFERENCE03' } },
+      { customerUid: other, keyHash: 'h8', throttle: { scope: 'auth', key: '192.0.2.10' } },
+    ];
+    const before = requestReadCounts(store.db);
+    const together = await Promise.all(inputs.map((input) => readRequest(store.db, input)));
+    const after = requestReadCounts(store.db);
+    expect(after).toStrictEqual({
+      statements: before.statements + 1,
+      requests: before.requests + inputs.length,
+      rows: before.rows + inputs.length,
+    });
+    const alone = [];
+    for (const input of inputs) alone.push(await readRequest(store.db, input));
+    expect(requestReadCounts(store.db).statements).toBe(after.statements + inputs.length);
+    expect(together).toStrictEqual(alone);
+    // Requests that arrive while a batch is out gather for the next one, sent when it returns.
+    const first = readRequest(store.db, inputs[0]!);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [readRequest(store.db, inputs[1]!), readRequest(store.db, inputs[2]!)];
+    const sent = requestReadCounts(store.db).statements;
+    expect(await Promise.all([first, ...later])).toStrictEqual(alone.slice(0, 3));
+    expect(requestReadCounts(store.db).statements).toBe(sent + 1);
+    // Equal requests of one batch are one row of its statement, each answered as alone.
+    const counted = requestReadCounts(store.db);
+    const twice = await Promise.all(
+      [inputs[0]!, inputs[1]!, inputs[0]!, inputs[1]!].map((i) => readRequest(store.db, i)),
+    );
+    expect(requestReadCounts(store.db)).toStrictEqual({
+      statements: counted.statements + 1,
+      requests: counted.requests + 4,
+      rows: counted.rows + 2,
+    });
+    expect(twice).toStrictEqual([alone[0], alone[1], alone[0], alone[1]]);
+    expect(twice[2]!.customer).not.toBe(twice[0]!.customer);
+
+    const [live, revoked, data, othersConference, unknown, wrongCustomer, plain] = together.map((read) => read!);
+    expect(live!.readAhead).toMatchObject({ kind: 'conference', uid: 'VIEWCONFERENCE01', customerUid: customer });
+    expect(live!.throttle).toStrictEqual({ windowStart: 3_000, hits: 1 });
+    expect(live!.keyHashes).toContain('f6');
+    expect(revoked!.readAhead).toBeUndefined();
+    expect(revoked!.keyHashes).not.toContain('g7');
+    expect(revoked!.customer).toStrictEqual(await findCustomer(store.db, customer));
+    expect(data!.readAhead).toMatchObject({ kind: 'conferenceData', uid: 'VIEWCONFERENCE01' });
+    expect(await findConferenceDataChildren(store.db, customer, 'VIEWCONFERENCE01', data!.readAhead)).toStrictEqual(
+      await separately((db) => findConferenceDataChildren(db, customer, 'VIEWCONFERENCE01')),
+    );
+    // Another customer's conference reads as none, for this customer.
+    expect(othersConference!.readAhead?.text).toBe('null');
+    expect(unknown).toStrictEqual({
+      keyHashes: [],
+      customer: undefined,
+      throttle: { windowStart: 3_000, hits: 1 },
+      readAhead: undefined,
+    });
+    // A key of one customer is not another's: no view, and the other's hashes only.
+    expect(wrongCustomer!.readAhead).toBeUndefined();
+    expect(wrongCustomer!.keyHashes).toStrictEqual(['h8']);
+    expect(plain!.customer?.uid).toBe(other);
+    expect(plain!.throttle).toBeUndefined();
+  });
+
+  it('the request read (PostgreSQL): text PostgreSQL refuses fails only its own request, never its batch', async () => {
+    if (store.dialect !== 'postgres') return;
+    const view = { kind: 'conference', uid: 'VIEWCONFERENCE01' } as const;
+    const settled = await Promise.allSettled([
+      readRequest(store.db, { customerUid: customer, keyHash: 'f6', view }),
+      readRequest(store.db, { customerUid: 'A\u0000B', keyHash: 'f6', view }),
+      readRequest(store.db, { customerUid: customer, keyHash: 'f6', view: { kind: 'conference', uid: 'X\uD800' } }),
+      readRequest(store.db, { customerUid: customer, keyHash: 'f6', view }),
+    ]);
+    expect(settled.map((s) => s.status)).toStrictEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    for (const s of [settled[0], settled[3]]) {
+      expect(s.status === 'fulfilled' && s.value?.readAhead?.uid).toBe('VIEWCONFERENCE01');
+    }
   });
 
   it('the request read (PostgreSQL): getConferenceData is sent again only when one of its rows changed, and then exactly', async () => {

@@ -199,7 +199,8 @@ async function presentedAnswer<T>(
   const built = await compute();
   if (now() < built.until) {
     const entry = deepFreeze({ content, value: built.value, from: built.from ?? -Infinity, until: built.until });
-    cache.set(key, entry, [], 16 + 2 * content.length + estimateSize(entry.value));
+    const answer = typeof entry.value === 'object' && entry.value !== null ? entry.value : undefined;
+    cache.set(key, entry, [], 16 + 2 * content.length + estimateSize(entry.value), answer);
   }
   return built.value;
 }
@@ -209,11 +210,12 @@ const presentedAnswers = new WeakMap<Kysely<Database>, AnswerCache>();
 
 /**
  * The bytes `render()` gives for `answer` under `variant` when `answer` is a
- * value the SQLite answer cache holds (`cachedAnswer` returned it): rendered
- * once, reused for as long as the cache holds that very object, dropped
- * with it. Undefined, with nothing rendered, for any other value and on
- * PostgreSQL: the caller renders as usual. `render` must depend on nothing
- * but `answer` and `variant`.
+ * value an answer cache holds (`cachedAnswer` returned it: on SQLite the
+ * executor's, on PostgreSQL the presented answers reused for equal
+ * content): rendered once, reused for as long as the cache holds that very
+ * object, dropped with it. Undefined, with nothing rendered, for any other
+ * value: the caller renders as usual. `render` must depend on nothing but
+ * `answer` and `variant`.
  */
 export function renderedAnswer(
   db: Kysely<Database>,
@@ -221,7 +223,16 @@ export function renderedAnswer(
   variant: string,
   render: () => Buffer,
 ): Buffer | undefined {
-  return sqliteExecutorOf(db)?.renderedAnswer(answer, variant, render);
+  const executor = sqliteExecutorOf(db);
+  if (executor) return executor.renderedAnswer(answer, variant, render);
+  const cache = presentedAnswers.get(db);
+  if (!cache) return undefined;
+  const kept = cache.rendering(answer, variant);
+  if (kept !== undefined) return kept;
+  if (!cache.holds(answer)) return undefined;
+  const bytes = render();
+  cache.keepRendering(answer, variant, bytes);
+  return bytes;
 }
 
 const columnNames = new WeakMap<SqliteDatabase.Statement, string[]>();
