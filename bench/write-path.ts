@@ -62,7 +62,9 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 const run = async (n: number) => {
   for (let done = 0; done < n; done += batch) {
     const group = Array.from({ length: Math.min(batch, n - done) }, () =>
-      answerCall({ services, customer }, addPerson, params).then((answer) => JSON.stringify(encodeTree(answer.value))),
+      Promise.resolve(answerCall({ services, customer }, addPerson, params)).then((answer) =>
+        JSON.stringify(encodeTree(answer.value)),
+      ),
     );
     await Promise.all(group);
     await turn();

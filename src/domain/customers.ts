@@ -1,7 +1,8 @@
 /** Customers and their API keys: creation, authentication, editable fields. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import type { Services } from '../context.js';
-import { AuthError, GeneralError, ParameterError } from '../errors.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
+import { ApiError, AuthError, GeneralError, ParameterError } from '../errors.js';
 import {
   findCredentials,
   findCustomer,
@@ -123,21 +124,44 @@ const decoy = Buffer.from(hashKey('no key has this value'), 'hex');
 /**
  * The customer that `customerUid` + `key` authenticate, compared in constant
  * time. Wrong or missing credentials: AuthError (-5), the same whichever was
- * wrong. A customer that is not ACTIVE: GeneralError (-1).
+ * wrong. A customer that is not ACTIVE: GeneralError (-1). On SQLite, when
+ * the exact cache holds the customer's keys and row, the answer comes in the
+ * same turn (no promise), and a refusal is thrown rather than rejected.
  */
-export async function authenticate(
+export function authenticate(
   services: Services,
   customerUid: string | undefined,
   key: string | undefined,
-): Promise<CustomerRow> {
+): MaybePromise<CustomerRow> {
+  return andThen(checkCredentials(services, customerUid, key), throwRefusal);
+}
+
+/**
+ * `authenticate` with its refusal (AuthError, GeneralError) as the value
+ * instead of thrown: the API's hot path answers a flood of wrong keys
+ * without unwinding the stack for each. A failure to read still throws or
+ * rejects.
+ */
+export function checkCredentials(
+  services: Services,
+  customerUid: string | undefined,
+  key: string | undefined,
+): MaybePromise<CustomerRow | ApiError> {
   const given = wellFormed(customerUid, key);
-  if (!given) throw new AuthError();
-  const offered = createHash('sha256').update(given[1], 'utf8').digest();
-  const credentials = await findCredentials(services.store.db, given[0]);
-  const customer = matchKey(offered, credentials.keyHashes)
-    ? (credentials.customer ?? (await findCustomer(services.store.db, given[0])))
-    : undefined;
-  return activeCustomer(customer);
+  if (!given) return new AuthError();
+  // One-shot: no Hash object per request (about 1.0 -> 0.6 µs).
+  const offered = hash('sha256', given[1], 'buffer');
+  const db = services.store.db;
+  return andThen(findCredentials(db, given[0]), (credentials) =>
+    matchKey(offered, credentials.keyHashes)
+      ? andThen(credentials.customer ?? findCustomer(db, given[0]), customerOrRefusal)
+      : customerOrRefusal(undefined),
+  );
+}
+
+function throwRefusal(outcome: CustomerRow | ApiError): CustomerRow {
+  if (outcome instanceof ApiError) throw outcome;
+  return outcome;
 }
 
 /** Whether the credentials can be looked up at all (bounded input). */
@@ -160,10 +184,13 @@ function matchKey(offered: Buffer, hashes: readonly string[]): boolean {
 
 /** The customer a matched key belongs to, if it may use the API. */
 function activeCustomer(customer: CustomerRow | undefined): CustomerRow {
-  if (!customer) throw new AuthError();
-  if (customer.status !== 'ACTIVE') {
-    throw new GeneralError(`customer account is ${customer.status}; contact support`);
-  }
+  return throwRefusal(customerOrRefusal(customer));
+}
+
+/** `activeCustomer`'s answer with its refusal as the value. */
+function customerOrRefusal(customer: CustomerRow | undefined): CustomerRow | ApiError {
+  if (!customer) return new AuthError();
+  if (customer.status !== 'ACTIVE') return new GeneralError(`customer account is ${customer.status}; contact support`);
   return customer;
 }
 

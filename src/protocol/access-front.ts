@@ -20,7 +20,8 @@ import type { Metrics } from '../operations/metrics.js';
 import type { AccessAnswer, AccessPipeline } from './access-pipeline.js';
 import { contentTypes } from './envelope.js';
 import { ParameterError } from '../errors.js';
-import { addFormParams, checkParamCount, mergeParams, type Params } from './request-params.js';
+import { isPromise } from '../maybe-promise.js';
+import { addFormParams, checkParamCount, emptyParams, mergeParams, type Params } from './request-params.js';
 
 /** Fastify's default JSON body parser, so a bad JSON body is refused with Fastify's own words. */
 export type JsonBodyParser = (
@@ -119,7 +120,8 @@ export class AccessFront {
     if (kind === null || binding.isClosing()) return false;
 
     this.answered++;
-    const started = performance.now();
+    // performance.now() costs more than the rest of this bookkeeping: only when a log line or metrics use it.
+    const started = this.options.metrics !== undefined || levelValue(binding.log) <= infoLevel ? performance.now() : 0;
     const id = this.options.requestId(request);
     const log = binding.log;
     if (levelValue(log) <= debugLevel) log.debug({ reqId: id, route }, 'request received');
@@ -148,7 +150,7 @@ export class AccessFront {
 
   /** The parameters: the query's, then the body's over them (as collectParams does). */
   private gather(query: string, form: string | undefined, json: unknown): Params | ParameterError {
-    const params = Object.create(null) as Params;
+    const params = emptyParams();
     if (query !== '') addFormParams(params, query, 'query');
     if (form !== undefined) addFormParams(params, form, 'form');
     else if (json !== undefined) mergeParams(params, json);
@@ -169,24 +171,52 @@ export class AccessFront {
     fnName: string,
     params: Params | ParameterError,
   ): void {
-    this.options.pipeline
-      .answer({
-        method: request.method!,
-        fnName,
-        params,
-        idempotencyHeader: request.headers['idempotency-key'],
-        peerAddress: request.socket.remoteAddress ?? '',
-        forwardedFor: request.headers['x-forwarded-for'],
-        requestId: id,
-      })
-      .then(
-        (answer) => this.write(response, binding, id, started, answer),
-        // The pipeline answers every failure itself; this is a bug in writing the answer.
-        (error: unknown) => {
-          binding.log.error({ reqId: id, err: error }, 'unhandled exception');
-          response.destroy();
-        },
-      );
+    if (response.socket === null) {
+      // Pipelined behind an answer still in progress on this connection (node:http queues this one's
+      // response until then): it runs once that one is done, so it sees what the requests before it
+      // changed (RFC 9112 §9.3.2) — a cached answer is served in the turn it runs in.
+      response.once('socket', () => this.answer(request, response, binding, id, started, fnName, params));
+      return;
+    }
+    const answer = this.options.pipeline.answer({
+      method: request.method!,
+      fnName,
+      params,
+      idempotencyHeader: request.headers['idempotency-key'],
+      peerAddress: request.socket.remoteAddress ?? '',
+      forwardedFor: request.headers['x-forwarded-for'],
+      requestId: id,
+    });
+    // A fully cached answer is there at once: written in this turn, with no promise.
+    if (!isPromise(answer)) {
+      this.writeOrDestroy(response, binding, id, started, answer);
+      return;
+    }
+    answer.then(
+      (settled) => this.writeOrDestroy(response, binding, id, started, settled),
+      // The pipeline answers every failure itself: this cannot happen, but must not go unnoticed.
+      (error: unknown) => this.writeFailed(response, binding, id, error),
+    );
+  }
+
+  /** `write`, where a failure to write (a bug) is logged and closes the connection rather than escaping. */
+  private writeOrDestroy(
+    response: ServerResponse,
+    binding: AccessFrontBinding,
+    id: string,
+    started: number,
+    answer: AccessAnswer,
+  ): void {
+    try {
+      this.write(response, binding, id, started, answer);
+    } catch (error) {
+      this.writeFailed(response, binding, id, error);
+    }
+  }
+
+  private writeFailed(response: ServerResponse, binding: AccessFrontBinding, id: string, error: unknown): void {
+    binding.log.error({ reqId: id, err: error }, 'unhandled exception');
+    response.destroy();
   }
 
   /** The headers of an answer that closes its connection or carries Retry-After, but Content-Length. */
@@ -221,9 +251,13 @@ export class AccessFront {
     headers.push('content-length', String(length));
     response.writeHead(answer.status, headers);
     response.end(answer.body);
-    const ms = Math.round((performance.now() - started) * 100) / 100;
-    this.options.metrics?.recordApiCall(answer.fn, answer.format, answer.code, ms / 1000);
-    if (levelValue(log) <= infoLevel) {
+    const metrics = this.options.metrics;
+    const logged = levelValue(log) <= infoLevel;
+    if (metrics === undefined && !logged) return;
+    // 0 only if the log level was lowered to info while this request was under way.
+    const ms = started === 0 ? 0 : Math.round((performance.now() - started) * 100) / 100;
+    metrics?.recordApiCall(answer.fn, answer.format, answer.code, ms / 1000);
+    if (logged) {
       log.info(
         { reqId: id, fn: answer.fn, format: answer.format, code: answer.code, status: answer.status, ms },
         'api call',

@@ -11,6 +11,8 @@ import type { CallContext, Services } from '../context.js';
 import { ApiError } from '../errors.js';
 import { ResultWithMessage, type ApiFunction } from './api-function.js';
 import { answerOnce, errorAnswer, type Answer } from './idempotency.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import type { Tree } from './tree.js';
 
 /** The idempotency key a command carries, with the hash of its parameters. */
 export interface IdempotentCall {
@@ -33,34 +35,52 @@ export function runCommandsWith(services: Services, runner: CommandRunner): void
   commandRunners.set(services, runner);
 }
 
-/** Runs a function's handler; its result or its deliberate refusal as an answer. */
-async function answerOf(fn: ApiFunction, ctx: CallContext, params: unknown): Promise<Answer> {
+/** A handler's result as an answer. */
+function resultAnswer(result: Tree | ResultWithMessage): Answer {
+  if (result instanceof ResultWithMessage) return { code: 0, message: result.message, value: result.value };
+  return { code: 0, message: '', value: result };
+}
+
+/** A handler's deliberate refusal as an answer; anything else is thrown on. */
+function refusalAnswer(error: unknown): Answer {
+  if (error instanceof ApiError) return errorAnswer(error);
+  throw error;
+}
+
+/**
+ * Runs a function's handler; its result or its deliberate refusal as an
+ * answer: at once when the handler answered at once (a cached answer).
+ */
+function answerOf(fn: ApiFunction, ctx: CallContext, params: unknown): MaybePromise<Answer> {
+  let result: MaybePromise<Tree | ResultWithMessage>;
   try {
-    const result = await fn.handle(ctx, params);
-    if (result instanceof ResultWithMessage) return { code: 0, message: result.message, value: result.value };
-    return { code: 0, message: '', value: result };
+    result = fn.handle(ctx, params);
   } catch (error) {
-    if (error instanceof ApiError) return errorAnswer(error);
-    throw error;
+    return refusalAnswer(error);
   }
+  return isPromise(result) ? result.then(resultAnswer, refusalAnswer) : resultAnswer(result);
 }
 
 /**
  * Answers `fn` called with `params` (already parsed by its schema) for
- * `ctx.customer`. Anything but an ApiError (a busy database, a bug) is thrown.
- * A forwarded command settles the same way, with the primary's answer or error.
+ * `ctx.customer`. Anything but an ApiError (a busy database, a bug) is thrown
+ * (synchronously, or as a rejection). A forwarded command settles the same
+ * way, with the primary's answer or error. An information function whose
+ * handler answered at once (from the exact cache) answers at once too: no
+ * promise.
  */
 export function answerCall(
   ctx: CallContext,
   fn: ApiFunction,
   params: unknown,
   idempotency?: IdempotentCall,
-): Promise<Answer> {
+): MaybePromise<Answer> {
   if (fn.kind === 'command') {
     const runner = commandRunners.get(ctx.services);
     if (runner) return runner(ctx, fn, params, idempotency);
   }
-  const run = () => answerOf(fn, ctx, params);
-  if (idempotency === undefined) return run();
-  return answerOnce(ctx.services, ctx.customer.uid, idempotency.key, idempotency.hash, run);
+  if (idempotency === undefined) return answerOf(fn, ctx, params);
+  return answerOnce(ctx.services, ctx.customer.uid, idempotency.key, idempotency.hash, async () =>
+    answerOf(fn, ctx, params),
+  );
 }

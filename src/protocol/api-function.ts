@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { CallContext } from '../context.js';
 import type { ViewRequest } from '../store/conference-view.repository.js';
+import type { MaybePromise } from '../maybe-promise.js';
 import type { Tree } from './tree.js';
 
 export type FunctionKind = 'information' | 'command';
@@ -27,7 +28,8 @@ export interface ApiFunction<Params extends z.ZodType = z.ZodType> {
    * authentication and handed to the handler as `ctx.readAhead`.
    */
   readonly readsView?: (params: z.output<Params>) => ViewRequest;
-  handle(ctx: CallContext, params: z.output<Params>): Promise<Tree | ResultWithMessage>;
+  /** The answer; a value rather than a promise when it is at hand (an answer the exact cache holds). */
+  handle(ctx: CallContext, params: z.output<Params>): MaybePromise<Tree | ResultWithMessage>;
 }
 
 /**

@@ -77,3 +77,22 @@ describe('the one-pass form parser', () => {
     ]);
   });
 });
+
+describe('a parameters object', () => {
+  it('has no inherited names: __proto__, constructor and toString are parameters like any other', () => {
+    const params = parseFormBody('__proto__=a&constructor=b&toString=c&key=d');
+    expect(Object.keys(params)).toEqual(['__proto__', 'constructor', 'toString', 'key']);
+    expect([params.__proto__, params.constructor, params.toString, params.key]).toEqual(['a', 'b', 'c', 'd']);
+    const empty = parseFormBody('key=d');
+    expect([empty.__proto__, empty.constructor, empty.toString, empty.hasOwnProperty]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect('valueOf' in empty).toBe(false);
+    const walked: string[] = [];
+    for (const name in params) walked.push(name);
+    expect(walked).toEqual(['__proto__', 'constructor', 'toString', 'key']);
+  });
+});

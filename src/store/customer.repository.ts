@@ -1,5 +1,6 @@
 /** SQL for customers and their API keys. */
-import { fastAllCached, prepared } from './prepared.js';
+import { cachedRows, prepared } from './prepared.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { CustomerTable, Database } from './schema.js';
 import { postgresPoolOf } from './database.js';
@@ -14,11 +15,15 @@ export async function insertCustomer(db: Kysely<Database>, row: NewCustomer): Pr
 
 const customerByUid = prepared('customer_by_uid', 'select * from customers where uid = ?');
 
-export async function findCustomer(db: Kysely<Database>, uid: string): Promise<CustomerRow | undefined> {
-  return (
-    fastAllCached<CustomerRow>(db, customerByUid, [uid], [uid])?.then((rows) => rows[0]) ??
-    db.selectFrom('customers').selectAll().where('uid', '=', uid).executeTakeFirst()
-  );
+/** The customer `uid`; on SQLite from the exact cache, in the same turn when it holds the row. */
+export function findCustomer(db: Kysely<Database>, uid: string): MaybePromise<CustomerRow | undefined> {
+  const rows = cachedRows<CustomerRow>(db, customerByUid, [uid], [uid]);
+  if (rows === undefined) return db.selectFrom('customers').selectAll().where('uid', '=', uid).executeTakeFirst();
+  return andThen(rows, firstRow);
+}
+
+function firstRow<R>(rows: readonly R[]): R | undefined {
+  return rows[0];
 }
 
 export async function countCustomers(db: Kysely<Database>): Promise<number> {
@@ -47,20 +52,32 @@ const liveKeyHashes = prepared(
   'select key_hash from api_keys where customer_uid = ? and revoked_at is null',
 );
 
-export async function findLiveKeyHashes(db: Kysely<Database>, customerUid: string): Promise<string[]> {
-  const rows = await (fastAllCached<{ key_hash: string }>(db, liveKeyHashes, [customerUid], [customerUid]) ??
+/** The hashes of a customer's live keys; on SQLite from the exact cache, in the same turn when it holds them. */
+export function findLiveKeyHashes(db: Kysely<Database>, customerUid: string): MaybePromise<readonly string[]> {
+  const rows =
+    cachedRows<{ key_hash: string }>(db, liveKeyHashes, [customerUid], [customerUid]) ??
     db
       .selectFrom('api_keys')
       .select('key_hash')
       .where('customer_uid', '=', customerUid)
       .where('revoked_at', 'is', null)
-      .execute());
-  return rows.map((r) => r.key_hash);
+      .execute();
+  return andThen(rows, keyHashesOf);
 }
+
+/** The hashes of key rows; the same array for the same (frozen, cached) rows, built once. */
+function keyHashesOf(rows: readonly { key_hash: string }[]): readonly string[] {
+  if (!Object.isFrozen(rows)) return rows.map((r) => r.key_hash);
+  let hashes = keyHashesByRows.get(rows);
+  if (hashes === undefined) keyHashesByRows.set(rows, (hashes = Object.freeze(rows.map((r) => r.key_hash))));
+  return hashes;
+}
+
+const keyHashesByRows = new WeakMap<readonly object[], readonly string[]>();
 
 /** The hashes of a customer's live keys and its row (PostgreSQL: in one statement). */
 export interface Credentials {
-  keyHashes: string[];
+  keyHashes: readonly string[];
   /**
    * The customer row when it was read with the keys (PostgreSQL); undefined
    * for an unknown customer, and on SQLite, where the caller reads it (a
@@ -80,22 +97,28 @@ const credentials = prepared(
  * What authentication compares: the live key hashes of `customerUid`, with
  * the customer row. PostgreSQL answers both in one round trip (a key of an
  * unknown customer cannot exist: api_keys references customers); SQLite
- * reads the hashes alone.
+ * reads the hashes alone (from the exact cache: in the same turn when it
+ * holds them).
  */
-export async function findCredentials(db: Kysely<Database>, customerUid: string): Promise<Credentials> {
+export function findCredentials(db: Kysely<Database>, customerUid: string): MaybePromise<Credentials> {
   const pool = postgresPoolOf(db);
-  if (pool) {
-    const result = await pool.query<CustomerRow & { baton_key_hashes: string[] }>({
-      name: credentials.name,
-      text: credentials.postgres,
-      values: [customerUid],
-    });
-    const found = result.rows[0];
-    if (!found) return { keyHashes: [], customer: undefined };
-    const { baton_key_hashes, ...customer } = found;
-    return { keyHashes: baton_key_hashes, customer };
-  }
-  return { keyHashes: await findLiveKeyHashes(db, customerUid), customer: undefined };
+  if (pool) return credentialsOnPostgres(pool, customerUid);
+  return andThen(findLiveKeyHashes(db, customerUid), (keyHashes) => ({ keyHashes, customer: undefined }));
+}
+
+async function credentialsOnPostgres(
+  pool: NonNullable<ReturnType<typeof postgresPoolOf>>,
+  customerUid: string,
+): Promise<Credentials> {
+  const result = await pool.query<CustomerRow & { baton_key_hashes: string[] }>({
+    name: credentials.name,
+    text: credentials.postgres,
+    values: [customerUid],
+  });
+  const found = result.rows[0];
+  if (!found) return { keyHashes: [], customer: undefined };
+  const { baton_key_hashes, ...customer } = found;
+  return { keyHashes: baton_key_hashes, customer };
 }
 
 export async function insertApiKey(

@@ -19,6 +19,7 @@ import { AnswerCache, estimateSize, type AnswerCacheStats } from './answer-cache
 import { postgresPoolOf, sqliteExecutorOf } from './database.js';
 import { deepFreeze, writeGroupOf } from './sqlite-executor.js';
 import type { Database } from './schema.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 
 /** A statement with its name (PostgreSQL's prepared-statement name) and both dialects' text. */
 export interface PreparedQuery {
@@ -128,6 +129,25 @@ export function fastAllCached<R>(
   params: string[],
   scopes: readonly string[],
 ): Promise<readonly R[]> | undefined {
+  try {
+    const rows = cachedRows<R>(db, query, params, scopes);
+    return rows === undefined || isPromise(rows) ? rows : Promise.resolve(rows);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * `fastAllCached` for the hot path: rows the SQLite cache holds are returned
+ * as they are, in the same turn; a promise only when they must be read (and
+ * always on PostgreSQL). May throw where `fastAllCached` would reject.
+ */
+export function cachedRows<R>(
+  db: Kysely<Database>,
+  query: PreparedQuery,
+  params: string[],
+  scopes: readonly string[],
+): MaybePromise<readonly R[]> | undefined {
   const executor = sqliteExecutorOf(db);
   if (executor) {
     const statement = executor.statement(query.sqlite);
@@ -150,18 +170,30 @@ export function fastAllCached<R>(
  * request-read.repository.ts): the answer built from equal content is
  * reused until `until`, so only the presentation is saved, never a read,
  * and nothing can be stale. Without `content` (or inside a transaction)
- * `compute` runs every time. The answer is frozen.
+ * `compute` runs every time. The answer is frozen. An answer the SQLite
+ * cache holds is returned as it is, in the same turn (no promise).
  */
-export async function cachedAnswer<T>(
+export function cachedAnswer<T>(
   db: Kysely<Database>,
   key: string,
   scopes: readonly string[],
   compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
   now: () => number,
   content?: string,
-): Promise<T> {
+): MaybePromise<T> {
   const executor = sqliteExecutorOf(db);
   if (executor) return executor.cachedAnswer(key, scopes, compute, now);
+  return presentedAnswer(db, key, compute, now, content);
+}
+
+/** PostgreSQL's side of `cachedAnswer`: the answer built from equal content, reused until `until`. */
+async function presentedAnswer<T>(
+  db: Kysely<Database>,
+  key: string,
+  compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
+  now: () => number,
+  content: string | undefined,
+): Promise<T> {
   if (content === undefined || !postgresPoolOf(db)) return (await compute()).value;
   let cache = presentedAnswers.get(db);
   if (!cache) presentedAnswers.set(db, (cache = new AnswerCache()));

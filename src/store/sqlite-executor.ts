@@ -34,6 +34,7 @@ import {
 } from 'kysely';
 import { AnswerCache, defaultCacheLimits, estimateSize, type CacheLimits } from './answer-cache.js';
 import type { Database } from './schema.js';
+import type { MaybePromise } from '../maybe-promise.js';
 
 /** How long a statement keeps retrying SQLITE_BUSY before the error propagates (the old busy_timeout). */
 const busyDeadlineMs = 5000;
@@ -225,22 +226,54 @@ export class SqliteExecutor {
    * through another process is refused on the next request, a commit that
    * touched no cached table drops nothing, and nothing expires on a timer.
    * The answer is frozen: callers share it. `size` estimates its bytes (the
-   * cache's memory bound).
+   * cache's memory bound). A held answer is returned as it is (no promise:
+   * the request goes on in the same turn); only a read waits.
    */
-  async cachedRead<T>(key: string, scopes: readonly string[], unit: () => T, size: (value: T) => number): Promise<T> {
-    if (this.locked) await this.lock().then(() => this.unlock());
+  cachedRead<T>(key: string, scopes: readonly string[], unit: () => T, size: (value: T) => number): MaybePromise<T> {
+    if (this.locked) return this.afterLock(() => this.cachedReadNow(key, scopes, unit, size));
+    return this.cachedReadNow(key, scopes, unit, size);
+  }
+
+  private cachedReadNow<T>(
+    key: string,
+    scopes: readonly string[],
+    unit: () => T,
+    size: (value: T) => number,
+  ): MaybePromise<T> {
     this.validateCache();
     const cached = this.cache.get(key);
     if (cached !== undefined) {
       this.cacheStats.hits++;
       return cached as T;
     }
+    return this.readToCache(key, scopes, unit, size);
+  }
+
+  private async readToCache<T>(
+    key: string,
+    scopes: readonly string[],
+    unit: () => T,
+    size: (value: T) => number,
+  ): Promise<T> {
     this.cacheStats.misses++;
     const seen = this.cacheSeen;
     const value = freeze(await this.read(unit));
     // Only keep it if nothing changed while it was read.
     if (seen === this.cacheSeen && this.changes() === seen.changes) this.cache.set(key, value, scopes, size(value));
     return value;
+  }
+
+  /**
+   * `next()` once whoever holds the connection lets go of it (a write group
+   * of this process in the middle of its transaction): the change log is not
+   * read inside another unit's transaction. As before, `next` does not wait
+   * a second time.
+   */
+  private afterLock<T>(next: () => MaybePromise<T>): Promise<T> {
+    return this.lock().then(() => {
+      this.unlock();
+      return next();
+    });
   }
 
   /**
@@ -254,20 +287,40 @@ export class SqliteExecutor {
    * and `from`, the instant it read the clock at: a clock set back before it
    * (a fake clock, or a system clock stepped back) computes again.
    */
-  async cachedAnswer<T>(
+  cachedAnswer<T>(
+    key: string,
+    scopes: readonly string[],
+    compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
+    now: () => number,
+  ): MaybePromise<T> {
+    if (this.locked) return this.afterLock(() => this.cachedAnswerNow(key, scopes, compute, now));
+    return this.cachedAnswerNow(key, scopes, compute, now);
+  }
+
+  private cachedAnswerNow<T>(
+    key: string,
+    scopes: readonly string[],
+    compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
+    now: () => number,
+  ): MaybePromise<T> {
+    this.validateCache();
+    const cached = this.cache.get(key) as { value: T; until: number; from: number } | undefined;
+    if (cached !== undefined) {
+      const at = now();
+      if (at < cached.until && at >= cached.from) {
+        this.cacheStats.hits++;
+        return cached.value;
+      }
+    }
+    return this.computeToCache(key, scopes, compute, now);
+  }
+
+  private async computeToCache<T>(
     key: string,
     scopes: readonly string[],
     compute: () => Promise<{ value: T; until: number; from?: number; scopes?: readonly string[] }>,
     now: () => number,
   ): Promise<T> {
-    if (this.locked) await this.lock().then(() => this.unlock());
-    this.validateCache();
-    const cached = this.cache.get(key) as { value: T; until: number; from: number } | undefined;
-    const at = cached === undefined ? 0 : now();
-    if (cached !== undefined && at < cached.until && at >= cached.from) {
-      this.cacheStats.hits++;
-      return cached.value;
-    }
     this.cacheStats.misses++;
     const seen = this.cacheSeen;
     const changes = this.changes();
