@@ -44,6 +44,24 @@ describe('addPerson writes in as few statements as the database allows', () => {
     ani: '',
     created_at: Date.UTC(2031, 0, 1),
   });
+  /** A live conference of the test's customer on its DID. */
+  const conferenceRow = (uid: string, name: string, reserved: 0 | 1) => ({
+    uid,
+    customer_uid: customer,
+    name,
+    did: '+15550002222',
+    reserved,
+    canceled_at: null,
+    active_call_uid: null,
+    last_end: null,
+    recording: 0,
+    greenroom: 0,
+    background_music: 0,
+    reminder: 1,
+    security_token: 't',
+    settings: '[]',
+    created_at: 0,
+  });
   beforeAll(async () => {
     database = await createTestDatabase();
     store = openStore(database.url, { poolMax: 4 });
@@ -61,23 +79,7 @@ describe('addPerson writes in as few statements as the database allows', () => {
       place_call: 0,
       created_at: 0,
     });
-    await insertConference(store.db, {
-      uid: 'CLAIMCONFERENCE1',
-      customer_uid: customer,
-      name: 'Claims',
-      did: '+15550002222',
-      reserved: 1,
-      canceled_at: null,
-      active_call_uid: null,
-      last_end: null,
-      recording: 0,
-      greenroom: 0,
-      background_music: 0,
-      reminder: 1,
-      security_token: 't',
-      settings: '[]',
-      created_at: 0,
-    });
+    await insertConference(store.db, conferenceRow('CLAIMCONFERENCE1', 'Claims', 1));
   });
   afterAll(async () => {
     await store.close();
@@ -182,23 +184,7 @@ describe('addPerson writes in as few statements as the database allows', () => {
   });
 
   it("releases a conference's PINs through its persons, and no other conference's", async () => {
-    await insertConference(store.db, {
-      uid: 'CLAIMCONFERENCE2',
-      customer_uid: customer,
-      name: 'Claims 2',
-      did: '+15550002222',
-      reserved: 0,
-      canceled_at: null,
-      active_call_uid: null,
-      last_end: null,
-      recording: 0,
-      greenroom: 0,
-      background_music: 0,
-      reminder: 1,
-      security_token: 't',
-      settings: '[]',
-      created_at: 0,
-    });
+    await insertConference(store.db, conferenceRow('CLAIMCONFERENCE2', 'Claims 2', 0));
     const claim = (pin: string) => ({ did: '+15550002222', pin });
     await inTransaction(store.db, async (trx) => {
       await insertPersonClaimingPin(trx, claim('515151'), person('CLAIMPERSON00010', '515151'));
