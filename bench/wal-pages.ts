@@ -11,39 +11,14 @@
  *
  * SQL="…" runs statements on the seeded file first (e.g. `drop index x`).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { systemClock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
-import type { Services } from '../src/context.js';
+import { readFileSync } from 'node:fs';
 import { addPerson } from '../src/functions/add-person.js';
 import { answerCall } from '../src/protocol/answer-call.js';
-import { cryptoRandom } from '../src/random.js';
-import { findCustomer } from '../src/store/customer.repository.js';
-import { openStore, sqliteExecutorOf } from '../src/store/database.js';
-import { seedDatabase } from './seed.js';
-const work = mkdtempSync(join(tmpdir(), 'baton-wal-'));
-const file = join(work, 'bench.db');
-const seeded = await seedDatabase(file, {
-  conferences: 1_000,
-  upcoming: 50,
-  dataPersons: 10,
-  smallPersons: 10,
-  now: Date.now(),
-});
-const config = loadConfig({ DATABASE_URL: file, LOG_LEVEL: 'warn' });
-const store = openStore(file);
+import { sqliteExecutorOf } from '../src/store/database.js';
+import { addPersonSetup } from './add-person-setup.js';
+const { file, store, services, customer, params } = await addPersonSetup('baton-wal-');
 const sqlite = sqliteExecutorOf(store.db)!.sqlite;
 if (process.env.SQL) sqlite.exec(process.env.SQL);
-const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
-const customer = (await findCustomer(store.db, seeded.customer))!;
-const params = addPerson.params.parse({
-  conference: seeded.openConference,
-  role: 'PARTICIPANT',
-  name: 'Bench Person',
-  email: 'bench@example.com',
-});
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const run = async (n: number, batch = 16) => {
   for (let d = 0; d < n; d += batch) {

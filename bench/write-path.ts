@@ -17,46 +17,23 @@
  * measuring adds about a microsecond a statement), the rest being JavaScript.
  */
 import type SqliteDatabase from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { systemClock } from '../src/clock.js';
-import { loadConfig } from '../src/config.js';
-import type { Services } from '../src/context.js';
+import { rmSync } from 'node:fs';
 import { addPerson } from '../src/functions/add-person.js';
 import { answerCall } from '../src/protocol/answer-call.js';
 import { encodeTree } from '../src/protocol/idempotency.js';
-import { cryptoRandom } from '../src/random.js';
-import { findCustomer } from '../src/store/customer.repository.js';
-import { openStore, sqliteExecutorOf } from '../src/store/database.js';
-import { seedDatabase } from './seed.js';
+import { sqliteExecutorOf } from '../src/store/database.js';
+import { addPersonSetup } from './add-person-setup.js';
 
 const calls = Number(process.argv[2] ?? 20_000);
 const batch = Number(process.argv[3] ?? 16);
-const work = mkdtempSync(join(tmpdir(), 'baton-write-path-'));
-const file = join(work, 'bench.db');
-const seeded = await seedDatabase(file, {
-  conferences: 1_000,
-  upcoming: 50,
-  dataPersons: 10,
-  smallPersons: 10,
-  now: Date.now(),
+const { work, store, services, customer, params } = await addPersonSetup('baton-write-path-', {
+  checkpointInBackground: process.env.CHECKPOINT_THREAD === '1',
 });
-const config = loadConfig({ DATABASE_URL: file, LOG_LEVEL: 'warn' });
-const store = openStore(file, { checkpointInBackground: process.env.CHECKPOINT_THREAD === '1' });
 for (const pragma of (process.env.PRAGMAS ?? '').split(';').filter(Boolean))
   sqliteExecutorOf(store.db)!.sqlite.pragma(pragma);
 if (process.env.SQL) sqliteExecutorOf(store.db)!.sqlite.exec(process.env.SQL);
 const timings = new Map<string, { ns: bigint; runs: number }>();
 if (process.env.BREAKDOWN === '1') timeStatements(sqliteExecutorOf(store.db)!.sqlite);
-const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
-const customer = (await findCustomer(store.db, seeded.customer))!;
-const params = addPerson.params.parse({
-  conference: seeded.openConference,
-  role: 'PARTICIPANT',
-  name: 'Bench Person',
-  email: 'bench@example.com',
-});
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const run = async (n: number) => {
