@@ -12,16 +12,11 @@
  *   --seconds N   per shape (default 3)
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { viewJsonSql } from '../src/store/conference-view.repository.js';
-import { copySqliteToPostgres } from '../src/store/copy.js';
 import { requestReadStatements } from '../src/store/request-read.repository.js';
-import { startThrowawayPostgres } from './postgres.js';
-import { seedDatabase } from './seed.js';
+import { seededPostgres, startThrowawayPostgres } from './postgres.js';
 
 const { values: flags } = parseArgs({
   options: { clients: { type: 'string' }, seconds: { type: 'string', default: '3' } },
@@ -32,17 +27,7 @@ const log = (line: string) => process.stderr.write(line + '\n');
 const postgres = await startThrowawayPostgres(log);
 if (!postgres) process.exit(1);
 try {
-  const file = join(mkdtempSync(join(tmpdir(), 'baton-pgrr-')), 'seed.db');
-  const seeded = await seedDatabase(file, {
-    conferences: 1_000,
-    upcoming: 50,
-    dataPersons: 500,
-    smallPersons: 10,
-    now: Date.now(),
-  });
-  const url = await postgres.createDatabase('pgrr');
-  const report = await copySqliteToPostgres(file, url);
-  if (!report.ok) throw new Error('copy failed');
+  const { url, seeded } = await seededPostgres(postgres, 'pgrr');
   const pool = new pg.Pool({ connectionString: url, max: 16 });
   const customer = seeded.customer;
   const conference = seeded.smallConference;

@@ -8,15 +8,10 @@
  *   --clients N   concurrent clients (default 16)
  *   --seconds N   per shape (default 3)
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { copySqliteToPostgres } from '../src/store/copy.js';
 import { insertPersonsIfUnchangedQuery } from '../src/store/person.repository.js';
-import { startThrowawayPostgres } from './postgres.js';
-import { seedDatabase } from './seed.js';
+import { seededPostgres, startThrowawayPostgres } from './postgres.js';
 
 const { values: flags } = parseArgs({
   options: { clients: { type: 'string', default: '16' }, seconds: { type: 'string', default: '3' } },
@@ -28,17 +23,7 @@ const log = (line: string) => process.stderr.write(line + '\n');
 const postgres = await startThrowawayPostgres(log);
 if (!postgres) process.exit(1);
 try {
-  const file = join(mkdtempSync(join(tmpdir(), 'baton-pgst-')), 'seed.db');
-  const seeded = await seedDatabase(file, {
-    conferences: 1_000,
-    upcoming: 50,
-    dataPersons: 500,
-    smallPersons: 10,
-    now: Date.now(),
-  });
-  const url = await postgres.createDatabase('pgst');
-  const report = await copySqliteToPostgres(file, url);
-  if (!report.ok) throw new Error('copy failed');
+  const { url, seeded } = await seededPostgres(postgres, 'pgst');
   const pool = new pg.Pool({ connectionString: url, max: clients });
   const { rows } = await pool.query('select did from conferences where uid = $1', [seeded.openConference]);
   const did = rows[0].did as string;

@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { copySqliteToPostgres } from '../src/store/copy.js';
+import { seedDatabase } from './seed.js';
 
 export interface ThrowawayPostgres {
   /** Creates an empty database and returns its URL. */
@@ -96,4 +98,23 @@ export async function startThrowawayPostgres(log: (line: string) => void): Promi
       }
     },
   };
+}
+
+/**
+ * The benchmark's 1,000-conference seed (500 persons in its big conference)
+ * copied into a new database `name` of `postgres`: its URL and what was seeded.
+ */
+export async function seededPostgres(postgres: ThrowawayPostgres, name: string) {
+  const file = join(mkdtempSync(join(tmpdir(), `baton-${name}-`)), 'seed.db');
+  const seeded = await seedDatabase(file, {
+    conferences: 1_000,
+    upcoming: 50,
+    dataPersons: 500,
+    smallPersons: 10,
+    now: Date.now(),
+  });
+  const url = await postgres.createDatabase(name);
+  const report = await copySqliteToPostgres(file, url);
+  if (!report.ok) throw new Error('copy failed');
+  return { url, seeded };
 }
