@@ -27,7 +27,7 @@ export interface ConferenceView {
   row: ConferenceRow;
   status: StatusReading;
   reservations: ReservationRow[];
-  personUids: string[];
+  personUids: readonly string[];
   callUids: string[];
   custom: CustomValue[];
   /** Until when `status` holds for these rows (statusValidUntil); set by loadConference and loadConferenceData. */

@@ -23,7 +23,7 @@ import type { Database } from './schema.js';
 export interface ConferenceChildren {
   row: ConferenceRow;
   reservations: ReservationRow[];
-  personUids: string[];
+  personUids: readonly string[];
   callUids: string[];
   custom: CustomValue[];
 }

@@ -1,8 +1,8 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
 import {
+  cachedColumn,
   fastAll,
   fastAllBuilt,
-  fastAllCached,
   groupAll,
   groupInsert,
   groupRun,
@@ -166,9 +166,11 @@ export async function listPersonUids(
   db: Kysely<Database>,
   customerUid: string,
   conferenceUid: string,
-): Promise<string[]> {
+): Promise<readonly string[]> {
+  const uids = cachedColumn<string>(db, personUidsOfConference, [conferenceUid, customerUid], [conferenceUid]);
+  if (uids) return uids;
   const rows =
-    fastAllCached<{ uid: string }>(db, personUidsOfConference, [conferenceUid, customerUid], [conferenceUid]) ??
+    fastAll<{ uid: string }>(db, personUidsOfConference, [conferenceUid, customerUid]) ??
     listPersonUidsOf(db, customerUid, [conferenceUid]);
   return (await rows).map((r) => r.uid);
 }
