@@ -20,6 +20,7 @@ import * as changeLog from './migrations/010-change-log.js';
 import * as listScope from './migrations/011-list-scope.js';
 import * as reservationsByConference from './migrations/012-reservations-by-conference.js';
 import * as writePathIndexes from './migrations/013-write-path-indexes.js';
+import * as changeLogAppends from './migrations/015-change-log-appends.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
 import { fallbackPages, startWalCheckpointer } from './wal-checkpointer.js';
@@ -167,6 +168,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '011-list-scope': bind(listScope),
     '012-reservations-by-conference': bind(reservationsByConference),
     '013-write-path-indexes': bind(writePathIndexes),
+    '015-change-log-appends': bind(changeLogAppends),
   };
 }
 

@@ -1,17 +1,9 @@
 /** SQL for persons and their dial-in PIN claims. Every statement is scoped by customer. */
-import {
-  cachedColumn,
-  fastAll,
-  fastAllBuilt,
-  groupAll,
-  groupInsert,
-  groupRun,
-  prepared,
-  type PreparedQuery,
-} from './prepared.js';
+import { fastAll, fastAllBuilt, groupAll, groupInsert, groupRun, prepared, type PreparedQuery } from './prepared.js';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import pg from 'pg';
-import { isPostgres, postgresPoolOf } from './database.js';
+import { isPostgres, postgresPoolOf, sqliteExecutorOf } from './database.js';
+import { isPromise } from '../maybe-promise.js';
 import { KeyedGroups } from './pg-groups.js';
 import type { Database, PersonTable } from './schema.js';
 
@@ -162,13 +154,42 @@ const personUidsOfConference = prepared(
   'select uid from persons where conference_uid = ? and customer_uid = ? order by id',
 );
 
+/** The id of a person (the end of a conference's person-UID list, to read what was appended after it). */
+const personIdOfUid = prepared('person_id_of_uid', 'select id from persons where uid = ? and customer_uid = ?');
+
+/** The persons of a conference after the one with id `?`, in id order (what was appended since). */
+const personUidsAfter = prepared(
+  'person_uids_after',
+  'select uid, id from persons where conference_uid = ? and customer_uid = ? and id > ? order by id',
+);
+
 export async function listPersonUids(
   db: Kysely<Database>,
   customerUid: string,
   conferenceUid: string,
 ): Promise<readonly string[]> {
-  const uids = cachedColumn<string>(db, personUidsOfConference, [conferenceUid, customerUid], [conferenceUid]);
-  if (uids) return uids;
+  const executor = sqliteExecutorOf(db);
+  if (executor) {
+    // A new person is appended (ids are AUTOINCREMENT and the list is in id order): after addPersons, only the
+    // persons after the last one this process read are read (SqliteExecutor.cachedAppendOnly, migration 015).
+    const all = executor.statement(personUidsOfConference.sqlite, 'pluck');
+    const idOf = executor.statement(personIdOfUid.sqlite, 'pluck');
+    const after = executor.statement(personUidsAfter.sqlite, 'array');
+    const uids = executor.cachedAppendOnly<string>(
+      `${personUidsOfConference.name}\u0000${conferenceUid}\u0000${customerUid}`,
+      conferenceUid,
+      () => {
+        const values = all.all(conferenceUid, customerUid) as string[];
+        const last = values.length === 0 ? 0 : (idOf.get(values.at(-1), customerUid) as number | undefined);
+        return { values, last };
+      },
+      (last) => {
+        const rows = after.all(conferenceUid, customerUid, last) as [string, number][];
+        return { values: rows.map((row) => row[0]), last: rows.at(-1)?.[1] };
+      },
+    );
+    return isPromise(uids) ? uids : Promise.resolve(uids);
+  }
   const rows =
     fastAll<{ uid: string }>(db, personUidsOfConference, [conferenceUid, customerUid]) ??
     listPersonUidsOf(db, customerUid, [conferenceUid]);

@@ -162,35 +162,6 @@ export function cachedRows<R>(
 }
 
 /**
- * `fastAllCached` for a statement of one column: its values, without a row
- * object each (better-sqlite3's pluck: 2,000 person UIDs 617 → 268 µs), kept
- * like rows until one of `scopes` changes. SQLite's store only: undefined
- * anywhere else (PostgreSQL, a transaction), where the caller reads rows.
- */
-export function cachedColumn<T>(
-  db: Kysely<Database>,
-  query: PreparedQuery,
-  params: string[],
-  scopes: readonly string[],
-): Promise<readonly T[]> | undefined {
-  const executor = sqliteExecutorOf(db);
-  if (!executor) return undefined;
-  try {
-    const statement = executor.statement(query.sqlite, 'pluck');
-    // Its own key: the same statement's rows (cachedRows) are another shape.
-    const values = executor.cachedRead(
-      `${query.name}\u0000column\u0000${params.join('\u0000')}`,
-      scopes,
-      () => statement.all(...params) as T[],
-      estimateSize,
-    );
-    return isPromise(values) ? values : Promise.resolve(values);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
-/**
  * An answer built from the store's cached reads, itself cached on SQLite
  * until one of `scopes` changes or `now()` reaches the `until` that
  * `compute` answered (see `SqliteExecutor.cachedAnswer`). On PostgreSQL,

@@ -50,6 +50,13 @@ interface PendingWrite {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** A change-log row: its scope, and the person it added when it is a person's insert (migration 015). */
+interface ChangeLogRow {
+  seq: number;
+  scope: string;
+  person_id: number | null;
+}
+
 /** True for the error better-sqlite3 raises when another process holds the lock. */
 export function isBusy(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
@@ -59,7 +66,17 @@ export function isBusy(error: unknown): boolean {
 const changeLogNewest = 'select max(seq) from change_log';
 /** More changes than this since a process last looked: dropping everything is cheaper than reading them. */
 const changeLogBatch = 1000;
-const changeLogSince = `select seq, scope from change_log where seq >= ? order by seq limit ${changeLogBatch + 1}`;
+const changeLogSince = `select seq, scope, person_id from change_log where seq >= ? order by seq limit ${changeLogBatch + 1}`;
+
+/** Lists of values that inserts only append to, kept for `cachedAppendOnly`: at most this many values in all. */
+const appendOnlyValues = 200_000;
+
+/** A list as this process last read it, and the id of its last row (see `cachedAppendOnly`). */
+interface AppendOnlyList {
+  readonly key: string;
+  readonly values: readonly unknown[];
+  readonly last: number;
+}
 
 /** Freezes an answer and the rows in it, so a caller that would change a shared answer fails loudly. */
 function freeze<T>(value: T): T {
@@ -124,15 +141,26 @@ export class SqliteExecutor {
   private turnDataVersion: number | undefined;
   /** The last change-log row applied to the cache; -1 before the first (or when the log cannot be read). */
   private logSeen = -1;
+  /**
+   * Lists read through `cachedAppendOnly`, by scope, kept while every change
+   * logged for that scope is an appended row; their values counted, to bound them.
+   */
+  private readonly appendOnly = new Map<string, AppendOnlyList>();
+  private appendOnlyCount = 0;
   /** Cached answers served and computed, and what was dropped (for the benchmark and tests). */
-  readonly cacheStats: { hits: number; misses: number } & AnswerCache['stats'];
+  readonly cacheStats: {
+    hits: number;
+    misses: number;
+    /** Append-only lists read from their last row on instead of in full (`cachedAppendOnly`). */
+    extended: number;
+  } & AnswerCache['stats'];
 
   constructor(
     readonly sqlite: SqliteDatabase.Database,
     cacheLimits: CacheLimits = defaultCacheLimits,
   ) {
     this.cache = new AnswerCache(cacheLimits);
-    this.cacheStats = Object.assign(this.cache.stats, { hits: 0, misses: 0 });
+    this.cacheStats = Object.assign(this.cache.stats, { hits: 0, misses: 0, extended: 0 });
     const dialect = new ExecutorDialect(this, 'group');
     this.unitExecutor = new Kysely<Database>({ dialect }).getExecutor();
     this.unitProps = { config: { dialect }, dialect, driver: dialect.createDriver(), executor: this.unitExecutor };
@@ -264,6 +292,87 @@ export class SqliteExecutor {
   }
 
   /**
+   * `cachedRead` for a list that rows are only ever appended to, in id order
+   * (a conference's person UIDs: ids are AUTOINCREMENT, so a new row's id is
+   * above every id given before). When the cached list was dropped only by
+   * change-log rows that each name an appended row (migration 015), and no
+   * change is unseen (nothing committed since the log was applied), it is
+   * read as the list this process last read plus the rows after its last
+   * one (`after`, one index seek) instead of in full (`full`). Any other
+   * change logged for `scope` forgets the list, and so does a cleared cache.
+   * `full` and `after` give the values and the id of the last row they
+   * read; `full`'s undefined id (its last row is gone already) keeps nothing.
+   */
+  cachedAppendOnly<T>(
+    key: string,
+    scope: string,
+    full: () => { values: T[]; last: number | undefined },
+    after: (last: number) => { values: T[]; last: number | undefined },
+  ): MaybePromise<readonly T[]> {
+    return this.cachedRead(
+      key,
+      [scope],
+      () => {
+        const kept = this.appendOnly.get(scope);
+        if (kept !== undefined && kept.key === key && this.logIsCurrent()) {
+          const more = after(kept.last);
+          this.cacheStats.extended++;
+          if (more.values.length === 0) return kept.values as T[];
+          const values = (kept.values as T[]).concat(more.values);
+          this.keepAppendOnly(scope, { key, values, last: more.last ?? kept.last });
+          return values;
+        }
+        const read = full();
+        if (read.last === undefined) this.forgetAppendOnly(scope);
+        else this.keepAppendOnly(scope, { key, values: read.values, last: read.last });
+        return read.values;
+      },
+      estimateSize,
+    );
+  }
+
+  /**
+   * True when every change committed so far has been applied from the log:
+   * no other connection committed since `data_version` was last read for the
+   * log (it moves on every other connection's commit), and this process
+   * wrote nothing since.
+   */
+  private logIsCurrent(): boolean {
+    const seen = this.cacheSeen;
+    return (
+      this.logSeen >= 0 &&
+      seen.changes === this.changes() &&
+      (this.statement('PRAGMA data_version', 'pluck').get() as number) === seen.dataVersion
+    );
+  }
+
+  private keepAppendOnly(scope: string, list: AppendOnlyList): void {
+    this.forgetAppendOnly(scope);
+    if (list.values.length > appendOnlyValues / 4) return;
+    this.appendOnly.set(scope, list);
+    this.appendOnlyCount += list.values.length;
+    // The oldest kept first (Map order): a list read again moves to the end.
+    for (const [oldest] of this.appendOnly) {
+      if (this.appendOnlyCount <= appendOnlyValues) break;
+      this.forgetAppendOnly(oldest);
+    }
+  }
+
+  private forgetAppendOnly(scope: string): void {
+    const kept = this.appendOnly.get(scope);
+    if (kept === undefined) return;
+    this.appendOnly.delete(scope);
+    this.appendOnlyCount -= kept.values.length;
+  }
+
+  /** Drops every cached answer and every kept list. */
+  private clearCache(): void {
+    this.cache.clear();
+    this.appendOnly.clear();
+    this.appendOnlyCount = 0;
+  }
+
+  /**
    * `next()` once whoever holds the connection lets go of it (a write group
    * of this process in the middle of its transaction): the change log is not
    * read inside another unit's transaction. As before, `next` does not wait
@@ -385,21 +494,26 @@ export class SqliteExecutor {
   private applyChangeLog(): void {
     try {
       if (this.logSeen < 0) {
-        this.cache.clear();
+        this.clearCache();
         this.logSeen = (this.statement(changeLogNewest, 'pluck').get() as number | null) ?? -1;
         return;
       }
-      const rows = this.statement(changeLogSince).all(this.logSeen) as { seq: number; scope: string }[];
+      const rows = this.statement(changeLogSince).all(this.logSeen) as ChangeLogRow[];
       if (rows[0]?.seq !== this.logSeen || rows.length > changeLogBatch) {
-        this.cache.clear();
+        this.clearCache();
         this.logSeen = (this.statement(changeLogNewest, 'pluck').get() as number | null) ?? -1;
         return;
       }
-      for (let i = 1; i < rows.length; i++) this.cache.dropScope(rows[i]!.scope);
+      for (let i = 1; i < rows.length; i++) {
+        const row = rows[i]!;
+        this.cache.dropScope(row.scope);
+        // A row appended keeps the scope's append-only list: it is read from its last row on.
+        if (row.person_id === null) this.forgetAppendOnly(row.scope);
+      }
       this.logSeen = rows.at(-1)!.seq;
     } catch {
-      // No log (yet): start over on the next change.
-      this.cache.clear();
+      // No log (yet), or one before migration 015: start over on the next change.
+      this.clearCache();
       this.logSeen = -1;
     }
   }
