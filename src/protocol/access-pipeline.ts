@@ -10,7 +10,7 @@ import { authenticateRequest, checkCredentials } from '../domain/customers.js';
 import type { ReadAhead, ViewRequest } from '../store/conference-view.repository.js';
 import type { CustomerRow } from '../store/customer.repository.js';
 import { ApiError, AuthError, GeneralCode, ParameterError } from '../errors.js';
-import { renderedAnswer } from '../store/prepared.js';
+import { renderedAnswer, requestArrived } from '../store/prepared.js';
 import type { ApiFunction } from './api-function.js';
 import { answerCall } from './answer-call.js';
 import { andThen, isPromise, type MaybePromise } from '../maybe-promise.js';
@@ -110,6 +110,8 @@ export class AccessPipeline {
    * writes it in the same turn; a promise when a step had to wait.
    */
   answer(request: AccessRequest): MaybePromise<AccessAnswer> {
+    // Another process's commit before this request is seen by it, whatever the cache read earlier in the turn.
+    requestArrived(this.services.store.db);
     // What the failure envelope needs, as far as the steps got (xml and "unknown" until known).
     const known: Known = { format: 'xml', fnName: 'unknown' };
     try {

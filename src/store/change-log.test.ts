@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
 import { reservationParams } from '../../test/reservations.js';
 import { pruneChangeLog } from './change-log.repository.js';
+import { findCustomer } from './customer.repository.js';
 import { openStore, sqliteExecutorOf, type Store } from './database.js';
 import type { SqliteExecutor } from './sqlite-executor.js';
 
@@ -206,6 +207,23 @@ describe('the change log and per-object cache invalidation (SQLite)', () => {
     expect(executor.cacheStats.misses).toBeGreaterThan(misses);
     expect((await getConference(a)).custom).toHaveLength(1002);
     await other.db.deleteFrom('custom_values').where('key', 'like', 'bulk%').execute();
+  });
+
+  it("sees another connection's commit on the next request after a cached read in the check phase", async () => {
+    await warm();
+    const renamed = await new Promise<string>((resolve, reject) => {
+      // A setImmediate callback runs in the event loop's check phase, as a write group's continuations do: a
+      // cached read there reads data_version for its turn, and the request sent next is read in the next
+      // iteration's poll phase, before any setImmediate queued now runs.
+      setImmediate(() => {
+        void findCustomer(server.services.store.db, server.credentials.customer);
+        sqliteExecutorOf(other.db)!
+          .sqlite.prepare('update conferences set name = ? where uid = ?')
+          .run('A, renamed in the check phase', a);
+        getConference(a).then((value) => resolve(value.name as string), reject);
+      });
+    });
+    expect(renamed).toBe('A, renamed in the check phase');
   });
 
   it('is pruned by the job runner to the newest rows', async () => {

@@ -162,6 +162,15 @@ export function cachedRows<R>(
 }
 
 /**
+ * Tells the store a request arrived (SQLite: its cache reads the database's
+ * change counter again before answering it, see
+ * `SqliteExecutor.requestArrived`); nothing on PostgreSQL.
+ */
+export function requestArrived(db: Kysely<Database>): void {
+  sqliteExecutorOf(db)?.requestArrived();
+}
+
+/**
  * An answer built from the store's cached reads, itself cached on SQLite
  * until one of `scopes` changes or `now()` reaches the `until` that
  * `compute` answered (see `SqliteExecutor.cachedAnswer`). On PostgreSQL,

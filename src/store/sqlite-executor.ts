@@ -139,6 +139,11 @@ export class SqliteExecutor {
   private readonly cache: AnswerCache;
   private cacheSeen = { dataVersion: -1, changes: -1 };
   private turnDataVersion: number | undefined;
+  private turnEndScheduled = false;
+  private readonly endTurn = () => {
+    this.turnEndScheduled = false;
+    this.turnDataVersion = undefined;
+  };
   /** The last change-log row applied to the cache; -1 before the first (or when the log cannot be read). */
   private logSeen = -1;
   /**
@@ -464,6 +469,18 @@ export class SqliteExecutor {
   }
 
   /**
+   * A request arrived: the cache reads `data_version` again before it is
+   * answered. The turn's value is otherwise kept until a `setImmediate`; one
+   * read in the event loop's check phase (a write group's continuations)
+   * would then still serve the requests of the next iteration's poll phase,
+   * which may have been sent after another process committed. A request's
+   * own continuations in the same turn keep the value it read.
+   */
+  requestArrived(): void {
+    this.turnDataVersion = undefined;
+  }
+
+  /**
    * Brings the cache up to date with the database, once per turn: when
    * anything committed since it last looked, applies the change log's new
    * rows. The log is read after `data_version`, and answers after the log, so
@@ -473,7 +490,10 @@ export class SqliteExecutor {
   private validateCache(): void {
     if (this.turnDataVersion === undefined) {
       this.turnDataVersion = this.statement('PRAGMA data_version', 'pluck').get() as number;
-      setImmediate(() => (this.turnDataVersion = undefined));
+      if (!this.turnEndScheduled) {
+        this.turnEndScheduled = true;
+        setImmediate(this.endTurn);
+      }
     }
     const seen = this.cacheSeen;
     if (seen.dataVersion !== this.turnDataVersion || seen.changes !== this.changes()) {
