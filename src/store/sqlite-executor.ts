@@ -500,15 +500,26 @@ export class SqliteExecutor {
       return;
     }
     this.flushScheduled = false;
-    try {
-      await this.flushGroup();
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       gate.release();
+    };
+    try {
+      await this.flushGroup(release);
+    } finally {
+      release();
     }
   }
 
-  /** Runs every pending write as one group: BEGIN IMMEDIATE, a savepoint each, COMMIT; then settles them. */
-  private async flushGroup(): Promise<void> {
+  /**
+   * Runs every pending write as one group: BEGIN IMMEDIATE, a savepoint
+   * each, COMMIT; then settles them. `done` runs once the transaction is over
+   * and before any caller hears of it: the cluster's write token goes to the
+   * next worker while this one answers its requests.
+   */
+  private async flushGroup(done?: () => void): Promise<void> {
     const group: PendingWrite[] = [];
     const outcomes: Outcome[] = [];
     let groupError: unknown;
@@ -523,6 +534,7 @@ export class SqliteExecutor {
       if (group.length === 0) {
         // Another flush took them while this one waited.
         this.unlock();
+        done?.();
         return;
       }
       try {
@@ -553,6 +565,7 @@ export class SqliteExecutor {
       groupError = error;
     } finally {
       this.unlock();
+      done?.();
     }
     group.forEach((unit, i) => {
       const outcome = outcomes[i];
