@@ -183,6 +183,22 @@ describe('SQLite group commit', () => {
     expect(committed()).toEqual([]);
   });
 
+  it('answers busy when the write gate stays closed past the deadline, and hands a late grant straight back', async () => {
+    const executor = sqliteExecutorOf(store.db)!;
+    let open!: () => void;
+    let released = 0;
+    executor.useWriteGate({
+      acquire: () => new Promise<void>((resolve) => (open = resolve)),
+      release: () => released++,
+    });
+    const write = addCustomer('T1');
+    await expect(write).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(committed()).toEqual([]);
+    open();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(released).toBe(1);
+  }, 20_000);
+
   const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
   it('answers a repeated key read from its cache until another process revokes the key', async () => {

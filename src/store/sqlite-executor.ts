@@ -491,7 +491,7 @@ export class SqliteExecutor {
     // Writes that arrive while the token is on its way join this group (no
     // second flush is scheduled until it is here).
     try {
-      await gate.acquire();
+      await this.acquireWithin(gate, busyDeadlineMs);
     } catch (error) {
       this.flushScheduled = false;
       const group = this.pending;
@@ -511,6 +511,34 @@ export class SqliteExecutor {
     } finally {
       release();
     }
+  }
+
+  /**
+   * `gate.acquire()`, or SQLITE_BUSY (the API's -3) once `ms` have passed
+   * without it, as a BEGIN that keeps finding the lock taken does: no write
+   * waits for ever behind a turn that never comes. A grant that comes
+   * later is handed straight back.
+   */
+  private acquireWithin(gate: WriteGate, ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(Object.assign(new Error('timed out waiting for the write token'), { code: 'SQLITE_BUSY' }));
+      }, ms);
+      timer.unref();
+      gate.acquire().then(
+        () => {
+          clearTimeout(timer);
+          if (late) gate.release();
+          else resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   /**
