@@ -33,7 +33,11 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
+  // IPv4-compatible addresses (::a.b.c.d, deprecated by RFC 4291): never a real peer.
+  ['::', 96],
   ['64:ff9b::', 96],
+  // Local-use NAT64 (RFC 8215): translates to the operator's own IPv4 network.
+  ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],
@@ -42,6 +46,23 @@ for (const [network, prefix] of [
   ['ff00::', 8],
 ] as const) {
   blocked.addSubnet(network, prefix, 'ipv6');
+}
+
+/** The eight 16-bit groups of an IPv6 address (one isIP accepted), or null for a form not handled here. */
+function ipv6Groups(address: string): number[] | null {
+  if (address.includes('.')) return null;
+  const [head, tail, extra] = address.split('::');
+  if (extra !== undefined) return null;
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const missing = 8 - left.length - right.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return null;
+  return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right].map((g) => parseInt(g, 16));
+}
+
+/** The IPv4 address carried in two 16-bit groups, dotted. */
+function ipv4FromGroups(high: number, low: number): string {
+  return [high >>> 8, high & 255, low >>> 8, low & 255].join('.');
 }
 
 /** True for an address in a range a customer's webhook may not reach. */
@@ -56,9 +77,13 @@ export function isPrivateAddress(address: string): boolean {
     if (isIP(rest) === 4) return blocked.check(rest, 'ipv4');
     const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(rest);
     if (hex) {
-      const n = (parseInt(hex[1]!, 16) << 16) | parseInt(hex[2]!, 16);
-      return blocked.check([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'), 'ipv4');
+      return blocked.check(ipv4FromGroups(parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)), 'ipv4');
     }
+  }
+  // 6to4 (2002:WWXX:YYZZ::/48) carries an IPv4 address: private if that one is (or if the form is unusual).
+  if (/^2002:/i.test(address)) {
+    const groups = ipv6Groups(address);
+    if (!groups || blocked.check(ipv4FromGroups(groups[1]!, groups[2]!), 'ipv4')) return true;
   }
   return blocked.check(address, 'ipv6');
 }
