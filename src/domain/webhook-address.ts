@@ -10,6 +10,7 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { ParameterError } from '../errors.js';
+import { ipv6Groups } from './ip-address.js';
 
 const blocked = new BlockList();
 for (const [network, prefix] of [
@@ -46,18 +47,6 @@ for (const [network, prefix] of [
   ['ff00::', 8],
 ] as const) {
   blocked.addSubnet(network, prefix, 'ipv6');
-}
-
-/** The eight 16-bit groups of an IPv6 address (one isIP accepted), or null for a form not handled here. */
-function ipv6Groups(address: string): number[] | null {
-  if (address.includes('.')) return null;
-  const [head, tail, extra] = address.split('::');
-  if (extra !== undefined) return null;
-  const left = head ? head.split(':') : [];
-  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
-  const missing = 8 - left.length - right.length;
-  if (tail === undefined ? missing !== 0 : missing < 1) return null;
-  return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right].map((g) => parseInt(g, 16));
 }
 
 /** The IPv4 address carried in two 16-bit groups, dotted. */

@@ -94,7 +94,7 @@ export class AccessPipeline {
   ) {
     // By the lowered name, and by the name as registered: what clients send, found without lowering it.
     this.byName = new Map(functions.flatMap((fn) => [[fn.name.toLowerCase(), fn] as const, [fn.name, fn] as const]));
-    this.throttle = createThrottle(services, 'auth', { limit: services.config.authFailureLimit });
+    this.throttle = createThrottle(services, 'auth', { limit: services.config.authFailureLimit, addresses: true });
   }
 
   /** The function registered under `name` (any case), if any: the front decides with it whether to answer. */
