@@ -117,10 +117,13 @@ export function registerFallbackAnswers(app: FastifyInstance, services: Services
     const area = areaOf(request.url);
     if (area === 'access') return;
     if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) throw nulError();
-    // The pages read their forms as text fields: a JSON body becomes the same (numbers as text, an
-    // array as its last item; a value that is an object is a 400), so no handler meets another type.
-    if (area === 'page' && request.body !== null && typeof request.body === 'object') {
-      request.body = collectParams(undefined, request.body);
+    // The pages read their forms and queries as text fields: a JSON body and a repeated query name become
+    // the same (numbers as text, an array as its last item; a value that is an object is a 400), so no
+    // handler meets another type.
+    if (area === 'page') {
+      request.query = collectParams(request.query, undefined);
+      if (request.body !== null && typeof request.body === 'object')
+        request.body = collectParams(undefined, request.body);
     }
   });
 

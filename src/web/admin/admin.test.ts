@@ -263,6 +263,18 @@ describe('security', () => {
     expect(person).toMatchObject([{ name: '42', role: 'PARTICIPANT' }]);
   });
 
+  it('reads a repeated query name as its last value on every page (it was a 500 for the search)', async () => {
+    const uid = await createConference(server, { name: 'Repeated query' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    const search = await site.get('/admin/conferences?q=nothing-like-it&q=Repeated');
+    expect(search.status).toBe(200);
+    expect(search.text).toContain('name="q" type="search" value="Repeated"');
+    for (const path of ['/admin/conferences?tab=a&tab=upcoming', `/admin/conferences/${uid}?x=1&x=2`]) {
+      expect((await site.get(path)).status).toBe(200);
+    }
+  });
+
   it('shows a conference named <script>alert(1)</script> escaped on every page', async () => {
     const name = '<script>alert(1)</script>';
     const uid = await createConference(server, { name });
