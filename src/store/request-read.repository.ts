@@ -3,8 +3,9 @@
  * customer row with the hashes of its live keys (what authentication
  * compares), the failure throttle's window for the client's address, and, for
  * a function that declared which view it reads (getConference,
- * getConferenceData), that conference's view — for many requests in one
- * named prepared statement (one round trip).
+ * getConferenceData; addPerson its conference with the row's version), that
+ * conference's view — for many requests in one named prepared statement (one
+ * round trip).
  *
  * The requests of a process that need this read while no batch is being sent
  * wait for the end of the event-loop turn and go together, as one statement
@@ -75,14 +76,20 @@ export interface RequestRead {
  * without a view, or with a wrong key, builds none.
  */
 function batchSql(data: boolean): string {
+  const versioned = `when i.kind = 'versionedConference'
+      then coalesce(${viewJsonSql('versionedConference', 'i.conf', 'i.cust')}, 'null')`;
   const view = data
     ? `case when not h.live then null
       when i.kind = 'conference' then coalesce(${viewJsonSql('conference', 'i.conf', 'i.cust')}, 'null')
+      ${versioned}
       when f.fp is null then 'null'
       when f.fp = i.held then ''
       else ${viewJsonSql('conferenceData', 'i.conf', 'i.cust')}
     end`
-    : `case when h.live and i.kind = 'conference' then coalesce(${viewJsonSql('conference', 'i.conf', 'i.cust')}, 'null') end`;
+    : `case when not h.live then null
+      when i.kind = 'conference' then coalesce(${viewJsonSql('conference', 'i.conf', 'i.cust')}, 'null')
+      ${versioned}
+    end`;
   const fingerprint = data
     ? `cross join lateral (select case when h.live and i.kind = 'conferenceData'
       then ${viewFingerprintSql('conferenceData', 'i.conf', 'i.cust')} end as fp offset 0) f`
