@@ -12,6 +12,7 @@
  *   --callers N   concurrent callers (default 32)
  *   --seconds N   per round (default 3)
  *   --rounds N    rounds of each shape (default 3)
+ *   --shape S     both (default), folded or own: only that shape (e.g. under --cpu-prof)
  */
 import { parseArgs } from 'node:util';
 import { accessFrontOf } from '../src/app.js';
@@ -26,6 +27,7 @@ const { values: flags } = parseArgs({
     callers: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
+    shape: { type: 'string', default: 'both' },
   },
 });
 const callers = Number(flags.callers);
@@ -81,10 +83,10 @@ try {
     (addPerson as { readsView?: typeof folded }).readsView = fold ? folded : undefined;
     return fold ? 'read folded into the request read' : 'read of its own (grouped)';
   };
-  await run(shape(true), 2000, false);
-  await run(shape(false), 2000, false);
+  const shapes = flags.shape === 'both' ? [true, false] : [flags.shape === 'folded'];
+  for (const fold of shapes) await run(shape(fold), 2000, false);
   for (let round = 0; round < Number(flags.rounds); round++) {
-    for (const fold of [true, false]) await run(shape(fold), seconds * 1000, true);
+    for (const fold of shapes) await run(shape(fold), seconds * 1000, true);
   }
   (addPerson as { readsView?: typeof folded }).readsView = folded;
   await server.close();
