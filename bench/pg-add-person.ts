@@ -13,12 +13,14 @@
  *   --seconds N   per round (default 3)
  *   --rounds N    rounds of each shape (default 3)
  *   --shape S     both (default), folded or own: only that shape (e.g. under --cpu-prof)
+ *   --plans       at the end, each pool connection's prepared statements with their generic and custom plan counts
  */
 import { parseArgs } from 'node:util';
 import { accessFrontOf } from '../src/app.js';
 import { addPerson } from '../src/functions/add-person.js';
 import type { AccessPipeline } from '../src/protocol/access-pipeline.js';
 import { emptyParams } from '../src/protocol/request-params.js';
+import { postgresPoolOf } from '../src/store/database.js';
 import { startTestServer } from '../test/harness.js';
 import { startThrowawayPostgres } from './postgres.js';
 
@@ -28,6 +30,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
     shape: { type: 'string', default: 'both' },
+    plans: { type: 'boolean', default: false },
   },
 });
 const callers = Number(flags.callers);
@@ -89,6 +92,15 @@ try {
     for (const fold of shapes) await run(shape(fold), seconds * 1000, true);
   }
   (addPerson as { readsView?: typeof folded }).readsView = folded;
+  if (flags.plans) {
+    const pool = postgresPoolOf(server.services.store.db)!;
+    const clients = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
+    for (const c of clients) {
+      const { rows } = await c.query('select name, generic_plans, custom_plans from pg_prepared_statements');
+      console.log(JSON.stringify(rows));
+      c.release();
+    }
+  }
   await server.close();
 } finally {
   postgres.stop();
