@@ -73,8 +73,10 @@ export interface RequestRead {
  * left-joined, so an unknown customer still answers the window. getConferenceData's view is fingerprinted (viewFingerprintSql) and
  * built and sent only when it moved ('' when it did not); getConference's
  * is small (its fingerprint cost more than the view), so it is always built
- * for a live key. CASE evaluates only the branch it takes, so a request
- * without a view, or with a wrong key, builds none.
+ * for a live key, as is addPerson's versionedConference (the row, its
+ * reservations and xmin: what its guarded write compares). CASE evaluates
+ * only the branch it takes, so a request without a view, or with a wrong
+ * key, builds none.
  */
 function batchSql(data: boolean): string {
   const versioned = `when i.kind = 'versionedConference'
