@@ -4,16 +4,16 @@
  * answer replaced by a fixed one (HTTP, the URL, the body, the parameters,
  * the request id, the head), then the whole request. For `getConference`
  * (cached), the wrong key, and `addPerson`, whose write is replaced by a
- * fixed answer (`runCommandsWith`: everything but the command's execution —
- * authentication, the schema, the envelope) before the real one in this
- * process. Each stage: a test server (real SQLite file) in this process,
+ * fixed answer (its handler swapped for the bench's: everything but the
+ * command's execution — authentication, the schema, the envelope) before
+ * the real one in this process. Each stage: a test server (real SQLite file) in this process,
  * autocannon in a child process at 32 connections; server CPU per request
  * from `process.cpuUsage()` over the run.
  *
  *   node --import tsx bench/front-split.ts [seconds] [stage,stage…]
  *
  * Stages: bare-get, get-front, get, wrong, bare-post, add-front, add-nowrite,
- * add-tree (the fixed answer encoded and decoded as a forwarded reply is), add.
+ * add-tree (the fixed answer encoded and decoded as a stored idempotent answer is), add.
  * Figures vary with the machine's load: compare stages of one run.
  */
 import { spawn } from 'node:child_process';
@@ -21,8 +21,8 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { accessFrontOf } from '../src/app.js';
 import type { AccessPipeline } from '../src/protocol/access-pipeline.js';
-import { runCommandsWith } from '../src/protocol/answer-call.js';
-import { decodeTree, encodeTree, type Answer } from '../src/protocol/idempotency.js';
+import { addPerson } from '../src/functions/add-person.js';
+import { decodeTree, encodeTree } from '../src/protocol/idempotency.js';
 import { emptyParams } from '../src/protocol/request-params.js';
 import type { Tree, TreeObject } from '../src/protocol/tree.js';
 import { startTestServer, type TestServer } from '../test/harness.js';
@@ -195,20 +195,26 @@ await stage(
   closeServer,
 );
 
+/** addPerson's own handler, put back after the stages that swap it. */
+const realHandle = addPerson.handle.bind(addPerson);
 /** addPerson with its command's execution replaced by the answer of its first real run (a handler's tree). */
 async function noWrite(tree: boolean): Promise<Target> {
   const write = await writeServer();
   server = write.server;
-  let first: Answer | undefined;
-  runCommandsWith(server.services, async (ctx, fn, params) => {
-    first ??= { code: 0, message: '', value: (await fn.handle(ctx, params)) as Tree };
-    // A fresh answer per call, as a handler's is; through the forwarded reply's encoding when `tree`.
-    return { ...first, value: tree ? decodeTree(encodeTree(first.value)) : { ...(first.value as TreeObject) } };
-  });
+  let first: Tree | undefined;
+  (addPerson as { handle: typeof realHandle }).handle = async (ctx, params) => {
+    first ??= (await realHandle(ctx, params)) as Tree;
+    // A fresh answer per call, as a handler's is; through the stored answer's encoding when `tree`.
+    return tree ? decodeTree(encodeTree(first)) : { ...(first as TreeObject) };
+  };
   return write;
 }
-await stage('add-nowrite', 'addPerson, the command answered by a fixed result', () => noWrite(false), closeServer);
-await stage('add-tree', 'addPerson, the fixed result through encodeTree/decodeTree', () => noWrite(true), closeServer);
+const closeNoWrite = async () => {
+  (addPerson as { handle: typeof realHandle }).handle = realHandle;
+  await closeServer();
+};
+await stage('add-nowrite', 'addPerson, the command answered by a fixed result', () => noWrite(false), closeNoWrite);
+await stage('add-tree', 'addPerson, the fixed result through encodeTree/decodeTree', () => noWrite(true), closeNoWrite);
 await stage(
   'add',
   'addPerson (one process, the real write)',

@@ -1,8 +1,7 @@
 /**
- * The cost of the SQLite write path alone, without HTTP or forwarding: what
- * the cluster's primary does for each forwarded addPerson (answerCall inside
- * a write group, the reply's tree encoded), `batch` calls per event-loop turn
- * as the workers' batches arrive. Prints the process's CPU per call (user +
+ * The cost of the SQLite write path alone, without HTTP: what a server does
+ * for each addPerson once its parameters are parsed (answerCall inside a
+ * write group), `batch` calls per event-loop turn. Prints the process's CPU per call (user +
  * system, process.cpuUsage), so changes to the write path can be compared on
  * a shared machine without the load generator's noise.
  *
@@ -11,22 +10,25 @@
  * PRAGMAS="a=1;b=2" sets pragmas on the connection first (e.g.
  * wal_autocheckpoint=0 to see what the checkpoints cost the writer);
  * SQL="…" runs statements on the seeded file first (e.g. `drop index x`, to
- * see what an index costs). CHECKPOINT_THREAD=1 opens the store as the cluster's primary does, its
+ * see what an index costs). CHECKPOINT_THREAD=1 opens the store as a server of one process does, its
  * checkpoints in a thread. BREAKDOWN=1 also prints the CPU time each
  * statement took per call (process.cpuUsage around its synchronous run; the
  * measuring adds about a microsecond a statement), the rest being JavaScript.
+ * WRITERS=2 opens a second connection on the file and alternates the groups
+ * between the two, as two cluster workers taking turns with the write token
+ * do (each group then finds its connection's page cache stale: the other
+ * connection committed since).
  */
 import type SqliteDatabase from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { addPerson } from '../src/functions/add-person.js';
 import { answerCall } from '../src/protocol/answer-call.js';
-import { encodeTree } from '../src/protocol/idempotency.js';
-import { sqliteExecutorOf } from '../src/store/database.js';
+import { openStore, sqliteExecutorOf } from '../src/store/database.js';
 import { addPersonSetup } from './add-person-setup.js';
 
 const calls = Number(process.argv[2] ?? 20_000);
 const batch = Number(process.argv[3] ?? 16);
-const { work, store, services, customer, params } = await addPersonSetup('baton-write-path-', {
+const { work, file, store, services, customer, params } = await addPersonSetup('baton-write-path-', {
   checkpointInBackground: process.env.CHECKPOINT_THREAD === '1',
 });
 for (const pragma of (process.env.PRAGMAS ?? '').split(';').filter(Boolean))
@@ -35,13 +37,15 @@ if (process.env.SQL) sqliteExecutorOf(store.db)!.sqlite.exec(process.env.SQL);
 const timings = new Map<string, { ns: bigint; runs: number }>();
 if (process.env.BREAKDOWN === '1') timeStatements(sqliteExecutorOf(store.db)!.sqlite);
 
+const writers = [services];
+if (process.env.WRITERS === '2') writers.push({ ...services, store: openStore(file, { checkpointElsewhere: true }) });
+
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const run = async (n: number) => {
-  for (let done = 0; done < n; done += batch) {
+  for (let done = 0, g = 0; done < n; done += batch, g++) {
+    const services = writers[g % writers.length]!;
     const group = Array.from({ length: Math.min(batch, n - done) }, () =>
-      Promise.resolve(answerCall({ services, customer }, addPerson, params)).then((answer) =>
-        JSON.stringify(encodeTree(answer.value)),
-      ),
+      Promise.resolve(answerCall({ services, customer }, addPerson, params)),
     );
     await Promise.all(group);
     await turn();
@@ -69,7 +73,7 @@ for (const [sqlText, { ns, runs }] of sorted) {
 }
 if (sorted.length > 0)
   process.stdout.write(`${(Number(statementsNs) / 1000 / calls).toFixed(1).padStart(7)} µs/call in statements\n`);
-await store.close();
+for (const writer of writers) await writer.store.close();
 rmSync(work, { recursive: true, force: true });
 
 /** Wraps every statement `sqlite` prepares (and `exec`) to add up its run time by SQL text. */

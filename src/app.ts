@@ -119,8 +119,18 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.get('/openapi.json', async (_request, reply) =>
     reply.header('content-type', 'application/json; charset=utf-8').send(describe().json),
   );
+  // A page like the site's: not framed (clickjacking), not sniffed, no script.
   app.get('/docs', async (_request, reply) =>
-    reply.header('content-type', 'text/html; charset=utf-8').send(describe().html),
+    reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
+      .header('x-frame-options', 'DENY')
+      .header('referrer-policy', 'no-referrer')
+      .header(
+        'content-security-policy',
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+      )
+      .send(describe().html),
   );
 
   return app;

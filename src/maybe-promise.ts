@@ -1,8 +1,7 @@
 /**
  * Values that are there now or later. A step of the hot path (an answer
  * from the exact cache, authentication from cached rows) returns its value
- * when it has it and a promise only when it must wait (the database, a
- * forwarded command), so a fully cached request completes in the turn it
+ * when it has it and a promise only when it must wait (the database), so a fully cached request completes in the turn it
  * arrived in, with no promise allocated and no microtask queued. The steps
  * are still written once, in one order; `andThen` chains them either way.
  *

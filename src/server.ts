@@ -15,8 +15,8 @@ import { Metrics } from './operations/metrics.js';
 import { metricsEnabled, startMetricsServer, type MetricsServer } from './operations/metrics-server.js';
 import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
-import { migrate, openStore, storeOptions } from './store/database.js';
-import { runCommandsWith, type CommandRunner } from './protocol/answer-call.js';
+import { migrate, openStore, sqliteExecutorOf, storeOptions } from './store/database.js';
+import type { WriteGate } from './store/sqlite-executor.js';
 import { runWorkers } from './workers.js';
 
 export interface RunningServer {
@@ -28,19 +28,23 @@ export interface RunningServer {
 
 /**
  * Starts a server; `config` defaults to the environment's. A cluster worker
- * passes `worker: true`: its primary migrated and made the first customer;
- * `commands`, when its API commands run in the primary.
+ * passes `worker: true`: its primary migrated and made the first customer,
+ * and checkpoints the SQLite file's WAL; `writeGate`, the cluster's write
+ * token its SQLite write groups take turns with (write-token.ts).
  */
 export async function serve(
   config: Config = loadConfig(),
-  options: { worker?: boolean; commands?: CommandRunner } = {},
+  options: { worker?: boolean; writeGate?: WriteGate } = {},
 ): Promise<RunningServer> {
-  // A cluster worker leaves the writes, and so the checkpoints, to its primary.
-  const store = openStore(config.databaseUrl, { ...storeOptions(config), checkpointInBackground: !options.worker });
+  const store = openStore(config.databaseUrl, {
+    ...storeOptions(config),
+    checkpointInBackground: !options.worker,
+    checkpointElsewhere: options.worker,
+  });
+  if (options.writeGate) sqliteExecutorOf(store.db)?.useWriteGate(options.writeGate);
   // Metrics off (neither METRICS_PORT nor METRICS_TOKEN) means nothing is counted at all.
   const metrics = metricsEnabled(config) ? new Metrics(store, systemClock) : undefined;
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config, metrics };
-  if (options.commands) runCommandsWith(services, options.commands);
   if (!options.worker) await prepareDatabase(services);
 
   const jobs = new JobRunner(services, createMailTransport(config), { intervalMs: config.jobIntervalSeconds * 1000 });

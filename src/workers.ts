@@ -12,43 +12,31 @@
  * enough; every worker still delivers a registration's confirmation at once
  * (its runner's `poke`). A worker that dies is replaced, under the same number.
  *
- * On SQLite every API command runs in the primary (forwarded-calls.ts): the
- * workers authenticate, parse and answer, reads stay in the workers, and the
- * primary's one connection group-commits the writes of all of them, so two
- * processes never fight for the file's write lock (which cost each write a
- * retry on a timer and every commit a dropped cache in the other process).
- * The commits' webhook pokes wake a runner in the primary that only
- * delivers (the sweeps stay in worker 1). A worker that dies mid-call does
- * not stop the primary's commit; when the primary dies, the workers exit
- * (node:cluster's workers leave once their channel closes) and the
+ * On SQLite every worker writes its own commands through its own
+ * connection's group commit; the primary only hands out the cluster's write
+ * token (write-token.ts), one grant per write group, so the workers take
+ * turns instead of colliding on the file's write lock. The primary holds no
+ * database connection once it has migrated: it runs the WAL checkpoint
+ * thread for all of them (one checkpointer per file), and each worker's own
+ * job runner delivers the webhooks its commits wake. A worker that dies
+ * holding the token has it taken back; when the primary dies, the workers
+ * exit (node:cluster's workers leave once their channel closes) and the
  * supervisor restarts the service. PostgreSQL has no single write lock:
- * every worker writes.
+ * every worker writes, with no token.
  */
 import cluster, { type Worker } from 'node:cluster';
-import pino from 'pino';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
-import { apiFunctions } from './functions/index.js';
-import { JobRunner } from './jobs/runner.js';
-import { redactingLoggerOptions } from './log-redaction.js';
-import { createMailTransport } from './mail/transport.js';
-import { cryptoRandom } from './random.js';
 import { ClusterMetrics } from './operations/metrics.js';
 import { startMetricsServer } from './operations/metrics-server.js';
-import { prettyLogStream } from './operations/logger.js';
-import {
-  CommandForwarder,
-  CommandHost,
-  isCallBatch,
-  type CallBatch,
-  type Channel,
-} from './protocol/forwarded-calls.js';
+import { cryptoRandom } from './random.js';
 import { prepareDatabase, serve } from './server.js';
-import { openStore, storeOptions } from './store/database.js';
+import { openStore, startCheckpoints, storeOptions } from './store/database.js';
+import { isTokenMessage, WriteTokenClient, WriteTokenHost, type TokenChannel } from './write-token.js';
 
-/** Set in a worker's environment when its commands run in the primary. */
-const forwardEnv = 'BATON_COMMANDS_IN_PRIMARY';
+/** Set in a worker's environment when its write groups take turns with the cluster's write token. */
+const tokenEnv = 'BATON_WRITE_TOKEN';
 
 /**
  * V8 options for the workers, unless the operator set the same option
@@ -93,36 +81,36 @@ interface WorkerMessage {
 export async function runWorkers(config: Config): Promise<void> {
   if (cluster.isWorker) return runWorker(config);
 
-  // On SQLite the primary does the writes (below): its checkpoints run in a thread, not in its COMMITs.
-  const store = openStore(config.databaseUrl, { ...storeOptions(config), checkpointInBackground: true });
+  const store = openStore(config.databaseUrl, storeOptions(config));
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config };
-  const forward = store.dialect === 'sqlite';
+  const sqlite = store.dialect === 'sqlite';
   try {
     await prepareDatabase(services);
-  } catch (error) {
+  } finally {
+    // The workers do every read and write from here on.
     await store.close();
-    throw error;
   }
-  const host = forward ? startCommandHost(services) : undefined;
-  if (!host) await store.close();
+  const checkpoints = sqlite ? startCheckpoints(config.databaseUrl) : undefined;
+  const token = sqlite ? new WriteTokenHost<Worker>() : undefined;
 
   let stopping = false;
   cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
   const workers = new Map<number, Worker>();
   const fork = (index: number) =>
     new Promise<string>((resolve, reject) => {
-      const worker = cluster.fork({ BATON_WORKER: String(index), ...(forward ? { [forwardEnv]: '1' } : {}) });
+      const worker = cluster.fork({ BATON_WORKER: String(index), ...(token ? { [tokenEnv]: '1' } : {}) });
       workers.set(index, worker);
-      const commands = host?.forWorker(worker);
       worker.on('message', (message: WorkerMessage) => {
-        if (commands && isCallBatch(message)) {
-          commands.receive(message);
+        if (token && isTokenMessage(message)) {
+          token.receive(worker, message);
         } else if (message.listening) {
           process.stdout.write(`worker ${index} listening (pid ${worker.process.pid})\n`);
           resolve(message.listening);
         }
       });
       worker.once('exit', (code, signal) => {
+        // SQLite rolled back whatever the dead worker had not committed: another worker may write.
+        token?.gone(worker);
         reject(new Error(`worker ${index} exited (${signal ?? code}) before listening`));
         if (stopping) return;
         process.stderr.write(
@@ -153,10 +141,10 @@ export async function runWorkers(config: Config): Promise<void> {
           worker.process.kill('SIGTERM');
         }),
     );
-    // The workers finish their in-flight requests first, forwarded commands included; the store closes last.
+    // The workers finish their in-flight requests (and commit their writes) first; the checkpoints stop last.
     void Promise.all(exits)
       .then(async (codes) => {
-        await host?.close().catch(() => undefined);
+        await checkpoints?.stop().catch(() => undefined);
         return codes;
       })
       .then((codes) => process.exit(codes.every((c) => c === 0) ? 0 : 1));
@@ -165,44 +153,18 @@ export async function runWorkers(config: Config): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** The primary's side of forwarded commands: its services run them, its runner delivers their webhooks. */
-function startCommandHost(services: Services) {
-  const functions = new Map(apiFunctions.map((fn) => [fn.name, fn]));
-  // Delivery only (interval 0): the sweeps stay in worker 1.
-  const jobs = new JobRunner(services, createMailTransport(services.config), { intervalMs: 0 });
-  const log = pino(
-    redactingLoggerOptions(services.config.logLevel, prettyLogStream(services.config)) as pino.LoggerOptions,
-  );
-  jobs.log = log;
-  return {
-    /** Where one worker's calls run. A worker that dies meanwhile never hears its answers; its writes commit all the same. */
-    forWorker(worker: Worker): CommandHost {
-      return new CommandHost(
-        services,
-        functions,
-        worker,
-        () => worker.isConnected(),
-        (error) => log.warn({ err: error }, 'could not answer forwarded commands'),
-      );
-    },
-    async close(): Promise<void> {
-      await jobs.stop();
-      await services.store.close();
-    },
-  };
-}
-
 async function runWorker(config: Config): Promise<void> {
   const index = Number(process.env.BATON_WORKER ?? '1');
-  let commands: CommandForwarder | undefined;
-  if (process.env[forwardEnv] === '1' && process.send) {
-    commands = new CommandForwarder(process as unknown as Channel<CallBatch>);
-    process.on('message', (message) => commands!.receive(message));
-    process.once('disconnect', () => commands!.close(new Error('the cluster primary is gone')));
+  let writeGate: WriteTokenClient | undefined;
+  if (process.env[tokenEnv] === '1' && process.send) {
+    const gate = new WriteTokenClient(process as unknown as TokenChannel);
+    process.on('message', (message) => gate.receive(message));
+    process.once('disconnect', () => gate.close(new Error('the cluster primary is gone')));
+    writeGate = gate;
   }
   const server = await serve(
     { ...config, jobIntervalSeconds: index === 1 ? config.jobIntervalSeconds : 0 },
-    { worker: true, commands: commands && ((...call) => commands.forward(...call)) },
+    { worker: true, writeGate },
   );
   process.send?.({ listening: server.url } satisfies WorkerMessage);
   const stop = (signal: string) => {

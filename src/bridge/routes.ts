@@ -94,7 +94,10 @@ function callState(call: CallRow) {
 /** Registers /bridge/v1 in its own plugin scope (its own body parsers and error answers). */
 export function registerBridgeRoutes(app: FastifyInstance, services: Services): void {
   const admission = new PinAdmission(services);
-  const authFailures = createThrottle(services, 'bridge-auth', { limit: services.config.authFailureLimit });
+  const authFailures = createThrottle(services, 'bridge-auth', {
+    limit: services.config.authFailureLimit,
+    addresses: true,
+  });
 
   void app.register(
     async (bridge) => {

@@ -179,14 +179,19 @@ describe('baton API commands', { timeout: 240_000 }, () => {
         probe.close(() => resolve(port));
       });
     });
-    const [apiError, wrongKey, unreachable, noCredentials, unknownCommand, badNumber] = await Promise.all([
-      baton('conference', 'get', 'NOSUCHCONFERENCE'),
-      runCli(['customer', 'show'], { ...env, BATON_KEY: '0'.repeat(32) }),
-      runCli(['conference', 'list', '--possible'], { ...env, BATON_URL: `http://127.0.0.1:${closedPort}` }),
-      runCli(['customer', 'show'], { BATON_URL: server.url, BATON_CUSTOMER: '', BATON_KEY: '' }),
-      baton('conference', 'explode'),
-      baton('reservation', 'add', 'X', '--start', '2026.02.01 17:00:00', '--duration', 'long'),
-    ]);
+    const [apiError, wrongKey, unreachable, noCredentials, unknownCommand, badNumber, credentialsInUrl] =
+      await Promise.all([
+        baton('conference', 'get', 'NOSUCHCONFERENCE'),
+        runCli(['customer', 'show'], { ...env, BATON_KEY: '0'.repeat(32) }),
+        runCli(['conference', 'list', '--possible'], { ...env, BATON_URL: `http://127.0.0.1:${closedPort}` }),
+        runCli(['customer', 'show'], { BATON_URL: server.url, BATON_CUSTOMER: '', BATON_KEY: '' }),
+        baton('conference', 'explode'),
+        baton('reservation', 'add', 'X', '--start', '2026.02.01 17:00:00', '--duration', 'long'),
+        runCli(['conference', 'list', '--possible'], {
+          ...env,
+          BATON_URL: `http://baton:s3cret-in-url@127.0.0.1:${closedPort}`,
+        }),
+      ]);
     expect(apiError).toMatchObject({ code: 2, stdout: '' });
     expect(apiError.stderr).toContain('getConference failed with code -2: no conference with UID NOSUCHCONFERENCE');
     expect(wrongKey.code).toBe(2);
@@ -199,6 +204,9 @@ describe('baton API commands', { timeout: 240_000 }, () => {
     expect(unknownCommand.stderr).toContain("unknown command 'explode'");
     expect(badNumber.code).toBe(1);
     expect(badNumber.stderr).toContain('--duration must be a whole number');
+    expect(credentialsInUrl.code).toBe(1);
+    expect(credentialsInUrl.stderr).toContain('must not carry a user name or password');
+    expect(credentialsInUrl.stderr).not.toContain('s3cret-in-url');
   });
 
   it('prints help with exit code 0', async () => {

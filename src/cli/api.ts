@@ -49,6 +49,11 @@ export function clientFor(options: ApiOptions, env: NodeJS.ProcessEnv = process.
   const key = options.key ?? env.BATON_KEY;
   if (!customer || !key)
     throw new UsageError('no credentials: set BATON_CUSTOMER and BATON_KEY, or pass --customer and --key');
+  // A user name or password in the address would be echoed by every message that names the server.
+  if (/^[a-z]+:\/\/[^/?#]*@/i.test(baseUrl))
+    throw new UsageError(
+      'the server address must not carry a user name or password; give the key with --key or BATON_KEY',
+    );
   if (!/^https?:\/\/\S+$/.test(baseUrl))
     throw new UsageError(`the server address must start http:// or https://, got "${baseUrl}"`);
   const seconds = Number(options.timeout ?? '30');

@@ -30,6 +30,12 @@ export const recognizedKeys: Record<string, { objects: CustomObjectType[]; url: 
   RESELLER_INFO_URL: { objects: ['conference', 'call'], url: true },
 };
 
+/**
+ * Most custom values one object holds: each value is bounded, so the count is
+ * too, or one object (and every answer that carries it) could grow without end.
+ */
+export const maxCustomValues = 100;
+
 export function parseObjectType(text: string): CustomObjectType {
   const lower = text.trim().toLowerCase();
   const found = customObjectTypes.find((t) => t === lower);
@@ -95,6 +101,12 @@ export async function updateCustomValue(ctx: CallContext, update: CustomValueUpd
       await setCustomValue(trx, customerUid, objectType, objectUID, { key: customKey, value: customValue });
     }
     const values = await listCustomValues(trx, customerUid, objectType, objectUID);
+    // Counted after the write, in its transaction: the refusal rolls the new key back, and two racing writers cannot both pass.
+    if (values.length > maxCustomValues) {
+      throw new ParameterError(
+        `a ${objectType} may hold at most ${maxCustomValues} custom values; remove one (assign it an empty value) first`,
+      );
+    }
     await recordEvents(trx, services, customerUid, [
       customValueEvent(objectType, objectUID, customKey, customValue, values),
     ]);

@@ -10,6 +10,7 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { ParameterError } from '../errors.js';
+import { ipv6Groups } from './ip-address.js';
 
 const blocked = new BlockList();
 for (const [network, prefix] of [
@@ -33,7 +34,11 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
+  // IPv4-compatible addresses (::a.b.c.d, deprecated by RFC 4291): never a real peer.
+  ['::', 96],
   ['64:ff9b::', 96],
+  // Local-use NAT64 (RFC 8215): translates to the operator's own IPv4 network.
+  ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],
@@ -42,6 +47,11 @@ for (const [network, prefix] of [
   ['ff00::', 8],
 ] as const) {
   blocked.addSubnet(network, prefix, 'ipv6');
+}
+
+/** The IPv4 address carried in two 16-bit groups, dotted. */
+function ipv4FromGroups(high: number, low: number): string {
+  return [high >>> 8, high & 255, low >>> 8, low & 255].join('.');
 }
 
 /** True for an address in a range a customer's webhook may not reach. */
@@ -56,9 +66,13 @@ export function isPrivateAddress(address: string): boolean {
     if (isIP(rest) === 4) return blocked.check(rest, 'ipv4');
     const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(rest);
     if (hex) {
-      const n = (parseInt(hex[1]!, 16) << 16) | parseInt(hex[2]!, 16);
-      return blocked.check([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'), 'ipv4');
+      return blocked.check(ipv4FromGroups(parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)), 'ipv4');
     }
+  }
+  // 6to4 (2002:WWXX:YYZZ::/48) carries an IPv4 address: private if that one is (or if the form is unusual).
+  if (/^2002:/i.test(address)) {
+    const groups = ipv6Groups(address);
+    if (!groups || blocked.check(ipv4FromGroups(groups[1]!, groups[2]!), 'ipv4')) return true;
   }
   return blocked.check(address, 'ipv6');
 }

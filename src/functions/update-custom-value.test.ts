@@ -160,6 +160,22 @@ describe('updateCustomValue', () => {
     expect(answer.message).toContain(message);
   });
 
+  it('holds at most 100 values on one object: the 101st key is -2 and not written, a replacement still works', async () => {
+    const target = await createConference(server);
+    const set = (customKey: string, customValue = 'v') =>
+      server.call('updateCustomValue', { objectType: 'conference', objectUID: target, customKey, customValue });
+    for (let i = 1; i <= 100; i++) expect((await set(`k${i}`)).code).toBe(0);
+    const refused = await set('k101');
+    expect(refused).toMatchObject({ code: -2, value: null });
+    expect(refused.message).toContain('at most 100 custom values');
+    const custom = (await server.call('getConference', { conferenceUID: target })).value.custom;
+    expect(custom).toHaveLength(100);
+    expect(custom.map((c: { key: string }) => c.key)).not.toContain('k101');
+    expect((await set('k100', 'changed')).code).toBe(0);
+    expect((await set('k100', '')).code).toBe(0);
+    expect((await set('k101')).code).toBe(0);
+  });
+
   it('treats another customer’s objects as nonexistent', async () => {
     const other = await server.addCustomer();
     for (const [objectType, objectUID] of [

@@ -153,8 +153,8 @@ export class AccessFront {
     const params = emptyParams();
     if (query !== '') addFormParams(params, query, 'query');
     if (form !== undefined) addFormParams(params, form, 'form');
-    else if (json !== undefined) mergeParams(params, json);
     try {
+      if (form === undefined && json !== undefined) mergeParams(params, json);
       checkParamCount(params);
     } catch (error) {
       return error as ParameterError;

@@ -19,7 +19,7 @@ import { clientAddress } from './client-address.js';
 import { classifyError } from './error-classes.js';
 import { readIdempotencyKey, requestHash, type Answer } from './idempotency.js';
 import { describeIssues } from './params.js';
-import { refuseNulCharacters, type Params } from './request-params.js';
+import { ParamsRefusal, refuseNulCharacters, type Params } from './request-params.js';
 import { createThrottle } from './throttle.js';
 import type { Tree } from './tree.js';
 
@@ -94,7 +94,7 @@ export class AccessPipeline {
   ) {
     // By the lowered name, and by the name as registered: what clients send, found without lowering it.
     this.byName = new Map(functions.flatMap((fn) => [[fn.name.toLowerCase(), fn] as const, [fn.name, fn] as const]));
-    this.throttle = createThrottle(services, 'auth', { limit: services.config.authFailureLimit });
+    this.throttle = createThrottle(services, 'auth', { limit: services.config.authFailureLimit, addresses: true });
   }
 
   /** The function registered under `name` (any case), if any: the front decides with it whether to answer. */
@@ -128,7 +128,11 @@ export class AccessPipeline {
    */
   private steps(request: AccessRequest, known: Known): MaybePromise<AccessAnswer> {
     const params = request.params;
-    if (params instanceof ParameterError) throw params;
+    if (params instanceof ParameterError) {
+      // The refusal in the format asked for, when the parameters that say it were read.
+      if (params instanceof ParamsRefusal) known.format = parseFormat(params.type) ?? 'xml';
+      throw params;
+    }
     const format = parseFormat(params.type);
     if (format === null) throw new ParameterError(`type must be json or xml, got "${params.type}"`);
     known.format = format;

@@ -64,6 +64,46 @@ describe('the /_access protocol', () => {
     expect(answer.value.name).toBe('Json Body');
   });
 
+  it('refuses a JSON body whose value is an object with -2 and writes nothing (an array: its last item)', async () => {
+    const persons = async () =>
+      (await server.call('getConference', { conferenceUID: conference })).value.persons.length;
+    const before = await persons();
+    for (const name of [{ first: 'Ann' }, [{ first: 'Ann' }]]) {
+      const response = await post(
+        '/_access/addPerson',
+        JSON.stringify({ ...server.credentials, type: 'json', conference, role: 'PARTICIPANT', name }),
+        { 'content-type': 'application/json' },
+      );
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        message: 'name must be text, a number or a boolean, not an object',
+        value: null,
+        code: -2,
+      });
+    }
+    expect(await persons()).toBe(before);
+    const listed = await post(
+      '/_access/addPerson',
+      JSON.stringify({ ...server.credentials, type: 'json', conference, role: ['PRESENTER', 'ASSISTANT'] }),
+      { 'content-type': 'application/json' },
+    );
+    expect((await listed.json()).value.role).toBe('ASSISTANT');
+  });
+
+  it('answers too many parameters with -2 in the format asked for (query or body)', async () => {
+    const many = Object.fromEntries(Array.from({ length: 401 }, (_, i) => [`p${i}`, '1']));
+    for (const [path, body] of [
+      ['/_access/getCustomer?type=json', form(many)],
+      ['/_access/getCustomer', form({ type: 'json', ...many })],
+    ] as const) {
+      expect(await (await post(path, body)).json()).toEqual({
+        message: 'too many parameters (at most 400)',
+        value: null,
+        code: -2,
+      });
+    }
+  });
+
   it('takes parameters from a multipart form body, as PHP curl sends an array', async () => {
     const body = new FormData();
     for (const [k, v] of Object.entries({

@@ -1,13 +1,13 @@
 /**
  * One authenticated call of an API function, once its parameters are parsed:
  * its answer, deliberate refusals (an ApiError) included, run at most once
- * per idempotency key when the call carries one. The HTTP front ends (and
- * anything else that runs calls for a worker) go through here, so where a
- * call runs is decided in one place: here, or — for a command, when this
- * process's services forward commands (SQLite with WORKERS > 1, see
- * forwarded-calls.ts) — in the cluster's primary.
+ * per idempotency key when the call carries one. The HTTP front ends go
+ * through here, so how a call runs is decided in one place. Every process
+ * runs its own calls, commands included: with SQLite and WORKERS > 1 a
+ * worker's write groups take turns with the others' by the cluster's write
+ * token (src/write-token.ts), below this seam.
  */
-import type { CallContext, Services } from '../context.js';
+import type { CallContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { ResultWithMessage, type ApiFunction } from './api-function.js';
 import { answerOnce, errorAnswer, type Answer } from './idempotency.js';
@@ -18,21 +18,6 @@ import type { Tree } from './tree.js';
 export interface IdempotentCall {
   key: string;
   hash: string;
-}
-
-/** Runs a command elsewhere (the cluster's primary) and settles with what happened there. */
-export type CommandRunner = (
-  ctx: CallContext,
-  fn: ApiFunction,
-  params: unknown,
-  idempotency?: IdempotentCall,
-) => Promise<Answer>;
-
-const commandRunners = new WeakMap<Services, CommandRunner>();
-
-/** From now on the commands of calls made with `services` run through `runner` (a worker's forwarder). */
-export function runCommandsWith(services: Services, runner: CommandRunner): void {
-  commandRunners.set(services, runner);
 }
 
 /** A handler's result as an answer. */
@@ -64,8 +49,7 @@ function answerOf(fn: ApiFunction, ctx: CallContext, params: unknown): MaybeProm
 /**
  * Answers `fn` called with `params` (already parsed by its schema) for
  * `ctx.customer`. Anything but an ApiError (a busy database, a bug) is thrown
- * (synchronously, or as a rejection). A forwarded command settles the same
- * way, with the primary's answer or error. An information function whose
+ * (synchronously, or as a rejection). An information function whose
  * handler answered at once (from the exact cache) answers at once too: no
  * promise.
  */
@@ -75,10 +59,6 @@ export function answerCall(
   params: unknown,
   idempotency?: IdempotentCall,
 ): MaybePromise<Answer> {
-  if (fn.kind === 'command') {
-    const runner = commandRunners.get(ctx.services);
-    if (runner) return runner(ctx, fn, params, idempotency);
-  }
   if (idempotency === undefined) return answerOf(fn, ctx, params);
   return answerOnce(ctx.services, ctx.customer.uid, idempotency.key, idempotency.hash, async () =>
     answerOf(fn, ctx, params),

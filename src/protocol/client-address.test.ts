@@ -1,3 +1,4 @@
+import { addressThrottleKey } from '../domain/ip-address.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import { loadConfig } from '../config.js';
@@ -92,5 +93,28 @@ describe('the key-failure throttle counts the address a client cannot forge', ()
     expect((await attempt('203.0.113.99, 198.51.100.7', server.credentials.key)).code).toBe(-5);
     // Another client behind the same proxy is not affected.
     expect((await attempt('203.0.113.99, 198.51.100.8', server.credentials.key)).code).toBe(0);
+  });
+
+  it('counts an IPv6 client by its /64, so taking a new address inside it does not reset the count', async () => {
+    server = await startTestServer({ config: { authFailureLimit: limit, trustProxy: trust('1') } });
+    for (let i = 1; i <= limit; i++) expect((await attempt(`2001:db8:1:2::${i}`, 'wrong')).code).toBe(-5);
+    const refused = await attempt('2001:db8:1:2:ffff:ffff:ffff:ffff', server.credentials.key);
+    expect(refused.code).toBe(-5);
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    expect((await attempt('2001:0db8:0001:0002:0:0:0:abcd', server.credentials.key)).code).toBe(-5);
+    // The next /64, and an IPv4 client, are other clients.
+    expect((await attempt('2001:db8:1:3::1', server.credentials.key)).code).toBe(0);
+    expect((await attempt('198.51.100.9', server.credentials.key)).code).toBe(0);
+  });
+});
+
+describe('addressThrottleKey', () => {
+  it('keeps IPv4 and IPv4-mapped addresses whole and reduces IPv6 to its /64', () => {
+    expect(addressThrottleKey('198.51.100.7')).toBe('198.51.100.7');
+    expect(addressThrottleKey('::ffff:198.51.100.7')).toBe('::ffff:198.51.100.7');
+    expect(addressThrottleKey('2001:db8:1:2::5')).toBe('2001:db8:1:2::/64');
+    expect(addressThrottleKey('2001:0DB8:0001:0002:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64');
+    expect(addressThrottleKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressThrottleKey('not an address')).toBe('not an address');
   });
 });

@@ -13,6 +13,7 @@ import { messagePage } from '../web/registration-pages.js';
 import type { Format } from './envelope.js';
 import { envelopeAnswer, parseFormat, type AccessAnswer } from './access-pipeline.js';
 import { sendAccessAnswer, sendEnvelope } from './access-route.js';
+import { collectParams } from './request-params.js';
 
 type Area = 'access' | 'page' | 'other';
 
@@ -113,8 +114,17 @@ export function registerFallbackAnswers(app: FastifyInstance, services: Services
   // PostgreSQL cannot store U+0000 in text: refuse it wherever input enters, before any query runs.
   // /_access refuses it itself, after reading `type`, so its answer comes in the format asked for.
   app.addHook('preValidation', async (request) => {
-    if (areaOf(request.url) === 'access') return;
+    const area = areaOf(request.url);
+    if (area === 'access') return;
     if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body)) throw nulError();
+    // The pages read their forms and queries as text fields: a JSON body and a repeated query name become
+    // the same (numbers as text, an array as its last item; a value that is an object is a 400), so no
+    // handler meets another type.
+    if (area === 'page') {
+      request.query = collectParams(request.query, undefined);
+      if (request.body !== null && typeof request.body === 'object')
+        request.body = collectParams(undefined, request.body);
+    }
   });
 
   app.setNotFoundHandler(async (request, reply) => {

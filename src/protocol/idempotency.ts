@@ -162,7 +162,7 @@ export function encodeTree(tree: Tree): Stored {
   if (tree instanceof TreeList) return [tree.item, tree.wrapped, tree.items.map(encodeTree)];
   const out: { [field: string]: Stored } = {};
   // for-in, as the envelope walks a tree (plain objects: no inherited names), without
-  // Object.entries' array of pairs: a forwarded reply is encoded and decoded once each.
+  // Object.entries' array of pairs: an idempotent answer is encoded once when stored.
   for (const field in tree) out[field] = encodeTree(tree[field]!);
   return out;
 }

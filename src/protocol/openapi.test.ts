@@ -160,7 +160,12 @@ describe('the reference page at /docs', () => {
     const response = await fetch(`${server.url}/docs`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/html');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('content-security-policy')).not.toContain('script-src');
     const html = await response.text();
+    expect(html).not.toContain('<script');
     for (const fn of apiFunctions) {
       expect(html).toContain(`id="fn-${fn.name}"`);
       const section = html.slice(

@@ -26,20 +26,44 @@ export function emptyParams(): Params {
 /** Most parameters any function takes (createConferenceReserved's numbered items included). */
 export const maxParams = 400;
 
-function toText(value: unknown): string | undefined {
+/**
+ * A refusal of a request's parameters as a whole (too many, a value that is
+ * an object), carrying the `type` they asked for, so the refusal still comes
+ * in that format.
+ */
+export class ParamsRefusal extends ParameterError {
+  constructor(
+    message: string,
+    readonly type: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** A value as text; `null` for a value that is an object (no parameter can be one). */
+function toText(value: unknown): string | undefined | null {
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return toText(value.at(-1));
-  return undefined;
+  return null;
 }
 
-/** Adds the text values of a parsed object (a JSON body, a parsed query) to `into`. */
+/**
+ * Adds the text values of a parsed object (a JSON body, a parsed query) to
+ * `into`. A value that is an object is refused (ParamsRefusal), not dropped:
+ * dropping it would run the call without it.
+ */
 export function mergeParams(into: Params, source: unknown): void {
   if (source === null || typeof source !== 'object') return;
+  let refused: string | undefined;
   for (const [name, value] of Object.entries(source)) {
     const text = toText(value);
-    if (text !== undefined) into[name] = text;
+    if (text === null) refused ??= name;
+    else if (text !== undefined) into[name] = text;
+  }
+  if (refused !== undefined) {
+    throw new ParamsRefusal(`${refused.slice(0, 64)} must be text, a number or a boolean, not an object`, into.type);
   }
 }
 
@@ -131,7 +155,7 @@ export function checkParamCount(params: Params): void {
   let count = 0;
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only the names are counted
   for (const name in params) {
-    if (++count > maxParams) throw new ParameterError(`too many parameters (at most ${maxParams})`);
+    if (++count > maxParams) throw new ParamsRefusal(`too many parameters (at most ${maxParams})`, params.type);
   }
 }
 

@@ -4,6 +4,7 @@
  * further attempts are refused until the window is over.
  */
 import type { Services } from '../context.js';
+import { addressThrottleKey } from '../domain/ip-address.js';
 import type { MaybePromise } from '../maybe-promise.js';
 import type { ThrottleTarget } from '../store/request-read.repository.js';
 import { hitThrottle, pruneThrottles, readThrottle, type ThrottleWindow } from '../store/throttle.repository.js';
@@ -79,6 +80,8 @@ export interface ThrottleOptions {
   limit: number;
   /** The window, opened by a key's first hit. Default one minute. */
   windowMs?: number;
+  /** Keys are client addresses: an IPv6 address counts for its /64 (addressThrottleKey). */
+  addresses?: boolean;
 }
 
 /** Keys are client input (a caller number, an address): bounded before they are stored. */
@@ -87,19 +90,28 @@ const maxKeyLength = 200;
 /** How often (in hits) a process deletes stale windows. */
 const pruneEvery = 500;
 
+/** What a key is counted under: itself, or an address's network. */
+type KeyOf = (key: string) => string;
+const asItIs: KeyOf = (key) => key;
+
 class MemoryThrottle implements Throttle {
   private readonly counter: FailureThrottle;
-  constructor(limit: number, now: () => number, windowMs: number) {
+  constructor(
+    limit: number,
+    now: () => number,
+    windowMs: number,
+    private readonly keyOf: KeyOf,
+  ) {
     this.counter = new FailureThrottle(limit, now, windowMs);
   }
   retryAfter(key: string): number {
-    return this.counter.retryAfter(key);
+    return this.counter.retryAfter(this.keyOf(key));
   }
   async isBlocked(key: string): Promise<boolean> {
-    return this.counter.retryAfter(key) > 0;
+    return this.counter.retryAfter(this.keyOf(key)) > 0;
   }
   hit(key: string): void {
-    this.counter.recordFailure(key);
+    this.counter.recordFailure(this.keyOf(key));
   }
 }
 
@@ -110,13 +122,16 @@ class SharedThrottle implements Throttle {
     private readonly scope: string,
     private readonly limit: number,
     private readonly windowMs: number,
+    private readonly keyOf: KeyOf,
   ) {}
   async retryAfter(key: string): Promise<number> {
     if (this.limit === 0) return 0;
-    return this.retryAfterWindow(await readThrottle(this.services.store.db, this.scope, key.slice(0, maxKeyLength)));
+    return this.retryAfterWindow(
+      await readThrottle(this.services.store.db, this.scope, this.keyOf(key).slice(0, maxKeyLength)),
+    );
   }
   windowOf(key: string): ThrottleTarget | undefined {
-    return this.limit === 0 ? undefined : { scope: this.scope, key: key.slice(0, maxKeyLength) };
+    return this.limit === 0 ? undefined : { scope: this.scope, key: this.keyOf(key).slice(0, maxKeyLength) };
   }
   retryAfterWindow(window: ThrottleWindow | undefined): number {
     if (this.limit === 0 || !window) return 0;
@@ -129,7 +144,7 @@ class SharedThrottle implements Throttle {
   async hit(key: string): Promise<void> {
     if (this.limit === 0) return;
     const now = this.services.clock.now();
-    await hitThrottle(this.services.store.db, this.scope, key.slice(0, maxKeyLength), now, this.windowMs);
+    await hitThrottle(this.services.store.db, this.scope, this.keyOf(key).slice(0, maxKeyLength), now, this.windowMs);
     if (++this.hits % pruneEvery === 0) {
       // Housekeeping only: a failed prune is retried at the next round.
       await pruneThrottles(this.services.store.db, now).catch(() => undefined);
@@ -143,7 +158,8 @@ class SharedThrottle implements Throttle {
  */
 export function createThrottle(services: Services, scope: string, options: ThrottleOptions): Throttle {
   const windowMs = options.windowMs ?? 60_000;
+  const keyOf = options.addresses ? addressThrottleKey : asItIs;
   return services.store.dialect === 'postgres'
-    ? new SharedThrottle(services, scope, options.limit, windowMs)
-    : new MemoryThrottle(options.limit, () => services.clock.now(), windowMs);
+    ? new SharedThrottle(services, scope, options.limit, windowMs, keyOf)
+    : new MemoryThrottle(options.limit, () => services.clock.now(), windowMs, keyOf);
 }

@@ -22,7 +22,7 @@ import * as reservationsByConference from './migrations/012-reservations-by-conf
 import * as writePathIndexes from './migrations/013-write-path-indexes.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
-import { fallbackPages, startWalCheckpointer } from './wal-checkpointer.js';
+import { fallbackPages, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -53,11 +53,17 @@ export interface StoreOptions {
   /** Server-side statement_timeout, in ms; 0 for none. Default 0. */
   statementTimeoutMs?: number;
   /**
-   * SQLite only: this process does the file's writes (the cluster's primary,
-   * or a server of one process), so its WAL checkpoints run in a thread of
-   * their own instead of inside its COMMITs (wal-checkpointer.ts).
+   * SQLite only: this process writes the file (a server of one process), so
+   * its WAL checkpoints run in a thread of its own instead of inside its
+   * COMMITs (wal-checkpointer.ts).
    */
   checkpointInBackground?: boolean;
+  /**
+   * SQLite only: this process writes the file, and another process's thread
+   * checkpoints it (the cluster's primary runs one for every worker, see
+   * `startCheckpoints`): only the fallback automatic checkpoint stays here.
+   */
+  checkpointElsewhere?: boolean;
 }
 
 /** The store options the configuration asks for. */
@@ -121,7 +127,7 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   // the executor retries SQLITE_BUSY on a later turn instead.
   sqlite.pragma('busy_timeout = 0');
   const checkpointer = options.checkpointInBackground && file !== ':memory:' ? startWalCheckpointer(file) : undefined;
-  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${fallbackPages}`);
+  if (checkpointer || options.checkpointElsewhere) sqlite.pragma(`wal_autocheckpoint = ${fallbackPages}`);
   const executor = new SqliteExecutor(sqlite);
   const db = new Kysely<Database>({ dialect: executor.dialect() });
   executors.set(db, executor);
@@ -133,6 +139,17 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
       await db.destroy();
     },
   };
+}
+
+/**
+ * The WAL checkpoint thread for the SQLite file at `url`, run by a process
+ * that does not write it itself (the cluster's primary, for its workers
+ * opened with `checkpointElsewhere`); undefined for PostgreSQL and memory.
+ */
+export function startCheckpoints(url: string): WalCheckpointer | undefined {
+  if (isPostgresUrl(url)) return undefined;
+  const file = url.replace(/^sqlite:(\/\/)?/i, '');
+  return file === ':memory:' ? undefined : startWalCheckpointer(file);
 }
 
 const executors = new WeakMap<Kysely<Database>, SqliteExecutor>();

@@ -145,6 +145,60 @@ describe('SQLite group commit', () => {
     expect(committed()).toEqual(['C1']);
   });
 
+  it('waits for the write gate before it begins, gathers the writes that arrive meanwhile, then hands it back', async () => {
+    const executor = sqliteExecutorOf(store.db)!;
+    const events: string[] = [];
+    let open!: () => void;
+    executor.useWriteGate({
+      acquire: () => {
+        events.push('acquire');
+        return new Promise<void>((resolve) => (open = resolve));
+      },
+      release: () => events.push(`release after ${committed().join(',')}`),
+    });
+    const before = executor.commits;
+    const first = addCustomer('G1');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Nothing begins while the gate is closed; reads go on.
+    expect(await store.db.selectFrom('customers').select('uid').execute()).toEqual([]);
+    const later = [addCustomer('G2'), addCustomer('FAIL2')];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    open();
+    expect(await first).toBe('G1');
+    await expect(later[1]).rejects.toThrow('refused FAIL2');
+    expect(await later[0]).toBe('G2');
+    // One group, one turn of the gate; released only once its COMMIT is on disk.
+    expect(executor.commits - before).toBe(1);
+    expect(events).toEqual(['acquire', 'release after G1,G2']);
+  });
+
+  it('fails the writes waiting at a gate that refuses, and writes nothing', async () => {
+    const executor = sqliteExecutorOf(store.db)!;
+    executor.useWriteGate({
+      acquire: () => Promise.reject(new Error('the cluster primary is gone')),
+      release: () => undefined,
+    });
+    const writes = [addCustomer('R1'), addCustomer('R2')];
+    for (const write of writes) await expect(write).rejects.toThrow('the cluster primary is gone');
+    expect(committed()).toEqual([]);
+  });
+
+  it('answers busy when the write gate stays closed past the deadline, and hands a late grant straight back', async () => {
+    const executor = sqliteExecutorOf(store.db)!;
+    let open!: () => void;
+    let released = 0;
+    executor.useWriteGate({
+      acquire: () => new Promise<void>((resolve) => (open = resolve)),
+      release: () => released++,
+    });
+    const write = addCustomer('T1');
+    await expect(write).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(committed()).toEqual([]);
+    open();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(released).toBe(1);
+  }, 20_000);
+
   const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
   it('answers a repeated key read from its cache until another process revokes the key', async () => {

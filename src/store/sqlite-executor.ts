@@ -16,7 +16,10 @@
  * Several processes share the file: busy_timeout is 0, so SQLite answers
  * SQLITE_BUSY at once instead of sleeping inside the event loop, and the
  * executor tries again on a later turn (a timer), giving up after
- * `busyDeadlineMs` (the API answers -3).
+ * `busyDeadlineMs` (the API answers -3). The processes of one cluster take
+ * turns instead (`useWriteGate`): a write group first waits for the
+ * cluster's write token, so they do not collide on the lock at all; the
+ * retry stays for everything else that writes the file (the CLI, a backup).
  */
 import type SqliteDatabase from 'better-sqlite3';
 import {
@@ -105,6 +108,19 @@ const savepoint = 'unit';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Who may write next, among the processes of one cluster (the write token,
+ * src/write-token.ts). A write group acquires it before its BEGIN IMMEDIATE
+ * and releases it after its COMMIT or ROLLBACK; while it waits, the group
+ * keeps gathering the writes that arrive.
+ */
+export interface WriteGate {
+  /** Resolves once this process holds the token; rejects when it never will (the cluster is gone). */
+  acquire(): Promise<void>;
+  /** Hands the token back. */
+  release(): void;
+}
+
 export class SqliteExecutor {
   private readonly kyselyStatements = new Map<string, SqliteDatabase.Statement>();
   private readonly rawStatements = new Map<string, SqliteDatabase.Statement>();
@@ -117,6 +133,9 @@ export class SqliteExecutor {
   private readonly unitExecutor: QueryExecutor;
   /** Write transactions this process committed. */
   commits = 0;
+  /** Times a write group's BEGIN found the file's write lock taken by another connection and tried again later. */
+  busyBegins = 0;
+  private gate: WriteGate | undefined;
   /** Statements of this process that may have changed something (with `commits`, what the cache compares). */
   private writeStatements = 0;
   private readonly cache: AnswerCache;
@@ -177,6 +196,15 @@ export class SqliteExecutor {
       this.rawStatements.set(key, statement);
     }
     return statement;
+  }
+
+  /**
+   * From now on every write group waits for `gate` before it begins (the
+   * cluster's write token), so the processes of one cluster take turns
+   * instead of colliding on the file's write lock.
+   */
+  useWriteGate(gate: WriteGate): void {
+    this.gate = gate;
   }
 
   /** Waits until this caller holds the connection. */
@@ -455,7 +483,71 @@ export class SqliteExecutor {
   }
 
   private async flush(): Promise<void> {
+    const gate = this.gate;
+    if (!gate) {
+      this.flushScheduled = false;
+      return this.flushGroup();
+    }
+    // Writes that arrive while the token is on its way join this group (no
+    // second flush is scheduled until it is here).
+    try {
+      await this.acquireWithin(gate, busyDeadlineMs);
+    } catch (error) {
+      this.flushScheduled = false;
+      const group = this.pending;
+      this.pending = [];
+      for (const unit of group) unit.reject(error);
+      return;
+    }
     this.flushScheduled = false;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      gate.release();
+    };
+    try {
+      await this.flushGroup(release);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * `gate.acquire()`, or SQLITE_BUSY (the API's -3) once `ms` have passed
+   * without it, as a BEGIN that keeps finding the lock taken does: no write
+   * waits for ever behind a turn that never comes. A grant that comes
+   * later is handed straight back.
+   */
+  private acquireWithin(gate: WriteGate, ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(Object.assign(new Error('timed out waiting for the write token'), { code: 'SQLITE_BUSY' }));
+      }, ms);
+      timer.unref();
+      gate.acquire().then(
+        () => {
+          clearTimeout(timer);
+          if (late) gate.release();
+          else resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Runs every pending write as one group: BEGIN IMMEDIATE, a savepoint
+   * each, COMMIT; then settles them. `done` runs once the transaction is over
+   * and before any caller hears of it: the cluster's write token goes to the
+   * next worker while this one answers its requests.
+   */
+  private async flushGroup(done?: () => void): Promise<void> {
     const group: PendingWrite[] = [];
     const outcomes: Outcome[] = [];
     let groupError: unknown;
@@ -470,6 +562,7 @@ export class SqliteExecutor {
       if (group.length === 0) {
         // Another flush took them while this one waited.
         this.unlock();
+        done?.();
         return;
       }
       try {
@@ -480,6 +573,7 @@ export class SqliteExecutor {
           groupError = error;
           break;
         }
+        this.busyBegins++;
       }
       this.unlock();
       await pause(wait * (0.5 + Math.random()));
@@ -499,6 +593,7 @@ export class SqliteExecutor {
       groupError = error;
     } finally {
       this.unlock();
+      done?.();
     }
     group.forEach((unit, i) => {
       const outcome = outcomes[i];

@@ -2,15 +2,16 @@
  * WAL checkpoints off the writer's event loop. SQLite's automatic checkpoint
  * runs inside the COMMIT that pushes the WAL past 1,000 pages: it copies
  * those pages into the database file and waits for two fsyncs there, so
- * every write of the group (and, in the cluster's primary, every forwarded
- * command) waits with it. Measured in the write path alone (addPerson in
+ * every write of the group waits with it. Measured in the write path alone (addPerson in
  * groups of 16): ~10 µs of the writer's CPU a call, and the fsync waits on
  * top.
  *
- * A process that does the writes instead turns its connection's automatic
+ * A process that writes instead turns its connection's automatic
  * checkpoint down to a fallback (`fallbackPages`, so the WAL stays bounded if
- * this thread stalls or dies) and starts this: a worker thread with its own
- * connection that runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs`.
+ * this thread stalls or dies), and one process per file (a server of one
+ * process, or the cluster's primary for all its workers) starts this: a
+ * worker thread with its own connection that runs
+ * `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs`.
  * A passive checkpoint takes no write lock and never waits for one, so
  * the writer goes on committing meanwhile. It is the same checkpoint SQLite
  * would run (the WAL is synced before its pages are copied, the database file

@@ -95,7 +95,10 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
 
 /** Registers the self-registration routes. `mail` is poked after a confirmation is queued. */
 export function registerRegistrationRoutes(app: FastifyInstance, services: Services, mail?: MailPoke): void {
-  const throttle = createThrottle(services, 'registration', { limit: services.config.registrationLimit });
+  const throttle = createThrottle(services, 'registration', {
+    limit: services.config.registrationLimit,
+    addresses: true,
+  });
   const secure = services.config.publicUrl.startsWith('https:');
 
   /** Renders the form with a fresh CSRF token (and the cookie it is bound to). */

@@ -232,6 +232,49 @@ describe('security', () => {
     expect(login.status).toBe(403);
   });
 
+  it('answers a JSON body with an object for a value with a 400 page, never a 500, and changes nothing', async () => {
+    const uid = await createConference(server, { name: 'JSON target' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get(`/admin/conferences/${uid}`);
+    const cookie = [...site.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const postJson = (path: string, body: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    for (const path of ['/admin/conferences', `/admin/conferences/${uid}/persons`]) {
+      const answer = await postJson(path, { csrf: site.csrf(), name: { first: 'Ann' }, role: 'PARTICIPANT' });
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toContain('text/html');
+      expect(await answer.text()).toContain('Request not understood');
+    }
+    expect((await server.call('getConference', { conferenceUID: uid })).value.persons).toEqual([]);
+    // Text, numbers and arrays read as the form's text fields: a registrant named "42".
+    const added = await postJson(`/admin/conferences/${uid}/persons`, {
+      csrf: site.csrf(),
+      name: 42,
+      role: ['PRESENTER', 'PARTICIPANT'],
+    });
+    expect(added.status).toBe(303);
+    const person = (await server.call('getConferenceData', { conferenceUID: uid })).value.person;
+    expect(person).toMatchObject([{ name: '42', role: 'PARTICIPANT' }]);
+  });
+
+  it('reads a repeated query name as its last value on every page (it was a 500 for the search)', async () => {
+    const uid = await createConference(server, { name: 'Repeated query' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    const search = await site.get('/admin/conferences?q=nothing-like-it&q=Repeated');
+    expect(search.status).toBe(200);
+    expect(search.text).toContain('name="q" type="search" value="Repeated"');
+    for (const path of ['/admin/conferences?tab=a&tab=upcoming', `/admin/conferences/${uid}?x=1&x=2`]) {
+      expect((await site.get(path)).status).toBe(200);
+    }
+  });
+
   it('shows a conference named <script>alert(1)</script> escaped on every page', async () => {
     const name = '<script>alert(1)</script>';
     const uid = await createConference(server, { name });

@@ -51,9 +51,10 @@ export function csvRecords(rows: readonly string[][]): { header: string[]; recor
 }
 
 function quote(value: string): string {
-  // A leading =, @ (or + or - before a non-number) would run as a formula in a
-  // spreadsheet: prefix it with a quote mark. Phone numbers like +1 555 stay as they are.
-  const formula = /^[=@\t\r]/.test(value) || /^[+-][^\d\s(.]/.test(value);
+  // A leading =, @, tab or CR, or a + or - that does not start a plain number, would run as a
+  // formula in a spreadsheet (-1+cmd|'/C calc'!A0 too): prefix it with a quote mark. Phone
+  // numbers like +1 (555) 010-0100 and numbers like -15 stay as they are.
+  const formula = /^[=@\t\r]/.test(value) || (/^[+-]/.test(value) && !/^[+-][\d\s().-]*$/.test(value));
   const safe = formula ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

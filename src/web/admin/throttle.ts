@@ -19,7 +19,7 @@ export interface SignInThrottle {
 }
 
 export function createSignInThrottle(services: Services, limit = signInFailureLimit): SignInThrottle {
-  const byAddress = createThrottle(services, 'admin-sign-in-address', { limit: limit * 10 });
+  const byAddress = createThrottle(services, 'admin-sign-in-address', { limit: limit * 10, addresses: true });
   const byAccount = createThrottle(services, 'admin-sign-in-account', { limit });
   const account = (email: string) => email.trim().toLowerCase().slice(0, 254);
   return {

@@ -1,0 +1,264 @@
+/**
+ * The cluster's write token between real processes: the test process plays
+ * the primary (a WriteTokenHost over node:child_process IPC channels), each
+ * forked child a worker (a WriteTokenClient gating a real executor's write
+ * groups on one SQLite file, busy_timeout 0). Whoever holds the token, no
+ * one else does; the turns go round; a dead holder's token is taken back.
+ */
+import SqliteDatabase from 'better-sqlite3';
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../test/database.js';
+import { migrate, openStore } from './store/database.js';
+import {
+  isTokenMessage,
+  WriteTokenClient,
+  WriteTokenHost,
+  type TokenChannel,
+  type TokenMessage,
+} from './write-token.js';
+
+/**
+ * A worker: on 'write' messages, runs that many units in one turn through
+ * its executor's group commit (each inserts a row naming the writer, with a
+ * turn's pause inside, so a group is long enough for the other to want the
+ * lock); reports each group's rows once committed, and how often a BEGIN
+ * found the lock taken.
+ */
+const writerSource = `
+import { openStore, inTransaction, sqliteExecutorOf } from '${join(process.cwd(), 'src/store/database.ts')}';
+import { WriteTokenClient } from '${join(process.cwd(), 'src/write-token.ts')}';
+const [file, name] = process.argv.slice(2);
+const store = openStore(file, { checkpointElsewhere: true });
+const executor = sqliteExecutorOf(store.db);
+const gate = new WriteTokenClient(process);
+executor.useWriteGate(gate);
+process.on('message', (message) => {
+  if (gate.receive(message)) return;
+  if (message.write) {
+    const units = Array.from({ length: message.write }, (_, i) =>
+      inTransaction(store.db, async (trx) => {
+        await trx.insertInto('token_log').values({ writer: name, step: 'begin' }).execute();
+        await new Promise((resolve) => setImmediate(resolve));
+        await trx.insertInto('token_log').values({ writer: name, step: 'end ' + i }).execute();
+      }),
+    );
+    Promise.all(units).then(
+      () => process.send({ done: message.write, busy: executor.busyBegins }),
+      (error) => process.send({ failed: String(error) }),
+    );
+  }
+});
+process.send({ ready: true });
+`;
+
+interface Writer {
+  child: ChildProcess;
+  messages: Record<string, unknown>[];
+  exited: Promise<void>;
+}
+
+describe('the write token between processes', () => {
+  let database: TestDatabase;
+  let writers: Writer[];
+  const host = new WriteTokenHost<ChildProcess>();
+  let holders: number[];
+
+  beforeEach(async () => {
+    database = await createTestDatabase('sqlite');
+    const store = openStore(database.url);
+    await migrate(store);
+    await store.close();
+    const setup = new SqliteDatabase(database.url);
+    setup.exec('create table token_log (id integer primary key, writer text not null, step text not null)');
+    setup.close();
+    const script = join(database.url, '..', 'token-writer.ts');
+    writeFileSync(script, writerSource);
+    holders = [];
+    writers = await Promise.all(
+      ['A', 'B'].map(
+        (name) =>
+          new Promise<Writer>((resolve) => {
+            const child = fork(script, [database.url, name], { execArgv: ['--import', 'tsx'] });
+            const writer: Writer = {
+              child,
+              messages: [],
+              exited: new Promise((done) => child.once('exit', () => done())),
+            };
+            child.on('message', (message: Record<string, unknown>) => {
+              if (isTokenMessage(message)) {
+                host.receive(child, message);
+                // Never two holders: the host's one holder is all there is.
+                holders.push(host.heldBy === undefined ? 0 : 1);
+                return;
+              }
+              writer.messages.push(message);
+              if (message.ready) resolve(writer);
+            });
+            child.once('exit', () => host.gone(child));
+          }),
+      ),
+    );
+  }, 60_000);
+  afterEach(async () => {
+    for (const writer of writers) writer.child.kill('SIGKILL');
+    await Promise.all(writers.map((w) => w.exited));
+    await database.drop();
+  });
+
+  const log = async () => {
+    const reader = new SqliteDatabase(database.url, { readonly: true });
+    try {
+      return reader.prepare('select writer, step from token_log order by id').all() as {
+        writer: string;
+        step: string;
+      }[];
+    } finally {
+      reader.close();
+    }
+  };
+  const done = (writer: Writer, count: number) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        const found = writer.messages.find((m) => m.done !== undefined || m.failed !== undefined);
+        if (found) {
+          writer.messages.splice(writer.messages.indexOf(found), 1);
+          return found.failed ? reject(new Error(String(found.failed))) : resolve(found);
+        }
+        setTimeout(check, 5);
+      };
+      writer.child.send({ write: count });
+      check();
+    });
+
+  it('lets two processes write at once without ever colliding on the lock, one whole group after another', async () => {
+    const grantsBefore = host.grants;
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, round) => Promise.all(writers.map((w) => done(w, 5 + round)))),
+    );
+    // No BEGIN of either ever found the other's transaction in the way.
+    expect(results.flat().map((r) => r.busy)).toEqual(results.flat().map(() => 0));
+    const rows = await log();
+    expect(rows.length).toBe(2 * 2 * (5 * 10 + 45));
+    // Each committed transaction is one writer's run of rows: count the switches between writers.
+    let switches = 0;
+    for (let i = 1; i < rows.length; i++) if (rows[i]!.writer !== rows[i - 1]!.writer) switches++;
+    // Every group took its own grant (more than one group a writer, so the turns really alternated).
+    const grants = host.grants - grantsBefore;
+    expect(switches).toBeGreaterThan(0);
+    expect(switches).toBeLessThan(grants);
+    expect(host.heldBy).toBeUndefined();
+  }, 60_000);
+
+  it('takes the token back from a holder that dies, and the other process writes on', async () => {
+    const [a, b] = writers as [Writer, Writer];
+    // A takes the token and keeps it: its BEGIN finds the lock taken by a connection outside the cluster.
+    const outsider = new SqliteDatabase(database.url);
+    outsider.exec('BEGIN IMMEDIATE');
+    a.child.send({ write: 3 });
+    while (host.heldBy !== a.child) await new Promise((resolve) => setTimeout(resolve, 5));
+    const bDone = done(b, 4);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // B waits its turn meanwhile.
+    expect(host.heldBy).toBe(a.child);
+    expect(b.messages.filter((m) => m.done !== undefined)).toEqual([]);
+    a.child.kill('SIGKILL');
+    await a.exited;
+    outsider.exec('ROLLBACK');
+    outsider.close();
+    const result = await bDone;
+    expect(result.done).toBe(4);
+    const rows = await log();
+    // Nothing of the dead holder's (it never began), all of B's.
+    expect(rows.map((r) => r.writer)).toEqual(Array.from({ length: 8 }, () => 'B'));
+    expect(host.heldBy).toBeUndefined();
+  }, 60_000);
+});
+
+describe('WriteTokenHost and WriteTokenClient', () => {
+  /** A channel that hands each message to `deliver` on a later turn, as IPC does. */
+  const channel = (deliver: (message: TokenMessage) => void, fail = false): TokenChannel & { sent: string[] } => {
+    const sent: string[] = [];
+    return {
+      sent,
+      send(message, callback) {
+        sent.push(message.op);
+        setImmediate(() => {
+          if (fail) return callback(new Error('channel closed'));
+          deliver(message);
+          callback(null);
+        });
+        return true;
+      },
+    };
+  };
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('grants in the order asked, one holder at a time, and skips a worker that is gone', async () => {
+    const host = new WriteTokenHost<TokenChannel & { sent: string[] }>();
+    const [a, b, c] = [channel(() => {}), channel(() => {}), channel(() => {})];
+    host.receive(a, { baton: 'token', op: 'ask' });
+    host.receive(b, { baton: 'token', op: 'ask' });
+    host.receive(c, { baton: 'token', op: 'ask' });
+    host.receive(b, { baton: 'token', op: 'ask' });
+    expect(host.heldBy).toBe(a);
+    // A return from a worker that does not hold it changes nothing.
+    host.receive(c, { baton: 'token', op: 'return' });
+    expect(host.heldBy).toBe(a);
+    host.gone(b);
+    host.receive(a, { baton: 'token', op: 'return' });
+    expect(host.heldBy).toBe(c);
+    host.gone(c);
+    expect(host.heldBy).toBeUndefined();
+    expect([a.sent, b.sent, c.sent]).toEqual([['grant'], [], ['grant']]);
+  });
+
+  it('passes the token on when a grant cannot be delivered', async () => {
+    const host = new WriteTokenHost<TokenChannel & { sent: string[] }>();
+    const closed = channel(() => {}, true);
+    const open = channel(() => {});
+    host.receive(closed, { baton: 'token', op: 'ask' });
+    host.receive(open, { baton: 'token', op: 'ask' });
+    await turn();
+    expect(host.heldBy).toBe(open);
+  });
+
+  it("serves a worker's groups one at a time and asks again for the next, so the other worker goes between", async () => {
+    const host = new WriteTokenHost<TokenChannel & { sent: string[] }>();
+    const clients: WriteTokenClient[] = [];
+    const sides = [0, 1].map((i) => {
+      const toHost = channel((message) => host.receive(sides[i]!.toClient, message));
+      const toClient = channel((message) => clients[i]!.receive(message));
+      return { toHost, toClient };
+    });
+    clients.push(new WriteTokenClient(sides[0]!.toHost), new WriteTokenClient(sides[1]!.toHost));
+    const order: string[] = [];
+    const group = async (name: string, client: WriteTokenClient) => {
+      await client.acquire();
+      order.push(`${name} in`);
+      await turn();
+      order.push(`${name} out`);
+      client.release();
+    };
+    await Promise.all([
+      group('A1', clients[0]!),
+      group('A2', clients[0]!),
+      group('B1', clients[1]!),
+      group('B2', clients[1]!),
+    ]);
+    expect(order).toEqual(['A1 in', 'A1 out', 'B1 in', 'B1 out', 'A2 in', 'A2 out', 'B2 in', 'B2 out']);
+    // One ask, one grant and one return a group.
+    expect(sides.map((s) => s.toHost.sent.filter((op) => op === 'ask').length)).toEqual([2, 2]);
+    expect(host.grants).toBe(4);
+  });
+
+  it('fails the groups waiting for the token once the primary is gone', async () => {
+    const client = new WriteTokenClient(channel(() => {}));
+    const waiting = client.acquire();
+    client.close(new Error('the cluster primary is gone'));
+    await expect(waiting).rejects.toThrow('the cluster primary is gone');
+    await expect(client.acquire()).rejects.toThrow('the cluster primary is gone');
+  });
+});
