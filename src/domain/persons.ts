@@ -153,7 +153,7 @@ async function addPersonInOneWrite(
   onDraw: (pin: string) => void,
 ): Promise<PersonView | undefined> {
   const { services, customer } = ctx;
-  const found = await findConferenceVersioned(services.store.db, customer.uid, input.conference);
+  const found = await findConferenceVersioned(services.store.db, customer.uid, input.conference, ctx.readAhead);
   if (found === null) return undefined;
   if (!found) throw new ParameterError(`no conference with UID ${input.conference}`);
   const { row: conference, reservations, version } = found;

@@ -19,6 +19,8 @@ export const addPerson = defineFunction({
     custom1: optionalText(personFieldLimits.custom1),
     custom2: optionalText(personFieldLimits.custom2),
   }),
+  // On PostgreSQL the conference and its row version come with the credentials: no round trip of its own.
+  readsView: (p) => ({ kind: 'versionedConference', uid: p.conference }),
   async handle(ctx, p) {
     const { person, did, custom } = await add(ctx, p);
     return presentPerson(person, did, custom);

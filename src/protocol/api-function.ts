@@ -25,7 +25,8 @@ export interface ApiFunction<Params extends z.ZodType = z.ZodType> {
   /**
    * The conference view the handler will read for these (validated)
    * parameters: on PostgreSQL it is read in the same statement as the
-   * authentication and handed to the handler as `ctx.readAhead`.
+   * authentication and handed to the handler as `ctx.readAhead`
+   * (getConference, getConferenceData; addPerson's versioned conference).
    */
   readonly readsView?: (params: z.output<Params>) => ViewRequest;
   /** The answer; a value rather than a promise when it is at hand (an answer the exact cache holds). */

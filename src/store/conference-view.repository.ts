@@ -84,7 +84,11 @@ interface Aggregates {
 
 /** Which view a request will read, known before it is authenticated (see `ReadAhead`). */
 export interface ViewRequest {
-  readonly kind: 'conference' | 'conferenceData';
+  /**
+   * `versionedConference` is addPerson's: the conference row, its
+   * reservations and the row's version (findConferenceVersioned's answer).
+   */
+  readonly kind: 'conference' | 'conferenceData' | 'versionedConference';
   /** The conference's UID, as the (validated) parameters give it. */
   readonly uid: string;
 }
@@ -108,8 +112,10 @@ export interface ReadAhead extends ViewRequest {
  * array (PostgreSQL), for a statement that reads it beside something else:
  * `[row, reservations, person UIDs, call UIDs, custom values]`, and for
  * getConferenceData `[row, reservations, persons, person custom values, call
- * UIDs, custom values, customer custom values]`; SQL null when there is no
- * such conference. The parameters are PostgreSQL placeholders (`$n`).
+ * UIDs, custom values, customer custom values]`, for addPerson's
+ * versionedConference `[row, reservations, the row's version (xmin)]`; SQL
+ * null when there is no such conference. The parameters are PostgreSQL
+ * placeholders (`$n`).
  */
 export function viewJsonSql(kind: ViewRequest['kind'], conference: string, customer: string): string {
   const parts =
@@ -117,7 +123,9 @@ export function viewJsonSql(kind: ViewRequest['kind'], conference: string, custo
       ? `row_to_json(c), ${aggregate(reservationsJson)},
          to_json(array(select p.uid from persons p where p.conference_uid = c.uid and p.customer_uid = c.customer_uid
            order by p.id)), to_json(${aggregate(callUidsArray)}), ${aggregate(customJson)}`
-      : `row_to_json(c), ${aggregate(reservationsJson)}, ${aggregate(personsJson)}, ${aggregate(personCustomJson)},
+      : kind === 'versionedConference'
+        ? `row_to_json(c), ${aggregate(reservationsJson)}, c.xmin::text`
+        : `row_to_json(c), ${aggregate(reservationsJson)}, ${aggregate(personsJson)}, ${aggregate(personCustomJson)},
          to_json(${aggregate(callUidsArray)}), ${aggregate(customJson)}, ${aggregate(customerCustomJson)}`;
   return `(select json_build_array(${parts})::text from conferences c
     where c.uid = ${conference}::text and c.customer_uid = ${customer}::text)`;

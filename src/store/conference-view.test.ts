@@ -15,7 +15,7 @@ import {
 } from './conference-view.repository.js';
 import { readRequest, requestReadCounts, type RequestReadInput } from './request-read.repository.js';
 import { hitThrottle } from './throttle.repository.js';
-import { insertConference } from './conference.repository.js';
+import { findConferenceVersioned, insertConference } from './conference.repository.js';
 import { setCustomValue } from './custom-value.repository.js';
 import { findCredentials, findCustomer, insertApiKey, insertCustomer, revokeApiKeys } from './customer.repository.js';
 import { inTransaction, migrate, openStore, type Store } from './database.js';
@@ -342,6 +342,37 @@ describe('conference with its children in one read', () => {
     expect(wrongCustomer!.keyHashes).toStrictEqual(['h8']);
     expect(plain!.customer?.uid).toBe(other);
     expect(plain!.throttle).toBeUndefined();
+  });
+
+  it("the request read (PostgreSQL): addPerson's conference with its row version, as findConferenceVersioned reads it; none for a revoked key beside a live one", async () => {
+    if (store.dialect !== 'postgres') return;
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'v1', key_prefix: 'v1', created_at: 9 });
+    await insertApiKey(store.db, { customer_uid: customer, key_hash: 'v2', key_prefix: 'v2', created_at: 9 });
+    await revokeApiKeys(store.db, customer, { keyHash: 'v2' }, 10);
+    const uids = ['VIEWCONFERENCE01', 'VIEWCONFERENCE02', 'VIEWCONFERENCE03', 'NOSUCHCONFERENCE'];
+    const view = (uid: string): ViewRequest => ({ kind: 'versionedConference', uid });
+    const inputs: RequestReadInput[] = [
+      ...uids.map((uid) => ({ customerUid: customer, keyHash: 'v1', view: view(uid) })),
+      { customerUid: customer, keyHash: 'v2', view: view('VIEWCONFERENCE01') },
+      { customerUid: customer, keyHash: 'v1', view: { kind: 'conference', uid: 'VIEWCONFERENCE01' } },
+    ];
+    const before = requestReadCounts(store.db).statements;
+    const reads = await Promise.all(inputs.map((input) => readRequest(store.db, input)));
+    expect(requestReadCounts(store.db).statements).toBe(before + 1);
+    for (const [i, uid] of uids.entries()) {
+      const readAhead = reads[i]!.readAhead;
+      expect(readAhead).toMatchObject({ kind: 'versionedConference', uid, customerUid: customer });
+      // Decoded, exactly the grouped read's answer (another customer's conference: none).
+      const decoded = await findConferenceVersioned(store.db, customer, uid, readAhead);
+      expect(decoded).toStrictEqual(await findConferenceVersioned(store.db, customer, uid));
+      if (uid === 'VIEWCONFERENCE01') expect(decoded!.reservations).toHaveLength(3);
+    }
+    // The revoked key's request, in the same statement as the live ones: no view, and its hash is not live.
+    expect(reads[4]!.readAhead).toBeUndefined();
+    expect(reads[4]!.keyHashes).not.toContain('v2');
+    expect(reads[4]!.keyHashes).toContain('v1');
+    // getConference's view beside them is its own.
+    expect(reads[5]!.readAhead?.kind).toBe('conference');
   });
 
   it('the request read (PostgreSQL): text PostgreSQL refuses fails only its own request, never its batch', async () => {

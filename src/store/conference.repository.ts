@@ -7,6 +7,7 @@ import pg from 'pg';
 import { postgresPoolOf, type Dialect } from './database.js';
 import { aloneIfRefused, KeyedGroups } from './pg-groups.js';
 import type { ConferenceTable, Database } from './schema.js';
+import type { ReadAhead } from './conference-view.repository.js';
 
 export type ConferenceRow = Selectable<ConferenceTable>;
 export type NewConference = Insertable<ConferenceTable>;
@@ -197,15 +198,31 @@ export interface VersionedConference {
  * findConferenceForShareWithReservations gives them) with its row version,
  * in one named statement on the pool (with the same customer's reads that
  * arrive with it), no lock and no transaction. null when `db` is not a
- * PostgreSQL store's own `db` (SQLite, or a transaction).
+ * PostgreSQL store's own `db` (SQLite, or a transaction). When the request
+ * read it with its credentials (`readAhead` of kind versionedConference for
+ * this customer and conference, read after the request arrived), that is
+ * the answer and nothing is read again: the write it guards checks the
+ * version anyway.
  */
 export async function findConferenceVersioned(
   db: Kysely<Database>,
   customerUid: string,
   uid: string,
+  readAhead?: ReadAhead,
 ): Promise<VersionedConference | undefined | null> {
   const pool = postgresPoolOf(db);
   if (!pool) return null;
+  if (
+    readAhead !== undefined &&
+    readAhead.kind === 'versionedConference' &&
+    readAhead.customerUid === customerUid &&
+    readAhead.uid === uid
+  ) {
+    const view = JSON.parse(readAhead.text) as [ConferenceRow, ReservationRow[], string] | null;
+    if (view === null) return undefined;
+    const [row, reservations, version] = view;
+    return { row, reservations, version };
+  }
   const found = await versionedReadsOf(pool).add(customerUid, uid);
   if (!found) return undefined;
   // The row may answer several requests: each gets its own objects.

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
-import { inTransaction, migrate, openStore, type Store } from './database.js';
+import pg from 'pg';
+import { inTransaction, migrate, openStore, postgresPoolOf, type Store } from './database.js';
 
 describe('openStore and migrate', () => {
   let database: TestDatabase;
@@ -126,6 +127,70 @@ describe.skipIf(!process.env.BATON_TEST_PG_URL)(
         }),
       ).rejects.toMatchObject({ code: '22012' });
       expect(runs).toBe(1);
+    });
+  },
+);
+
+describe.skipIf(!process.env.BATON_TEST_PG_URL)(
+  "the store's PostgreSQL sessions (skipped: needs BATON_TEST_PG_URL)",
+  () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await createTestDatabase('postgres');
+    });
+    afterAll(async () => {
+      await database.drop();
+    });
+
+    /** Whether `client` JIT-compiles a statement when every plan counts as costly enough. */
+    async function compiles(client: pg.ClientBase): Promise<boolean> {
+      await client.query('begin');
+      try {
+        await client.query('set local jit_above_cost = 0');
+        const { rows } = await client.query<{ 'QUERY PLAN': [Record<string, unknown>] }>(
+          'explain (analyze, format json) select sum(g) from generate_series(1, 10) g',
+        );
+        return 'JIT' in rows[0]!['QUERY PLAN'][0]!;
+      } finally {
+        await client.query('rollback');
+      }
+    }
+
+    it('never JIT-compiles a statement, where a plain connection to the same server does', async () => {
+      const store = openStore(database.url, { poolMax: 1 });
+      const plain = new pg.Client({ connectionString: database.url });
+      await plain.connect();
+      try {
+        const own = await postgresPoolOf(store.db)!.connect();
+        try {
+          expect((await own.query('show jit')).rows[0].jit).toBe('off');
+          expect(await compiles(own)).toBe(false);
+        } finally {
+          own.release();
+        }
+        // The control: this server compiles when JIT is on (unless it was built without it).
+        const available = (await plain.query('select pg_jit_available() as a')).rows[0].a as boolean;
+        if (available) expect(await compiles(plain)).toBe(true);
+      } finally {
+        await plain.end();
+        await store.close();
+      }
+    });
+
+    it("keeps the options a URL names as written (the operator's choice)", async () => {
+      const url = new URL(database.url);
+      url.searchParams.set('options', '-c jit_above_cost=12345');
+      const store = openStore(url.toString(), { poolMax: 1 });
+      try {
+        const own = await postgresPoolOf(store.db)!.connect();
+        try {
+          expect((await own.query('show jit_above_cost')).rows[0].jit_above_cost).toBe('12345');
+        } finally {
+          own.release();
+        }
+      } finally {
+        await store.close();
+      }
     });
   },
 );

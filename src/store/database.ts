@@ -95,6 +95,14 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
       idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       application_name: 'baton',
+      // No JIT compilation for Baton's statements: each is a short indexed
+      // read or write, but the batched request read's estimate (json rows ×
+      // the view's subqueries) crosses jit_above_cost once a conference holds
+      // a few thousand persons, and PostgreSQL then compiled it on every
+      // execution (20–50 ms of its CPU each; the benchmark's PostgreSQL rows
+      // fell to a few hundred requests a second). A URL that names its own
+      // `options` keeps them as written.
+      ...(/[?&]options=/.test(url) ? {} : { options: '-c jit=off' }),
     });
     // An idle connection the server drops (restart, failover) is discarded by
     // the pool; without a listener its 'error' event would end the process.

@@ -9,10 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { startTestServer, createConference, type TestServer } from '../../test/harness.js';
 import type { CallContext } from '../context.js';
-import { authenticate } from '../domain/customers.js';
+import { cancelConference } from '../domain/conferences.js';
+import { authenticate, hashKey } from '../domain/customers.js';
 import { addPerson } from '../domain/persons.js';
 import { findConferenceVersioned, lockConference } from './conference.repository.js';
 import { inTransaction, openStore, type Store } from './database.js';
+import { readRequest } from './request-read.repository.js';
 import { lastEventSequence, listEvents } from './event.repository.js';
 import {
   findPerson,
@@ -98,6 +100,51 @@ describe.runIf(onPostgres)('registrations grouped per customer on PostgreSQL', (
     expect(missing).toBeUndefined();
     expect(foreign).toBeUndefined();
     expect(Object.keys(a!.row)).not.toContain('baton_version');
+  });
+
+  it("takes the conference and its version from the request's read; a conference canceled or changed after that read is judged again", async () => {
+    const keyHash = hashKey(server.credentials.key);
+    const readAhead = async (conference: string) =>
+      (await readRequest(db(), {
+        customerUid: customer,
+        keyHash,
+        view: { kind: 'versionedConference', uid: conference },
+      }))!.readAhead!;
+    const conference = await createConference(server);
+    const read = await readAhead(conference);
+    // The read-ahead is what the grouped read gives, and it is used: nothing is read again for it…
+    expect(await findConferenceVersioned(db(), customer, conference, read)).toStrictEqual(
+      await findConferenceVersioned(db(), customer, conference),
+    );
+    const none = { ...read, text: 'null' };
+    expect(await findConferenceVersioned(db(), customer, conference, none)).toBeUndefined();
+    // …but only for its own customer and conference.
+    expect((await findConferenceVersioned(db(), customer, conferences[0]!, none))!.row.uid).toBe(conferences[0]);
+    expect(await findConferenceVersioned(db(), 'SOMEONEELSE00001', conference, read)).toBeUndefined();
+    const withRead = { ...ctx, readAhead: read };
+
+    // Changed since the read (a lock bumps the row's version): the write finds another version, writes
+    // nothing, and the transaction judges the conference again and registers the person once.
+    await inTransaction(db(), (trx) => lockConference(trx, customer, conference));
+    const before = await lastEventSequence(db(), customer);
+    const added = await addPerson(withRead, { conference, role: 'PARTICIPANT', name: 'After a change' });
+    expect(await findPerson(db(), customer, added.person.uid)).toStrictEqual(added.person);
+    expect((await findPinHolder(db(), did, added.person.pin))!.person_uid).toBe(added.person.uid);
+    expect((await listEvents(db(), customer, before, 10)).map((e) => e.sequence)).toEqual([before + 1]);
+
+    // Canceled since the read: refused as canceled, and nothing is written.
+    const stale = await readAhead(conference);
+    expect(JSON.parse(stale.text)[0].canceled_at).toBeNull();
+    await cancelConference(ctx, conference);
+    const persons = await db().selectFrom('persons').select('uid').where('conference_uid', '=', conference).execute();
+    const sequence = await lastEventSequence(db(), customer);
+    await expect(
+      addPerson({ ...ctx, readAhead: stale }, { conference, role: 'PARTICIPANT', name: 'Too late' }),
+    ).rejects.toThrow(`conference ${conference} is canceled`);
+    expect(await db().selectFrom('persons').select('uid').where('conference_uid', '=', conference).execute()).toEqual(
+      persons,
+    );
+    expect(await lastEventSequence(db(), customer)).toBe(sequence);
   });
 
   it('answers the other reads of a group when the server refuses one (each read alone)', async () => {

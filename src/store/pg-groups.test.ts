@@ -58,6 +58,33 @@ describe('KeyedGroups', () => {
     ]);
   });
 
+  it('with inFlight > 1, sends full groups side by side up to the limit; a group that is not full waits for one back', async () => {
+    const { groups, run, release, held } = heldRunner();
+    const keyed = new KeyedGroups(run, 2, 3);
+    const items = Array.from({ length: 9 }, (_, i) => i);
+    const answers = Promise.all(items.map((i) => keyed.add('', i)));
+    while (held.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Three full groups out; the fourth (full) and the fifth (one item) wait.
+    expect(groups.map(([, g]) => g)).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
+    await release(); // one back: the next full group goes
+    while (held.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    expect(groups.map(([, g]) => g)).toHaveLength(4);
+    await release();
+    await new Promise((resolve) => setImmediate(resolve));
+    // The last group is not full and two are still out: it waits.
+    expect(groups).toHaveLength(4);
+    await release();
+    await release();
+    await release(); // the last group went once none was out
+    expect(await answers).toEqual(items.map((i) => i * 2));
+    expect(groups.map(([, g]) => g)).toEqual([[0, 1], [2, 3], [4, 5], [6, 7], [8]]);
+  });
+
   it('splits a burst into groups of at most `max`', async () => {
     const { groups, run, release } = heldRunner();
     const keyed = new KeyedGroups(run, 4);

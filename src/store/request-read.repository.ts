@@ -3,8 +3,9 @@
  * customer row with the hashes of its live keys (what authentication
  * compares), the failure throttle's window for the client's address, and, for
  * a function that declared which view it reads (getConference,
- * getConferenceData), that conference's view — for many requests in one
- * named prepared statement (one round trip).
+ * getConferenceData; addPerson its conference with the row's version), that
+ * conference's view — for many requests in one named prepared statement (one
+ * round trip).
  *
  * The requests of a process that need this read while no batch is being sent
  * wait for the end of the event-loop turn and go together, as one statement
@@ -28,6 +29,7 @@ import { viewFingerprintSql, viewJsonSql, type ReadAhead, type ViewRequest } fro
 import type { CustomerRow } from './customer.repository.js';
 import { postgresPoolOf } from './database.js';
 import type { Database } from './schema.js';
+import { KeyedGroups } from './pg-groups.js';
 import type { ThrottleWindow } from './throttle.repository.js';
 
 /** The throttle counter a request checks: its scope and key (already bounded). */
@@ -71,18 +73,26 @@ export interface RequestRead {
  * left-joined, so an unknown customer still answers the window. getConferenceData's view is fingerprinted (viewFingerprintSql) and
  * built and sent only when it moved ('' when it did not); getConference's
  * is small (its fingerprint cost more than the view), so it is always built
- * for a live key. CASE evaluates only the branch it takes, so a request
- * without a view, or with a wrong key, builds none.
+ * for a live key, as is addPerson's versionedConference (the row, its
+ * reservations and xmin: what its guarded write compares). CASE evaluates
+ * only the branch it takes, so a request without a view, or with a wrong
+ * key, builds none.
  */
 function batchSql(data: boolean): string {
+  const versioned = `when i.kind = 'versionedConference'
+      then coalesce(${viewJsonSql('versionedConference', 'i.conf', 'i.cust')}, 'null')`;
   const view = data
     ? `case when not h.live then null
       when i.kind = 'conference' then coalesce(${viewJsonSql('conference', 'i.conf', 'i.cust')}, 'null')
+      ${versioned}
       when f.fp is null then 'null'
       when f.fp = i.held then ''
       else ${viewJsonSql('conferenceData', 'i.conf', 'i.cust')}
     end`
-    : `case when h.live and i.kind = 'conference' then coalesce(${viewJsonSql('conference', 'i.conf', 'i.cust')}, 'null') end`;
+    : `case when not h.live then null
+      when i.kind = 'conference' then coalesce(${viewJsonSql('conference', 'i.conf', 'i.cust')}, 'null')
+      ${versioned}
+    end`;
   const fingerprint = data
     ? `cross join lateral (select case when h.live and i.kind = 'conferenceData'
       then ${viewFingerprintSql('conferenceData', 'i.conf', 'i.cust')} end as fp offset 0) f`
@@ -129,8 +139,6 @@ interface Waiting {
   /** For getConferenceData: where its view is held, and the one held when the batch was built. */
   readonly heldKey: string;
   held: HeldView | undefined;
-  resolve(read: RequestRead): void;
-  reject(error: unknown): void;
 }
 
 /**
@@ -149,53 +157,36 @@ interface Waiting {
 const batchLimit = 32;
 const inFlightLimit = 3;
 
-/** The per-store batcher: requests gather while the turn runs and while the batches out are full. */
+/**
+ * The per-store batcher: every request is one key's item of KeyedGroups
+ * (pg-groups.ts, the store's one batching mechanism), so requests gather
+ * while the turn runs and while the batches out are full.
+ */
 class RequestReadBatcher {
   /** Statements sent, requests they read and rows they read (one per distinct input), since the process started. */
   readonly counts = { statements: 0, requests: 0, rows: 0 };
-  private waiting: Waiting[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private readonly batches = new KeyedGroups<Waiting, RequestRead>(
+    (_key, batch) => this.send(batch),
+    batchLimit,
+    inFlightLimit,
+  );
   /** The last view read of each (kind, customer, conference), so an unchanged one is not sent again. */
   private readonly views = new AnswerCache();
 
   constructor(private readonly pool: pg.Pool) {}
 
   read(input: RequestReadInput): Promise<RequestRead> {
-    return new Promise<RequestRead>((resolve, reject) => {
-      const heldKey =
-        input.view?.kind === 'conferenceData'
-          ? `${input.view.kind}\u0000${input.customerUid}\u0000${input.view.uid}`
-          : '';
-      const waiting: Waiting = { input, heldKey, held: undefined, resolve, reject };
-      if (unreadable(input)) {
-        // Text PostgreSQL refuses would fail the whole statement: read alone, it fails only itself.
-        this.send([waiting]);
-        return;
-      }
-      this.waiting.push(waiting);
-      this.schedule();
-    });
+    const heldKey =
+      input.view?.kind === 'conferenceData'
+        ? `${input.view.kind}\u0000${input.customerUid}\u0000${input.view.uid}`
+        : '';
+    const waiting: Waiting = { input, heldKey, held: undefined };
+    // Text PostgreSQL refuses would fail the whole statement: read alone, it fails only itself.
+    if (unreadable(input)) return this.send([waiting]).then((answers) => answers[0]!);
+    return this.batches.add('', waiting);
   }
 
-  /** Sends at the end of this turn, when a statement may go out. */
-  private schedule(): void {
-    if (this.scheduled || !this.maySend()) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      while (this.maySend()) this.send(this.waiting.splice(0, batchLimit));
-    });
-  }
-
-  /** A batch may go when none is out, or when it is full and fewer than the limit are out. */
-  private maySend(): boolean {
-    const waiting = this.waiting.length;
-    if (waiting === 0) return false;
-    return this.inFlight === 0 || (waiting >= batchLimit && this.inFlight < inFlightLimit);
-  }
-
-  private send(batch: Waiting[]): void {
+  private async send(batch: Waiting[]): Promise<(RequestRead | Promise<RequestRead>)[]> {
     const n = batch.length;
     // Equal inputs read in one snapshot read alike: each distinct one is one row of the statement.
     const inputs: (string | null)[][] = [];
@@ -228,30 +219,19 @@ class RequestReadBatcher {
     }
     const values = [JSON.stringify(inputs)];
     const statement = data ? requestReadStatements.data : requestReadStatements.conference;
-    this.inFlight++;
     this.counts.statements++;
     this.counts.requests += n;
     this.counts.rows += inputs.length;
-    this.pool.query<Row>({ name: statement.name, text: statement.text, values }).then(
-      (result) => {
-        this.inFlight--;
-        this.schedule();
-        // Placed by ordinality: the plan's join order is not a promise of row order.
-        const rows = new Array<Row | undefined>(inputs.length);
-        for (const row of result.rows) rows[Number(row.baton_n) - 1] = row;
-        for (let i = 0; i < n; i++) {
-          const row = rows[rowOf[i]!];
-          const waiting = batch[i]!;
-          if (row) waiting.resolve(this.decode(waiting, row));
-          else waiting.reject(new Error('request read: no row for a request of the batch'));
-        }
-      },
-      (error: unknown) => {
-        this.inFlight--;
-        this.schedule();
-        for (const waiting of batch) waiting.reject(error);
-      },
-    );
+    const result = await this.pool.query<Row>({ name: statement.name, text: statement.text, values });
+    // Placed by ordinality: the plan's join order is not a promise of row order.
+    const rows = new Array<Row | undefined>(inputs.length);
+    for (const row of result.rows) rows[Number(row.baton_n) - 1] = row;
+    return batch.map((waiting, i) => {
+      const row = rows[rowOf[i]!];
+      return row
+        ? this.decode(waiting, row)
+        : Promise.reject(new Error('request read: no row for a request of the batch'));
+    });
   }
 
   private decode(waiting: Waiting, row: Row): RequestRead {

@@ -1,0 +1,107 @@
+/**
+ * `node --import tsx bench/pg-add-person.ts`: what one PostgreSQL addPerson
+ * costs Node and PostgreSQL through the access pipeline (authentication, the
+ * conference read, the grouped write; no HTTP), in one process against a
+ * throwaway PostgreSQL (default durability). 32 callers, each sending its
+ * next addPerson when the last one is answered, one conference; alternating
+ * rounds with the conference read folded into the request's read (addPerson's
+ * `readsView`, as served) and without it (its own grouped read), so both
+ * shapes see the same machine. Prints calls a second and CPU µs per call of
+ * this process and of every PostgreSQL backend.
+ *
+ *   --callers N   concurrent callers (default 32)
+ *   --seconds N   per round (default 3)
+ *   --rounds N    rounds of each shape (default 3)
+ *   --shape S     both (default), folded or own: only that shape (e.g. under --cpu-prof)
+ *   --plans       at the end, each pool connection's prepared statements with their generic and custom plan counts
+ */
+import { parseArgs } from 'node:util';
+import { accessFrontOf } from '../src/app.js';
+import { addPerson } from '../src/functions/add-person.js';
+import type { AccessPipeline } from '../src/protocol/access-pipeline.js';
+import { emptyParams } from '../src/protocol/request-params.js';
+import { postgresPoolOf } from '../src/store/database.js';
+import { startTestServer } from '../test/harness.js';
+import { startThrowawayPostgres } from './postgres.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    callers: { type: 'string', default: '32' },
+    seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    shape: { type: 'string', default: 'both' },
+    plans: { type: 'boolean', default: false },
+  },
+});
+const callers = Number(flags.callers);
+const seconds = Number(flags.seconds);
+
+const log = (line: string) => process.stderr.write(line + '\n');
+const postgres = await startThrowawayPostgres(log);
+if (!postgres) process.exit(1);
+try {
+  // The test harness creates its database on the server BATON_TEST_PG_URL names.
+  process.env.BATON_TEST_PG_URL = (await postgres.createDatabase('pgap_admin')).replace(/\/pgap_admin$/, '/postgres');
+  const server = await startTestServer({ config: { dbPoolMax: 4 } });
+  const conference = (await server.call('createConferenceReservationless', { name: 'Bench' })).value.UID as string;
+  const pipeline = (accessFrontOf(server.app) as unknown as { options: { pipeline: AccessPipeline } }).options.pipeline;
+  const params = { ...server.credentials, conference, role: 'PARTICIPANT', name: 'Bench Person', type: 'json' };
+  const one = async () => {
+    const answer = await pipeline.answer({
+      method: 'POST',
+      fnName: 'addPerson',
+      params: Object.assign(emptyParams(), params),
+      idempotencyHeader: undefined,
+      peerAddress: '127.0.0.1',
+      forwardedFor: undefined,
+      requestId: 'bench',
+    });
+    if (answer.code !== 0) throw new Error(`addPerson answered ${answer.code}`);
+  };
+  const folded = addPerson.readsView;
+  const run = async (label: string, ms: number, report: boolean) => {
+    const until = performance.now() + ms;
+    let calls = 0;
+    const cpu = process.cpuUsage();
+    const pgBefore = postgres.cpuMs();
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        while (performance.now() < until) {
+          await one();
+          calls++;
+        }
+      }),
+    );
+    const elapsed = (performance.now() - t0) / 1000;
+    const used = process.cpuUsage(cpu);
+    if (report) {
+      console.log(
+        `${label}: ${Math.round(calls / elapsed)} calls/s, Node ${((used.user + used.system) / calls).toFixed(0)} µs/call, ` +
+          `PostgreSQL ${((1000 * (postgres.cpuMs() - pgBefore)) / calls).toFixed(0)} µs/call`,
+      );
+    }
+  };
+  const shape = (fold: boolean) => {
+    (addPerson as { readsView?: typeof folded }).readsView = fold ? folded : undefined;
+    return fold ? 'read folded into the request read' : 'read of its own (grouped)';
+  };
+  const shapes = flags.shape === 'both' ? [true, false] : [flags.shape === 'folded'];
+  for (const fold of shapes) await run(shape(fold), 2000, false);
+  for (let round = 0; round < Number(flags.rounds); round++) {
+    for (const fold of shapes) await run(shape(fold), seconds * 1000, true);
+  }
+  (addPerson as { readsView?: typeof folded }).readsView = folded;
+  if (flags.plans) {
+    const pool = postgresPoolOf(server.services.store.db)!;
+    const clients = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
+    for (const c of clients) {
+      const { rows } = await c.query('select name, generic_plans, custom_plans from pg_prepared_statements');
+      console.log(JSON.stringify(rows));
+      c.release();
+    }
+  }
+  await server.close();
+} finally {
+  postgres.stop();
+}
