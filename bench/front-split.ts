@@ -16,9 +16,7 @@
  * add-tree (the fixed answer encoded and decoded as a stored idempotent answer is), add.
  * Figures vary with the machine's load: compare stages of one run.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { accessFrontOf } from '../src/app.js';
 import type { AccessPipeline } from '../src/protocol/access-pipeline.js';
 import { addPerson } from '../src/functions/add-person.js';
@@ -26,10 +24,10 @@ import { decodeTree, encodeTree } from '../src/protocol/idempotency.js';
 import { emptyParams } from '../src/protocol/request-params.js';
 import type { Tree, TreeObject } from '../src/protocol/tree.js';
 import { startTestServer, type TestServer } from '../test/harness.js';
+import { driveInProcess } from './drive-in-process.js';
 
 const [secondsText = '3', onlyText] = process.argv.slice(2);
 const only = onlyText?.split(',');
-const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const rounds = 2;
 
 interface Target {
@@ -39,29 +37,14 @@ interface Target {
 
 /** Server CPU µs per request while autocannon drives `target`. */
 async function drive(label: string, target: Target): Promise<void> {
-  const args = [autocannon, '-c', '32', '-d', secondsText, '-j'];
-  if (target.body !== undefined) {
-    args.push('-m', 'POST', '-b', target.body, '-H', 'content-type=application/x-www-form-urlencoded');
-  }
-  args.push(target.url);
-  const before = process.cpuUsage();
-  const out = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.on('close', () => resolve(text));
-  });
-  const cpu = process.cpuUsage(before);
-  const result = JSON.parse(out) as {
-    requests: { average: number; total: number };
-    latency: { p99: number };
-    non2xx: number;
-    errors: number;
-  };
-  const perRequest = (cpu.user + cpu.system) / result.requests.total;
+  const args =
+    target.body === undefined
+      ? []
+      : ['-m', 'POST', '-b', target.body, '-H', 'content-type=application/x-www-form-urlencoded'];
+  const run = await driveInProcess(target.url, secondsText, args);
   console.log(
-    `${perRequest.toFixed(2).padStart(7)} µs/req ${String(Math.round(result.requests.average)).padStart(6)} req/s ` +
-      `p99 ${result.latency.p99} ms  ${label}${result.non2xx + result.errors > 0 ? ` (non-2xx ${result.non2xx}, errors ${result.errors})` : ''}`,
+    `${run.perRequest.toFixed(2).padStart(7)} µs/req ${String(Math.round(run.average)).padStart(6)} req/s ` +
+      `p99 ${run.p99} ms  ${label}${run.non2xx + run.errors > 0 ? ` (non-2xx ${run.non2xx}, errors ${run.errors})` : ''}`,
   );
 }
 

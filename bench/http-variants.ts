@@ -9,13 +9,11 @@
  *
  *   node --import tsx bench/http-variants.ts [seconds] [variant,variant…]
  */
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
+import { driveInProcess } from './drive-in-process.js';
 
 const [secondsText = '4', onlyText] = process.argv.slice(2);
 const seconds = Number(secondsText);
-const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 const text = JSON.stringify({ message: '', value: { UID: 'x'.repeat(600) }, code: 0 });
 const bytes = Buffer.from(text);
@@ -144,20 +142,9 @@ const variants: { name: string; listener: Listener; options?: (server: Server) =
 
 /** Server CPU µs per request while autocannon drives `url`. */
 async function drive(label: string, url: string): Promise<void> {
-  const before = process.cpuUsage();
-  const out = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, [autocannon, '-c', '32', '-d', String(seconds), '-j', url], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('close', () => resolve(output));
-  });
-  const cpu = process.cpuUsage(before);
-  const result = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p99: number } };
-  const perRequest = (cpu.user + cpu.system) / result.requests.total;
+  const run = await driveInProcess(url, seconds);
   console.log(
-    `${perRequest.toFixed(2).padStart(6)} µs/req  ${String(Math.round(result.requests.average)).padStart(6)} req/s  ${label}`,
+    `${run.perRequest.toFixed(2).padStart(6)} µs/req  ${String(Math.round(run.average)).padStart(6)} req/s  ${label}`,
   );
 }
 

@@ -16,40 +16,22 @@
  * the bench's wrong-key row). Figures vary with the machine's load: compare
  * runs made minutes apart.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { accessFrontOf } from '../src/app.js';
 import type { AccessPipeline } from '../src/protocol/access-pipeline.js';
 import { emptyParams } from '../src/protocol/request-params.js';
 import { startTestServer } from '../test/harness.js';
+import { driveInProcess } from './drive-in-process.js';
 
 const [mode = 'both', format = 'json', keyKind = 'right', withBare] = process.argv.slice(2);
 const wrong = keyKind === 'wrong';
-const autocannon = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 /** Server CPU µs per request while autocannon drives `url` for 4 s. */
 async function drive(label: string, url: string): Promise<void> {
-  const before = process.cpuUsage();
-  const out = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, [autocannon, '-c', '32', '-d', '4', '-j', url], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.on('close', () => resolve(text));
-  });
-  const cpu = process.cpuUsage(before);
-  const result = JSON.parse(out) as {
-    requests: { average: number; total: number };
-    latency: { p99: number };
-    non2xx: number;
-    errors: number;
-  };
-  const perRequest = (cpu.user + cpu.system) / result.requests.total;
+  const run = await driveInProcess(url, 4);
   console.log(
-    `${label}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ` +
-      `${perRequest.toFixed(2)} µs/req server CPU (non-2xx ${result.non2xx}, errors ${result.errors})`,
+    `${label}: ${Math.round(run.average)} req/s, p99 ${run.p99} ms, ` +
+      `${run.perRequest.toFixed(2)} µs/req server CPU (non-2xx ${run.non2xx}, errors ${run.errors})`,
   );
 }
 
