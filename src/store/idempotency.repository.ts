@@ -5,7 +5,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import pg from 'pg';
-import { isPostgres, postgresPoolOf } from './database.js';
+import { inTransaction, isPostgres, postgresPoolOf } from './database.js';
 import { aloneIfRefused, KeyedGroups } from './pg-groups.js';
 import { fastAll, prepared } from './prepared.js';
 import type { Database, IdempotencyKeyTable } from './schema.js';
@@ -133,22 +133,26 @@ export async function insertIdempotencyClaim(db: Kysely<Database>, claim: Idempo
   if (pool) return groupsOf(pool).claims.add(claim.customerUid, claim);
   const claimed = isPostgres(db) ? fastAll(db, claimQuery, claimValues(claim)) : undefined;
   if (claimed) return (await claimed).length === 1;
-  const result = await db
-    .insertInto('idempotency_keys')
-    .values({
-      customer_uid: claim.customerUid,
-      key: claim.key,
-      request_hash: claim.requestHash,
-      state: 'pending',
-      code: null,
-      message: '',
-      value: null,
-      locked_until: claim.lockedUntil,
-      created_at: claim.now,
-      expires_at: claim.expiresAt,
-    })
-    .onConflict((oc) => oc.columns(['customer_uid', 'key']).doNothing())
-    .executeTakeFirst();
+  // SQLite: a unit of the turn's write group, so it takes the cluster's write token and shares its COMMIT,
+  // instead of meeting the other workers' transactions on SQLite's lock.
+  const result = await inTransaction(db, (trx) =>
+    trx
+      .insertInto('idempotency_keys')
+      .values({
+        customer_uid: claim.customerUid,
+        key: claim.key,
+        request_hash: claim.requestHash,
+        state: 'pending',
+        code: null,
+        message: '',
+        value: null,
+        locked_until: claim.lockedUntil,
+        created_at: claim.now,
+        expires_at: claim.expiresAt,
+      })
+      .onConflict((oc) => oc.columns(['customer_uid', 'key']).doNothing())
+      .executeTakeFirst(),
+  );
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
@@ -207,12 +211,15 @@ export async function completeIdempotencyKey(
     await done;
     return;
   }
-  await db
-    .updateTable('idempotency_keys')
-    .set({ state: 'done', code: answer.code, message: answer.message, value: answer.value })
-    .where('customer_uid', '=', customerUid)
-    .where('key', '=', key)
-    .execute();
+  // SQLite: in the turn's write group, as the claim is.
+  await inTransaction(db, (trx) =>
+    trx
+      .updateTable('idempotency_keys')
+      .set({ state: 'done', code: answer.code, message: answer.message, value: answer.value })
+      .where('customer_uid', '=', customerUid)
+      .where('key', '=', key)
+      .execute(),
+  );
 }
 
 /** Drops a pending claim (the call failed in a way worth retrying), so a repeat runs it afresh. */
