@@ -22,7 +22,7 @@ import type { AccessPipeline } from '../src/protocol/access-pipeline.js';
 import { emptyParams } from '../src/protocol/request-params.js';
 import { postgresPoolOf } from '../src/store/database.js';
 import { startTestServer } from '../test/harness.js';
-import { startThrowawayPostgres } from './postgres.js';
+import { withThrowawayPostgres } from './postgres.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,9 +37,7 @@ const callers = Number(flags.callers);
 const seconds = Number(flags.seconds);
 
 const log = (line: string) => process.stderr.write(line + '\n');
-const postgres = await startThrowawayPostgres(log);
-if (!postgres) process.exit(1);
-try {
+await withThrowawayPostgres(log, async (postgres) => {
   // The test harness creates its database on the server BATON_TEST_PG_URL names.
   process.env.BATON_TEST_PG_URL = (await postgres.createDatabase('pgap_admin')).replace(/\/pgap_admin$/, '/postgres');
   const server = await startTestServer({ config: { dbPoolMax: 4 } });
@@ -102,6 +100,4 @@ try {
     }
   }
   await server.close();
-} finally {
-  postgres.stop();
-}
+});

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { viewJsonSql } from '../src/store/conference-view.repository.js';
 import { requestReadStatements } from '../src/store/request-read.repository.js';
-import { seededPostgres, startThrowawayPostgres } from './postgres.js';
+import { seededPostgres, withThrowawayPostgres } from './postgres.js';
 
 const { values: flags } = parseArgs({
   options: { clients: { type: 'string' }, seconds: { type: 'string', default: '3' } },
@@ -24,9 +24,7 @@ const { values: flags } = parseArgs({
 const seconds = Number(flags.seconds);
 
 const log = (line: string) => process.stderr.write(line + '\n');
-const postgres = await startThrowawayPostgres(log);
-if (!postgres) process.exit(1);
-try {
+await withThrowawayPostgres(log, async (postgres) => {
   const { url, seeded } = await seededPostgres(postgres, 'pgrr');
   const pool = new pg.Pool({ connectionString: url, max: 16 });
   const customer = seeded.customer;
@@ -122,6 +120,4 @@ try {
   }
   await pool.end();
   process.stdout.write(results.join('\n') + '\n');
-} finally {
-  postgres.stop();
-}
+});

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { insertPersonsIfUnchangedQuery } from '../src/store/person.repository.js';
-import { seededPostgres, startThrowawayPostgres } from './postgres.js';
+import { seededPostgres, withThrowawayPostgres } from './postgres.js';
 
 const { values: flags } = parseArgs({
   options: { clients: { type: 'string', default: '16' }, seconds: { type: 'string', default: '3' } },
@@ -20,9 +20,7 @@ const clients = Number(flags.clients);
 const seconds = Number(flags.seconds);
 
 const log = (line: string) => process.stderr.write(line + '\n');
-const postgres = await startThrowawayPostgres(log);
-if (!postgres) process.exit(1);
-try {
+await withThrowawayPostgres(log, async (postgres) => {
   const { url, seeded } = await seededPostgres(postgres, 'pgst');
   const pool = new pg.Pool({ connectionString: url, max: clients });
   const { rows } = await pool.query('select did from conferences where uid = $1', [seeded.openConference]);
@@ -234,6 +232,4 @@ try {
   }
   await pool.end();
   process.stdout.write(results.join('\n') + '\n');
-} finally {
-  postgres.stop();
-}
+});

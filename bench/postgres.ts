@@ -101,6 +101,24 @@ export async function startThrowawayPostgres(log: (line: string) => void): Promi
 }
 
 /**
+ * Runs `work` on a throwaway PostgreSQL and stops the server afterwards,
+ * whatever `work` did; exits 1 when none could be started (the reason is
+ * already logged).
+ */
+export async function withThrowawayPostgres(
+  log: (line: string) => void,
+  work: (postgres: ThrowawayPostgres) => Promise<void>,
+): Promise<void> {
+  const postgres = await startThrowawayPostgres(log);
+  if (!postgres) process.exit(1);
+  try {
+    await work(postgres);
+  } finally {
+    postgres.stop();
+  }
+}
+
+/**
  * The benchmark's 1,000-conference seed (500 persons in its big conference)
  * copied into a new database `name` of `postgres`: its URL and what was seeded.
  */
