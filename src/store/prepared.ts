@@ -105,15 +105,6 @@ export function fastAllBuilt<R>(
   return fastAll<R>(db, query, params);
 }
 
-/** The first row of `query`, or undefined; `undefined` overall (not a promise) inside a transaction. */
-export function fastFirst<R>(
-  db: Kysely<Database>,
-  query: PreparedQuery,
-  params: unknown[],
-): Promise<R | undefined> | undefined {
-  return fastAll<R>(db, query, params)?.then((rows) => rows[0]);
-}
-
 /**
  * `fastAll` whose answer is kept until an object it depends on changes
  * (SQLite: see `SqliteExecutor.cachedRead`; exact across processes). `scopes`
