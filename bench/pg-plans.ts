@@ -33,7 +33,22 @@ await withThrowawayPostgres(log, async (postgres) => {
   const client = new pg.Client({ connectionString: url, options: '-c jit=off' });
   await client.connect();
   const hash = createHash('sha256').update(seeded.key).digest('hex');
-  const input = (kind: string, conf: string) => [seeded.customer, 'api-auth', '127.0.0.1', hash, kind, conf, null];
+  const input = (kind: string, conf: string, held: string | null = null) => [
+    seeded.customer,
+    'api-auth',
+    '127.0.0.1',
+    hash,
+    kind,
+    conf,
+    held,
+  ];
+  // getConferenceData with the view held: the fingerprint it compares.
+  const fingerprint = (
+    await client.query<{ baton_fingerprint: string }>({
+      text: requestReadStatements.data.text,
+      values: [JSON.stringify([input('conferenceData', seeded.dataConference)])],
+    })
+  ).rows[0]!.baton_fingerprint;
   const shapes = [
     {
       name: 'getConference, 1',
@@ -49,6 +64,11 @@ await withThrowawayPostgres(log, async (postgres) => {
       name: 'getConferenceData, 1',
       statement: requestReadStatements.data,
       value: JSON.stringify([input('conferenceData', seeded.dataConference)]),
+    },
+    {
+      name: 'getConferenceData, 1, view held',
+      statement: requestReadStatements.data,
+      value: JSON.stringify([input('conferenceData', seeded.dataConference, fingerprint)]),
     },
     {
       name: 'addPerson, 8',
