@@ -165,6 +165,23 @@ describe('sign-in and sessions', () => {
     }
   });
 
+  it.each([
+    ['/admin/account\r\nSet-Cookie: x=1'],
+    ['/admin/account\u2028'],
+    ['/admin/caf\u00e9'],
+    ['/admin/a b'],
+    ['//evil.example/admin/x'],
+    ['/admin//evil.example'],
+    ['/admin/\\evil.example'],
+    ['https://evil.example/admin/x'],
+  ])('after sign-in, a next of %j goes to the conferences, never a 500 or another site', async (next) => {
+    const site = siteClient(server);
+    await site.get('/admin/sign-in');
+    const answer = await site.post('/admin/sign-in', { email: owner.email, password: owner.password, next });
+    expect(answer.status).toBe(303);
+    expect(answer.location).toBe('/admin/conferences');
+  });
+
   it('a one-time link sets a password once; a used link answers 410', async () => {
     const { link } = await createUser(server.services, {
       customerUid: server.credentials.customer,

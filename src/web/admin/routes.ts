@@ -145,9 +145,15 @@ function text(body: Body, name: string): string {
   return body[name] ?? '';
 }
 
-/** A `next` target after sign-in: only a path inside the site. */
+/**
+ * A `next` target after sign-in: only a path inside the site, in printable
+ * ASCII (what a Location header may carry: a control character or a wider
+ * one would make the redirect itself fail).
+ */
 function safeNext(next: string | undefined): string {
-  return next && /^\/admin\/[^/\\]/.test(next) && next.length < 500 ? next : '/admin/conferences';
+  return typeof next === 'string' && /^\/admin\/(?![/\\])[!-~]*$/.test(next) && next.length < 500
+    ? next
+    : '/admin/conferences';
 }
 
 function sameText(a: string | undefined, b: string | undefined): boolean {
