@@ -186,7 +186,8 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
     mail?.poke();
     const { person, existing } = registration;
     const uid = target.conference.uid;
-    let location = confirmation || target.confirmationPage;
+    // MC_CONFIRMATION_PAGE is an http(s) URL; written as a URL serializes it (a Location header is ASCII).
+    let location = confirmation || confirmationTarget(target.confirmationPage ?? '');
     if (!location) {
       location = existing
         ? `${registrationPath(uid)}/confirmation?existing=1`
