@@ -58,6 +58,30 @@ describe('sign-in and sessions', () => {
     }
   });
 
+  it('marks the cookies Secure when a proxy TRUST_PROXY trusts says the request came over https', async () => {
+    const proxied = await startTestServer({ config: { trustProxy: parseTrustProxy('1') as TrustProxy } });
+    try {
+      const user = await createAdminUser(proxied, proxied.credentials.customer);
+      const tls = siteClient(proxied, { headers: { 'x-forwarded-for': '198.51.100.3', 'x-forwarded-proto': 'https' } });
+      const answer = await tls.signIn(user.email, user.password);
+      expect(answer.status).toBe(303);
+      const cookies = answer.headers.getSetCookie();
+      expect(cookies.find((c) => c.startsWith('baton_admin='))).toMatch(/; Secure/);
+      expect(cookies.find((c) => c.startsWith('baton_admin_device='))).toMatch(/; Secure/);
+      const uid = await createConference(proxied, { name: 'Secure form' });
+      const page = await fetch(`${proxied.url}/conference/register/${uid}`, {
+        headers: { 'x-forwarded-for': '198.51.100.3', 'x-forwarded-proto': 'https' },
+      });
+      expect(page.headers.getSetCookie().find((c) => c.startsWith('baton_csrf='))).toMatch(/; Secure/);
+      // Without TRUST_PROXY the header is a client's word, and changes nothing.
+      const direct = siteClient(server, { headers: { 'x-forwarded-proto': 'https' } });
+      const plain = await direct.signIn(owner.email, owner.password);
+      expect(plain.headers.getSetCookie().find((c) => c.startsWith('baton_admin='))).not.toMatch(/Secure/);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('refuses a wrong password with one message for a wrong address or password', async () => {
     const site = siteClient(server);
     const wrong = await site.signIn(owner.email, 'not the password');

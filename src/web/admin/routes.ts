@@ -179,15 +179,24 @@ function readMinutes(textValue: string, param: string): number {
 
 /** Registers every /admin route on `app`. `mail` is poked when a reset link is queued. */
 export function registerAdminRoutes(app: FastifyInstance, services: Services, mail?: MailPoke): void {
-  const secure = services.config.publicUrl.startsWith('https:');
-  const cookieTail = `; Path=/admin; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+  const secureSite = services.config.publicUrl.startsWith('https:');
+  // Secure when the site is https, or this request came over TLS (directly, or per a proxy TRUST_PROXY trusts).
+  const secure = (request: FastifyRequest) => (secureSite || request.protocol === 'https' ? '; Secure' : '');
+  const cookieTail = (request: FastifyRequest) => `; Path=/admin; HttpOnly; SameSite=Lax${secure(request)}`;
   const throttle = createSignInThrottle(services);
-  const deviceCookieTail = `; Max-Age=${Math.floor(knownDeviceMs / 1000)}; Path=/admin; HttpOnly; SameSite=Strict${
-    secure ? '; Secure' : ''
-  }`;
-  const setDevice = (reply: FastifyReply, token: string | undefined) => {
-    if (token) void reply.header('set-cookie', `${deviceCookie}=${token}${deviceCookieTail}`);
+  const deviceMaxAge = Math.floor(knownDeviceMs / 1000);
+  const setDevice = (request: FastifyRequest, reply: FastifyReply, token: string | undefined) => {
+    if (token) {
+      void reply.header(
+        'set-cookie',
+        `${deviceCookie}=${token}; Max-Age=${deviceMaxAge}; Path=/admin; HttpOnly; SameSite=Strict${secure(request)}`,
+      );
+    }
   };
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
 
   /** The attempt a sign-in (or reset) form makes, with the browser's device token when it is valid. */
   async function attemptOf(request: FastifyRequest, email: string): Promise<SignInAttempt> {
@@ -195,17 +204,12 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     const known = await isKnownDevice(services, email, token);
     return { address: request.ip, email, knownDevice: known ? token : undefined };
   }
-  const streams = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const end of streams) end();
-  });
-
   /** The form cookie's nonce, set when missing. */
   function formNonce(request: FastifyRequest, reply: FastifyReply): string {
     const existing = readCookie(request.headers.cookie, formCookie);
     if (existing && /^[A-Za-z0-9_-]{24}$/.test(existing)) return existing;
     const nonce = randomBytes(18).toString('base64url');
-    reply.header('set-cookie', `${formCookie}=${nonce}${cookieTail}`);
+    reply.header('set-cookie', `${formCookie}=${nonce}${cookieTail(request)}`);
     return nonce;
   }
 
@@ -345,8 +349,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         password: text(body, 'password').slice(0, 1000),
         previousToken: readCookie(request.headers.cookie, sessionCookie),
       });
-      reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail}`);
-      setDevice(reply, device);
+      reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail(request)}`);
+      setDevice(request, reply, device);
       return redirect(reply, safeNext(body.next));
     } catch (error) {
       await throttle.recordFailure(attempt);
@@ -356,9 +360,9 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
 
   app.post(
     '/admin/sign-out',
-    signedIn(async (_request, reply, session) => {
+    signedIn(async (request, reply, session) => {
       await signOut(services, session.token);
-      reply.header('set-cookie', `${sessionCookie}=; Max-Age=0${cookieTail}`);
+      reply.header('set-cookie', `${sessionCookie}=; Max-Age=0${cookieTail(request)}`);
       return redirect(reply, '/admin/sign-in?done=signed-out');
     }),
   );
@@ -394,7 +398,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     try {
       const user = await setPasswordFromLink(services, token, text(body, 'password'));
       // The link proved the mailbox: this browser is known to the account.
-      setDevice(reply, await knownDeviceToken(services, user.uid));
+      setDevice(request, reply, await knownDeviceToken(services, user.uid));
     } catch (error) {
       return again(422, errorNotice(error));
     }
@@ -994,8 +998,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       }
       // Every session was revoked; this browser gets a fresh one.
       const { token, device } = await signIn(services, { email: s.signedIn.user.email, password: text(body, 'next') });
-      reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail}`);
-      setDevice(reply, device);
+      reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail(request)}`);
+      setDevice(request, reply, device);
       return redirect(reply, '/admin/account?done=password-changed');
     }),
   );
