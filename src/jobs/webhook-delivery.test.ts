@@ -340,10 +340,27 @@ describe('webhook endpoints', () => {
       '2002:c0a8:101::',
       '2002::1',
       '2002::1.2.3.4',
+      // Deprecated 6to4 relay anycast; Teredo (carries an obfuscated IPv4 address) and the other
+      // IETF protocol assignments; IPv6 documentation (RFC 9637); SRv6 segment identifiers (RFC 9602).
+      '192.88.99.1',
+      '2001::1',
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+      '2001:2::1',
+      '2001:1ff::1',
+      '3fff::1',
+      '5f00::1',
     ]) {
       expect(isPrivateAddress(a), a).toBe(true);
     }
-    for (const a of ['93.184.215.14', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2002:808:808::1']) {
+    for (const a of [
+      '93.184.215.14',
+      '8.8.8.8',
+      '2606:4700:4700::1111',
+      '::ffff:8.8.8.8',
+      '2002:808:808::1',
+      '2001:200::1',
+      '2001:4860:4860::8888',
+    ]) {
       expect(isPrivateAddress(a), a).toBe(false);
     }
   });
