@@ -139,6 +139,49 @@ describe('webhook delivery', () => {
     await server.call('removeWebhook', { webhook: endpoint.UID });
   });
 
+  it('rotates the secret: the new one is shown once, and both sign deliveries for a day, then only the new one', async () => {
+    const conference = await createConference(server);
+    const endpoint = await addEndpoint({ eventTypes: 'person.registered' });
+    const rotated = await server.call('updateWebhook', { webhook: endpoint.UID, rotateSecret: 'true' });
+    expect(rotated.code).toBe(0);
+    const secret = rotated.value.secret as string;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(secret).not.toBe(endpoint.secret);
+    // Shown once: the list shows no secret, in any form.
+    const listed = (await server.call('getWebhooks')).value.webhook.find(
+      (w: { UID: string }) => w.UID === endpoint.UID,
+    );
+    expect(listed.secret).toBeNull();
+    const signatures = (d: (typeof receiver.deliveries)[number]) => {
+      const at = new Date(Number(d.headers['webhook-timestamp']) * 1000);
+      const id = d.headers['webhook-id'] as string;
+      const header = (d.headers['webhook-signature'] as string).split(' ');
+      return {
+        count: header.length,
+        withNew: header.includes(new Verifier(secret).sign(id, at, d.body)),
+        withOld: header.includes(new Verifier(endpoint.secret).sign(id, at, d.body)),
+      };
+    };
+    await registerPerson(server, conference);
+    await settle();
+    expect(receiver.deliveries).toHaveLength(1);
+    expect(signatures(receiver.deliveries[0]!)).toEqual({ count: 2, withNew: true, withOld: true });
+
+    const day = 24 * 3_600_000;
+    server.clock.advance(day + 1000);
+    try {
+      await registerPerson(server, conference);
+      await settle();
+      expect(receiver.deliveries).toHaveLength(2);
+      expect(signatures(receiver.deliveries[1]!)).toEqual({ count: 1, withNew: true, withOld: false });
+    } finally {
+      server.clock.advance(-(day + 1000));
+    }
+    // Rotating needs nothing else; an unknown endpoint is still a -2.
+    expect((await server.call('updateWebhook', { webhook: 'NOSUCHWEBHOOK000', rotateSecret: 'true' })).code).toBe(-2);
+    await server.call('removeWebhook', { webhook: endpoint.UID });
+  });
+
   it('sends only the types an endpoint wants, and moves its cursor past the others', async () => {
     const conference = await createConference(server);
     const endpoint = await addEndpoint({ eventTypes: 'call.ended, conference.canceled' });
