@@ -38,6 +38,7 @@ import {
 import { AnswerCache, defaultCacheLimits, estimateSize, type CacheLimits } from './answer-cache.js';
 import type { Database } from './schema.js';
 import type { MaybePromise } from '../maybe-promise.js';
+import { statsNow, writeGroupStats } from './write-group-stats.js';
 
 /** How long a statement keeps retrying SQLITE_BUSY before the error propagates (the old busy_timeout). */
 const busyDeadlineMs = 5000;
@@ -49,6 +50,8 @@ interface PendingWrite {
   work: (trx: Transaction<Database>) => Promise<unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** When it was queued (only with `BATON_WRITE_STATS`). */
+  queuedAt?: number;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -608,7 +611,9 @@ export class SqliteExecutor {
    */
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      const pending: PendingWrite = { work, resolve: resolve as (value: unknown) => void, reject };
+      if (writeGroupStats) pending.queuedAt = statsNow();
+      this.pending.push(pending);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
@@ -624,8 +629,14 @@ export class SqliteExecutor {
     }
     // Writes that arrive while the token is on its way join this group (no
     // second flush is scheduled until it is here).
+    const asked = writeGroupStats ? statsNow() : 0;
+    let granted = 0;
     try {
       await this.acquireWithin(gate, busyDeadlineMs);
+      if (writeGroupStats) {
+        granted = statsNow();
+        writeGroupStats.wait.add(granted - asked);
+      }
     } catch (error) {
       this.flushScheduled = false;
       const group = this.pending;
@@ -639,6 +650,7 @@ export class SqliteExecutor {
       if (released) return;
       released = true;
       gate.release();
+      if (writeGroupStats) writeGroupStats.hold.add(statsNow() - granted);
     };
     try {
       await this.flushGroup(release);
@@ -686,6 +698,7 @@ export class SqliteExecutor {
     const outcomes: Outcome[] = [];
     let groupError: unknown;
     const deadline = Date.now() + busyDeadlineMs;
+    const flushStarted = writeGroupStats ? statsNow() : undefined;
     // While another process holds the write lock, this one lets go of its
     // connection between attempts, so its reads go on.
     for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
@@ -715,10 +728,18 @@ export class SqliteExecutor {
     try {
       if (groupError !== undefined) throw groupError;
       try {
+        const began = writeGroupStats ? statsNow() : 0;
+        if (writeGroupStats && flushStarted !== undefined) writeGroupStats.begin.add(began - flushStarted);
         for (const unit of group) outcomes.push(await this.runUnit(unit));
         const commit = this.statement('COMMIT');
+        const committing = writeGroupStats ? statsNow() : 0;
         await this.retryBusy(() => commit.run());
         this.commits++;
+        if (writeGroupStats) {
+          writeGroupStats.units.add(committing - began);
+          writeGroupStats.commit.add(statsNow() - committing);
+          writeGroupStats.size.add(group.length);
+        }
       } catch (error) {
         if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
         throw error;
@@ -728,6 +749,11 @@ export class SqliteExecutor {
     } finally {
       this.unlock();
       done?.();
+    }
+    if (writeGroupStats && group[0]?.queuedAt !== undefined) {
+      const oldest = group[0].queuedAt;
+      // Measured once the answers have been sent on their way (the turn after the settling).
+      setImmediate(() => writeGroupStats?.latency.add(statsNow() - oldest));
     }
     group.forEach((unit, i) => {
       const outcome = outcomes[i];
