@@ -730,11 +730,18 @@ export class SqliteExecutor {
       try {
         const began = writeGroupStats ? statsNow() : 0;
         if (writeGroupStats && flushStarted !== undefined) writeGroupStats.begin.add(began - flushStarted);
-        for (const unit of group) outcomes.push(await this.runUnit(unit));
-        const commit = this.statement('COMMIT');
+        // A group of one (a sparse write) needs no savepoint: if its unit
+        // fails, rolling back the whole transaction undoes exactly that unit.
+        const alone = group.length === 1;
+        for (const unit of group) outcomes.push(await this.runUnit(unit, alone));
         const committing = writeGroupStats ? statsNow() : 0;
-        await this.retryBusy(() => commit.run());
-        this.commits++;
+        if (alone && !outcomes[0]!.ok) {
+          if (this.sqlite.inTransaction) this.statement('ROLLBACK').run();
+        } else {
+          const commit = this.statement('COMMIT');
+          await this.retryBusy(() => commit.run());
+          this.commits++;
+        }
         if (writeGroupStats) {
           writeGroupStats.units.add(committing - began);
           writeGroupStats.commit.add(statsNow() - committing);
@@ -772,22 +779,26 @@ export class SqliteExecutor {
    * statements). The unit's transaction is live only while `work` runs: a
    * query it leaves behind fails instead of running in a later unit.
    * A failure to roll back is the group's (its transaction is not sound).
+   * `alone`: the group's only unit, run on the transaction itself (no
+   * savepoint); the caller rolls the transaction back when it fails.
    */
-  private async runUnit(unit: PendingWrite): Promise<Outcome> {
+  private async runUnit(unit: PendingWrite, alone = false): Promise<Outcome> {
     const unitState = { live: true };
     const trx = new Transaction<Database>({
       ...this.unitProps,
       executor: this.unitExecutor.withPlugin(liveOnly(unitState)),
     });
     groupTransactions.set(trx, this);
-    this.statement(`SAVEPOINT ${savepoint}`).run();
+    if (!alone) this.statement(`SAVEPOINT ${savepoint}`).run();
     try {
       const value = await unit.work(trx);
-      this.statement(`RELEASE ${savepoint}`).run();
+      if (!alone) this.statement(`RELEASE ${savepoint}`).run();
       return { ok: true, value };
     } catch (error) {
-      this.statement(`ROLLBACK TO ${savepoint}`).run();
-      this.statement(`RELEASE ${savepoint}`).run();
+      if (!alone) {
+        this.statement(`ROLLBACK TO ${savepoint}`).run();
+        this.statement(`RELEASE ${savepoint}`).run();
+      }
       return { ok: false, error };
     } finally {
       unitState.live = false;
