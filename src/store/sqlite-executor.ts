@@ -9,7 +9,9 @@
  * - `write(work)`: group commit. The writes that arrive in one event-loop
  *   turn share one `BEGIN IMMEDIATE … COMMIT`, each inside its own SAVEPOINT
  *   (its Kysely Transaction runs on that savepoint), so one failure rolls
- *   back only itself. No write's promise settles before the COMMIT that holds it.
+ *   back only itself; a lone write runs on the transaction itself, rolled
+ *   back whole when it fails. No write's promise settles before the COMMIT
+ *   that holds it.
  * - Kysely (`db` outside a group) acquires the same lock for each query or
  *   transaction.
  *
