@@ -77,6 +77,18 @@ describe('formatDateTime', () => {
   });
 });
 
+describe('formatDateTime after the UTC year 9999', () => {
+  it('names the zone as on any other day, where Intl gives up and writes GMT-05:00', () => {
+    // 9999.12.31 23:59:59 in New York is already the year 10000 in UTC.
+    const lastSecond = Date.UTC(10000, 0, 1, 4, 59, 59);
+    expect(formatDateTime(lastSecond, 'America/New_York')).toBe('Fri Dec 31 23:59:59 EST 9999');
+    expect(formatDateTime(lastSecond + 30 * 60_000, 'America/New_York')).toBe('Sat Jan 01 00:29:59 EST 10000');
+    expect(formatDateTime(Date.UTC(10000, 6, 1, 12), 'America/New_York')).toBe('Sat Jul 01 08:00:00 EDT 10000');
+    expect(formatDateTime(Date.UTC(10000, 0, 1, 0, 15), 'UTC')).toBe('Sat Jan 01 00:15:00 UTC 10000');
+    expect(formatDateTime(Date.UTC(10000, 0, 1, 0, 15), 'Asia/Kolkata')).toBe('Sat Jan 01 05:45:00 IST 10000');
+  });
+});
+
 describe('isValidTimeZone', () => {
   it('knows IANA names and refuses others', () => {
     expect(isValidTimeZone('America/New_York')).toBe(true);

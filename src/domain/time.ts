@@ -247,7 +247,21 @@ const formatted = new Map<string, Map<number, string>>();
 const memoZones = 500;
 const memoSecondsPerZone = 20_000;
 
+/** 400 Gregorian years, in ms: the calendar (leap years, weekdays) repeats after exactly this long. */
+const gregorianCycle = 146_097 * 86_400_000;
+/** The first instant of the UTC year 10000, past which Intl names no zone (it writes GMT-05:00 for EST). */
+const yearTenThousand = Date.UTC(10000, 0, 1);
+
 function formatUncached(ms: number, timeZone: string): string {
+  if (ms >= yearTenThousand) {
+    // A reservation may start on 9999.12.31 and so end, or even start (west of UTC), in the UTC year
+    // 10000: write the same instant 400 years earlier — same weekday, date and zone rules — and add
+    // the 400 years back to its year.
+    const cycles = Math.ceil((ms - yearTenThousand + 1) / gregorianCycle);
+    const earlier = formatUncached(ms - cycles * gregorianCycle, timeZone);
+    const year = earlier.slice(earlier.lastIndexOf(' ') + 1);
+    return `${earlier.slice(0, earlier.lastIndexOf(' '))} ${Number(year) + cycles * 400}`;
+  }
   const p = formatParts('en-US', ms, timeZone);
   let zone = p.timeZoneName ?? 'UTC';
   if (numericZone.test(zone)) {
