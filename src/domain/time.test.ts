@@ -19,6 +19,20 @@ describe('parseDateTimeInput', () => {
     expect(parseDateTimeInput('2016-01-06T01:00:00Z')).toEqual({ kind: 'instant', ms: Date.UTC(2016, 0, 6, 1) });
   });
 
+  it('reads the ISO 8601 forms common libraries write: a space for T, microseconds, an offset of hours only', () => {
+    const instant = { kind: 'instant', ms: Date.UTC(2016, 0, 6, 1) };
+    // Python's str(datetime) and isoformat(), PostgreSQL's timestamptz text, RFC 3339 with a space.
+    expect(parseDateTimeInput('2016-01-05 17:00:00-08:00')).toEqual(instant);
+    expect(parseDateTimeInput('2016-01-06T01:00:00.000000+00:00')).toEqual(instant);
+    expect(parseDateTimeInput('2016-01-05 17:00:00-08')).toEqual(instant);
+    expect(parseDateTimeInput('2016-01-06T01:00:00.123456789Z')).toEqual({
+      kind: 'instant',
+      ms: Date.UTC(2016, 0, 6, 1) + 123,
+    });
+    expect(parseDateTimeInput('2016-01-06T01:00:00.1234567890Z')).toBeNull();
+    expect(parseDateTimeInput('2016-01-06T01:00:00+1')).toBeNull();
+  });
+
   it('reads ISO 8601 without an offset as a wall time', () => {
     expect(parseDateTimeInput('2016-01-05T17:00:00')).toMatchObject({ kind: 'local', hour: 17 });
   });

@@ -30,7 +30,11 @@ export interface InstantInput {
 export type DateTimeInput = LocalDateTime | InstantInput;
 
 const localPattern = /^(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/;
-const isoPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
+// ISO 8601 / RFC 3339 as libraries write it: `T` or a space (Python's str(datetime), PostgreSQL), a
+// fraction of up to nanoseconds (isoformat() writes microseconds; kept to the millisecond), an offset of
+// hours only (`-08`) or with minutes.
+const isoPattern =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 /**
  * Parses a DateTime parameter. Returns null when the text is not a date at all,
@@ -74,7 +78,7 @@ export function parseDateTimeInput(text: string): DateTimeInput | null {
       if (oh > 18 || om > 59) return null;
       offsetMinutes = sign * (oh * 60 + om);
     }
-    const ms = wallAsUtc(wall) + Number((frac ?? '0').padEnd(3, '0')) - offsetMinutes * 60_000;
+    const ms = wallAsUtc(wall) + Number((frac ?? '0').slice(0, 3).padEnd(3, '0')) - offsetMinutes * 60_000;
     return { kind: 'instant', ms };
   }
   return null;
