@@ -19,12 +19,6 @@ describe('renderEnvelope', () => {
     );
   });
 
-  it('writes a carriage return as &#13;, which an XML parser would otherwise read as a line feed', () => {
-    // XML 1.0 §2.11: a parser turns a literal CR (and CR LF) into LF; a character reference survives.
-    expect(escapeXmlText('a\r\nb\rc')).toBe('a&#13;\nb&#13;c');
-    expect(renderEnvelope('xml', 0, '', { notes: 'x\ry' })).toContain('<notes>x&#13;y</notes>');
-  });
-
   it('wraps a spec array field and names each item', () => {
     const xml = renderEnvelope('xml', 0, '', { persons: list('UID', ['A', 'B']), tags: list('conferenceTag', []) });
     expect(xml).toContain('<persons><UID>A</UID><UID>B</UID></persons><tags></tags>');

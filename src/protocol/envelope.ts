@@ -57,19 +57,12 @@ function xmlItems(name: string, list: TreeList): string {
 }
 
 // Characters that need escaping, or that XML 1.0 cannot carry at all
-// (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF). A CR is written as a character
-// reference: a parser reads a literal CR (or CR LF) as LF (XML 1.0 §2.11), so the XML tree would
-// differ from the JSON one.
-const needsWork = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+// (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF).
+const needsWork = /[&<>\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const notXmlChar = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /** Escapes text content; characters XML 1.0 cannot carry are dropped, never emitted. */
 export function escapeXmlText(text: string): string {
   if (!needsWork.test(text)) return text;
-  return text
-    .replace(notXmlChar, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\r/g, '&#13;');
+  return text.replace(notXmlChar, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
