@@ -5,7 +5,7 @@
 import { ParameterError } from '../errors.js';
 import { parseBoolean } from '../protocol/params.js';
 import { normaliseEmailList } from './email-address.js';
-import { isValidTimeZone } from './time.js';
+import { canonicalTimeZone, isValidTimeZone } from './time.js';
 
 type Kind = 'boolean' | 'text' | 'emails' | 'timeZone';
 
@@ -33,7 +33,7 @@ export function parseFieldValue(field: EditableField<string>, value: string): st
       if (!isValidTimeZone(value.trim())) {
         throw new ParameterError(`value for ${field.name} must be an IANA time zone such as America/New_York`);
       }
-      return value.trim();
+      return canonicalTimeZone(value.trim());
     case 'text':
       if (value.length > field.max) throw tooLong(field);
       return value;

@@ -130,6 +130,16 @@ export function offsetAt(ms: number, timeZone: string): number {
   return wallClockAsUtc(whole, timeZone) - whole;
 }
 
+/**
+ * The zone's own spelling of a valid zone name given in another case (`europe/berlin` → `Europe/Berlin`,
+ * `utc` → `UTC`), so a customer reads back the name as the zone database writes it. A name that Intl
+ * resolves to another zone (a link such as `EST` or `Asia/Calcutta`) is kept as given.
+ */
+export function canonicalTimeZone(timeZone: string): string {
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === timeZone.toLowerCase() ? resolved : timeZone;
+}
+
 /** True when `timeZone` is an IANA zone name this runtime knows. */
 export function isValidTimeZone(timeZone: string): boolean {
   if (!timeZone || timeZone.length > 64) return false;
