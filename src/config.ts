@@ -130,6 +130,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('BRIDGE_TOKEN must be at least 16 characters');
   }
 
+  const databaseUrl = env.DATABASE_URL || './data/baton.db';
+  // Anything but postgres:// is read as a SQLite file path: a URL of another database would silently
+  // become a new, empty SQLite file named after it. Only the scheme is quoted: the URL may hold a password.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(databaseUrl)?.[1];
+  if (scheme !== undefined && !/^postgres(ql)?$/i.test(scheme)) {
+    problems.push(`DATABASE_URL must be a SQLite file path or a postgres:// URL, got a ${scheme}:// URL`);
+  }
+
   const logFormat = env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');
   if (logFormat !== 'json' && logFormat !== 'pretty')
     problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
@@ -142,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config: Config = {
     port,
     host,
-    databaseUrl: env.DATABASE_URL || './data/baton.db',
+    databaseUrl,
     dbPoolMax: int('DB_POOL_MAX', 4, 1, 1000),
     dbConnectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
     dbIdleTimeoutMs: int('DB_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),

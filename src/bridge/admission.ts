@@ -7,6 +7,7 @@
  */
 import type { Services } from '../context.js';
 import { joinCall, type JoinRefusal } from '../domain/calls.js';
+import { didDigits } from '../domain/customers.js';
 import { ParameterError } from '../errors.js';
 import { createThrottle, type Throttle } from '../protocol/throttle.js';
 import { findCustomer, listCustomerDids } from '../store/customer.repository.js';
@@ -68,11 +69,6 @@ const refuse = (reason: AdmitReason, retryAfter?: number): Refused =>
   retryAfter === undefined
     ? { admitted: false, reason, message: messages[reason] }
     : { admitted: false, reason, message: messages[reason], retryAfter };
-
-/** Digits only: how dialled numbers and stored DIDs are compared (`+1 555 0100` = `15550100`). */
-export function didDigits(did: string): string {
-  return did.replace(/\D/g, '');
-}
 
 /** The stored DIDs that a dialled number names (punctuation, spaces and `+` ignored). */
 export async function resolveDids(services: Services, dialled: string): Promise<string[]> {

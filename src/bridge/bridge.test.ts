@@ -4,6 +4,7 @@ import { createConference, startTestServer, type TestServer } from '../../test/h
 import { createReservedConference, utcText } from '../../test/reservations.js';
 import { setCustomerStatus } from '../domain/customers.js';
 import { updateConference } from '../store/conference.repository.js';
+import { cryptoRandom } from '../random.js';
 
 const did = '+1 555 0100';
 
@@ -387,6 +388,36 @@ describe('bridge PIN throttling', () => {
         expect((await bridge.admit(did, wrong, `+1555888000${i}`)).reason).toBe('unknown-pin');
       }
       expect((await bridge.admit(did, person.PIN, '+15558889999')).reason).toBe('throttled');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('one dial-in number written two ways', () => {
+  it('is one PIN pool: two customers on +1 555 0100 and 1-555-0100 never share a PIN, and a PIN admits its own person', async () => {
+    // Every draw is the same PIN until it is taken, so the second registration must find it held.
+    const draws = ['424242', '424242', '515151'];
+    let i = 0;
+    const server = await startTestServer({
+      config: { bridgeToken: testBridgeToken },
+      did: '+1 555 0100',
+      random: { ...cryptoRandom, pin: () => draws[Math.min(i++, draws.length - 1)]! },
+    });
+    try {
+      const other = await server.addCustomer({ name: 'Same line', did: '1-555-0100' });
+      expect((await server.call('getCustomer', {}, { as: other })).value.DID).toBe('+1 555 0100');
+      const first = await createConference(server);
+      const ann = (await server.call('addPerson', { conference: first, role: 'PRESENTER', name: 'Ann' })).value;
+      const theirs = (await server.call('createConferenceReservationless', { name: 'Theirs' }, { as: other })).value;
+      const bob = (
+        await server.call('addPerson', { conference: theirs.UID, role: 'PRESENTER', name: 'Bob' }, { as: other })
+      ).value;
+      expect(ann.PIN).toBe('424242');
+      expect(bob.PIN).toBe('515151');
+      const bridge = bridgeClient(server);
+      expect(await bridge.admit('15550100', '515151')).toMatchObject({ admitted: true, conferenceUID: theirs.UID });
+      expect(await bridge.admit('15550100', '424242')).toMatchObject({ admitted: true, conferenceUID: first });
     } finally {
       await server.close();
     }

@@ -8,6 +8,7 @@ import {
   findCustomer,
   insertApiKey,
   insertCustomer,
+  listCustomerDids,
   revokeApiKeys,
   updateCustomer,
   type CustomerRow,
@@ -25,6 +26,11 @@ export type CustomerStatus = (typeof customerStatuses)[number];
 /** SHA-256 of a key, hex: what the database stores instead of the key. */
 export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Digits only: how dialled numbers and stored DIDs are compared (`+1 555 0100` = `15550100`). */
+export function didDigits(did: string): string {
+  return did.replace(/\D/g, '');
 }
 
 export interface NewCustomerInput {
@@ -49,11 +55,16 @@ export async function createCustomer(
   }
   const now = services.clock.now();
   return inTransaction(services.store.db, async (trx) => {
+    // PINs are unique per DID as written, and the bridge finds a dialled number by its digits: a number
+    // another customer already has, written another way (1-555-0100 for +1 555 0100), takes that
+    // spelling, or the two customers' persons could hold the same PIN on one line.
+    const digits = didDigits(did);
+    const sameLine = (await listCustomerDids(trx)).filter((known) => didDigits(known) === digits).sort()[0];
     const customer = await insertCustomer(trx, {
       uid: services.random.uid(),
       name,
       status: 'ACTIVE',
-      did,
+      did: sameLine ?? did,
       time_zone: timeZone,
       recording: 0,
       greenroom: 0,

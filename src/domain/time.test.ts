@@ -19,6 +19,20 @@ describe('parseDateTimeInput', () => {
     expect(parseDateTimeInput('2016-01-06T01:00:00Z')).toEqual({ kind: 'instant', ms: Date.UTC(2016, 0, 6, 1) });
   });
 
+  it('reads the ISO 8601 forms common libraries write: a space for T, microseconds, an offset of hours only', () => {
+    const instant = { kind: 'instant', ms: Date.UTC(2016, 0, 6, 1) };
+    // Python's str(datetime) and isoformat(), PostgreSQL's timestamptz text, RFC 3339 with a space.
+    expect(parseDateTimeInput('2016-01-05 17:00:00-08:00')).toEqual(instant);
+    expect(parseDateTimeInput('2016-01-06T01:00:00.000000+00:00')).toEqual(instant);
+    expect(parseDateTimeInput('2016-01-05 17:00:00-08')).toEqual(instant);
+    expect(parseDateTimeInput('2016-01-06T01:00:00.123456789Z')).toEqual({
+      kind: 'instant',
+      ms: Date.UTC(2016, 0, 6, 1) + 123,
+    });
+    expect(parseDateTimeInput('2016-01-06T01:00:00.1234567890Z')).toBeNull();
+    expect(parseDateTimeInput('2016-01-06T01:00:00+1')).toBeNull();
+  });
+
   it('reads ISO 8601 without an offset as a wall time', () => {
     expect(parseDateTimeInput('2016-01-05T17:00:00')).toMatchObject({ kind: 'local', hour: 17 });
   });
@@ -74,6 +88,18 @@ describe('formatDateTime', () => {
     for (const zone of ['Asia/Kolkata', 'Australia/Sydney', 'Asia/Tokyo']) {
       expect(formatDateTime(Date.UTC(2026, 0, 15, 12), zone).split(' ')).toHaveLength(6);
     }
+  });
+});
+
+describe('formatDateTime after the UTC year 9999', () => {
+  it('names the zone as on any other day, where Intl gives up and writes GMT-05:00', () => {
+    // 9999.12.31 23:59:59 in New York is already the year 10000 in UTC.
+    const lastSecond = Date.UTC(10000, 0, 1, 4, 59, 59);
+    expect(formatDateTime(lastSecond, 'America/New_York')).toBe('Fri Dec 31 23:59:59 EST 9999');
+    expect(formatDateTime(lastSecond + 30 * 60_000, 'America/New_York')).toBe('Sat Jan 01 00:29:59 EST 10000');
+    expect(formatDateTime(Date.UTC(10000, 6, 1, 12), 'America/New_York')).toBe('Sat Jul 01 08:00:00 EDT 10000');
+    expect(formatDateTime(Date.UTC(10000, 0, 1, 0, 15), 'UTC')).toBe('Sat Jan 01 00:15:00 UTC 10000');
+    expect(formatDateTime(Date.UTC(10000, 0, 1, 0, 15), 'Asia/Kolkata')).toBe('Sat Jan 01 05:45:00 IST 10000');
   });
 });
 

@@ -30,7 +30,11 @@ export interface InstantInput {
 export type DateTimeInput = LocalDateTime | InstantInput;
 
 const localPattern = /^(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/;
-const isoPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
+// ISO 8601 / RFC 3339 as libraries write it: `T` or a space (Python's str(datetime), PostgreSQL), a
+// fraction of up to nanoseconds (isoformat() writes microseconds; kept to the millisecond), an offset of
+// hours only (`-08`) or with minutes.
+const isoPattern =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
 /**
  * Parses a DateTime parameter. Returns null when the text is not a date at all,
@@ -74,7 +78,7 @@ export function parseDateTimeInput(text: string): DateTimeInput | null {
       if (oh > 18 || om > 59) return null;
       offsetMinutes = sign * (oh * 60 + om);
     }
-    const ms = wallAsUtc(wall) + Number((frac ?? '0').padEnd(3, '0')) - offsetMinutes * 60_000;
+    const ms = wallAsUtc(wall) + Number((frac ?? '0').slice(0, 3).padEnd(3, '0')) - offsetMinutes * 60_000;
     return { kind: 'instant', ms };
   }
   return null;
@@ -300,7 +304,21 @@ const formatted = new Map<string, Map<number, string>>();
 const memoZones = 500;
 const memoSecondsPerZone = 20_000;
 
+/** 400 Gregorian years, in ms: the calendar (leap years, weekdays) repeats after exactly this long. */
+const gregorianCycle = 146_097 * 86_400_000;
+/** The first instant of the UTC year 10000, past which Intl names no zone (it writes GMT-05:00 for EST). */
+const yearTenThousand = Date.UTC(10000, 0, 1);
+
 function formatUncached(ms: number, timeZone: string): string {
+  if (ms >= yearTenThousand) {
+    // A reservation may start on 9999.12.31 and so end, or even start (west of UTC), in the UTC year
+    // 10000: write the same instant 400 years earlier — same weekday, date and zone rules — and add
+    // the 400 years back to its year.
+    const cycles = Math.ceil((ms - yearTenThousand + 1) / gregorianCycle);
+    const earlier = formatUncached(ms - cycles * gregorianCycle, timeZone);
+    const year = earlier.slice(earlier.lastIndexOf(' ') + 1);
+    return `${earlier.slice(0, earlier.lastIndexOf(' '))} ${Number(year) + cycles * 400}`;
+  }
   const p = formatParts('en-US', ms, timeZone);
   let zone = p.timeZoneName ?? 'UTC';
   if (numericZone.test(zone)) {

@@ -40,6 +40,9 @@ describe('getCustomer and updateCustomer', () => {
     ['callerInterface', 'simple', 'callerInterface', 'simple'],
     ['regComment', 'Comment', 'regComment', 'Comment'],
     ['timeZone', 'America/New_York', 'timeZone', 'America/New_York'],
+    // Zone names match in any case; the customer reads back the zone's own spelling.
+    ['timeZone', 'europe/berlin', 'timeZone', 'Europe/Berlin'],
+    ['timeZone', ' utc ', 'timeZone', 'UTC'],
   ])('updateCustomer sets %s and getCustomer reads it back', async (field, value, readField, expected) => {
     const answer = await server.call('updateCustomer', { field, value });
     expect(answer.code).toBe(0);

@@ -21,7 +21,7 @@ import type { AccessAnswer, AccessPipeline } from './access-pipeline.js';
 import { contentTypes } from './envelope.js';
 import { ParameterError } from '../errors.js';
 import { isPromise } from '../maybe-promise.js';
-import { addFormParams, checkParamCount, emptyParams, mergeParams, type Params } from './request-params.js';
+import { addFormParams, checkParamCount, emptyParams, mergeBodyParams, type Params } from './request-params.js';
 
 /** Fastify's default JSON body parser, so a bad JSON body is refused with Fastify's own words. */
 export type JsonBodyParser = (
@@ -154,7 +154,7 @@ export class AccessFront {
     if (query !== '') addFormParams(params, query, 'query');
     if (form !== undefined) addFormParams(params, form, 'form');
     try {
-      if (form === undefined && json !== undefined) mergeParams(params, json);
+      if (form === undefined && json !== undefined) mergeBodyParams(params, json);
       checkParamCount(params);
     } catch (error) {
       return error as ParameterError;

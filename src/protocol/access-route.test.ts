@@ -90,6 +90,40 @@ describe('the /_access protocol', () => {
     expect((await listed.json()).value.role).toBe('ASSISTANT');
   });
 
+  it('refuses a JSON body that is an array or a scalar with -2 in the format asked for, and writes nothing', async () => {
+    // Through the node:http front and through Fastify's route alone.
+    const routeOnly = await startTestServer({ accessFront: false });
+    try {
+      for (const target of [server, routeOnly]) {
+        const uid = target === server ? conference : await createConference(target);
+        const persons = async () => (await target.call('getConference', { conferenceUID: uid })).value.persons.length;
+        const before = await persons();
+        const query = new URLSearchParams({
+          ...target.credentials,
+          type: 'json',
+          conference: uid,
+          role: 'PARTICIPANT',
+        });
+        for (const body of ['[{"name":"Ann"}]', '["x"]', '[]', '"name=Ann"', '42', 'true']) {
+          const response = await fetch(`${target.url}/_access/addPerson?${query.toString()}`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json' },
+          });
+          expect(response.status, body).toBe(200);
+          expect(await response.json(), body).toEqual({
+            message: 'a JSON body must be an object of parameters ({"name": "value", …})',
+            value: null,
+            code: -2,
+          });
+        }
+        expect(await persons()).toBe(before);
+      }
+    } finally {
+      await routeOnly.close();
+    }
+  });
+
   it('answers too many parameters with -2 in the format asked for (query or body)', async () => {
     const many = Object.fromEntries(Array.from({ length: 401 }, (_, i) => [`p${i}`, '1']));
     for (const [path, body] of [

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ParameterError } from '../errors.js';
 import { envelopeAnswer, type AccessAnswer, type AccessPipeline } from './access-pipeline.js';
 import { contentTypes, type Format } from './envelope.js';
-import { collectParams, type Params } from './request-params.js';
+import { collectAccessParams, type Params } from './request-params.js';
 import type { Tree } from './tree.js';
 import { recordEnvelope } from '../operations/http.js';
 
@@ -45,7 +45,7 @@ export function registerAccessRoute(app: FastifyInstance, pipeline: AccessPipeli
   async function handle(request: FastifyRequest<{ Params: { fn: string } }>, reply: FastifyReply) {
     let params: Params | ParameterError;
     try {
-      params = collectParams(request.query, request.body);
+      params = collectAccessParams(request.query, request.body);
     } catch (error) {
       if (!(error instanceof ParameterError)) throw error;
       params = error;

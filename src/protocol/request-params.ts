@@ -77,6 +77,28 @@ export function collectParams(query: unknown, body: unknown): Params {
 }
 
 /**
+ * Adds a /_access request's parsed JSON body to `into` (mergeParams). A body
+ * that is an array or a scalar names no parameter: it is refused
+ * (ParamsRefusal), not read as "no parameters", which would run the call on
+ * the query's parameters alone (or an array's items as parameters "0", "1" …).
+ */
+export function mergeBodyParams(into: Params, body: unknown): void {
+  if (body !== null && body !== undefined && (typeof body !== 'object' || Array.isArray(body))) {
+    throw new ParamsRefusal('a JSON body must be an object of parameters ({"name": "value", …})', into.type);
+  }
+  mergeParams(into, body);
+}
+
+/** The parameters of a /_access request, body over query; a body that is an array or a scalar is refused. */
+export function collectAccessParams(query: unknown, body: unknown): Params {
+  const params = emptyParams();
+  mergeParams(params, query);
+  mergeBodyParams(params, body);
+  checkParamCount(params);
+  return params;
+}
+
+/**
  * Refuses a NUL character in any parameter: PostgreSQL cannot store U+0000 in
  * text, so this keeps every function's answer the same on both databases.
  */

@@ -392,3 +392,47 @@ describe.each(['json', 'xml'] as const)('every function through the SDK, %s on t
     expect([...errorsCovered].sort()).toEqual([...registry.keys()].sort());
   });
 });
+
+describe('an XML answer reads exactly as the JSON one', () => {
+  let server: TestServer;
+  let json: BatonClient;
+  let xml: BatonClient;
+  beforeAll(async () => {
+    server = await startTestServer({ config: { bridgeToken } });
+    const options = { baseUrl: server.url, retry: { attempts: 1 }, ...server.credentials };
+    json = new BatonClient({ ...options, format: 'json' });
+    xml = new BatonClient({ ...options, format: 'xml' });
+  });
+  afterAll(() => server.close());
+
+  it('getEvents: the data of every event type (person, conference, reservation, call, caller, custom value)', async () => {
+    const room = await json.createConferenceReservationless({ name: 'Events room' });
+    const person = await json.addPerson({
+      conference: room.UID,
+      role: 'PRESENTER',
+      name: 'Ann',
+      email: 'a@example.com',
+    });
+    await json.updatePerson({ person: person.UID, field: 'notes', value: 'first row' });
+    await json.updateConference({ conference: room.UID, field: 'notes', value: 'agenda' });
+    await json.updateConferenceReservation({ reservationUID: room.reservations[0]!, estimatedCallers: 7 });
+    await json.updateCustomValue({ objectType: 'person', objectUID: person.UID, customKey: 'seat', customValue: '12' });
+    const bridge = async (path: string, body?: unknown) => {
+      const response = await fetch(`${server.url}/bridge/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bridgeToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return (await response.json()) as { callUID: string };
+    };
+    const admitted = await bridge('/admit', { did: room.DID, pin: person.PIN, ani: '+15551230000' });
+    await bridge(`/calls/${admitted.callUID}/end`);
+    await json.removePerson({ conference: room.UID, person: person.UID });
+    await json.cancelConference({ conference: room.UID });
+
+    const fromJson = await json.getEvents({ limit: 1000 });
+    const types = new Set(fromJson.event.map((e) => e.type.split('.')[0]));
+    expect([...types].sort()).toEqual(['call', 'caller', 'conference', 'custom_value', 'person', 'reservation']);
+    expect(await xml.getEvents({ limit: 1000 })).toEqual(fromJson);
+  });
+});

@@ -23,7 +23,9 @@ export type Shape =
   | { readonly list: Shape; readonly item: string }
   /** A child collection: the element repeated directly in its parent, absent when empty. */
   | { readonly repeated: Shape }
-  | { readonly object: keyof ObjectTypes };
+  | { readonly object: keyof ObjectTypes }
+  /** An open object (a Record): the children named here read by their shape, any other generically; none is filled in. */
+  | { readonly fields: Readonly<Record<string, Shape>> };
 
 type ObjectRef<T> = {
   [K in keyof ObjectTypes]: [ObjectTypes[K]] extends [T]
@@ -49,7 +51,7 @@ export type ShapeFor<T> = [T] extends [string]
             : T extends readonly (infer U)[]
               ? { list: ShapeFor<U>; item: string } | { repeated: ShapeFor<U> }
               : string extends keyof T
-                ? 'any'
+                ? 'any' | { readonly fields: Readonly<Record<string, Shape>> }
                 : ObjectRef<T>;
 
 /** The shape of an object type: one entry per field, no more, no fewer. */
@@ -92,6 +94,24 @@ const conference = {
   regComment: 'string',
   registrationUrl: 'string',
 } as const satisfies ObjectShape<ObjectTypes['Conference']>;
+
+/**
+ * What an event's `data` may hold (src/domain/events.ts): the changed object under its type's name, a
+ * person event's `source`, a custom value event's fields. Each event carries some of them.
+ */
+const eventData = {
+  person: { object: 'Person' },
+  source: 'string',
+  conference: { object: 'Conference' },
+  reservation: { object: 'Reservation' },
+  call: { object: 'Call' },
+  caller: { object: 'Caller' },
+  objectType: 'string',
+  objectUID: 'string',
+  key: 'string',
+  value: 'string',
+  custom: customValues,
+} as const;
 
 /** Every object's shape, by type name. */
 export const objectShapes: { readonly [K in keyof ObjectTypes]: ObjectShape<ObjectTypes[K]> } = {
@@ -205,7 +225,7 @@ export const objectShapes: { readonly [K in keyof ObjectTypes]: ObjectShape<Obje
     custom: customValues,
   },
   CallData: { call: { object: 'Call' }, caller: { repeated: { object: 'Caller' } } },
-  Event: { sequence: 'integer', id: 'string', type: 'string', time: 'string', data: 'any' },
+  Event: { sequence: 'integer', id: 'string', type: 'string', time: 'string', data: { fields: eventData } },
   EventList: { event: { repeated: { object: 'Event' } }, nextCursor: 'string, or absent' },
   Webhook: {
     UID: 'string',

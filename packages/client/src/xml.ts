@@ -107,7 +107,7 @@ function readGeneric(element: XmlElement): unknown {
 
 /** The value of a field that is absent from the XML (an empty list, null or empty text). */
 function absent(shape: Shape): unknown {
-  if (typeof shape === 'object') return 'object' in shape ? null : [];
+  if (typeof shape === 'object') return 'object' in shape ? null : 'fields' in shape ? {} : [];
   if (shape.endsWith('?')) return null;
   if (shape === 'string' || shape === 'any') return '';
   return null;
@@ -117,6 +117,7 @@ function readShaped(element: XmlElement, shape: Shape): unknown {
   if (typeof shape === 'object') {
     if ('list' in shape) return element.children.map((child) => readShaped(child, shape.list));
     if ('repeated' in shape) return readShaped(element, shape.repeated);
+    if ('fields' in shape) return readFields(element, shape.fields);
     return readObject(element, shape.object);
   }
   const text = element.text;
@@ -135,6 +136,16 @@ function readShaped(element: XmlElement, shape: Shape): unknown {
     case 'any':
       return readGeneric(element);
   }
+}
+
+/** Reads an open object: each child by its shape in `fields`, or generically; nothing absent is filled in. */
+function readFields(element: XmlElement, fields: Readonly<Record<string, Shape>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const child of element.children) {
+    const shape = fields[child.name];
+    out[child.name] = shape === undefined ? readGeneric(child) : readShaped(child, shape);
+  }
+  return out;
 }
 
 /** Reads an element as the object type `type`, field by field; unknown fields are kept as read generically. */
