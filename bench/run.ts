@@ -19,6 +19,8 @@
  *   --before <dir>   also run every Baton row on the build in <dir> (e.g. today's main), in the same run
  *   --pg             add a PostgreSQL column: a throwaway server, the 1,000-conference seed copied into it
  *   --pg-only        with --pg: only the PostgreSQL column (the SQLite setups are skipped)
+ *   --pg-analyze     with --pg: ANALYZE the database before each PostgreSQL row, as autovacuum does during a
+ *                    full run (so a quick run plans with the statistics of what the rows before it wrote)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ import { seedDatabase, type Seeded } from './seed.js';
 import SqliteDatabase from 'better-sqlite3';
 import { copyFileSync } from 'node:fs';
 import { copySqliteToPostgres } from '../src/store/copy.js';
+import pg from 'pg';
 
 const root = new URL('..', import.meta.url).pathname;
 const resultsDir = join(root, 'bench', 'results');
@@ -51,6 +54,7 @@ const { values: flags } = parseArgs({
     'before-workers': { type: 'string' },
     pg: { type: 'boolean', default: false },
     'pg-only': { type: 'boolean', default: false },
+    'pg-analyze': { type: 'boolean', default: false },
   },
 });
 const connections = Number(flags.connections);
@@ -207,6 +211,18 @@ function selected(name: string): boolean {
 
 /** The throwaway PostgreSQL server's CPU so far (ms), once --pg started it. */
 let postgresCpuMs: (() => number) | undefined;
+/** The PostgreSQL database the running setup serves (--pg-analyze analyzes it before each of its rows). */
+let postgresUrl: string | undefined;
+
+async function analyzePostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('analyze');
+  } finally {
+    await client.end();
+  }
+}
 
 /** Checks one request by hand (and tells why a row cannot run), then measures it. */
 async function measure(name: string, target: Target, call: Call, note?: string): Promise<Row> {
@@ -222,6 +238,7 @@ async function measure(name: string, target: Target, call: Call, note?: string):
     log(`${name}: unexpected answer, not measured: ${text.slice(0, 300)}`);
     return { name, note, skipped: `answer was not ${call.expect}: ${text.slice(0, 120)}` };
   }
+  if (flags['pg-analyze'] && postgresUrl && name.includes(' PG ')) await analyzePostgres(postgresUrl);
   log(`${name}: ${warmup} s warm-up, ${duration} s at ${connections} connections…`);
   const job: LoadJob = {
     url: target.url + call.path,
@@ -616,6 +633,7 @@ async function main(): Promise<void> {
     }
     for (const setup of setups) {
       if (flags['pg-only'] && postgres && !setup.label.endsWith(' PG')) continue;
+      postgresUrl = setup.label.endsWith(' PG') ? setup.small : undefined;
       await runBatonRows(setup);
     }
   } finally {

@@ -38,7 +38,12 @@ const timings = new Map<string, { ns: bigint; runs: number }>();
 if (process.env.BREAKDOWN === '1') timeStatements(sqliteExecutorOf(store.db)!.sqlite);
 
 const writers = [services];
-if (process.env.WRITERS === '2') writers.push({ ...services, store: openStore(file, { checkpointElsewhere: true }) });
+if (process.env.WRITERS === '2') {
+  const second = openStore(file, { checkpointElsewhere: true });
+  for (const pragma of (process.env.PRAGMAS ?? '').split(';').filter(Boolean))
+    sqliteExecutorOf(second.db)!.sqlite.pragma(pragma);
+  writers.push({ ...services, store: second });
+}
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const run = async (n: number) => {

@@ -3,7 +3,7 @@
  * reported at once, so a misconfigured deployment fails fast and says why.
  */
 import { availableParallelism } from 'node:os';
-import { isValidTimeZone } from './domain/time.js';
+import { canonicalTimeZone } from './domain/time.js';
 import { parseTrustProxy, trustNothing, type TrustProxy } from './protocol/client-address.js';
 
 export interface Config {
@@ -119,8 +119,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const logLevel = env.LOG_LEVEL || 'info';
   if (!levels.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${levels.join(', ')}`);
-  const defaultTimeZone = env.DEFAULT_TIME_ZONE || 'UTC';
-  if (!isValidTimeZone(defaultTimeZone)) {
+  // Stored and shown under one spelling, as updateCustomer stores a zone.
+  const typedZone = canonicalTimeZone(env.DEFAULT_TIME_ZONE || 'UTC');
+  const defaultTimeZone = typedZone ?? 'UTC';
+  if (typedZone === null) {
     problems.push(`DEFAULT_TIME_ZONE must be an IANA time zone such as America/New_York`);
   }
   const bridgeToken = env.BRIDGE_TOKEN || null;

@@ -215,6 +215,26 @@ describe('WriteTokenHost and WriteTokenClient', () => {
     expect([a.sent, b.sent, c.sent]).toEqual([['grant'], [], ['grant']]);
   });
 
+  it('takes a pass as a return and an ask: the next waiting worker goes first, else the grant comes back', async () => {
+    const host = new WriteTokenHost<TokenChannel & { sent: string[] }>();
+    const [a, b] = [channel(() => {}), channel(() => {})];
+    host.receive(a, { baton: 'token', op: 'ask' });
+    // Alone, a pass gets the token straight back.
+    host.receive(a, { baton: 'token', op: 'pass' });
+    expect(host.heldBy).toBe(a);
+    host.receive(b, { baton: 'token', op: 'ask' });
+    host.receive(a, { baton: 'token', op: 'pass' });
+    expect(host.heldBy).toBe(b);
+    // A pass from a worker that waits already changes nothing.
+    host.receive(a, { baton: 'token', op: 'pass' });
+    expect(host.heldBy).toBe(b);
+    host.receive(b, { baton: 'token', op: 'return' });
+    expect(host.heldBy).toBe(a);
+    host.receive(a, { baton: 'token', op: 'return' });
+    expect(host.heldBy).toBeUndefined();
+    expect([a.sent, b.sent]).toEqual([['grant', 'grant', 'grant'], ['grant']]);
+  });
+
   it('passes the token on when a grant cannot be delivered', async () => {
     const host = new WriteTokenHost<TokenChannel & { sent: string[] }>();
     const closed = channel(() => {}, true);
@@ -249,8 +269,11 @@ describe('WriteTokenHost and WriteTokenClient', () => {
       group('B2', clients[1]!),
     ]);
     expect(order).toEqual(['A1 in', 'A1 out', 'B1 in', 'B1 out', 'A2 in', 'A2 out', 'B2 in', 'B2 out']);
-    // One ask, one grant and one return a group.
-    expect(sides.map((s) => s.toHost.sent.filter((op) => op === 'ask').length)).toEqual([2, 2]);
+    // One grant a group; a worker's next group is asked for in the same message that hands the token back.
+    expect(sides.map((s) => s.toHost.sent)).toEqual([
+      ['ask', 'pass', 'return'],
+      ['ask', 'pass', 'return'],
+    ]);
     expect(host.grants).toBe(4);
   });
 

@@ -21,8 +21,11 @@ import type { WriteGate } from './store/sqlite-executor.js';
 /** What a worker and the primary send each other about the token. */
 export interface TokenMessage {
   baton: 'token';
-  /** ask: the worker's group has work; grant: the worker holds it now; return: the worker is done. */
-  op: 'ask' | 'grant' | 'return';
+  /**
+   * ask: the worker's group has work; grant: the worker holds it now; return: the worker is done;
+   * pass: the worker is done and another of its groups has work (a return and an ask in one message).
+   */
+  op: 'ask' | 'grant' | 'return' | 'pass';
 }
 
 /** True for a message about the write token. */
@@ -59,6 +62,11 @@ export class WriteTokenHost<W extends TokenChannel> {
     } else if (message.op === 'return' && this.holder === worker) {
       this.holder = undefined;
       this.grantNext();
+    } else if (message.op === 'pass') {
+      // Its next turn goes behind whoever already waits (the grant comes straight back when no one does).
+      if (this.holder === worker) this.holder = undefined;
+      if (!this.queue.includes(worker)) this.queue.push(worker);
+      if (this.holder === undefined) this.grantNext();
     }
   }
 
@@ -90,8 +98,8 @@ export class WriteTokenHost<W extends TokenChannel> {
 /**
  * A worker's side, the gate its executor's write groups wait at. One group
  * at a time holds the token; a group that wants it while another of this
- * worker's holds it asks again once that one returns it, so the other
- * worker's waiting group goes first.
+ * worker's holds it asks again once that one returns it (one 'pass'
+ * message), so the other worker's waiting group goes first.
  */
 export class WriteTokenClient implements WriteGate {
   private readonly waiting: { resolve(): void; reject(error: unknown): void }[] = [];
@@ -112,8 +120,13 @@ export class WriteTokenClient implements WriteGate {
   release(): void {
     if (!this.held) return;
     this.held = false;
-    this.send('return');
-    if (this.waiting.length > 0) this.ask();
+    if (this.waiting.length === 0) {
+      this.send('return');
+      return;
+    }
+    // Another group of this worker waits: hand the token back and ask again in one message.
+    this.asked = true;
+    this.send('pass');
   }
 
   /** Handles a token message from the primary; false for any other message. */

@@ -44,7 +44,8 @@ export interface SiteClient {
   csrf(): string | undefined;
 }
 
-export function siteClient(server: TestServer): SiteClient {
+/** `headers` go with every request (e.g. an X-Forwarded-For a trusted proxy would add). */
+export function siteClient(server: TestServer, options: { headers?: Record<string, string> } = {}): SiteClient {
   const cookies = new Map<string, string>();
   let lastCsrf: string | undefined;
   async function request(path: string, init: RequestInit = {}): Promise<SiteAnswer> {
@@ -52,7 +53,7 @@ export function siteClient(server: TestServer): SiteClient {
     const response = await fetch(`${server.url}${path}`, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+      headers: { ...options.headers, ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');

@@ -350,6 +350,7 @@ export function registerApiCommands(program: Command): void {
     .option('--description <text>', 'new description')
     .option('--enable', 'resume delivery (a disabled endpoint restarts with the first event it missed)')
     .option('--disable', 'pause delivery')
+    .option('--rotate-secret', 'a new secret, printed once; the previous one also signs for 24 hours')
     .action(
       action((client, o, uid: string) => {
         if (o.enable && o.disable) throw new UsageError('give --enable or --disable, not both');
@@ -359,6 +360,7 @@ export function registerApiCommands(program: Command): void {
           eventTypes: o.events as string | undefined,
           description: o.description as string | undefined,
           enabled: o.enable ? true : o.disable ? false : undefined,
+          rotateSecret: o.rotateSecret ? true : undefined,
         });
       }),
     );

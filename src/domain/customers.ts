@@ -17,7 +17,7 @@ import type { ReadAhead, ViewRequest } from '../store/conference-view.repository
 import { readRequest, type ThrottleTarget } from '../store/request-read.repository.js';
 import type { ThrottleWindow } from '../store/throttle.repository.js';
 import { customerFields, findField, parseFieldValue } from './editable-fields.js';
-import { isValidTimeZone } from './time.js';
+import { canonicalTimeZone } from './time.js';
 
 export const customerStatuses = ['ACTIVE', 'SUSPEND', 'CLOSED', 'HOLD'] as const;
 export type CustomerStatus = (typeof customerStatuses)[number];
@@ -40,8 +40,9 @@ export async function createCustomer(
 ): Promise<{ customer: CustomerRow; key: string }> {
   const name = input.name.trim();
   if (name === '' || name.length > 200) throw new ParameterError('name must be 1 to 200 characters');
-  const timeZone = input.timeZone ?? services.config.defaultTimeZone;
-  if (!isValidTimeZone(timeZone)) throw new ParameterError(`unknown time zone "${timeZone}"`);
+  const typedZone = input.timeZone ?? services.config.defaultTimeZone;
+  const timeZone = canonicalTimeZone(typedZone);
+  if (timeZone === null) throw new ParameterError(`unknown time zone "${typedZone.slice(0, 64)}"`);
   const did = (input.did ?? '').trim();
   if (did.length > 32 || !/^[0-9+()\-. ]*$/.test(did)) {
     throw new ParameterError('did must be a phone number of at most 32 characters');

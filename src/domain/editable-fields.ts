@@ -5,7 +5,7 @@
 import { ParameterError } from '../errors.js';
 import { parseBoolean } from '../protocol/params.js';
 import { normaliseEmailList } from './email-address.js';
-import { isValidTimeZone } from './time.js';
+import { canonicalTimeZone } from './time.js';
 
 type Kind = 'boolean' | 'text' | 'emails' | 'timeZone';
 
@@ -29,11 +29,13 @@ export function parseFieldValue(field: EditableField<string>, value: string): st
     case 'emails':
       if (value.length > field.max) throw tooLong(field);
       return normaliseEmailList(value, `value for ${field.name}`);
-    case 'timeZone':
-      if (!isValidTimeZone(value.trim())) {
+    case 'timeZone': {
+      const zone = canonicalTimeZone(value);
+      if (zone === null) {
         throw new ParameterError(`value for ${field.name} must be an IANA time zone such as America/New_York`);
       }
-      return value.trim();
+      return zone;
+    }
     case 'text':
       if (value.length > field.max) throw tooLong(field);
       return value;

@@ -96,6 +96,9 @@ export function validateRegistration(values: RegistrationValues): Partial<Record
   if (values.name === '') errors.name = 'Enter your name.';
   else if (values.name.length > personFieldLimits.name) {
     errors.name = `Your name can be at most ${personFieldLimits.name} characters.`;
+  } else if (/[\u0000-\u001f\u007f]/.test(values.name)) {
+    // A one-line field (the form's input cannot hold a line break); the name goes into mail and exports.
+    errors.name = 'Your name cannot contain line breaks or control characters.';
   }
   if (values.email === '') errors.email = 'Enter your email address.';
   else if (!isEmailAddress(values.email)) errors.email = 'Enter an email address like name@example.com.';

@@ -138,6 +138,59 @@ export function isValidTimeZone(timeZone: string): boolean {
 }
 
 /**
+ * IANA's current names of zones whose ICU canonical ID is an older name
+ * (ICU resolves `Asia/Kolkata` to `Asia/Calcutta`): typed in any case, these
+ * are kept as IANA writes them today rather than replaced by the old name.
+ */
+const currentZoneNames = new Map(
+  [
+    'Africa/Asmara',
+    'America/Argentina/Buenos_Aires',
+    'America/Argentina/Catamarca',
+    'America/Argentina/Cordoba',
+    'America/Argentina/Jujuy',
+    'America/Argentina/Mendoza',
+    'America/Atikokan',
+    'America/Indiana/Indianapolis',
+    'America/Kentucky/Louisville',
+    'America/Nuuk',
+    'Asia/Ho_Chi_Minh',
+    'Asia/Kathmandu',
+    'Asia/Kolkata',
+    'Asia/Yangon',
+    'Atlantic/Faroe',
+    'Europe/Kyiv',
+    'Pacific/Chuuk',
+    'Pacific/Kanton',
+    'Pacific/Pohnpei',
+  ].map((name) => [name.toLowerCase(), name]),
+);
+
+const canonicalZones = new Map<string, string | null>();
+
+/**
+ * The name a time zone is stored and shown under, or null when `text` names
+ * no zone. Zone names match in any case (as the runtime reads them), so one
+ * spelling is kept: `europe/paris` is `Europe/Paris`, `utc` is `UTC`; an
+ * IANA name keeps its current spelling (`Asia/Kolkata`), and a legacy alias
+ * becomes the zone it stands for (`US/Eastern` is `America/New_York`).
+ */
+export function canonicalTimeZone(text: string): string | null {
+  const typed = text.trim();
+  let name = canonicalZones.get(typed);
+  if (name !== undefined) return name;
+  name = null;
+  if (isValidTimeZone(typed)) {
+    const lower = typed.toLowerCase();
+    name =
+      currentZoneNames.get(lower) ?? new Intl.DateTimeFormat('en-US', { timeZone: typed }).resolvedOptions().timeZone;
+  }
+  // Bounded: a client can make this see any number of distinct strings.
+  if (canonicalZones.size < 10_000) canonicalZones.set(typed, name);
+  return name;
+}
+
+/**
  * The instant a DateTime parameter names, reading local times in `timeZone`.
  * Throws a ParameterError naming `param` when the wall time does not exist
  * (spring forward) or exists twice (fall back) in that zone.

@@ -262,13 +262,14 @@ export function checkCsrf(signedIn: SignedIn, submitted: unknown): boolean {
 
 /**
  * Signs in with email and password; returns a new session token (and revokes
- * `previousToken`, the browser's old session, if any). Wrong address or
+ * `previousToken`, the browser's old session, if any) and the browser's new
+ * device token (isKnownDevice). Wrong address or
  * password: code 1 with one message for both. A customer that is not ACTIVE: -1.
  */
 export async function signIn(
   services: Services,
   input: { email: string; password: string; previousToken?: string },
-): Promise<{ token: string; user: UserView }> {
+): Promise<{ token: string; user: UserView; device: string }> {
   const email = input.email.trim().toLowerCase().slice(0, 254);
   const user = email === '' ? undefined : await findUserByEmail(services.store.db, email);
   const ok = await verifyPassword(input.password, user?.password_hash);
@@ -290,7 +291,56 @@ export async function signIn(
       expires_at: now + sessionAbsoluteMs,
     });
   });
-  return { token, user: view(user) };
+  return { token, user: view(user), device: deviceTokenOf(user, now) };
+}
+
+/** How long a browser stays known to an account after it signed in (its device cookie). */
+export const knownDeviceMs = 180 * 24 * 3_600_000;
+
+function deviceSignature(user: UserRow, issuedAt: number): string {
+  // Keyed by the password hash: secret to the server, and a new password
+  // forgets every device at once.
+  return createHmac('sha256', user.password_hash)
+    .update(`baton-admin-device:${user.uid}:${issuedAt}`)
+    .digest('base64url');
+}
+
+function deviceTokenOf(user: UserRow, now: number): string {
+  return `${now}.${deviceSignature(user, now)}`;
+}
+
+/**
+ * The device token of a user whose password was just set from a link (the
+ * link proved the mailbox), or undefined for an unknown user.
+ */
+export async function knownDeviceToken(services: Services, userUid: string): Promise<string | undefined> {
+  const user = await findUser(services.store.db, userUid);
+  return user && user.password_hash !== '' ? deviceTokenOf(user, services.clock.now()) : undefined;
+}
+
+/**
+ * True when `token` (a browser's device cookie) says this browser signed in
+ * to the account `emailText` names before, with its current password, within
+ * `knownDeviceMs`. Such a browser is not held back by failures made elsewhere
+ * (the sign-in throttle); no one can forge one without the password hash.
+ */
+export async function isKnownDevice(
+  services: Services,
+  emailText: string,
+  token: string | undefined,
+): Promise<boolean> {
+  if (!token || token.length > 100) return false;
+  const dot = token.indexOf('.');
+  const issuedAt = Number(token.slice(0, dot));
+  if (dot < 1 || !Number.isSafeInteger(issuedAt)) return false;
+  const now = services.clock.now();
+  if (issuedAt > now + 5 * 60_000 || now - issuedAt > knownDeviceMs) return false;
+  const email = emailText.trim().toLowerCase().slice(0, 254);
+  const user = email === '' ? undefined : await findUserByEmail(services.store.db, email);
+  if (!user || user.password_hash === '') return false;
+  const a = Buffer.from(token.slice(dot + 1));
+  const b = Buffer.from(deviceSignature(user, issuedAt));
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The signed-in user of a session token, or undefined (unknown, revoked, idle or expired). */

@@ -21,6 +21,8 @@ for (const [network, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  // The deprecated 6to4 relay anycast (RFC 7526): no endpoint lives there.
+  ['192.88.99.0', 24],
   ['192.0.2.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
@@ -40,7 +42,13 @@ for (const [network, prefix] of [
   // Local-use NAT64 (RFC 8215): translates to the operator's own IPv4 network.
   ['64:ff9b:1::', 48],
   ['100::', 64],
+  // IETF protocol assignments (RFC 2928): Teredo (2001::/32, which carries an IPv4 address),
+  // benchmarking, ORCHID; none is a web server's address.
+  ['2001::', 23],
   ['2001:db8::', 32],
+  // Documentation (RFC 9637) and SRv6 segment identifiers (RFC 9602).
+  ['3fff::', 20],
+  ['5f00::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
   ['fec0::', 10],

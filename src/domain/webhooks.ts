@@ -33,6 +33,31 @@ export function newWebhookSecret(services: Services): string {
   return `whsec_${Buffer.from(services.random.key() + services.random.key(), 'hex').toString('base64')}`;
 }
 
+/** How long the previous secret keeps signing deliveries after a rotation. */
+export const webhookSecretOverlapMs = 24 * 3_600_000;
+
+/*
+ * The secret column holds the current secret, and for a day after a rotation
+ * the previous one and when it stops signing: `whsec_NEW` or
+ * `whsec_NEW whsec_OLD <untilMs>` (a secret is base64, never a space).
+ */
+
+/** The current secret of a stored secret column (what addWebhook and a rotation show). */
+export function currentWebhookSecret(stored: string): string {
+  const space = stored.indexOf(' ');
+  return space < 0 ? stored : stored.slice(0, space);
+}
+
+/**
+ * The secrets a delivery at `now` is signed with: the current one, and the
+ * previous one while its overlap lasts (Standard Webhooks: one `v1,…` each,
+ * so a receiver that still has the old secret keeps verifying).
+ */
+export function webhookSigningSecrets(stored: string, now: number): string[] {
+  const [current, previous, until] = stored.split(' ');
+  return previous && Number(until) > now ? [current!, previous] : [current!];
+}
+
 /** "person.registered, call.ended" → the types; empty (or "*") for every type. A -2 names an unknown one. */
 export function parseEventTypes(text: string | undefined): EventType[] {
   if (text === undefined) return [];
@@ -118,6 +143,8 @@ export interface WebhookChange {
   description?: string;
   /** true re-enables a disabled endpoint (its failures are forgotten); false pauses it. */
   enabled?: boolean;
+  /** true: a new secret; the previous one also signs for `webhookSecretOverlapMs`. */
+  rotateSecret?: boolean;
 }
 
 /** updateWebhook: changes what is given; re-enabling resumes delivery where the endpoint's cursor stands. */
@@ -127,12 +154,17 @@ export async function changeWebhook(ctx: CallContext, uid: string, change: Webho
     change.url === undefined &&
     change.eventTypes === undefined &&
     change.description === undefined &&
-    change.enabled === undefined
+    change.enabled === undefined &&
+    change.rotateSecret !== true
   ) {
-    throw new ParameterError('nothing to change: supply url, eventTypes, description or enabled');
+    throw new ParameterError('nothing to change: supply url, eventTypes, description, enabled or rotateSecret');
   }
-  await requireWebhook(ctx, uid);
+  const existing = await requireWebhook(ctx, uid);
   const patch: WebhookPatch = {};
+  if (change.rotateSecret === true) {
+    const now = services.clock.now();
+    patch.secret = `${newWebhookSecret(services)} ${currentWebhookSecret(existing.secret)} ${now + webhookSecretOverlapMs}`;
+  }
   if (change.url !== undefined) patch.url = await checkUrl(services, change.url);
   if (change.eventTypes !== undefined) patch.event_types = JSON.stringify(parseEventTypes(change.eventTypes));
   if (change.description !== undefined) patch.description = change.description;

@@ -47,6 +47,41 @@ describe('getCustomer and updateCustomer', () => {
     expect((await server.call('getCustomer')).value[readField]).toEqual(expected);
   });
 
+  it.each([
+    ['europe/paris', 'Europe/Paris'],
+    ['  AMERICA/NEW_YORK ', 'America/New_York'],
+    ['utc', 'UTC'],
+    ['asia/kolkata', 'Asia/Kolkata'],
+    ['Asia/Kolkata', 'Asia/Kolkata'],
+    ['america/argentina/buenos_aires', 'America/Argentina/Buenos_Aires'],
+    ['US/Eastern', 'America/New_York'],
+    ['Etc/UTC', 'UTC'],
+  ])('updateCustomer stores the time zone %j under one spelling, %j, and reads it back so', async (value, expected) => {
+    const answer = await server.call('updateCustomer', { field: 'timeZone', value });
+    expect(answer.code).toBe(0);
+    expect(answer.value.timeZone).toBe(expected);
+    expect((await server.call('getCustomer')).value.timeZone).toBe(expected);
+    expect((await server.call('updateCustomer', { field: 'timeZone', value: 'UTC' })).code).toBe(0);
+  });
+
+  it('getCustomer reads a time zone stored before names were canonical under its one spelling', async () => {
+    const db = server.services.store.db;
+    await db
+      .updateTable('customers')
+      .set({ time_zone: 'europe/paris' })
+      .where('uid', '=', server.credentials.customer)
+      .execute();
+    try {
+      expect((await server.call('getCustomer')).value.timeZone).toBe('Europe/Paris');
+    } finally {
+      await db
+        .updateTable('customers')
+        .set({ time_zone: 'UTC' })
+        .where('uid', '=', server.credentials.customer)
+        .execute();
+    }
+  });
+
   it('updateCustomer matches the field name in any case', async () => {
     expect((await server.call('updateCustomer', { field: 'GREENROOM', value: 'false' })).value.greenroom).toBe(false);
   });

@@ -10,7 +10,7 @@ export const updateWebhook = defineFunction({
   name: 'updateWebhook',
   kind: 'command',
   summary:
-    'Changes a webhook endpoint: url, eventTypes, description, enabled (true resumes a disabled endpoint with the first event it missed).',
+    'Changes a webhook endpoint: url, eventTypes, description, enabled (true resumes a disabled endpoint with the first event it missed), rotateSecret (true: a new secret, shown in this answer only; the previous one also signs for 24 hours).',
   result: 'Webhook',
   params: z.object({
     webhook: uid(),
@@ -21,9 +21,11 @@ export const updateWebhook = defineFunction({
       .max(webhookDescriptionMax, `must be at most ${webhookDescriptionMax} characters`)
       .optional(),
     enabled: optionalBoolean(),
+    rotateSecret: optionalBoolean(),
   }),
   async handle(ctx, p) {
     const { webhook, ...change } = p;
-    return presentWebhook(await changeWebhook(ctx, webhook, change));
+    // A new secret is shown once, in this answer; the previous one signs too for a day.
+    return presentWebhook(await changeWebhook(ctx, webhook, change), { withSecret: change.rotateSecret === true });
   },
 });

@@ -139,6 +139,49 @@ describe('webhook delivery', () => {
     await server.call('removeWebhook', { webhook: endpoint.UID });
   });
 
+  it('rotates the secret: the new one is shown once, and both sign deliveries for a day, then only the new one', async () => {
+    const conference = await createConference(server);
+    const endpoint = await addEndpoint({ eventTypes: 'person.registered' });
+    const rotated = await server.call('updateWebhook', { webhook: endpoint.UID, rotateSecret: 'true' });
+    expect(rotated.code).toBe(0);
+    const secret = rotated.value.secret as string;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(secret).not.toBe(endpoint.secret);
+    // Shown once: the list shows no secret, in any form.
+    const listed = (await server.call('getWebhooks')).value.webhook.find(
+      (w: { UID: string }) => w.UID === endpoint.UID,
+    );
+    expect(listed.secret).toBeNull();
+    const signatures = (d: (typeof receiver.deliveries)[number]) => {
+      const at = new Date(Number(d.headers['webhook-timestamp']) * 1000);
+      const id = d.headers['webhook-id'] as string;
+      const header = (d.headers['webhook-signature'] as string).split(' ');
+      return {
+        count: header.length,
+        withNew: header.includes(new Verifier(secret).sign(id, at, d.body)),
+        withOld: header.includes(new Verifier(endpoint.secret).sign(id, at, d.body)),
+      };
+    };
+    await registerPerson(server, conference);
+    await settle();
+    expect(receiver.deliveries).toHaveLength(1);
+    expect(signatures(receiver.deliveries[0]!)).toEqual({ count: 2, withNew: true, withOld: true });
+
+    const day = 24 * 3_600_000;
+    server.clock.advance(day + 1000);
+    try {
+      await registerPerson(server, conference);
+      await settle();
+      expect(receiver.deliveries).toHaveLength(2);
+      expect(signatures(receiver.deliveries[1]!)).toEqual({ count: 1, withNew: true, withOld: false });
+    } finally {
+      server.clock.advance(-(day + 1000));
+    }
+    // Rotating needs nothing else; an unknown endpoint is still a -2.
+    expect((await server.call('updateWebhook', { webhook: 'NOSUCHWEBHOOK000', rotateSecret: 'true' })).code).toBe(-2);
+    await server.call('removeWebhook', { webhook: endpoint.UID });
+  });
+
   it('sends only the types an endpoint wants, and moves its cursor past the others', async () => {
     const conference = await createConference(server);
     const endpoint = await addEndpoint({ eventTypes: 'call.ended, conference.canceled' });
@@ -340,10 +383,27 @@ describe('webhook endpoints', () => {
       '2002:c0a8:101::',
       '2002::1',
       '2002::1.2.3.4',
+      // Deprecated 6to4 relay anycast; Teredo (carries an obfuscated IPv4 address) and the other
+      // IETF protocol assignments; IPv6 documentation (RFC 9637); SRv6 segment identifiers (RFC 9602).
+      '192.88.99.1',
+      '2001::1',
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+      '2001:2::1',
+      '2001:1ff::1',
+      '3fff::1',
+      '5f00::1',
     ]) {
       expect(isPrivateAddress(a), a).toBe(true);
     }
-    for (const a of ['93.184.215.14', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2002:808:808::1']) {
+    for (const a of [
+      '93.184.215.14',
+      '8.8.8.8',
+      '2606:4700:4700::1111',
+      '::ffff:8.8.8.8',
+      '2002:808:808::1',
+      '2001:200::1',
+      '2001:4860:4860::8888',
+    ]) {
       expect(isPrivateAddress(a), a).toBe(false);
     }
   });

@@ -16,7 +16,7 @@ import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { Services } from '../context.js';
 import { ApiError } from '../errors.js';
-import { wantedTypes } from '../domain/webhooks.js';
+import { wantedTypes, webhookSigningSecrets } from '../domain/webhooks.js';
 import { parseWebhookUrl, resolveWebhookHost, type CheckedAddress } from '../domain/webhook-address.js';
 import { enqueueMail } from '../mail/queue.js';
 import { webhookDisabledMail } from '../mail/templates/webhook-disabled.js';
@@ -82,7 +82,8 @@ async function deliverEndpoint(
   const { db } = services.store;
   let state = endpoint;
   const wanted = wantedTypes(endpoint);
-  const signer = new Webhook(endpoint.secret);
+  // After a rotation the previous secret signs too, for a day (webhookSigningSecrets).
+  const signers = webhookSigningSecrets(endpoint.secret, services.clock.now()).map((secret) => new Webhook(secret));
   let cursor = endpoint.delivered_sequence;
   let unsaved = 0;
   let addresses: CheckedAddress[] | undefined;
@@ -98,7 +99,7 @@ async function deliverEndpoint(
       try {
         // Resolved once per pass and checked again: a name that now points inside is refused.
         addresses ??= await resolveWebhookHost(parseWebhookUrl(endpoint.url), services.config.webhookAllowPrivate);
-        failure = await send(endpoint.url, addresses, signer, event, services.config.webhookTimeoutSeconds * 1000);
+        failure = await send(endpoint.url, addresses, signers, event, services.config.webhookTimeoutSeconds * 1000);
       } catch (error) {
         failure = error instanceof ApiError ? error.message : describeError(error);
       }
@@ -204,7 +205,7 @@ export function webhookPayload(event: EventRow): string {
 function send(
   url: string,
   addresses: readonly CheckedAddress[],
-  signer: Webhook,
+  signers: readonly Webhook[],
   event: EventRow,
   timeoutMs: number,
 ): Promise<string | null> {
@@ -229,7 +230,7 @@ function send(
       'user-agent': 'Baton-Webhooks/1',
       'webhook-id': event.id,
       'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-      'webhook-signature': signer.sign(event.id, sentAt, body),
+      'webhook-signature': signers.map((signer) => signer.sign(event.id, sentAt, body)).join(' '),
     },
   };
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;

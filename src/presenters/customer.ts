@@ -3,6 +3,7 @@ import type { CustomValue } from '../store/custom-value.repository.js';
 import type { CustomerRow } from '../store/customer.repository.js';
 import type { TreeObject } from '../protocol/tree.js';
 import { bool, emptyList, presentCustomValues } from './common.js';
+import { canonicalTimeZone } from '../domain/time.js';
 
 export function presentCustomer(row: CustomerRow, custom: readonly CustomValue[]): TreeObject {
   return {
@@ -11,7 +12,8 @@ export function presentCustomer(row: CustomerRow, custom: readonly CustomValue[]
     name: row.name,
     status: row.status,
     DID: row.did,
-    timeZone: row.time_zone,
+    // A row stored before names were canonical reads as the name it is used under.
+    timeZone: canonicalTimeZone(row.time_zone) ?? row.time_zone,
     recording: bool(row.recording),
     greenroom: bool(row.greenroom),
     contactEmails: row.contact_emails,

@@ -1,8 +1,10 @@
 /**
  * The Webhook object: an endpoint of the customer's events. `secret` is shown
- * only in addWebhook's answer (null everywhere else): Baton keeps it to sign
+ * only in addWebhook's answer and updateWebhook's with rotateSecret (null
+ * everywhere else): Baton keeps it to sign
  * deliveries, but never shows it again.
  */
+import { currentWebhookSecret } from '../domain/webhooks.js';
 import type { WebhookRow } from '../store/webhook.repository.js';
 import { list, repeated, type TreeObject } from '../protocol/tree.js';
 
@@ -15,7 +17,7 @@ export function presentWebhook(row: WebhookRow, options: { withSecret?: boolean 
     eventTypes: list('type', JSON.parse(row.event_types) as string[]),
     description: row.description,
     status: row.status,
-    secret: options.withSecret ? row.secret : null,
+    secret: options.withSecret ? currentWebhookSecret(row.secret) : null,
     deliveredSequence: row.delivered_sequence,
     failedAttempts: row.attempts,
     failingSince: iso(row.failing_since),

@@ -21,6 +21,7 @@ import * as listScope from './migrations/011-list-scope.js';
 import * as reservationsByConference from './migrations/012-reservations-by-conference.js';
 import * as writePathIndexes from './migrations/013-write-path-indexes.js';
 import * as changeLogAppends from './migrations/015-change-log-appends.js';
+import * as pgPersonStatistics from './migrations/016-pg-person-statistics.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
 import { fallbackPages, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
@@ -194,6 +195,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '012-reservations-by-conference': bind(reservationsByConference),
     '013-write-path-indexes': bind(writePathIndexes),
     '015-change-log-appends': bind(changeLogAppends),
+    '016-pg-person-statistics': bind(pgPersonStatistics),
   };
 }
 

@@ -99,6 +99,37 @@ describe('SQLite group commit', () => {
     expect(other.prepare('select name from customers where uid = ?').pluck().get('R3')).toBe('R3 renamed');
   });
 
+  it('a lone write (a group of one, no savepoint) that fails leaves nothing behind and commits nothing', async () => {
+    const insert = prepared(
+      'test_insert_customer',
+      "insert into customers (uid, name, status, did, time_zone, recording, greenroom, background_music, reminder, place_call, created_at) values (?, ?, 'ACTIVE', '', 'UTC', 0, 0, 0, 1, 0, 0) returning uid",
+    );
+    const executor = sqliteExecutorOf(store.db)!;
+    const before = executor.commits;
+    // Both a raw statement and a Kysely query of the failing unit are undone.
+    const lone = inTransaction(store.db, async (trx) => {
+      expect(groupAll<{ uid: string }>(trx, insert, ['S1', 'S1'])).toEqual([{ uid: 'S1' }]);
+      await trx.updateTable('customers').set({ name: 'renamed' }).where('uid', '=', 'S1').execute();
+      throw new Error('refused S1');
+    });
+    await expect(lone).rejects.toThrow('refused S1');
+    expect(executor.commits - before).toBe(0);
+    expect(executor.sqlite.inTransaction).toBe(false);
+    expect(committed()).toEqual([]);
+    // A statement that fails inside the lone unit, caught by it, undoes only itself (SQLite's statement journal).
+    const caught = await inTransaction(store.db, async (trx) => {
+      groupAll(trx, insert, ['S2', 'S2']);
+      expect(() => groupAll(trx, insert, ['S2', 'S2 again'])).toThrow(/UNIQUE/);
+      return 'S2';
+    });
+    expect(caught).toBe('S2');
+    // The next lone write commits on its own.
+    expect(await addCustomer('S3')).toBe('S3');
+    expect(executor.commits - before).toBe(2);
+    expect(committed()).toEqual(['S2', 'S3']);
+    expect(other.prepare('select name from customers where uid = ?').pluck().get('S2')).toBe('S2');
+  });
+
   it("refuses a unit's queries once the unit is over, Kysely's and raw ones alike", async () => {
     const byUid = prepared('test_customer_uid', 'select uid from customers where uid = ?');
     let leaked: Kysely<Database> | undefined;

@@ -9,7 +9,9 @@
  * - `write(work)`: group commit. The writes that arrive in one event-loop
  *   turn share one `BEGIN IMMEDIATE … COMMIT`, each inside its own SAVEPOINT
  *   (its Kysely Transaction runs on that savepoint), so one failure rolls
- *   back only itself. No write's promise settles before the COMMIT that holds it.
+ *   back only itself; a lone write runs on the transaction itself, rolled
+ *   back whole when it fails. No write's promise settles before the COMMIT
+ *   that holds it.
  * - Kysely (`db` outside a group) acquires the same lock for each query or
  *   transaction.
  *
@@ -38,6 +40,7 @@ import {
 import { AnswerCache, defaultCacheLimits, estimateSize, type CacheLimits } from './answer-cache.js';
 import type { Database } from './schema.js';
 import type { MaybePromise } from '../maybe-promise.js';
+import { statsNow, writeGroupStats } from './write-group-stats.js';
 
 /** How long a statement keeps retrying SQLITE_BUSY before the error propagates (the old busy_timeout). */
 const busyDeadlineMs = 5000;
@@ -49,6 +52,8 @@ interface PendingWrite {
   work: (trx: Transaction<Database>) => Promise<unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** When it was queued (only with `BATON_WRITE_STATS`). */
+  queuedAt?: number;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -608,7 +613,9 @@ export class SqliteExecutor {
    */
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      const pending: PendingWrite = { work, resolve: resolve as (value: unknown) => void, reject };
+      if (writeGroupStats) pending.queuedAt = statsNow();
+      this.pending.push(pending);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
@@ -624,8 +631,14 @@ export class SqliteExecutor {
     }
     // Writes that arrive while the token is on its way join this group (no
     // second flush is scheduled until it is here).
+    const asked = writeGroupStats ? statsNow() : 0;
+    let granted = 0;
     try {
       await this.acquireWithin(gate, busyDeadlineMs);
+      if (writeGroupStats) {
+        granted = statsNow();
+        writeGroupStats.wait.add(granted - asked);
+      }
     } catch (error) {
       this.flushScheduled = false;
       const group = this.pending;
@@ -639,6 +652,7 @@ export class SqliteExecutor {
       if (released) return;
       released = true;
       gate.release();
+      if (writeGroupStats) writeGroupStats.hold.add(statsNow() - granted);
     };
     try {
       await this.flushGroup(release);
@@ -686,6 +700,7 @@ export class SqliteExecutor {
     const outcomes: Outcome[] = [];
     let groupError: unknown;
     const deadline = Date.now() + busyDeadlineMs;
+    const flushStarted = writeGroupStats ? statsNow() : undefined;
     // While another process holds the write lock, this one lets go of its
     // connection between attempts, so its reads go on.
     for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
@@ -715,10 +730,25 @@ export class SqliteExecutor {
     try {
       if (groupError !== undefined) throw groupError;
       try {
-        for (const unit of group) outcomes.push(await this.runUnit(unit));
-        const commit = this.statement('COMMIT');
-        await this.retryBusy(() => commit.run());
-        this.commits++;
+        const began = writeGroupStats ? statsNow() : 0;
+        if (writeGroupStats && flushStarted !== undefined) writeGroupStats.begin.add(began - flushStarted);
+        // A group of one (a sparse write) needs no savepoint: if its unit
+        // fails, rolling back the whole transaction undoes exactly that unit.
+        const alone = group.length === 1;
+        for (const unit of group) outcomes.push(await this.runUnit(unit, alone));
+        const committing = writeGroupStats ? statsNow() : 0;
+        if (alone && !outcomes[0]!.ok) {
+          if (this.sqlite.inTransaction) this.statement('ROLLBACK').run();
+        } else {
+          const commit = this.statement('COMMIT');
+          await this.retryBusy(() => commit.run());
+          this.commits++;
+        }
+        if (writeGroupStats) {
+          writeGroupStats.units.add(committing - began);
+          writeGroupStats.commit.add(statsNow() - committing);
+          writeGroupStats.size.add(group.length);
+        }
       } catch (error) {
         if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
         throw error;
@@ -728,6 +758,11 @@ export class SqliteExecutor {
     } finally {
       this.unlock();
       done?.();
+    }
+    if (writeGroupStats && group[0]?.queuedAt !== undefined) {
+      const oldest = group[0].queuedAt;
+      // Measured once the answers have been sent on their way (the turn after the settling).
+      setImmediate(() => writeGroupStats?.latency.add(statsNow() - oldest));
     }
     group.forEach((unit, i) => {
       const outcome = outcomes[i];
@@ -746,22 +781,26 @@ export class SqliteExecutor {
    * statements). The unit's transaction is live only while `work` runs: a
    * query it leaves behind fails instead of running in a later unit.
    * A failure to roll back is the group's (its transaction is not sound).
+   * `alone`: the group's only unit, run on the transaction itself (no
+   * savepoint); the caller rolls the transaction back when it fails.
    */
-  private async runUnit(unit: PendingWrite): Promise<Outcome> {
+  private async runUnit(unit: PendingWrite, alone = false): Promise<Outcome> {
     const unitState = { live: true };
     const trx = new Transaction<Database>({
       ...this.unitProps,
       executor: this.unitExecutor.withPlugin(liveOnly(unitState)),
     });
     groupTransactions.set(trx, this);
-    this.statement(`SAVEPOINT ${savepoint}`).run();
+    if (!alone) this.statement(`SAVEPOINT ${savepoint}`).run();
     try {
       const value = await unit.work(trx);
-      this.statement(`RELEASE ${savepoint}`).run();
+      if (!alone) this.statement(`RELEASE ${savepoint}`).run();
       return { ok: true, value };
     } catch (error) {
-      this.statement(`ROLLBACK TO ${savepoint}`).run();
-      this.statement(`RELEASE ${savepoint}`).run();
+      if (!alone) {
+        this.statement(`ROLLBACK TO ${savepoint}`).run();
+        this.statement(`RELEASE ${savepoint}`).run();
+      }
       return { ok: false, error };
     } finally {
       unitState.live = false;

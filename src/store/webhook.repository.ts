@@ -17,6 +17,7 @@ export type NewWebhook = Insertable<WebhookEndpointTable>;
 export type WebhookPatch = Pick<
   Updateable<WebhookEndpointTable>,
   | 'url'
+  | 'secret'
   | 'event_types'
   | 'description'
   | 'status'

@@ -280,6 +280,33 @@ describe('self-registration page with SMTP', () => {
     );
   });
 
+  it('redirects to an MC_CONFIRMATION_PAGE with characters a header cannot carry as its serialized URL', async () => {
+    const target = await createConference(server, { name: 'Wide redirect' });
+    const set = await server.call('updateCustomValue', {
+      objectType: 'conference',
+      objectUID: target,
+      customKey: 'MC_CONFIRMATION_PAGE',
+      customValue: 'https://acme.example/danke-schön/感谢',
+    });
+    expect(set.code).toBe(0);
+    const response = await fetch(pageUrl(server, target, { name: 'W', email: 'w1@example.org' }), {
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('https://acme.example/danke-sch%C3%B6n/%E6%84%9F%E8%B0%A2');
+  });
+
+  it('refuses a name with a line break (a one-line field) and registers nobody', async () => {
+    const target = await createConference(server, { name: 'One line' });
+    const response = await fetch(
+      pageUrl(server, target, { name: 'Mallory\r\nBcc: victim@example.org', email: 'mallory@example.org' }),
+      { redirect: 'manual' },
+    );
+    expect(response.status).toBe(422);
+    expect(await response.text()).toContain('Your name cannot contain line breaks');
+    expect(await personByEmail(server, target, 'mallory@example.org')).toHaveLength(0);
+  });
+
   it('shows a clear closed page for canceled and ended conferences, and a not-found page', async () => {
     const canceled = await createConference(server, { name: 'Gone' });
     await server.call('cancelConference', { conference: canceled });

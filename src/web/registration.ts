@@ -99,7 +99,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
     limit: services.config.registrationLimit,
     addresses: true,
   });
-  const secure = services.config.publicUrl.startsWith('https:');
+  const secureSite = services.config.publicUrl.startsWith('https:');
 
   /** Renders the form with a fresh CSRF token (and the cookie it is bound to). */
   function showForm(
@@ -114,7 +114,10 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
     if (nonce !== existing) {
       reply.header(
         'set-cookie',
-        `${csrfCookie}=${nonce}; Path=/conference/register; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
+        `${csrfCookie}=${nonce}; Path=/conference/register; HttpOnly; SameSite=Lax${
+          // Secure when the site is https, or this request came over TLS (directly, or per TRUST_PROXY).
+          secureSite || request.protocol === 'https' ? '; Secure' : ''
+        }`,
       );
     }
     const uid = target.conference.uid;
@@ -186,7 +189,8 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
     mail?.poke();
     const { person, existing } = registration;
     const uid = target.conference.uid;
-    let location = confirmation || target.confirmationPage;
+    // MC_CONFIRMATION_PAGE is an http(s) URL; written as a URL serializes it (a Location header is ASCII).
+    let location = confirmation || confirmationTarget(target.confirmationPage ?? '');
     if (!location) {
       location = existing
         ? `${registrationPath(uid)}/confirmation?existing=1`

@@ -149,6 +149,8 @@ export interface UpdateWebhookParams {
   description?: string;
   /** true resumes a disabled endpoint with the first event it missed; false pauses it. */
   enabled?: boolean;
+  /** true: a new secret, in this answer only; the previous one also signs deliveries for 24 hours. */
+  rotateSecret?: boolean;
 }
 export interface WebhookParams {
   webhook: string;

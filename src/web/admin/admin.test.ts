@@ -11,6 +11,7 @@ import { createAdminUser, siteClient, testPassword } from '../../../test/admin.j
 import { createUser, sessionIdleMs } from '../../domain/users.js';
 import { listMail } from '../../store/mail.repository.js';
 import { parseCsv } from './csv.js';
+import { parseTrustProxy, type TrustProxy } from '../../protocol/client-address.js';
 
 let server: TestServer;
 let owner: { email: string; password: string; uid: string };
@@ -54,6 +55,30 @@ describe('sign-in and sessions', () => {
       expect(cookie).toMatch(/HttpOnly/);
     } finally {
       await secure.close();
+    }
+  });
+
+  it('marks the cookies Secure when a proxy TRUST_PROXY trusts says the request came over https', async () => {
+    const proxied = await startTestServer({ config: { trustProxy: parseTrustProxy('1') as TrustProxy } });
+    try {
+      const user = await createAdminUser(proxied, proxied.credentials.customer);
+      const tls = siteClient(proxied, { headers: { 'x-forwarded-for': '198.51.100.3', 'x-forwarded-proto': 'https' } });
+      const answer = await tls.signIn(user.email, user.password);
+      expect(answer.status).toBe(303);
+      const cookies = answer.headers.getSetCookie();
+      expect(cookies.find((c) => c.startsWith('baton_admin='))).toMatch(/; Secure/);
+      expect(cookies.find((c) => c.startsWith('baton_admin_device='))).toMatch(/; Secure/);
+      const uid = await createConference(proxied, { name: 'Secure form' });
+      const page = await fetch(`${proxied.url}/conference/register/${uid}`, {
+        headers: { 'x-forwarded-for': '198.51.100.3', 'x-forwarded-proto': 'https' },
+      });
+      expect(page.headers.getSetCookie().find((c) => c.startsWith('baton_csrf='))).toMatch(/; Secure/);
+      // Without TRUST_PROXY the header is a client's word, and changes nothing.
+      const direct = siteClient(server, { headers: { 'x-forwarded-proto': 'https' } });
+      const plain = await direct.signIn(owner.email, owner.password);
+      expect(plain.headers.getSetCookie().find((c) => c.startsWith('baton_admin='))).not.toMatch(/Secure/);
+    } finally {
+      await proxied.close();
     }
   });
 
@@ -104,6 +129,83 @@ describe('sign-in and sessions', () => {
     expect((await site.signIn(victim.email, victim.password)).status).toBe(429);
   });
 
+  it('does not let failures from one address keep the account out for another address', async () => {
+    const proxied = await startTestServer({ config: { trustProxy: parseTrustProxy('1') as TrustProxy } });
+    try {
+      const victim = await createAdminUser(proxied, proxied.credentials.customer, { role: 'staff' });
+      const attacker = siteClient(proxied, { headers: { 'x-forwarded-for': '203.0.113.66' } });
+      let last;
+      for (let i = 0; i < 11; i++) last = await attacker.signIn(victim.email, 'wrong password!');
+      expect(last!.status).toBe(429);
+      // The victim, on a browser that never signed in, from their own address: in.
+      const fresh = siteClient(proxied, { headers: { 'x-forwarded-for': '198.51.100.20' } });
+      expect((await fresh.signIn(victim.email, victim.password)).status).toBe(303);
+      // The attacker's address still waits, even with the right password.
+      expect((await attacker.signIn(victim.email, victim.password)).status).toBe(429);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('holds back guessing from many addresses, but not a browser that signed in to the account before', async () => {
+    const proxied = await startTestServer({ config: { trustProxy: parseTrustProxy('1') as TrustProxy } });
+    try {
+      const victim = await createAdminUser(proxied, proxied.credentials.customer, { role: 'staff' });
+      const own = siteClient(proxied, { headers: { 'x-forwarded-for': '198.51.100.20' } });
+      const first = await own.signIn(victim.email, victim.password);
+      const device = first.headers.getSetCookie().find((c) => c.startsWith('baton_admin_device='))!;
+      expect(device).toMatch(/HttpOnly/);
+      expect(device).toMatch(/SameSite=Strict/);
+      expect(device).toMatch(/Max-Age=\d+/);
+      // 50 failures from 10 addresses (5 each, under the per-address limit).
+      for (let i = 0; i < 50; i++) {
+        const bot = siteClient(proxied, { headers: { 'x-forwarded-for': `203.0.113.${i % 10}` } });
+        await bot.signIn(victim.email, 'wrong password!');
+      }
+      // A new address with the right password but an unknown browser waits out the 15 minutes ...
+      const stranger = siteClient(proxied, { headers: { 'x-forwarded-for': '192.0.2.44' } });
+      const refused = await stranger.signIn(victim.email, victim.password);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(60);
+      // ... the victim's own browser does not, even from yet another address.
+      const travelling = siteClient(proxied, { headers: { 'x-forwarded-for': '192.0.2.45' } });
+      travelling.cookies.set('baton_admin_device', own.cookies.get('baton_admin_device')!);
+      expect((await travelling.signIn(victim.email, victim.password)).status).toBe(303);
+      // A forged device cookie is an unknown browser.
+      const forger = siteClient(proxied, { headers: { 'x-forwarded-for': '192.0.2.46' } });
+      forger.cookies.set('baton_admin_device', `${Date.now()}.${'A'.repeat(43)}`);
+      expect((await forger.signIn(victim.email, victim.password)).status).toBe(429);
+      // Another account's device cookie does not count for this one.
+      const other = await createAdminUser(proxied, proxied.credentials.customer, { role: 'staff' });
+      const otherBrowser = siteClient(proxied, { headers: { 'x-forwarded-for': '192.0.2.47' } });
+      await otherBrowser.signIn(other.email, other.password);
+      expect((await otherBrowser.signIn(victim.email, victim.password)).status).toBe(429);
+      // A known browser has its own limit: ten failures and it waits too.
+      let last;
+      for (let i = 0; i < 11; i++) last = await travelling.signIn(victim.email, 'wrong password!');
+      expect(last!.status).toBe(429);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it.each([
+    ['/admin/account\r\nSet-Cookie: x=1'],
+    ['/admin/account\u2028'],
+    ['/admin/caf\u00e9'],
+    ['/admin/a b'],
+    ['//evil.example/admin/x'],
+    ['/admin//evil.example'],
+    ['/admin/\\evil.example'],
+    ['https://evil.example/admin/x'],
+  ])('after sign-in, a next of %j goes to the conferences, never a 500 or another site', async (next) => {
+    const site = siteClient(server);
+    await site.get('/admin/sign-in');
+    const answer = await site.post('/admin/sign-in', { email: owner.email, password: owner.password, next });
+    expect(answer.status).toBe(303);
+    expect(answer.location).toBe('/admin/conferences');
+  });
+
   it('a one-time link sets a password once; a used link answers 410', async () => {
     const { link } = await createUser(server.services, {
       customerUid: server.credentials.customer,
@@ -126,6 +228,8 @@ describe('sign-in and sessions', () => {
     expect(short.text).toContain('password must be at least 10 characters');
     const done = await site.post('/admin/password', { token, password: testPassword, confirm: testPassword });
     expect(done.status).toBe(303);
+    // The link proved the mailbox: this browser is known to the account (the sign-in throttle).
+    expect(done.headers.getSetCookie().some((c) => c.startsWith('baton_admin_device='))).toBe(true);
     expect((await site.get(path)).status).toBe(410);
     expect((await site.signIn('link-user@example.org', testPassword)).status).toBe(303);
   });

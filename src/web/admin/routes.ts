@@ -42,6 +42,9 @@ import {
   checkCsrf,
   createUser,
   inspectLink,
+  isKnownDevice,
+  knownDeviceMs,
+  knownDeviceToken,
   listCustomerUsers,
   parseUserRole,
   removeUser,
@@ -66,12 +69,14 @@ import { adminMessagePage, resetRequestPage, setPasswordPage, signInPage } from 
 import { callerLabel, callPage } from './pages/call.js';
 import { conferencePage, conferenceFieldValue, importPage, personPage } from './pages/conference.js';
 import { conferenceListPage, conferenceTabs, newConferencePage, newReservationRows } from './pages/conferences.js';
-import { createSignInThrottle } from './throttle.js';
+import { createSignInThrottle, type SignInAttempt } from './throttle.js';
 
 /** The session cookie; scoped to /admin so no other page ever sees it. */
 export const sessionCookie = 'baton_admin';
 /** The double-submit cookie of the forms shown before sign-in. */
 const formCookie = 'baton_admin_form';
+/** A browser known to an account (isKnownDevice): the sign-in throttle counts it apart. */
+const deviceCookie = 'baton_admin_device';
 /** How often the live page's stream reads the call's callers. */
 export const livePollMs = 1000;
 
@@ -140,9 +145,15 @@ function text(body: Body, name: string): string {
   return body[name] ?? '';
 }
 
-/** A `next` target after sign-in: only a path inside the site. */
+/**
+ * A `next` target after sign-in: only a path inside the site, in printable
+ * ASCII (what a Location header may carry: a control character or a wider
+ * one would make the redirect itself fail).
+ */
 function safeNext(next: string | undefined): string {
-  return next && /^\/admin\/[^/\\]/.test(next) && next.length < 500 ? next : '/admin/conferences';
+  return typeof next === 'string' && /^\/admin\/(?![/\\])[!-~]*$/.test(next) && next.length < 500
+    ? next
+    : '/admin/conferences';
 }
 
 function sameText(a: string | undefined, b: string | undefined): boolean {
@@ -168,20 +179,37 @@ function readMinutes(textValue: string, param: string): number {
 
 /** Registers every /admin route on `app`. `mail` is poked when a reset link is queued. */
 export function registerAdminRoutes(app: FastifyInstance, services: Services, mail?: MailPoke): void {
-  const secure = services.config.publicUrl.startsWith('https:');
-  const cookieTail = `; Path=/admin; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+  const secureSite = services.config.publicUrl.startsWith('https:');
+  // Secure when the site is https, or this request came over TLS (directly, or per a proxy TRUST_PROXY trusts).
+  const secure = (request: FastifyRequest) => (secureSite || request.protocol === 'https' ? '; Secure' : '');
+  const cookieTail = (request: FastifyRequest) => `; Path=/admin; HttpOnly; SameSite=Lax${secure(request)}`;
   const throttle = createSignInThrottle(services);
+  const deviceMaxAge = Math.floor(knownDeviceMs / 1000);
+  const setDevice = (request: FastifyRequest, reply: FastifyReply, token: string | undefined) => {
+    if (token) {
+      void reply.header(
+        'set-cookie',
+        `${deviceCookie}=${token}; Max-Age=${deviceMaxAge}; Path=/admin; HttpOnly; SameSite=Strict${secure(request)}`,
+      );
+    }
+  };
   const streams = new Set<() => void>();
   app.addHook('preClose', async () => {
     for (const end of streams) end();
   });
 
+  /** The attempt a sign-in (or reset) form makes, with the browser's device token when it is valid. */
+  async function attemptOf(request: FastifyRequest, email: string): Promise<SignInAttempt> {
+    const token = readCookie(request.headers.cookie, deviceCookie);
+    const known = await isKnownDevice(services, email, token);
+    return { address: request.ip, email, knownDevice: known ? token : undefined };
+  }
   /** The form cookie's nonce, set when missing. */
   function formNonce(request: FastifyRequest, reply: FastifyReply): string {
     const existing = readCookie(request.headers.cookie, formCookie);
     if (existing && /^[A-Za-z0-9_-]{24}$/.test(existing)) return existing;
     const nonce = randomBytes(18).toString('base64url');
-    reply.header('set-cookie', `${formCookie}=${nonce}${cookieTail}`);
+    reply.header('set-cookie', `${formCookie}=${nonce}${cookieTail(request)}`);
     return nonce;
   }
 
@@ -309,30 +337,32 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     if (!formCsrfOk(request)) {
       return page(403, { kind: 'error', text: 'This form has expired. Please sign in again.' });
     }
-    const wait = await throttle.retryAfter(request.ip, email);
+    const attempt = await attemptOf(request, email);
+    const wait = await throttle.retryAfter(attempt);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return page(429, { kind: 'error', text: `Too many failed sign-ins. Try again in ${wait} seconds.` });
     }
     try {
-      const { token } = await signIn(services, {
+      const { token, device } = await signIn(services, {
         email,
         password: text(body, 'password').slice(0, 1000),
         previousToken: readCookie(request.headers.cookie, sessionCookie),
       });
-      reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail}`);
+      reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail(request)}`);
+      setDevice(request, reply, device);
       return redirect(reply, safeNext(body.next));
     } catch (error) {
-      await throttle.recordFailure(request.ip, email);
+      await throttle.recordFailure(attempt);
       return page(401, errorNotice(error));
     }
   });
 
   app.post(
     '/admin/sign-out',
-    signedIn(async (_request, reply, session) => {
+    signedIn(async (request, reply, session) => {
       await signOut(services, session.token);
-      reply.header('set-cookie', `${sessionCookie}=; Max-Age=0${cookieTail}`);
+      reply.header('set-cookie', `${sessionCookie}=; Max-Age=0${cookieTail(request)}`);
       return redirect(reply, '/admin/sign-in?done=signed-out');
     }),
   );
@@ -366,7 +396,9 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       return again(422, { kind: 'error', text: 'The two passwords are not the same.' });
     }
     try {
-      await setPasswordFromLink(services, token, text(body, 'password'));
+      const user = await setPasswordFromLink(services, token, text(body, 'password'));
+      // The link proved the mailbox: this browser is known to the account.
+      setDevice(request, reply, await knownDeviceToken(services, user.uid));
     } catch (error) {
       return again(422, errorNotice(error));
     }
@@ -389,7 +421,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     }
     const email = text(body, 'email').slice(0, 254);
     // Counted like a failed sign-in: it mails whoever the address names.
-    const wait = await throttle.retryAfter(request.ip, email);
+    const attempt = await attemptOf(request, email);
+    const wait = await throttle.retryAfter(attempt);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return send(
@@ -398,7 +431,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         resetRequestPage({ csrf, notice: { kind: 'error', text: `Too many requests. Try again in ${wait} seconds.` } }),
       );
     }
-    await throttle.recordFailure(request.ip, email);
+    await throttle.recordFailure(attempt);
     await requestPasswordReset(services, email);
     mail?.poke();
     return send(reply, 200, resetRequestPage({ csrf, sent: true }));
@@ -964,8 +997,9 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
       }
       // Every session was revoked; this browser gets a fresh one.
-      const { token } = await signIn(services, { email: s.signedIn.user.email, password: text(body, 'next') });
-      reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail}`);
+      const { token, device } = await signIn(services, { email: s.signedIn.user.email, password: text(body, 'next') });
+      reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail(request)}`);
+      setDevice(request, reply, device);
       return redirect(reply, '/admin/account?done=password-changed');
     }),
   );

@@ -1,0 +1,91 @@
+/**
+ * What a write group's latency is made of, for the benchmark
+ * (`BATON_WRITE_STATS=1`): how long a group waited for the write token, how
+ * long it held it, how long its units and its COMMIT took, how many writes it
+ * held, and how long its first write waited for its answer; beside them the
+ * process's GC pauses and event-loop delay. Off (and free) unless the
+ * variable is set; with it, one JSON line on stderr when the process exits.
+ */
+import { writeSync } from 'node:fs';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
+
+/** One measured quantity: every sample kept (a benchmark run's worth), summarised at exit. */
+class Samples {
+  private readonly values: number[] = [];
+  add(value: number): void {
+    if (this.values.length < 2_000_000) this.values.push(value);
+  }
+  summary(): Record<string, number> {
+    const sorted = this.values.slice().sort((a, b) => a - b);
+    const at = (q: number) =>
+      Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 10) / 10;
+    const sum = sorted.reduce((a, b) => a + b, 0);
+    return {
+      n: sorted.length,
+      mean: sorted.length ? Math.round((sum / sorted.length) * 10) / 10 : 0,
+      p50: at(0.5),
+      p90: at(0.9),
+      p99: at(0.99),
+      max: at(1),
+    };
+  }
+}
+
+/** The samples of one process's write groups (milliseconds, except `size`). */
+export interface WriteGroupStats {
+  /** The group asked for the token (or its flush started) → it holds it. */
+  readonly wait: Samples;
+  /** The token held: grant → release. */
+  readonly hold: Samples;
+  /** The group's flush started (the token in hand) → BEGIN IMMEDIATE done. */
+  readonly begin: Samples;
+  /** BEGIN → the last unit done. */
+  readonly units: Samples;
+  /** The COMMIT statement. */
+  readonly commit: Samples;
+  /** Writes in the group. */
+  readonly size: Samples;
+  /** The group's oldest write: queued → settled. */
+  readonly latency: Samples;
+}
+
+/** Now, in milliseconds with sub-millisecond precision. */
+export const statsNow = (): number => performance.now();
+
+function start(): WriteGroupStats {
+  const stats = {
+    wait: new Samples(),
+    hold: new Samples(),
+    begin: new Samples(),
+    units: new Samples(),
+    commit: new Samples(),
+    size: new Samples(),
+    latency: new Samples(),
+  };
+  // By V8's kind: 1 scavenge, 2 minor mark-compact, 4 mark-sweep-compact, 8 incremental marking, 16 weak callbacks.
+  const gc = new Map<number, Samples>();
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      let samples = gc.get(kind);
+      if (!samples) gc.set(kind, (samples = new Samples()));
+      samples.add(entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  process.once('exit', () => {
+    const line = {
+      writeGroupStats: process.env.BATON_WORKER ?? '0',
+      ...Object.fromEntries(Object.entries(stats).map(([name, samples]) => [name, samples.summary()])),
+      gc: Object.fromEntries([...gc].map(([kind, samples]) => [kind, samples.summary()])),
+      heapMB: Math.round(process.memoryUsage().heapUsed / 1e6),
+      loopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+    };
+    writeSync(2, JSON.stringify(line) + '\n');
+  });
+  return stats;
+}
+
+/** The process's write-group samples, or undefined when `BATON_WRITE_STATS` is not set. */
+export const writeGroupStats: WriteGroupStats | undefined = process.env.BATON_WRITE_STATS === '1' ? start() : undefined;
