@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { childPids, statFields } from './proc.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,22 +73,14 @@ export async function startThrowawayPostgres(log: (line: string) => void): Promi
       const postmaster = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
       const ticks = (pid: number, withChildren: boolean) => {
         try {
-          const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          const f = statFields(pid);
           return Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
         } catch {
           return 0; // exited meanwhile
         }
       };
       let total = ticks(postmaster, true);
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-          const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-          if (ppid === postmaster) total += ticks(Number(entry), false);
-        } catch {
-          // gone meanwhile
-        }
-      }
+      for (const backend of childPids(postmaster)) total += ticks(backend, false);
       return total * 10;
     },
     stop() {

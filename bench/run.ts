@@ -35,6 +35,7 @@ import { startThrowawayPostgres } from './postgres.js';
 import { seedDatabase, type Seeded } from './seed.js';
 import SqliteDatabase from 'better-sqlite3';
 import { copyFileSync } from 'node:fs';
+import { childPids, statFields } from './proc.js';
 import { copySqliteToPostgres } from '../src/store/copy.js';
 import pg from 'pg';
 
@@ -105,17 +106,7 @@ function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Promi
 
 /** The process and its children (a cluster's primary and its workers). */
 function processTree(pid: number): number[] {
-  const pids = [pid];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      if (ppid === pid) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
+  return [pid, ...childPids(pid)];
 }
 
 /** Peak resident set size of a process, in MB (VmHWM: the kernel's high-water mark). */
@@ -130,7 +121,7 @@ function cpuMsByProcess(pid: number): Map<number, number> {
   const byProcess = new Map<number, number>();
   for (const p of processTree(pid)) {
     try {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const fields = statFields(p);
       byProcess.set(p, (Number(fields[11]) + Number(fields[12])) * 10);
     } catch {
       // exited

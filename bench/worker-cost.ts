@@ -13,6 +13,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { childPids, statFields } from './proc.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,23 +49,9 @@ interface Sample {
   slices: number;
 }
 
-function children(pid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      if (ppid === pid) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
 /** A process's counters summed over its threads (the main thread, libuv's pool, V8's helpers). */
 function sample(pid: number): Sample {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = statFields(pid);
   const s: Sample = {
     cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
     voluntary: 0,
@@ -106,7 +93,7 @@ function threadRuns(pid: number): Map<string, number> {
 
 /** Milliseconds since `pid` started (what V8's --trace-gc lines count from, near enough). */
 function msSinceStart(pid: number): number {
-  const startTicks = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
+  const startTicks = Number(statFields(pid)[19]);
   const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
   return uptime * 1000 - startTicks * 10;
 }
@@ -204,7 +191,7 @@ try {
     expect,
   };
   await load({ ...base, duration: 1 });
-  const pids = [primary, ...(flags.workers === '1' || flags.bare ? [] : children(primary))];
+  const pids = [primary, ...(flags.workers === '1' || flags.bare ? [] : childPids(primary))];
   const before = new Map(pids.map((pid) => [pid, sample(pid)]));
   const beforeMain = new Map(pids.map((pid) => [pid, mainThread(pid)]));
   const beforeThreads = new Map(pids.map((pid) => [pid, threadRuns(pid)]));

@@ -85,10 +85,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       done(error as Error, undefined);
     }
   });
-  // Anything else (text/plain, no content type): read it as a form body, as lenient servers did.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  // Anything else (text/plain, no content type): read it as a form body, as lenient servers did. Fastify's own
+  // text/plain parser would win over '*' and hand the route a string, which names no parameter.
+  const formParser = (_req: unknown, body: string | Buffer, done: (error: null, value: unknown) => void) => {
     done(null, parseFormBody(body as string));
-  });
+  };
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, formParser);
+  app.addContentTypeParser('*', { parseAs: 'string' }, formParser);
 
   registerOperations(app, services, options.jobs);
   registerFallbackAnswers(app, services);

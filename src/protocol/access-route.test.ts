@@ -124,6 +124,20 @@ describe('the /_access protocol', () => {
     }
   });
 
+  it('reads a text/plain body (or one with no known type) as a form, as lenient servers did', async () => {
+    const body = new URLSearchParams({ ...server.credentials, type: 'json' }).toString();
+    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/octet-stream']) {
+      const response = await fetch(`${server.url}/_access/getCustomer`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': type },
+      });
+      const answer = (await response.json()) as { code: number; value: { UID: string } };
+      expect(answer.code, type).toBe(0);
+      expect(answer.value.UID, type).toBe(server.credentials.customer);
+    }
+  });
+
   it('answers too many parameters with -2 in the format asked for (query or body)', async () => {
     const many = Object.fromEntries(Array.from({ length: 401 }, (_, i) => [`p${i}`, '1']));
     for (const [path, body] of [
