@@ -40,20 +40,16 @@ const tokenEnv = 'BATON_WRITE_TOKEN';
 
 /**
  * V8 options for the workers, unless the operator set the same option
- * (node's own arguments; NODE_OPTIONS for those it may carry).
- *
- * A young generation of up to 16 MB a semi-space (V8's own bound on 64-bit
- * builds, written out so that it is a decision, not a default). Round 4 had
- * set 4 MB to lower the workers' peak RSS; but a scavenge costs a cached
- * read's worker about the same however much it frees (the roots and the
- * remembered set of a 25 MB heap, and, on two cores shared by two workers
- * and the load generator, the wait for its helper threads), so the small
- * young generation made each worker scavenge every ~330 requests instead of
- * every ~1,360, and its collection pauses came to 45–90 µs of wall time a
- * request against 6–10 at 16 MB (`bench/worker-cost.ts --trace-gc-nvp`,
- * alternating runs; one process, V8's default, already scavenged every
- * ~1,370). The workers' peak RSS with 16 MB stayed under 130 MB on the
- * getConferenceData, list and mixed rows.
+ * (node's own arguments; NODE_OPTIONS for those it may carry). A young
+ * generation of at most 4 MB a semi-space instead of V8's 16: each request's
+ * garbage dies young either way, and a worker answering 156 kB
+ * getConferenceData or 57 kB list answers peaked at 109–126 MB instead of
+ * 136–153 MB (idle 104–109 instead of 120–122) at the same or higher
+ * throughput (measured, one worker, 32 connections, four runs each).
+ * 16 MB was measured again with two workers: four times fewer scavenges on
+ * cached reads, but in a full benchmark run the same CPU per request
+ * (getConference 44 against 45 µs) and workers peaking at 149–157 MB, over
+ * the 150 MB bound, so 4 MB stays.
  *
  * An old generation that grows by half its live size between mark-compacts
  * instead of V8's up to 4×: cached answers that a write drops (the mixed
@@ -64,7 +60,7 @@ const tokenEnv = 'BATON_WRITE_TOKEN';
  * mixed traffic (three alternating runs each). It only sets how soon a
  * collection comes, never a limit a worker could fail on.
  */
-const workerV8Options = ['--max-semi-space-size=16', '--heap-growing-percent=50'];
+const workerV8Options = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
 
 /**
  * Node's arguments for the forked workers: the primary's own, plus each of
