@@ -24,7 +24,7 @@ import {
 } from '../store/call.repository.js';
 import type { ConferenceRow } from '../store/conference.repository.js';
 import { listCustomValues, type CustomObjectType, type CustomValue } from '../store/custom-value.repository.js';
-import { afterCommit, type Store } from '../store/database.js';
+import { afterCommit, rootStore, type Store } from '../store/database.js';
 import { appendEvents, listEvents, type EventRow, type NewEventRow } from '../store/event.repository.js';
 import { listPersonUids, type PersonRow } from '../store/person.repository.js';
 import { listReservations, type ReservationRow } from '../store/reservation.repository.js';
@@ -102,7 +102,8 @@ export function eventRows(services: Services, events: readonly DomainEvent[]): N
 
 /** Tells the store's listeners (the webhook worker) that committed events wait. */
 export function eventsCommitted(store: Store): void {
-  for (const listener of listeners.get(store) ?? []) {
+  // An idempotent call's store is derived from the one the listeners know.
+  for (const listener of listeners.get(rootStore(store)) ?? []) {
     try {
       listener();
     } catch {

@@ -7,12 +7,15 @@
  * worker's write groups take turns with the others' by the cluster's write
  * token (src/write-token.ts), below this seam.
  */
+import type { Kysely } from 'kysely';
 import type { CallContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { ResultWithMessage, type ApiFunction } from './api-function.js';
 import { answerOnce, errorAnswer, type Answer } from './idempotency.js';
 import { isPromise, type MaybePromise } from '../maybe-promise.js';
 import type { Tree } from './tree.js';
+import type { Database } from '../store/schema.js';
+import { storeOnUnit } from '../store/database.js';
 
 /** The idempotency key a command carries, with the hash of its parameters. */
 export interface IdempotentCall {
@@ -60,7 +63,18 @@ export function answerCall(
   idempotency?: IdempotentCall,
 ): MaybePromise<Answer> {
   if (idempotency === undefined) return answerOf(fn, ctx, params);
-  return answerOnce(ctx.services, ctx.customer.uid, idempotency.key, idempotency.hash, async () =>
-    answerOf(fn, ctx, params),
+  return answerOnce(ctx.services, ctx.customer.uid, idempotency.key, idempotency.hash, async (unitDb) =>
+    answerOf(fn, unitDb === undefined ? ctx : onUnit(ctx, unitDb), params),
   );
+}
+
+/**
+ * `ctx` whose store is the transaction of the write unit that holds an
+ * idempotency key's claim: the handler's reads and the domain's
+ * transactions (savepoints inside the unit) run on it, so the call commits
+ * with its claim and its answer. Nothing else of the context changes.
+ */
+function onUnit(ctx: CallContext, unitDb: Kysely<Database>): CallContext {
+  const { services } = ctx;
+  return { ...ctx, services: { ...services, store: storeOnUnit(services.store, unitDb) } };
 }

@@ -7,7 +7,9 @@ import { loadConfig } from '../config.js';
 import { systemClock } from '../clock.js';
 import { createCustomer } from '../domain/customers.js';
 import { cryptoRandom } from '../random.js';
-import { migrate, openStore } from '../store/database.js';
+import { migrate, openStore, sqliteExecutorOf } from '../store/database.js';
+import type { SqliteExecutor } from '../store/sqlite-executor.js';
+import { onEventsCommitted } from '../domain/events.js';
 import { findIdempotencyKey, insertIdempotencyClaim } from '../store/idempotency.repository.js';
 import { idempotencyLeaseMs, idempotencyWindowMs, requestHash } from './idempotency.js';
 
@@ -193,6 +195,130 @@ describe('idempotent commands on one server', () => {
     const report = await server.jobs!.runOnce(server.clock.now() + idempotencyWindowMs);
     expect(report.expiredIdempotencyKeys).toBeGreaterThanOrEqual(1);
     expect(await findIdempotencyKey(server.services.store.db, server.credentials.customer, 'to-sweep')).toBeUndefined();
+  });
+});
+
+const onPostgres = Boolean(process.env.BATON_TEST_PG_URL);
+
+describe.skipIf(onPostgres)('a fresh key on SQLite: claim, call and answer in one write unit', () => {
+  let server: TestServer;
+  let conference: string;
+  let executor: SqliteExecutor;
+  beforeAll(async () => {
+    server = await startTestServer();
+    conference = await createConference(server);
+    executor = sqliteExecutorOf(server.services.store.db)!;
+  });
+  afterAll(() => server.close());
+
+  const customer = () => server.credentials.customer;
+  const keyRow = (key: string) => findIdempotencyKey(server.services.store.db, customer(), key);
+  const personsNamed = async (name: string) =>
+    (await server.services.store.db.selectFrom('persons').select('uid').where('name', '=', name).execute()).length;
+
+  it('commits the claim, the person and the stored answer in ONE commit, and a repeat commits nothing', async () => {
+    const commits = executor.commits;
+    const first = await server.call('addPerson', {
+      conference,
+      role: 'PARTICIPANT',
+      name: 'One',
+      idempotencyKey: 'u-1',
+    });
+    expect(first.code).toBe(0);
+    expect(executor.commits - commits).toBe(1);
+    expect(await keyRow('u-1')).toMatchObject({ state: 'done', code: 0 });
+    expect(await personsNamed('One')).toBe(1);
+    const again = await server.call('addPerson', {
+      conference,
+      role: 'PARTICIPANT',
+      name: 'One',
+      idempotencyKey: 'u-1',
+    });
+    expect(again).toEqual(first);
+    expect(executor.commits - commits).toBe(1);
+  });
+
+  it('keeps a refusal in the same one commit, with nothing of the refused call', async () => {
+    const commits = executor.commits;
+    const params = { conference: 'NOSUCHCONFERENCE', role: 'PARTICIPANT', idempotencyKey: 'u-refused' };
+    const first = await server.call('addPerson', params);
+    expect(first.code).toBe(-2);
+    expect(executor.commits - commits).toBe(1);
+    expect(await keyRow('u-refused')).toMatchObject({ state: 'done', code: -2, value: null });
+    expect(await server.call('addPerson', params)).toEqual(first);
+  });
+
+  it('runs the webhook listeners of the store once the keyed call committed its events', async () => {
+    let woken = 0;
+    const stop = onEventsCommitted(server.services.store, () => woken++);
+    try {
+      const answer = await server.call('addPerson', { conference, role: 'PARTICIPANT', idempotencyKey: 'u-events' });
+      expect(answer.code).toBe(0);
+      expect(woken).toBeGreaterThanOrEqual(1);
+    } finally {
+      stop();
+    }
+  });
+
+  it('a call that fails unhandled (-4) leaves neither its writes nor a claim: a retry with the key runs it', async () => {
+    // A trigger on this connection only fails the insert of a person so named.
+    executor.sqlite.exec(
+      "create temp trigger refuse_boom before insert on persons when new.name = 'Boom' " +
+        "begin select raise(abort, 'boom'); end",
+    );
+    const params = { conference, role: 'PARTICIPANT', name: 'Boom', idempotencyKey: 'u-boom' };
+    try {
+      const failed = await server.call('addPerson', params);
+      expect(failed.code).toBe(-4);
+      expect(failed.message).not.toMatch(/boom/);
+      expect(await keyRow('u-boom')).toBeUndefined();
+    } finally {
+      executor.sqlite.exec('drop trigger refuse_boom');
+    }
+    const retried = await server.call('addPerson', params);
+    expect(retried.code).toBe(0);
+    expect(await personsNamed('Boom')).toBe(1);
+  });
+
+  it('a COMMIT that fails loses the claim, the call and the answer together: a retry with the key runs it', async () => {
+    // A deferred foreign key is checked at COMMIT: a person so named makes the group's COMMIT fail.
+    executor.sqlite.exec(
+      'create table commit_breaker_parent (id integer primary key); ' +
+        'create table commit_breaker (ref integer references commit_breaker_parent (id) deferrable initially deferred); ' +
+        "create temp trigger break_commit after insert on persons when new.name = 'Doomed' " +
+        'begin insert into commit_breaker values (1); end',
+    );
+    const params = { conference, role: 'PARTICIPANT', name: 'Doomed', idempotencyKey: 'u-doomed' };
+    try {
+      const failed = await server.call('addPerson', params);
+      expect(failed.code).toBeLessThan(0);
+      expect(failed.value).toBeNull();
+      expect(await keyRow('u-doomed')).toBeUndefined();
+      expect(await personsNamed('Doomed')).toBe(0);
+    } finally {
+      executor.sqlite.exec('drop trigger break_commit; drop table commit_breaker; drop table commit_breaker_parent');
+    }
+    const retried = await server.call('addPerson', params);
+    expect(retried.code).toBe(0);
+    expect(await personsNamed('Doomed')).toBe(1);
+    expect(await keyRow('u-doomed')).toMatchObject({ state: 'done', code: 0 });
+  });
+
+  it('a key that has a row already goes the usual way: another body is a -2, a claim in flight is waited for', async () => {
+    const params = { conference, role: 'PARTICIPANT', name: 'Usual' };
+    await server.call('addPerson', { ...params, idempotencyKey: 'u-usual' });
+    const other = await server.call('addPerson', { ...params, name: 'Unusual', idempotencyKey: 'u-usual' });
+    expect(other.code).toBe(-2);
+    expect(other.message).toMatch(/different parameters/);
+    expect(await personsNamed('Unusual')).toBe(0);
+
+    // Twenty concurrent calls with one fresh key: one runs, the others hear its answer.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => server.call('addPerson', { ...params, name: 'Once', idempotencyKey: 'u-20' })),
+    );
+    expect(answers[0]!.code).toBe(0);
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(await personsNamed('Once')).toBe(1);
   });
 });
 

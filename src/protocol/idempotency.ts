@@ -16,16 +16,21 @@
  * retry with the same key runs the call again.
  */
 import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { Services } from '../context.js';
 import { ApiError, GeneralCode, ParameterError, RetryableError } from '../errors.js';
 import {
+  claimedInOneUnit,
+  claimsInOneUnit,
   completeIdempotencyKey,
   deleteExpiredIdempotencyKey,
   findIdempotencyKey,
   insertIdempotencyClaim,
   releaseIdempotencyClaim,
   takeOverIdempotencyClaim,
+  type IdempotencyKeyRow,
 } from '../store/idempotency.repository.js';
+import type { Database } from '../store/schema.js';
 import type { Params } from './request-params.js';
 import { TreeList, type Tree, type TreeObject } from './tree.js';
 
@@ -44,6 +49,9 @@ export const idempotencyLeaseMs = 60_000;
 export const idempotencyWaitMs = 30_000;
 /** Keys: 1–255 visible ASCII characters (a UUID, a ULID, an order number …). */
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
+
+/** A key's row not read yet (see answerOnce). */
+const unread = Symbol('unread');
 
 /** The parameters that do not make two calls different. */
 const ignoredParams = new Set(['customer', 'key', 'type', 'idempotencyKey']);
@@ -77,24 +85,51 @@ export function requestHash(functionName: string, params: Params): string {
 /**
  * Runs `work` once for (customer, key): the first caller claims the key and
  * runs it; a concurrent repeat polls the claim (with backoff, bounded by
- * `idempotencyWaitMs`) and returns the answer the first caller stored.
+ * `idempotencyWaitMs`) and returns the answer the first caller stored. On
+ * SQLite a key without a row is claimed, run and answered in one write unit
+ * (`claimedInOneUnit`: `work` is handed that unit's transaction); a failed
+ * COMMIT then loses all three, and a retry runs the call afresh.
  */
 export async function answerOnce(
   services: Services,
   customerUid: string,
   key: string,
   hash: string,
-  work: () => Promise<Answer>,
+  work: UnitWork,
 ): Promise<Answer> {
   const db = services.store.db;
   const startedAt = performance.now();
+  // SQLite: a key without a row is claimed in the call's own unit (one
+  // write group, one COMMIT for claim, call and answer); a key that has a
+  // row (a repeat, another body, a call in flight) is read without a write.
+  let known: IdempotencyKeyRow | undefined | typeof unread = unread;
+  if (claimsInOneUnit(db)) {
+    known = await findIdempotencyKey(db, customerUid, key);
+    if (known === undefined) {
+      const now = services.clock.now();
+      const claim = { customerUid, key, requestHash: hash, now, lockedUntil: now + idempotencyLeaseMs };
+      const done = await claimedInOneUnit(db, { ...claim, expiresAt: now + idempotencyWindowMs }, async (trx) => {
+        const answer = await work(trx);
+        return { answer, stored: answer.code === GeneralCode.retryable ? undefined : storedAnswer(answer) };
+      });
+      if (done !== 'taken') return done.answer;
+      // Another process claimed it meanwhile.
+      known = await findIdempotencyKey(db, customerUid, key);
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     const now = services.clock.now();
     const claim = { customerUid, key, requestHash: hash, now, lockedUntil: now + idempotencyLeaseMs };
-    if (await insertIdempotencyClaim(db, { ...claim, expiresAt: now + idempotencyWindowMs })) {
-      return runClaimed(services, customerUid, key, work);
+    let row: IdempotencyKeyRow | undefined;
+    if (known !== unread) {
+      row = known;
+      known = unread;
+    } else {
+      if (await insertIdempotencyClaim(db, { ...claim, expiresAt: now + idempotencyWindowMs })) {
+        return runClaimed(services, customerUid, key, work);
+      }
+      row = await findIdempotencyKey(db, customerUid, key);
     }
-    const row = await findIdempotencyKey(db, customerUid, key);
     if (!row) continue; // released or swept between the insert and the read
     if (row.expires_at <= now) {
       await deleteExpiredIdempotencyKey(db, customerUid, key, now);
@@ -117,12 +152,24 @@ export async function answerOnce(
   }
 }
 
-async function runClaimed(
-  services: Services,
-  customerUid: string,
-  key: string,
-  work: () => Promise<Answer>,
-): Promise<Answer> {
+/**
+ * The call an idempotency key guards. `unitDb`, when given, is the
+ * transaction of the write unit that holds the key's claim (SQLite): the
+ * call must run on it (its reads and its transactions), so that claim, call
+ * and answer commit together.
+ */
+export type UnitWork = (unitDb?: Kysely<Database>) => Promise<Answer>;
+
+/** An answer as its row keeps it. */
+function storedAnswer(answer: Answer): { code: number; message: string; value: string | null } {
+  return {
+    code: answer.code,
+    message: answer.message,
+    value: answer.value === null ? null : JSON.stringify(encodeTree(answer.value)),
+  };
+}
+
+async function runClaimed(services: Services, customerUid: string, key: string, work: UnitWork): Promise<Answer> {
   const db = services.store.db;
   let answer: Answer;
   try {
@@ -135,11 +182,7 @@ async function runClaimed(
     await releaseIdempotencyClaim(db, customerUid, key);
     return answer;
   }
-  await completeIdempotencyKey(db, customerUid, key, {
-    code: answer.code,
-    message: answer.message,
-    value: answer.value === null ? null : JSON.stringify(encodeTree(answer.value)),
-  });
+  await completeIdempotencyKey(db, customerUid, key, storedAnswer(answer));
   return answer;
 }
 

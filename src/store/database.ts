@@ -23,7 +23,7 @@ import * as writePathIndexes from './migrations/013-write-path-indexes.js';
 import * as changeLogAppends from './migrations/015-change-log-appends.js';
 import * as pgPersonStatistics from './migrations/016-pg-person-statistics.js';
 import type { Database } from './schema.js';
-import { SqliteExecutor } from './sqlite-executor.js';
+import { SqliteExecutor, writeGroupOf } from './sqlite-executor.js';
 import { fallbackPages, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -220,6 +220,25 @@ export async function migrate(store: Store): Promise<void> {
   }
 }
 
+/** The stores `storeOnUnit` derived, each with the store it was derived from. */
+const unitStores = new WeakMap<Store, Store>();
+
+/**
+ * `store` with `db` the transaction of a write unit (an idempotent call's,
+ * see protocol/answer-call.ts), so that a call runs on that unit; anything
+ * keyed by the store (event listeners) finds its `rootStore`.
+ */
+export function storeOnUnit(store: Store, db: Kysely<Database>): Store {
+  const derived: Store = { ...store, db };
+  unitStores.set(derived, store);
+  return derived;
+}
+
+/** The store `store` was derived from by `storeOnUnit`; `store` itself for one `openStore` opened. */
+export function rootStore(store: Store): Store {
+  return unitStores.get(store) ?? store;
+}
+
 /** What to run once a transaction of inTransaction has committed, by transaction. */
 const commitHooks = new WeakMap<object, Array<() => void>>();
 
@@ -257,7 +276,8 @@ export function isRerunnable(error: unknown): boolean {
 
 /**
  * Runs `work` in one transaction: on SQLite a savepoint in the write group
- * of this event-loop turn (see sqlite-executor.ts). When PostgreSQL rolls it back for a
+ * of this event-loop turn (see sqlite-executor.ts); when `db` is itself the
+ * transaction of such a unit, a savepoint inside it. When PostgreSQL rolls it back for a
  * serialization failure or a deadlock, runs it again (up to 5 times, after a
  * short random pause); the last failure propagates, and the API answers it
  * with -3. `work` must do nothing outside the transaction that cannot be repeated.
@@ -266,6 +286,21 @@ export async function inTransaction<T>(
   db: Kysely<Database>,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
+  // SQLite, inside a unit of a write group (an idempotent call runs its
+  // claim, the call and its stored answer as one unit, see
+  // idempotency.repository.ts): a savepoint inside that unit, committed with it.
+  const group = writeGroupOf(db);
+  if (group) {
+    const hooks = commitHooks.get(db);
+    const before = hooks?.length ?? 0;
+    try {
+      return await group.nested(db as Transaction<Database>, work);
+    } catch (error) {
+      // What the rolled-back work asked to run after the COMMIT is not to run.
+      if (hooks) hooks.length = before;
+      throw error;
+    }
+  }
   // SQLite: group commit (a savepoint in the turn's shared transaction); the
   // write resolves only once the group's COMMIT is done.
   const executor = executors.get(db);

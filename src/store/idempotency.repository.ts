@@ -5,9 +5,9 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import pg from 'pg';
-import { inTransaction, isPostgres, postgresPoolOf } from './database.js';
+import { inTransaction, isPostgres, postgresPoolOf, sqliteExecutorOf } from './database.js';
 import { aloneIfRefused, KeyedGroups } from './pg-groups.js';
-import { fastAll, prepared } from './prepared.js';
+import { fastAll, groupAll, groupRun, prepared } from './prepared.js';
 import type { Database, IdempotencyKeyTable } from './schema.js';
 
 // PostgreSQL runs the hot three (claim, read, complete) as named statements
@@ -156,13 +156,68 @@ export async function insertIdempotencyClaim(db: Kysely<Database>, claim: Idempo
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
+/** What `claimedInOneUnit`'s work decided: the answer, and whether it is kept (stored with the claim). */
+export interface UnitOutcome<A> {
+  answer: A;
+  /** The answer to store; undefined for one that is not kept (the claim and the call are rolled back). */
+  stored?: { code: number; message: string; value: string | null };
+}
+
+/** The unit of an answer that is not kept rolls back: its error carries the answer out. */
+class NotKept<A> extends Error {
+  constructor(readonly answer: A) {
+    super('not kept');
+  }
+}
+
+/**
+ * SQLite: a fresh key's claim, the call and its stored answer in ONE unit of
+ * a write group (one savepoint, one COMMIT) instead of three groups. The
+ * claim is inserted first, in the unit; when the key already has a row
+ * (a stored answer, a call in flight, another body, an expired key), the
+ * unit writes nothing and this answers `'taken'`: the caller goes the
+ * usual way (read the row, wait, take over). Else `work` runs the call on
+ * the unit's transaction (the domain's own transactions become savepoints
+ * inside it, see `inTransaction`) and the answer it keeps is stored in the
+ * same unit. An answer not kept (a -3) and a failure of `work` roll the
+ * unit back, claim included; a failed COMMIT loses claim, call and answer
+ * together. Resolves only after the COMMIT. Undefined on PostgreSQL (not
+ * called: see `claimsInOneUnit`).
+ */
+export async function claimedInOneUnit<A>(
+  db: Kysely<Database>,
+  claim: IdempotencyClaim,
+  work: (trx: Kysely<Database>) => Promise<UnitOutcome<A>>,
+): Promise<{ answer: A } | 'taken'> {
+  try {
+    return await inTransaction(db, async (trx) => {
+      const claimed = groupAll<{ key: string }>(trx, claimQuery, claimValues(claim));
+      if (claimed === undefined) throw new Error('claimedInOneUnit: SQLite store only');
+      if (claimed.length === 0) return 'taken' as const;
+      const outcome = await work(trx);
+      if (!outcome.stored) throw new NotKept(outcome.answer);
+      groupRun(trx, completeQuery, completeValues(claim.customerUid, claim.key, outcome.stored));
+      return { answer: outcome.answer };
+    });
+  } catch (error) {
+    if (error instanceof NotKept) return { answer: error.answer as A };
+    throw error;
+  }
+}
+
+/** True when `claimedInOneUnit` serves this store (SQLite, whose writes are units of a write group). */
+export function claimsInOneUnit(db: Kysely<Database>): boolean {
+  return sqliteExecutorOf(db) !== undefined;
+}
+
 /** The key's row, if any. */
 export async function findIdempotencyKey(
   db: Kysely<Database>,
   customerUid: string,
   key: string,
 ): Promise<IdempotencyKeyRow | undefined> {
-  const rows = isPostgres(db) ? fastAll<IdempotencyKeyRow>(db, findQuery, [customerUid, key]) : undefined;
+  // Both dialects: one prepared statement (SQLite: a read of the connection, no write group).
+  const rows = fastAll<IdempotencyKeyRow>(db, findQuery, [customerUid, key]);
   if (rows) return (await rows)[0];
   return db
     .selectFrom('idempotency_keys')

@@ -127,6 +127,8 @@ function liveOnly(state: { live: boolean }): KyselyPlugin {
 
 /** A unit's savepoint. Units of a group run one after another, so one name serves them all. */
 const savepoint = 'unit';
+/** The savepoint of a transaction inside a unit (see `nested`). */
+const nestedSavepoint = 'nested';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -806,6 +808,30 @@ export class SqliteExecutor {
       unitState.live = false;
       groupTransactions.delete(trx);
     }
+  }
+
+  /**
+   * Runs `work` inside the unit whose transaction `trx` is (see
+   * `writeGroupOf`), in a savepoint of its own: a transaction within a
+   * transaction. Its failure rolls back only what `work` wrote, and the
+   * unit goes on (an idempotent call's claim and its stored refusal stay,
+   * the refused call's writes go); its success leaves its writes to the
+   * unit's own RELEASE and COMMIT, so nothing is answered before that COMMIT.
+   */
+  async nested<T>(trx: Transaction<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    if (groupTransactions.get(trx) !== this) throw new Error('nested: not a unit of this write group');
+    // SQLite's savepoints nest by name: RELEASE and ROLLBACK TO take the innermost one so named.
+    this.statement(`SAVEPOINT ${nestedSavepoint}`).run();
+    let value: T;
+    try {
+      value = await work(trx);
+    } catch (error) {
+      this.statement(`ROLLBACK TO ${nestedSavepoint}`).run();
+      this.statement(`RELEASE ${nestedSavepoint}`).run();
+      throw error;
+    }
+    this.statement(`RELEASE ${nestedSavepoint}`).run();
+    return value;
   }
 
   /**
