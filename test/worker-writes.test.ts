@@ -252,6 +252,64 @@ describe('SQLite with WORKERS=2: every worker writes, in turns', () => {
     }
   }, 60_000);
 
+  it('a keyed command whose worker is killed mid-group leaves no claim behind: a retry with its key runs the call', async () => {
+    const conference = (await call('createConferenceReservationless', {})).value.UID as string;
+    const pidOf = (index: number) => {
+      const all = [...server.stdout().matchAll(new RegExp(`worker ${index} listening \\(pid (\\d+)\\)`, 'g'))];
+      return Number(all.at(-1)![1]);
+    };
+    const listening = (index: number) => server.stdout().split(`worker ${index} listening`).length - 1;
+    const killed: number[] = [];
+    const killWorker = async (index: number) => {
+      const pid = pidOf(index);
+      killed.push(index);
+      process.kill(pid, 'SIGKILL');
+      await server.waitForStderr(`worker ${index} (pid ${pid}) exited (SIGKILL)`);
+    };
+    const listeningBefore = [listening(1), listening(2)];
+    const params = { conference, role: 'PARTICIPANT', name: 'Keyed' };
+    const headers = { 'idempotency-key': 'killed-mid-group' };
+    const holder = new Database(database.url);
+    let settled = false;
+    try {
+      // The worker that gets the call holds its group (the key's claim and the call, one unit) while its BEGIN
+      // keeps finding the lock taken; it dies there.
+      holder.exec('BEGIN IMMEDIATE');
+      const keyed = call('addPerson', params, headers).then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await killWorker(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!settled) {
+        while (listening(1) === listeningBefore[0]) await new Promise((resolve) => setTimeout(resolve, 20));
+        await killWorker(2);
+      }
+      await keyed;
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    for (const index of killed) {
+      while (listening(index) === listeningBefore[index - 1]) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Nothing was acknowledged, and nothing of the call is left: no person, no claim that a retry would wait for.
+    expect(await personsOf(conference)).toEqual([]);
+    const claims = await store.db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('customer_uid', '=', credentials.customer)
+      .where('key', '=', 'killed-mid-group')
+      .execute();
+    expect(claims).toEqual([]);
+    // The retry runs the call (a claim left pending would make it wait, then answer -3), once.
+    const retried = await call('addPerson', params, headers);
+    expect(retried.code).toBe(0);
+    expect(await call('addPerson', params, headers)).toEqual(retried);
+    expect(await personsOf(conference)).toEqual([retried.value.UID]);
+  }, 60_000);
+
   it('stops every worker when the primary dies (the supervisor restarts the service)', async () => {
     const pids = [1, 2].map((index) => {
       const all = [...server.stdout().matchAll(new RegExp(`worker ${index} listening \\(pid (\\d+)\\)`, 'g'))];
