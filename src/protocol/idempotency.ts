@@ -99,24 +99,12 @@ export async function answerOnce(
 ): Promise<Answer> {
   const db = services.store.db;
   const startedAt = performance.now();
-  // SQLite: a key without a row is claimed in the call's own unit (one
-  // write group, one COMMIT for claim, call and answer); a key that has a
-  // row (a repeat, another body, a call in flight) is read without a write.
-  let known: IdempotencyKeyRow | undefined | typeof unread = unread;
-  if (claimsInOneUnit(db)) {
-    known = await findIdempotencyKey(db, customerUid, key);
-    if (known === undefined) {
-      const now = services.clock.now();
-      const claim = { customerUid, key, requestHash: hash, now, lockedUntil: now + idempotencyLeaseMs };
-      const done = await claimedInOneUnit(db, { ...claim, expiresAt: now + idempotencyWindowMs }, async (trx) => {
-        const answer = await work(trx);
-        return { answer, stored: answer.code === GeneralCode.retryable ? undefined : storedAnswer(answer) };
-      });
-      if (done !== 'taken') return done.answer;
-      // Another process claimed it meanwhile.
-      known = await findIdempotencyKey(db, customerUid, key);
-    }
-  }
+  // SQLite: a key is read first, without a write (a repeat, another body, a
+  // call in flight answer from its row); a key without a row is claimed in
+  // the call's own unit: one write group, one COMMIT for claim, call and answer.
+  const oneUnit = claimsInOneUnit(db);
+  let known: IdempotencyKeyRow | typeof unread = unread;
+  if (oneUnit) known = (await findIdempotencyKey(db, customerUid, key)) ?? unread;
   for (let attempt = 0; ; attempt++) {
     const now = services.clock.now();
     const claim = { customerUid, key, requestHash: hash, now, lockedUntil: now + idempotencyLeaseMs };
@@ -124,6 +112,14 @@ export async function answerOnce(
     if (known !== unread) {
       row = known;
       known = unread;
+    } else if (oneUnit) {
+      const done = await claimedInOneUnit(db, { ...claim, expiresAt: now + idempotencyWindowMs }, async (trx) => {
+        const answer = await work(trx);
+        return { answer, stored: answer.code === GeneralCode.retryable ? undefined : storedAnswer(answer) };
+      });
+      if (done !== 'taken') return done.answer;
+      // Another process claimed it meanwhile.
+      row = await findIdempotencyKey(db, customerUid, key);
     } else {
       if (await insertIdempotencyClaim(db, { ...claim, expiresAt: now + idempotencyWindowMs })) {
         return runClaimed(services, customerUid, key, work);
@@ -149,6 +145,8 @@ export async function answerOnce(
       throw new RetryableError('a call with this idempotency key is still running; retry it with the same key');
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(250, 5 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+    // SQLite polls by reading; a claim released meanwhile is claimed on the next turn of the loop.
+    if (oneUnit) known = (await findIdempotencyKey(db, customerUid, key)) ?? unread;
   }
 }
 
