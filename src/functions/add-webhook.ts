@@ -9,6 +9,8 @@ import { defineFunction } from '../protocol/api-function.js';
 export const addWebhook = defineFunction({
   name: 'addWebhook',
   kind: 'command',
+  // The URL's host is resolved (unless private addresses are allowed).
+  waitsOutsideTheStore: true,
   summary:
     'Adds a webhook endpoint (Standard Webhooks). eventTypes: comma-separated, empty for all. The answer shows the signing secret once.',
   result: 'Webhook',

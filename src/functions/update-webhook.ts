@@ -9,6 +9,8 @@ import { defineFunction } from '../protocol/api-function.js';
 export const updateWebhook = defineFunction({
   name: 'updateWebhook',
   kind: 'command',
+  // The URL's host is resolved (unless private addresses are allowed).
+  waitsOutsideTheStore: true,
   summary:
     'Changes a webhook endpoint: url, eventTypes, description, enabled (true resumes a disabled endpoint with the first event it missed), rotateSecret (true: a new secret, shown in this answer only; the previous one also signs for 24 hours).',
   result: 'Webhook',

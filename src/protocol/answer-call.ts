@@ -63,8 +63,13 @@ export function answerCall(
   idempotency?: IdempotentCall,
 ): MaybePromise<Answer> {
   if (idempotency === undefined) return answerOf(fn, ctx, params);
-  return answerOnce(ctx.services, ctx.customer.uid, idempotency.key, idempotency.hash, async (unitDb) =>
-    answerOf(fn, unitDb === undefined ? ctx : onUnit(ctx, unitDb), params),
+  return answerOnce(
+    ctx.services,
+    ctx.customer.uid,
+    idempotency.key,
+    idempotency.hash,
+    async (unitDb) => answerOf(fn, unitDb === undefined ? ctx : onUnit(ctx, unitDb), params),
+    fn.waitsOutsideTheStore !== true,
   );
 }
 

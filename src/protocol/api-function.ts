@@ -29,6 +29,14 @@ export interface ApiFunction<Params extends z.ZodType = z.ZodType> {
    * (getConference, getConferenceData; addPerson's versioned conference).
    */
   readonly readsView?: (params: z.output<Params>) => ViewRequest;
+  /**
+   * The handler may wait on something other than the store (a DNS lookup
+   * of a webhook's host). A call of it with an idempotency key then claims
+   * the key in a write of its own instead of running inside the claim's
+   * write unit: that unit holds the cluster's writes (SQLite) for as long as
+   * the handler runs.
+   */
+  readonly waitsOutsideTheStore?: boolean;
   /** The answer; a value rather than a promise when it is at hand (an answer the exact cache holds). */
   handle(ctx: CallContext, params: z.output<Params>): MaybePromise<Tree | ResultWithMessage>;
 }

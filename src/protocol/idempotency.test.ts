@@ -304,6 +304,18 @@ describe.skipIf(onPostgres)('a fresh key on SQLite: claim, call and answer in on
     expect(await keyRow('u-doomed')).toMatchObject({ state: 'done', code: 0 });
   });
 
+  it('a function that waits outside the store (addWebhook resolves its host) claims in a write of its own', async () => {
+    const commits = executor.commits;
+    const params = { url: 'https://93.184.215.14/hooks/keyed', idempotencyKey: 'u-webhook' };
+    const first = await server.call('addWebhook', params);
+    expect(first.code).toBe(0);
+    // The claim, the call and the answer: three commits, none of them holding the others' writes during the call.
+    expect(executor.commits - commits).toBe(3);
+    expect(await server.call('addWebhook', params)).toEqual(first);
+    const hooks = (await server.call('getWebhooks', {})).value;
+    expect(JSON.stringify(hooks).split('/hooks/keyed').length - 1).toBe(1);
+  });
+
   it('a key that has a row already goes the usual way: another body is a -2, a claim in flight is waited for', async () => {
     const params = { conference, role: 'PARTICIPANT', name: 'Usual' };
     await server.call('addPerson', { ...params, idempotencyKey: 'u-usual' });

@@ -89,6 +89,8 @@ export function requestHash(functionName: string, params: Params): string {
  * SQLite a key without a row is claimed, run and answered in one write unit
  * (`claimedInOneUnit`: `work` is handed that unit's transaction); a failed
  * COMMIT then loses all three, and a retry runs the call afresh.
+ * `inOneUnit` false: the claim is a write of its own even there (a call
+ * that waits on something other than the store).
  */
 export async function answerOnce(
   services: Services,
@@ -96,13 +98,14 @@ export async function answerOnce(
   key: string,
   hash: string,
   work: UnitWork,
+  inOneUnit = true,
 ): Promise<Answer> {
   const db = services.store.db;
   const startedAt = performance.now();
   // SQLite: a key is read first, without a write (a repeat, another body, a
   // call in flight answer from its row); a key without a row is claimed in
   // the call's own unit: one write group, one COMMIT for claim, call and answer.
-  const oneUnit = claimsInOneUnit(db);
+  const oneUnit = inOneUnit && claimsInOneUnit(db);
   let known: IdempotencyKeyRow | typeof unread = unread;
   if (oneUnit) known = (await findIdempotencyKey(db, customerUid, key)) ?? unread;
   for (let attempt = 0; ; attempt++) {
