@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { findCustomer, findLiveKeyHashes, insertApiKey, revokeApiKeys } from './customer.repository.js';
-import { inTransaction, migrate, openStore, sqliteExecutorOf, type Store } from './database.js';
+import { afterCommit, inTransaction, migrate, openStore, sqliteExecutorOf, type Store } from './database.js';
 import { fastAll, groupAll, groupRun, prepared } from './prepared.js';
 import type { Database } from './schema.js';
 
@@ -148,6 +148,51 @@ describe('SQLite group commit', () => {
     const nested = inTransaction(store.db, (trx) => trx.transaction().execute(async () => 'inner'));
     await expect(nested).rejects.toThrow();
     expect(await addCustomer('N1')).toBe('N1');
+  });
+
+  it("inTransaction on a unit's transaction is a savepoint inside the unit, committed with it", async () => {
+    const insert = prepared(
+      'test_insert_customer',
+      "insert into customers (uid, name, status, did, time_zone, recording, greenroom, background_music, reminder, place_call, created_at) values (?, ?, 'ACTIVE', '', 'UTC', 0, 0, 0, 1, 0, 0) returning uid",
+    );
+    const executor = sqliteExecutorOf(store.db)!;
+    const before = executor.commits;
+    const hooks: string[] = [];
+    const outcome = await inTransaction(store.db, async (trx) => {
+      groupAll(trx, insert, ['T1', 'T1']);
+      // A failing inner transaction undoes only its own writes (and drops its after-commit hooks); the unit goes on.
+      const inner = await inTransaction(trx, async (t) => {
+        groupAll(t, insert, ['T2', 'T2']);
+        afterCommit(t, () => hooks.push('T2'));
+        throw new Error('refused T2');
+      }).catch((error: Error) => error.message);
+      // Nested ones nest.
+      const kept = await inTransaction(trx, async (t) => {
+        groupAll(t, insert, ['T3', 'T3']);
+        afterCommit(t, () => hooks.push('T3'));
+        await inTransaction(t, async (u) => {
+          groupAll(u, insert, ['T4', 'T4']);
+          throw new Error('refused T4');
+        }).catch(() => undefined);
+        return 'T3';
+      });
+      // Nothing is committed until the unit is.
+      expect(committed()).toEqual([]);
+      expect(hooks).toEqual([]);
+      return [inner, kept];
+    });
+    expect(outcome).toEqual(['refused T2', 'T3']);
+    expect(executor.commits - before).toBe(1);
+    expect(committed()).toEqual(['T1', 'T3']);
+    expect(hooks).toEqual(['T3']);
+    // A unit whose work fails after a successful inner transaction loses both.
+    await expect(
+      inTransaction(store.db, async (trx) => {
+        await inTransaction(trx, async (t) => groupAll(t, insert, ['T5', 'T5']));
+        throw new Error('refused T5');
+      }),
+    ).rejects.toThrow('refused T5');
+    expect(committed()).toEqual(['T1', 'T3']);
   });
 
   it('starts a new group for writes that arrive while one is committing', async () => {
