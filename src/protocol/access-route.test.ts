@@ -90,7 +90,7 @@ describe('the /_access protocol', () => {
     expect((await listed.json()).value.role).toBe('ASSISTANT');
   });
 
-  it('refuses a JSON body that is an array or a scalar with -2 in the format asked for, and writes nothing', async () => {
+  it('refuses a JSON body that is an array, a scalar or null with -2 in the format asked for, and writes nothing', async () => {
     // Through the node:http front and through Fastify's route alone.
     const routeOnly = await startTestServer({ accessFront: false });
     try {
@@ -104,7 +104,7 @@ describe('the /_access protocol', () => {
           conference: uid,
           role: 'PARTICIPANT',
         });
-        for (const body of ['[{"name":"Ann"}]', '["x"]', '[]', '"name=Ann"', '42', 'true']) {
+        for (const body of ['[{"name":"Ann"}]', '["x"]', '[]', '"name=Ann"', '42', 'true', 'null', ' null ']) {
           const response = await fetch(`${target.url}/_access/addPerson?${query.toString()}`, {
             method: 'POST',
             body,

@@ -78,12 +78,14 @@ export function collectParams(query: unknown, body: unknown): Params {
 
 /**
  * Adds a /_access request's parsed JSON body to `into` (mergeParams). A body
- * that is an array or a scalar names no parameter: it is refused
+ * that is an array, a scalar or `null` names no parameter: it is refused
  * (ParamsRefusal), not read as "no parameters", which would run the call on
  * the query's parameters alone (or an array's items as parameters "0", "1" …).
+ * `undefined` is a request without a body (a GET); only a JSON body parses
+ * to `null`.
  */
 export function mergeBodyParams(into: Params, body: unknown): void {
-  if (body !== null && body !== undefined && (typeof body !== 'object' || Array.isArray(body))) {
+  if (body === null || (body !== undefined && (typeof body !== 'object' || Array.isArray(body)))) {
     throw new ParamsRefusal('a JSON body must be an object of parameters ({"name": "value", …})', into.type);
   }
   mergeParams(into, body);
