@@ -202,6 +202,46 @@ describe('the /_access protocol', () => {
     expect(write.message).toBe('value must not contain a NUL character');
   });
 
+  it('refuses a lone surrogate in a JSON body with -2 and writes nothing (SQLite and PostgreSQL would store it differently)', async () => {
+    const routeOnly = await startTestServer({ accessFront: false });
+    try {
+      for (const target of [server, routeOnly]) {
+        const uid = target === server ? conference : await createConference(target);
+        const notes = async () => (await target.call('getConference', { conferenceUID: uid })).value.notes as string;
+        const before = await notes();
+        // JSON can carry an unpaired surrogate as an escape; no form or query decoding produces one.
+        for (const [escaped, where] of [
+          ['a\\ud800b', 'a high surrogate alone'],
+          ['a\\udc00', 'a low surrogate alone'],
+          ['\\udc00\\ud800', 'the pair in the wrong order'],
+        ]) {
+          const body = `{"customer":"${target.credentials.customer}","key":"${target.credentials.key}","type":"json","conference":"${uid}","field":"notes","value":"${escaped}"}`;
+          const response = await fetch(`${target.url}/_access/updateConference`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json' },
+          });
+          expect(await response.json(), where).toEqual({
+            message: 'value must be valid Unicode text: it holds an unpaired surrogate (\\uD800–\\uDFFF)',
+            value: null,
+            code: -2,
+          });
+        }
+        expect(await notes()).toBe(before);
+        // A pair (an emoji) is text like any other.
+        const paired = await target.call('updateConference', {
+          conference: uid,
+          field: 'notes',
+          value: 'a\ud83d\ude00b',
+        });
+        expect(paired.code).toBe(0);
+        expect(paired.value.notes).toBe('a😀b');
+      }
+    } finally {
+      await routeOnly.close();
+    }
+  });
+
   it('refuses a wrong key with -5, the same text as an unknown customer', async () => {
     const wrongKey = await server.call(
       'getCustomer',

@@ -100,15 +100,28 @@ export function collectAccessParams(query: unknown, body: unknown): Params {
   return params;
 }
 
+/** `String.prototype.isWellFormed` (Node 20; the ES2024 library types are not in use here). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
 /**
  * Refuses a NUL character in any parameter: PostgreSQL cannot store U+0000 in
  * text, so this keeps every function's answer the same on both databases.
+ * Refuses an unpaired surrogate too (only a JSON `\uD800` escape makes one):
+ * it is no character at all, and the databases would keep it differently
+ * (SQLite as three U+FFFD read back, PostgreSQL as one).
  */
 export function refuseNulCharacters(params: Params): void {
   // No inherited names (emptyParams): for-in walks exactly the parameters, in order, without arrays.
   for (const name in params) {
-    if (params[name]!.includes('\u0000')) {
+    const value = params[name]!;
+    if (value.includes('\u0000')) {
       throw new ParameterError(`${name.slice(0, 64)} must not contain a NUL character`);
+    }
+    // V8 answers at once for a one-byte (Latin-1) string, as nearly every parameter is.
+    if (!(value as WellFormedCheck).isWellFormed()) {
+      throw new ParameterError(
+        `${name.slice(0, 64)} must be valid Unicode text: it holds an unpaired surrogate (\\uD800–\\uDFFF)`,
+      );
     }
   }
 }
