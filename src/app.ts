@@ -16,7 +16,7 @@ import { fastifyTrustProxy, isTrustedPeer } from './protocol/client-address.js';
 import { accessBodyErrorAnswer, frameworkErrorAnswer, registerFallbackAnswers } from './protocol/fallback-answers.js';
 import { buildOpenApiDocument } from './protocol/openapi.js';
 import { renderReferencePage } from './protocol/reference-page.js';
-import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
+import { parseFormBody, parseFormBodyIn, parseMultipartBody } from './protocol/request-params.js';
 import type { JobHeartbeat, MailPoke } from './jobs/runner.js';
 import { registerOperations } from './operations/http.js';
 import { prettyLogStream } from './operations/logger.js';
@@ -75,8 +75,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     routerOptions: { caseSensitive: false },
   });
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, parseFormBody(body as string));
+  // As bytes: a form may name its charset (the node:http front reads only UTF-8 forms itself).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
+    try {
+      done(null, parseFormBodyIn(body as Buffer, req.headers['content-type']));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
   app.addContentTypeParser('multipart/form-data', { parseAs: 'string' }, (req, body, done) => {
     try {

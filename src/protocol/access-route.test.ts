@@ -138,6 +138,42 @@ describe('the /_access protocol', () => {
     }
   });
 
+  it('reads a form in the charset its content type names (ISO-8859-1 as a servlet did), refuses one it cannot read', async () => {
+    const persons = async () =>
+      (await server.call('getConference', { conferenceUID: conference })).value.persons.length;
+    const addPerson = async (name: string, contentType: string) => {
+      const auth = new URLSearchParams({ ...server.credentials, type: 'json', conference, role: 'PARTICIPANT' });
+      const body = Buffer.concat([Buffer.from(`${auth.toString()}&name=`, 'latin1'), Buffer.from(name, 'latin1')]);
+      const response = await post('/_access/addPerson?type=json', body, { 'content-type': contentType });
+      return { status: response.status, answer: await response.json() };
+    };
+    for (const [name, contentType, expected] of [
+      ['Ren%E9', 'application/x-www-form-urlencoded; charset=ISO-8859-1', 'René'],
+      ['Ren%E9+M%FCller', 'application/x-www-form-urlencoded;charset="iso-8859-1"', 'René Müller'],
+      ['Ren\u00e9', 'application/x-www-form-urlencoded; charset=latin1', 'René'],
+      ['Ren%E9', 'application/x-www-form-urlencoded; charset=windows-1252', 'René'],
+      ['Ren%C3%A9', 'application/x-www-form-urlencoded; charset=UTF-8', 'René'],
+      ['Ren%C3%A9', 'application/x-www-form-urlencoded; charset="utf-8"', 'René'],
+      ['Ren%C3%A9', 'application/x-www-form-urlencoded', 'René'],
+    ]) {
+      const { status, answer } = await addPerson(name!, contentType!);
+      expect(status, contentType).toBe(200);
+      expect(answer.code, contentType).toBe(0);
+      expect(answer.value.name, contentType).toBe(expected);
+    }
+    const before = await persons();
+    for (const charset of ['utf-16', 'no-such-charset']) {
+      const { status, answer } = await addPerson('Ann', `application/x-www-form-urlencoded; charset=${charset}`);
+      expect(status, charset).toBe(400);
+      expect(answer, charset).toEqual({
+        message: `malformed request: a form body in charset "${charset}" cannot be read; send it in UTF-8`,
+        value: null,
+        code: -2,
+      });
+    }
+    expect(await persons()).toBe(before);
+  });
+
   it('answers too many parameters with -2 in the format asked for (query or body)', async () => {
     const many = Object.fromEntries(Array.from({ length: 401 }, (_, i) => [`p${i}`, '1']));
     for (const [path, body] of [
