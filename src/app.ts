@@ -13,7 +13,12 @@ import { registerAccessRoute } from './protocol/access-route.js';
 import { AccessFront, type JsonBodyParser } from './protocol/access-front.js';
 import { AccessPipeline } from './protocol/access-pipeline.js';
 import { fastifyTrustProxy, isTrustedPeer } from './protocol/client-address.js';
-import { accessBodyErrorAnswer, frameworkErrorAnswer, registerFallbackAnswers } from './protocol/fallback-answers.js';
+import {
+  accessBodyErrorAnswer,
+  clientErrorHandler,
+  frameworkErrorAnswer,
+  registerFallbackAnswers,
+} from './protocol/fallback-answers.js';
 import { buildOpenApiDocument } from './protocol/openapi.js';
 import { renderReferencePage } from './protocol/reference-page.js';
 import { parseFormBody, parseFormBodyIn, parseMultipartBody } from './protocol/request-params.js';
@@ -72,6 +77,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // request.ip: the socket peer, or (TRUST_PROXY) the address the trusted proxies say they served.
     trustProxy: fastifyTrustProxy(services.config.trustProxy),
     frameworkErrors: frameworkErrorAnswer,
+    clientErrorHandler,
     routerOptions: { caseSensitive: false },
   });
 
