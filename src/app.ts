@@ -166,6 +166,9 @@ function createHttpServer(
       }
     : handler;
   const server = createServer(listener);
+  // An expectation other than 100-continue (RFC 9110: a server MAY answer 417) is ignored and the
+  // request answered as usual: Node's bare 417 would be the one answer under /_access without an envelope.
+  server.on('checkExpectation', listener);
   if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
   if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
   if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);

@@ -216,6 +216,17 @@ describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope unde
     expect(bodyOf(url)).toContain('<code>-2</code>');
   });
 
+  it('an expectation other than 100-continue is ignored: the request is answered as usual, not with a bare 417', async () => {
+    const { customer, key } = server.credentials;
+    const body = `customer=${customer}&key=${key}&type=json`;
+    const answer = await rawRequest(
+      `POST /_access/getCustomer HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nConnection: close\r\n` +
+        `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(JSON.parse(bodyOf(answer))).toMatchObject({ code: 0, value: { UID: customer } });
+  });
+
   it('elsewhere: the small JSON error of Fastify', async () => {
     const bad = await rawRequest('GET /hea lthz HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(bad).toMatch(/^HTTP\/1\.1 400 /);
