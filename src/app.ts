@@ -21,7 +21,7 @@ import {
 } from './protocol/fallback-answers.js';
 import { buildOpenApiDocument } from './protocol/openapi.js';
 import { renderReferencePage } from './protocol/reference-page.js';
-import { parseFormBody, parseFormBodyIn, parseMultipartBody } from './protocol/request-params.js';
+import { parseFormBodyIn, parseMultipartBody } from './protocol/request-params.js';
 import type { JobHeartbeat, MailPoke } from './jobs/runner.js';
 import { registerOperations } from './operations/http.js';
 import { prettyLogStream } from './operations/logger.js';
@@ -98,12 +98,21 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   // Anything else (text/plain, no content type): read it as a form body, as lenient servers did. Fastify's own
   // text/plain parser would win over '*' and hand the route a string, which names no parameter.
-  const formParser = (_req: unknown, body: string | Buffer, done: (error: null, value: unknown) => void) => {
-    done(null, parseFormBody(body as string));
+  // In the charset the type names, as for a form's own type.
+  const formParser = (
+    req: { headers: { 'content-type'?: string } },
+    body: string | Buffer,
+    done: (error: Error | null, value: unknown) => void,
+  ) => {
+    try {
+      done(null, parseFormBodyIn(body as Buffer, req.headers['content-type']));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   };
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, formParser);
-  app.addContentTypeParser('*', { parseAs: 'string' }, formParser);
+  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, formParser);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, formParser);
 
   registerOperations(app, services, options.jobs);
   registerFallbackAnswers(app, services);

@@ -152,6 +152,7 @@ describe('the /_access protocol', () => {
       ['Ren%E9+M%FCller', 'application/x-www-form-urlencoded;charset="iso-8859-1"', 'René Müller'],
       ['Ren\u00e9', 'application/x-www-form-urlencoded; charset=latin1', 'René'],
       ['Ren%E9', 'application/x-www-form-urlencoded; charset=windows-1252', 'René'],
+      ['Ren%E9', 'text/plain; charset=ISO-8859-1', 'René'],
       ['Ren%C3%A9', 'application/x-www-form-urlencoded; charset=UTF-8', 'René'],
       ['Ren%C3%A9', 'application/x-www-form-urlencoded; charset="utf-8"', 'René'],
       ['Ren%C3%A9', 'application/x-www-form-urlencoded', 'René'],
