@@ -159,11 +159,12 @@ describe('every answer under /_access is an envelope', () => {
 });
 
 describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope under /_access (documented in docs/protocol.md)', () => {
-  async function rawRequest(text: string): Promise<string> {
+  /** Sends `text` and reads until the server closes; `halfClose` ends the sending side at once. */
+  async function rawRequest(text: string, halfClose = true): Promise<string> {
     const { connect } = await import('node:net');
     const { port } = new URL(server.url);
     return new Promise((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => socket.end(text));
+      const socket = connect(Number(port), '127.0.0.1', () => (halfClose ? socket.end(text) : socket.write(text)));
       let answer = '';
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => (answer += chunk));
@@ -222,6 +223,8 @@ describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope unde
     const answer = await rawRequest(
       `POST /_access/getCustomer HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nConnection: close\r\n` +
         `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      // Node drops a request whose client half-closed before an answer that takes a turn (PostgreSQL).
+      false,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(JSON.parse(bodyOf(answer))).toMatchObject({ code: 0, value: { UID: customer } });
