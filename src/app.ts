@@ -13,10 +13,15 @@ import { registerAccessRoute } from './protocol/access-route.js';
 import { AccessFront, type JsonBodyParser } from './protocol/access-front.js';
 import { AccessPipeline } from './protocol/access-pipeline.js';
 import { fastifyTrustProxy, isTrustedPeer } from './protocol/client-address.js';
-import { accessBodyErrorAnswer, frameworkErrorAnswer, registerFallbackAnswers } from './protocol/fallback-answers.js';
+import {
+  accessBodyErrorAnswer,
+  clientErrorHandler,
+  frameworkErrorAnswer,
+  registerFallbackAnswers,
+} from './protocol/fallback-answers.js';
 import { buildOpenApiDocument } from './protocol/openapi.js';
 import { renderReferencePage } from './protocol/reference-page.js';
-import { parseFormBody, parseMultipartBody } from './protocol/request-params.js';
+import { parseFormBodyIn, parseMultipartBody } from './protocol/request-params.js';
 import type { JobHeartbeat, MailPoke } from './jobs/runner.js';
 import { registerOperations } from './operations/http.js';
 import { prettyLogStream } from './operations/logger.js';
@@ -72,11 +77,17 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // request.ip: the socket peer, or (TRUST_PROXY) the address the trusted proxies say they served.
     trustProxy: fastifyTrustProxy(services.config.trustProxy),
     frameworkErrors: frameworkErrorAnswer,
+    clientErrorHandler,
     routerOptions: { caseSensitive: false },
   });
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, parseFormBody(body as string));
+  // As bytes: a form may name its charset (the node:http front reads only UTF-8 forms itself).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
+    try {
+      done(null, parseFormBodyIn(body as Buffer, req.headers['content-type']));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
   app.addContentTypeParser('multipart/form-data', { parseAs: 'string' }, (req, body, done) => {
     try {
@@ -87,12 +98,21 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   // Anything else (text/plain, no content type): read it as a form body, as lenient servers did. Fastify's own
   // text/plain parser would win over '*' and hand the route a string, which names no parameter.
-  const formParser = (_req: unknown, body: string | Buffer, done: (error: null, value: unknown) => void) => {
-    done(null, parseFormBody(body as string));
+  // In the charset the type names, as for a form's own type.
+  const formParser = (
+    req: { headers: { 'content-type'?: string } },
+    body: string | Buffer,
+    done: (error: Error | null, value: unknown) => void,
+  ) => {
+    try {
+      done(null, parseFormBodyIn(body as Buffer, req.headers['content-type']));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   };
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, formParser);
-  app.addContentTypeParser('*', { parseAs: 'string' }, formParser);
+  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, formParser);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, formParser);
 
   registerOperations(app, services, options.jobs);
   registerFallbackAnswers(app, services);
@@ -155,6 +175,9 @@ function createHttpServer(
       }
     : handler;
   const server = createServer(listener);
+  // An expectation other than 100-continue (RFC 9110: a server MAY answer 417) is ignored and the
+  // request answered as usual: Node's bare 417 would be the one answer under /_access without an envelope.
+  server.on('checkExpectation', listener);
   if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
   if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
   if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);

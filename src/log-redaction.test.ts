@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBridgeToken } from '../test/bridge.js';
 import { createConference, startTestServer, type TestServer } from '../test/harness.js';
@@ -71,6 +72,16 @@ describe('no secret reaches a log line, at trace level', () => {
     const token = new URL(confirmation, server.url).searchParams.get('token')!;
     expect((await fetch(new URL(confirmation, server.url))).status).toBe(200);
 
+    // Requests Node's HTTP parser refuses (a bad header byte, headers over the limit): its error carries
+    // the raw bytes received, the query's key, the bearer token and the cookie among them.
+    const head =
+      `GET /_access/getCustomer?${query} HTTP/1.1\r\nHost: x\r\n` +
+      `Authorization: Bearer ${testBridgeToken}\r\nCookie: ${cookie}\r\n`;
+    for (const tail of ['Bad Header: \u0001\r\n\r\n', `X-Long: ${'x'.repeat(20_000)}\r\n\r\n`]) {
+      const answer = await rawExchange(server.url, head + tail);
+      expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /);
+    }
+
     const log = lines.join('');
     // The lines are there (a test that logs nothing would pass for the wrong reason)...
     // (one arrival line at debug and one answer line per request; the raw URL is in neither).
@@ -79,9 +90,35 @@ describe('no secret reaches a log line, at trace level', () => {
     expect(log).toContain('"route":"/conference/register/:uid"');
     expect(log).not.toContain('/_access/getCustomer?customer=');
     // ...and no secret is in any of them.
+    expect(log.includes('"code":"HPE_INVALID_HEADER_TOKEN"'), 'the bad header is logged').toBe(true);
+    expect(log.includes('"code":"HPE_HEADER_OVERFLOW"'), 'the long header is logged').toBe(true);
+    // Bytes are logged as {"type":"Buffer","data":[…]}: read them as text too.
+    const decoded = lines.map((line) => JSON.stringify(JSON.parse(line), bufferAsText)).join('\n');
     for (const secret of [key, testBridgeToken, cookie.split('=')[1]!, csrf, token]) {
       expect(secret.length).toBeGreaterThan(10);
-      expect(log).not.toContain(secret);
+      expect(log.includes(secret), secret).toBe(false);
+      expect(decoded.includes(secret), `${secret} in the bytes of a line`).toBe(false);
     }
   });
 });
+
+/** A JSON.stringify replacer that turns a serialized Buffer back into its text. */
+function bufferAsText(_name: string, value: unknown): unknown {
+  const buffer = value as { type?: unknown; data?: unknown } | null;
+  if (buffer && buffer.type === 'Buffer' && Array.isArray(buffer.data)) {
+    return Buffer.from(buffer.data as number[]).toString('latin1');
+  }
+  return value;
+}
+
+/** Sends `request` as raw bytes and returns the start of the answer (the connection is closed after it). */
+function rawExchange(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+  });
+}

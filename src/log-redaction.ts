@@ -81,6 +81,10 @@ const serializers = {
     const serialized = stdSerializers.err(error) as unknown as Record<string, unknown>;
     for (const [name, value] of Object.entries(serialized)) {
       if (typeof value === 'string') serialized[name] = redactText(value);
+      // Node's HTTP parse errors (a bad header byte, headers over the limit) carry the request's raw
+      // bytes, query string and Authorization or Cookie header included, logged as a byte array that no
+      // text pattern can mask: only their size is kept.
+      else if (Buffer.isBuffer(value)) serialized[name] = `[${value.length} bytes redacted]`;
     }
     return serialized;
   },

@@ -70,9 +70,15 @@ const refuse = (reason: AdmitReason, retryAfter?: number): Refused =>
     ? { admitted: false, reason, message: messages[reason] }
     : { admitted: false, reason, message: messages[reason], retryAfter };
 
-/** The stored DIDs that a dialled number names (punctuation, spaces and `+` ignored). */
+/**
+ * The stored DIDs that a dialled number names (punctuation, spaces and `+`
+ * ignored). A number without digits (an empty DNIS, a SIP name) names none:
+ * else it would name the empty DID of every customer without a dial-in
+ * number, whose conferences no phone can reach.
+ */
 export async function resolveDids(services: Services, dialled: string): Promise<string[]> {
   const wanted = didDigits(dialled);
+  if (wanted === '') return [];
   return (await listCustomerDids(services.store.db)).filter((did) => didDigits(did) === wanted);
 }
 

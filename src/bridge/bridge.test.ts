@@ -154,6 +154,24 @@ describe('bridge admission and call lifecycle', () => {
     expect(conf.value.calls).toEqual([]);
   });
 
+  it('admits no one to the conferences of a customer without a dial-in number, whatever number is reported', async () => {
+    const credentials = await server.addCustomer({ name: 'No phone line' });
+    const created = await server.call('createConferenceReservationless', {}, { as: credentials });
+    const added = await server.call(
+      'addPerson',
+      { conference: created.value.UID, role: 'PARTICIPANT' },
+      { as: credentials },
+    );
+    expect(added.value.callInNumber).toBe('');
+    // A number with no digits (an empty DNIS, a SIP name) names no line, not the customers without one.
+    for (const dialled of ['', 'anonymous', 'sip:conference', ' ']) {
+      const answer = await bridge.admit(dialled, added.value.PIN, '+15550002101');
+      expect(answer, dialled).toMatchObject({ admitted: false, reason: 'unknown-pin' });
+    }
+    const after = await server.call('getConference', { conferenceUID: created.value.UID }, { as: credentials });
+    expect(after.value.calls).toEqual([]);
+  });
+
   it('refuses a canceled conference: its PINs went back to the pool', async () => {
     const conference = await createConference(server);
     const person = await registerPerson(server, conference);

@@ -3,9 +3,19 @@ import { ParameterError } from '../errors.js';
 
 // Deliberately plain: one @, no spaces or list separators, a dot in the domain.
 const address = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+\.[^\s@<>(),;:"\\[\]]+$/;
+// What mail servers deliver to (RFC 5321): a local part of at most 64 characters with no dot at
+// either end or doubled; domain labels of letters (any script), digits and inner hyphens, at most 63
+// characters each; a top level that is not all digits.
+const localPart = /^(?!\.)(?!.*\.\.)(?!.*\.$).{1,64}$/u;
+const domainLabel = /^(?!-)[\p{L}\p{M}\p{N}-]{1,63}(?<!-)$/u;
 
+/** True for an address mail can be sent to; plain on purpose, not the whole of RFC 5322. */
 export function isEmailAddress(text: string): boolean {
-  return text.length <= 254 && address.test(text);
+  if (text.length > 254 || !address.test(text)) return false;
+  const at = text.indexOf('@');
+  if (!localPart.test(text.slice(0, at))) return false;
+  const labels = text.slice(at + 1).split('.');
+  return labels.every((label) => domainLabel.test(label)) && !/^\d+$/.test(labels[labels.length - 1]!);
 }
 
 /** Validates one address; `label` names the parameter in the message. */

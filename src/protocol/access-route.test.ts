@@ -90,7 +90,7 @@ describe('the /_access protocol', () => {
     expect((await listed.json()).value.role).toBe('ASSISTANT');
   });
 
-  it('refuses a JSON body that is an array or a scalar with -2 in the format asked for, and writes nothing', async () => {
+  it('refuses a JSON body that is an array, a scalar or null with -2 in the format asked for, and writes nothing', async () => {
     // Through the node:http front and through Fastify's route alone.
     const routeOnly = await startTestServer({ accessFront: false });
     try {
@@ -104,7 +104,7 @@ describe('the /_access protocol', () => {
           conference: uid,
           role: 'PARTICIPANT',
         });
-        for (const body of ['[{"name":"Ann"}]', '["x"]', '[]', '"name=Ann"', '42', 'true']) {
+        for (const body of ['[{"name":"Ann"}]', '["x"]', '[]', '"name=Ann"', '42', 'true', 'null', ' null ']) {
           const response = await fetch(`${target.url}/_access/addPerson?${query.toString()}`, {
             method: 'POST',
             body,
@@ -136,6 +136,43 @@ describe('the /_access protocol', () => {
       expect(answer.code, type).toBe(0);
       expect(answer.value.UID, type).toBe(server.credentials.customer);
     }
+  });
+
+  it('reads a form in the charset its content type names (ISO-8859-1 as a servlet did), refuses one it cannot read', async () => {
+    const persons = async () =>
+      (await server.call('getConference', { conferenceUID: conference })).value.persons.length;
+    const addPerson = async (name: string, contentType: string) => {
+      const auth = new URLSearchParams({ ...server.credentials, type: 'json', conference, role: 'PARTICIPANT' });
+      const body = Buffer.concat([Buffer.from(`${auth.toString()}&name=`, 'latin1'), Buffer.from(name, 'latin1')]);
+      const response = await post('/_access/addPerson?type=json', body, { 'content-type': contentType });
+      return { status: response.status, answer: await response.json() };
+    };
+    for (const [name, contentType, expected] of [
+      ['Ren%E9', 'application/x-www-form-urlencoded; charset=ISO-8859-1', 'René'],
+      ['Ren%E9+M%FCller', 'application/x-www-form-urlencoded;charset="iso-8859-1"', 'René Müller'],
+      ['Ren\u00e9', 'application/x-www-form-urlencoded; charset=latin1', 'René'],
+      ['Ren%E9', 'application/x-www-form-urlencoded; charset=windows-1252', 'René'],
+      ['Ren%E9', 'text/plain; charset=ISO-8859-1', 'René'],
+      ['Ren%C3%A9', 'application/x-www-form-urlencoded; charset=UTF-8', 'René'],
+      ['Ren%C3%A9', 'application/x-www-form-urlencoded; charset="utf-8"', 'René'],
+      ['Ren%C3%A9', 'application/x-www-form-urlencoded', 'René'],
+    ]) {
+      const { status, answer } = await addPerson(name!, contentType!);
+      expect(status, contentType).toBe(200);
+      expect(answer.code, contentType).toBe(0);
+      expect(answer.value.name, contentType).toBe(expected);
+    }
+    const before = await persons();
+    for (const charset of ['utf-16', 'no-such-charset']) {
+      const { status, answer } = await addPerson('Ann', `application/x-www-form-urlencoded; charset=${charset}`);
+      expect(status, charset).toBe(400);
+      expect(answer, charset).toEqual({
+        message: `malformed request: a form body in charset "${charset}" cannot be read; send it in UTF-8`,
+        value: null,
+        code: -2,
+      });
+    }
+    expect(await persons()).toBe(before);
   });
 
   it('answers too many parameters with -2 in the format asked for (query or body)', async () => {
@@ -200,6 +237,46 @@ describe('the /_access protocol', () => {
     const write = await server.call('updateConference', { conference, field: 'notes', value: 'a\u0000b' });
     expect(write.code).toBe(-2);
     expect(write.message).toBe('value must not contain a NUL character');
+  });
+
+  it('refuses a lone surrogate in a JSON body with -2 and writes nothing (SQLite and PostgreSQL would store it differently)', async () => {
+    const routeOnly = await startTestServer({ accessFront: false });
+    try {
+      for (const target of [server, routeOnly]) {
+        const uid = target === server ? conference : await createConference(target);
+        const notes = async () => (await target.call('getConference', { conferenceUID: uid })).value.notes as string;
+        const before = await notes();
+        // JSON can carry an unpaired surrogate as an escape; no form or query decoding produces one.
+        for (const [escaped, where] of [
+          ['a\\ud800b', 'a high surrogate alone'],
+          ['a\\udc00', 'a low surrogate alone'],
+          ['\\udc00\\ud800', 'the pair in the wrong order'],
+        ]) {
+          const body = `{"customer":"${target.credentials.customer}","key":"${target.credentials.key}","type":"json","conference":"${uid}","field":"notes","value":"${escaped}"}`;
+          const response = await fetch(`${target.url}/_access/updateConference`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json' },
+          });
+          expect(await response.json(), where).toEqual({
+            message: 'value must be valid Unicode text: it holds an unpaired surrogate (\\uD800–\\uDFFF)',
+            value: null,
+            code: -2,
+          });
+        }
+        expect(await notes()).toBe(before);
+        // A pair (an emoji) is text like any other.
+        const paired = await target.call('updateConference', {
+          conference: uid,
+          field: 'notes',
+          value: 'a\ud83d\ude00b',
+        });
+        expect(paired.code).toBe(0);
+        expect(paired.value.notes).toBe('a😀b');
+      }
+    } finally {
+      await routeOnly.close();
+    }
   });
 
   it('refuses a wrong key with -5, the same text as an unknown customer', async () => {

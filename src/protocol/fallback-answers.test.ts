@@ -158,12 +158,13 @@ describe('every answer under /_access is an envelope', () => {
   });
 });
 
-describe('malformed request lines are answered by Node itself (documented in docs/protocol.md)', () => {
-  async function rawRequest(text: string): Promise<string> {
+describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope under /_access (documented in docs/protocol.md)', () => {
+  /** Sends `text` and reads until the server closes; `halfClose` ends the sending side at once. */
+  async function rawRequest(text: string, halfClose = true): Promise<string> {
     const { connect } = await import('node:net');
     const { port } = new URL(server.url);
     return new Promise((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => socket.end(text));
+      const socket = connect(Number(port), '127.0.0.1', () => (halfClose ? socket.end(text) : socket.write(text)));
       let answer = '';
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => (answer += chunk));
@@ -171,6 +172,7 @@ describe('malformed request lines are answered by Node itself (documented in doc
       socket.on('error', reject);
     });
   }
+  const bodyOf = (answer: string) => answer.slice(answer.indexOf('\r\n\r\n') + 4);
 
   for (const line of [
     'GET /_access/get Customer HTTP/1.1',
@@ -180,14 +182,60 @@ describe('malformed request lines are answered by Node itself (documented in doc
     it(line, async () => {
       const answer = await rawRequest(`${line}\r\nHost: x\r\n\r\n`);
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
-      expect(answer).toContain('"message":"Client Error"');
+      expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+      const xml = parseXml(bodyOf(answer)) as { document: { code: number; message: string } };
+      expect(xml.document.code).toBe('-2');
+      expect(xml.document.message).toMatch(/^malformed request/);
     });
   }
 
-  it('headers over 16 KiB: 431', async () => {
-    const answer = await rawRequest(
-      `GET /_access/getCustomer HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+  it('a bad header byte under /_access: 400 and a JSON envelope when the query asks for JSON', async () => {
+    const answer = await rawRequest('GET /_access/getCustomer?type=json HTTP/1.1\r\nHost: x\r\nBad: \u0001\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('Content-Type: application/json; charset=utf-8');
+    expect(JSON.parse(bodyOf(answer))).toEqual({
+      message: 'malformed request: Node could not parse the request line or a header',
+      value: null,
+      code: -2,
+    });
+  });
+
+  it('headers or a URL over 16 KiB: 431 and an envelope under /_access, never a 5xx', async () => {
+    const header = await rawRequest(
+      `GET /_access/getCustomer?type=json HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
     );
-    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(header).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(bodyOf(header))).toEqual({
+      message: 'malformed request: the request line and headers are over 16 KiB; send the parameters in a POST body',
+      value: null,
+      code: -2,
+    });
+    // A query over the limit, in XML unless it asks for JSON.
+    const url = await rawRequest(`GET /_access/addPerson?notes=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(url).toMatch(/^HTTP\/1\.1 431 /);
+    expect(url).toContain('Content-Type: text/xml; charset=utf-8');
+    expect(bodyOf(url)).toContain('<code>-2</code>');
+  });
+
+  it('an expectation other than 100-continue is ignored: the request is answered as usual, not with a bare 417', async () => {
+    const { customer, key } = server.credentials;
+    const body = `customer=${customer}&key=${key}&type=json`;
+    const answer = await rawRequest(
+      `POST /_access/getCustomer HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nConnection: close\r\n` +
+        `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      // Node drops a request whose client half-closed before an answer that takes a turn (PostgreSQL).
+      false,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(JSON.parse(bodyOf(answer))).toMatchObject({ code: 0, value: { UID: customer } });
+  });
+
+  it('elsewhere: the small JSON error of Fastify', async () => {
+    const bad = await rawRequest('GET /hea lthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(bad).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bad).toContain('"message":"Client Error"');
+    const big = await rawRequest(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    expect(big).toContain('"message":"Exceeded maximum allowed HTTP header size"');
   });
 });

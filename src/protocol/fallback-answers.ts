@@ -6,11 +6,13 @@
  * reads as success); the registration pages and the /admin site get an HTML page; everything
  * else a small JSON error. None echoes the query string, which may hold a key.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../context.js';
 import { ApiError, GeneralCode, ParameterError } from '../errors.js';
 import { messagePage } from '../web/registration-pages.js';
-import type { Format } from './envelope.js';
+import { contentTypes, renderEnvelope, type Format } from './envelope.js';
 import { envelopeAnswer, parseFormat, type AccessAnswer } from './access-pipeline.js';
 import { sendAccessAnswer, sendEnvelope } from './access-route.js';
 import { collectParams } from './request-params.js';
@@ -195,4 +197,66 @@ export function frameworkErrorAnswer(error: FastifyError, request: FastifyReques
   if (area === 'access') void sendEnvelope(reply, formatOf(request), GeneralCode.parameter, message, null, 400);
   else if (area === 'page') void sendPage(reply, 400, 'Request not understood', 'This address is not valid.');
   else void reply.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 400).send({ error: message });
+}
+
+/** What Node's HTTP parser hands a `clientError` listener. */
+type ClientError = Error & { code?: string; rawPacket?: unknown };
+
+/**
+ * The answer to a request Node's HTTP parser refused (headers over the limit,
+ * a broken request line or header): Fastify's own small JSON error, except
+ * under /_access, where it is an envelope with code -2 (DESIGN.md: a request
+ * that never reaches the API may get another HTTP status, but still gets an
+ * envelope), as JSON when the query that was read asks for it. The bytes
+ * that were read say the path; the connection is closed after the answer,
+ * as Node does. A timeout or a reset connection is left as Fastify leaves it.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: ClientError, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const overflow = error.code === 'HPE_HEADER_OVERFLOW';
+  const target = Buffer.isBuffer(error.rawPacket) ? requestTarget(error.rawPacket) : null;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || target === null || areaOf(target) !== 'access') {
+    defaultClientError.call(this, error, socket);
+    return;
+  }
+  this.log.trace({ err: error }, `client ${overflow ? 'header_overflow' : 'error'}`);
+  const status = overflow ? 431 : 400;
+  const message = overflow
+    ? 'malformed request: the request line and headers are over 16 KiB; send the parameters in a POST body'
+    : 'malformed request: Node could not parse the request line or a header';
+  const format = formatOfQuery(target);
+  const body = Buffer.from(renderEnvelope(format, GeneralCode.parameter, message, null));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\n` +
+        `Content-Type: ${contentTypes[format]}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`,
+    );
+    socket.write(body);
+  }
+  socket.destroy(error);
+}
+
+/** Fastify's answer to a refused request (the same text and status as its default handler). */
+function defaultClientError(this: FastifyInstance, error: ClientError, socket: Duplex): void {
+  const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const overflow = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = timeout ? 408 : overflow ? 431 : 400;
+  const text = timeout ? 'Client Timeout' : overflow ? 'Exceeded maximum allowed HTTP header size' : 'Client Error';
+  const body = `{"error":"${STATUS_CODES[status]}","message":"${text}","statusCode":${status}}`;
+  this.log.trace({ err: error }, `client ${timeout ? 'timeout' : overflow ? 'header_overflow' : 'error'}`);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\n` +
+        `Content-Type: application/json\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/** The target of the request line among the bytes read (`GET /_access/x?… HTTP/1.1`), or null. */
+function requestTarget(raw: Buffer): string | null {
+  const end = raw.indexOf(0x0a);
+  const line = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
+  const target = line.split(' ')[1];
+  return target !== undefined && target.startsWith('/') ? target : null;
 }

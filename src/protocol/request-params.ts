@@ -78,12 +78,14 @@ export function collectParams(query: unknown, body: unknown): Params {
 
 /**
  * Adds a /_access request's parsed JSON body to `into` (mergeParams). A body
- * that is an array or a scalar names no parameter: it is refused
+ * that is an array, a scalar or `null` names no parameter: it is refused
  * (ParamsRefusal), not read as "no parameters", which would run the call on
  * the query's parameters alone (or an array's items as parameters "0", "1" …).
+ * `undefined` is a request without a body (a GET); only a JSON body parses
+ * to `null`.
  */
 export function mergeBodyParams(into: Params, body: unknown): void {
-  if (body !== null && body !== undefined && (typeof body !== 'object' || Array.isArray(body))) {
+  if (body === null || (body !== undefined && (typeof body !== 'object' || Array.isArray(body)))) {
     throw new ParamsRefusal('a JSON body must be an object of parameters ({"name": "value", …})', into.type);
   }
   mergeParams(into, body);
@@ -98,15 +100,28 @@ export function collectAccessParams(query: unknown, body: unknown): Params {
   return params;
 }
 
+/** `String.prototype.isWellFormed` (Node 20; the ES2024 library types are not in use here). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
 /**
  * Refuses a NUL character in any parameter: PostgreSQL cannot store U+0000 in
  * text, so this keeps every function's answer the same on both databases.
+ * Refuses an unpaired surrogate too (only a JSON `\uD800` escape makes one):
+ * it is no character at all, and the databases would keep it differently
+ * (SQLite as three U+FFFD read back, PostgreSQL as one).
  */
 export function refuseNulCharacters(params: Params): void {
   // No inherited names (emptyParams): for-in walks exactly the parameters, in order, without arrays.
   for (const name in params) {
-    if (params[name]!.includes('\u0000')) {
+    const value = params[name]!;
+    if (value.includes('\u0000')) {
       throw new ParameterError(`${name.slice(0, 64)} must not contain a NUL character`);
+    }
+    // V8 answers at once for a one-byte (Latin-1) string, as nearly every parameter is.
+    if (!(value as WellFormedCheck).isWellFormed()) {
+      throw new ParameterError(
+        `${name.slice(0, 64)} must be valid Unicode text: it holds an unpaired surrogate (\\uD800–\\uDFFF)`,
+      );
     }
   }
 }
@@ -116,6 +131,66 @@ export function parseFormBody(body: string): Params {
   const params = emptyParams();
   addFormParams(params, body);
   return params;
+}
+
+/** The charset a content type names (`…; charset=ISO-8859-1`), in lower case; null when it names none. */
+export function contentCharset(contentType: string | undefined): string | null {
+  const match = contentType === undefined ? null : /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType);
+  return match ? match[1]!.toLowerCase() : null;
+}
+
+/**
+ * Parses a form body as its content type's charset says. Without one, or
+ * with UTF-8, it is UTF-8 (parseFormBody), what every current client sends.
+ * A form sent in another charset (a Latin-1 client writes `%E9` for é and
+ * says `charset=ISO-8859-1`) has its escapes and bytes read in that charset,
+ * as a servlet container did, instead of as invalid UTF-8 (U+FFFD). A charset
+ * that cannot carry a form (UTF-16: `&` and `=` are not single bytes) or that
+ * is unknown is a ParameterError: guessing would store other text than sent.
+ */
+export function parseFormBodyIn(body: Buffer, contentType: string | undefined): Params {
+  const charset = contentCharset(contentType);
+  if (charset === null || charset === '' || charset === 'utf-8' || charset === 'utf8') {
+    return parseFormBody(body.toString('utf8'));
+  }
+  let decoder: TextDecoder | undefined;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    decoder = undefined;
+  }
+  if (decoder === undefined || decoder.encoding.startsWith('utf-16')) {
+    throw new ParameterError(`a form body in charset "${charset.slice(0, 40)}" cannot be read; send it in UTF-8`);
+  }
+  if (decoder.encoding === 'utf-8') return parseFormBody(body.toString('utf8'));
+  const params = emptyParams();
+  // One character a byte: the separators are ASCII in every charset this reads.
+  const text = body.toString('latin1');
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const name = decodeBytes(equals < 0 ? pair : pair.slice(0, equals), decoder);
+    params[name] = equals < 0 ? '' : decodeBytes(pair.slice(equals + 1), decoder);
+  }
+  return params;
+}
+
+const hexDigit = /^[0-9a-fA-F]{2}$/;
+
+/** Percent-decodes a name or value whose characters are bytes (latin1), then decodes the bytes with `decoder`. */
+function decodeBytes(text: string, decoder: TextDecoder): string {
+  const bytes = new Uint8Array(text.length);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x25 && hexDigit.test(text.slice(i + 1, i + 3))) {
+      bytes[n++] = parseInt(text.slice(i + 1, i + 3), 16);
+      i += 2;
+    } else {
+      bytes[n++] = code === 0x2b ? 0x20 : code;
+    }
+  }
+  return decoder.decode(bytes.subarray(0, n));
 }
 
 /**

@@ -27,6 +27,21 @@ describe('openStore and migrate', () => {
     expect(applied.map((r: any) => r.name)).toContain('001-core');
   });
 
+  it('says the database cannot be reached, not that a migration failed, when no connection opens', async () => {
+    // A port nothing listens on (1: tcpmux, never served here); the password must not be quoted.
+    const unreachable = openStore('postgres://baton:not-the-password@127.0.0.1:1/baton', { connectTimeoutMs: 2000 });
+    try {
+      const failure = await migrate(unreachable).then(
+        () => null,
+        (error: unknown) => error as Error,
+      );
+      expect(failure?.message).toMatch(/^cannot reach the database to migrate it: .*ECONNREFUSED/);
+      expect(failure?.message).not.toContain('not-the-password');
+    } finally {
+      await unreachable.close();
+    }
+  });
+
   it('reads instants stored as bigint back as numbers', async () => {
     const at = Date.UTC(2030, 0, 1);
     await store.db

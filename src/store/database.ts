@@ -217,8 +217,10 @@ export async function migrate(store: Store): Promise<void> {
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${failed} failed: ${String(error)}`, { cause: error });
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    // No migration ran: the database could not be reached or locked (a wrong host or port, a refused login).
+    const why = failed === undefined ? 'cannot reach the database to migrate it' : `migration ${failed} failed`;
+    throw new Error(`${why}: ${String(error)}`, { cause: error });
   }
 }
 
