@@ -34,7 +34,7 @@ import { parseArgs } from 'node:util';
 import type { LoadJob, LoadResult } from './load.js';
 import { summariseProfile } from './profile-summary.js';
 import { startThrowawayPostgres } from './postgres.js';
-import { seedDatabase, type Seeded } from './seed.js';
+import { migratorOf, seedDatabase, type Migrator, type Seeded } from './seed.js';
 import SqliteDatabase from 'better-sqlite3';
 import { copyFileSync } from 'node:fs';
 import { childPids, statFields } from './proc.js';
@@ -327,9 +327,9 @@ async function main(): Promise<void> {
 
   const now = Date.now();
   const seedOptions = { upcoming: 50, dataPersons: 500, smallPersons: 10, now };
-  const seed = async (file: string, conferences: number): Promise<Seeded> => {
+  const seed = async (file: string, conferences: number, migrator?: Migrator): Promise<Seeded> => {
     const t0 = performance.now();
-    const seeded = await seedDatabase(file, { ...seedOptions, conferences });
+    const seeded = await seedDatabase(file, { ...seedOptions, conferences }, migrator);
     log(
       `seeded ${conferences.toLocaleString('en-US')} conferences in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
@@ -340,6 +340,14 @@ async function main(): Promise<void> {
   const small = await seed(smallDb, 1_000);
   const largeRow = 'getUpcomingConference (100,000)';
   const large = selected(largeRow) ? await seed(largeDb, 100_000) : small;
+  // The before build gets the same data on the schema its own migrations make.
+  const beforeSmallDb = join(work, 'before-small.db');
+  const beforeLargeDb = join(work, 'before-large.db');
+  if (flags.before) {
+    const beforeMigrations = await migratorOf(flags.before);
+    await seed(beforeSmallDb, 1_000, beforeMigrations);
+    if (selected(largeRow)) await seed(beforeLargeDb, 100_000, beforeMigrations);
+  }
 
   const servers: { name: string; peakRssMb: number }[] = [];
   const auth = (s: Seeded) => ({ customer: s.customer, key: s.key });
@@ -634,14 +642,20 @@ async function main(): Promise<void> {
     copyFileSync(file, target);
     return target;
   };
-  const largeCopy = () => (selected(largeRow) ? copyOf(largeDb) : null);
+  const largeCopy = (file = largeDb) => (selected(largeRow) ? copyOf(file) : null);
   const afterDist = flags.dist ?? join(root, 'dist');
   const afterEnv = { WORKERS: flags.workers };
-  // The before build knows none of this branch's migrations: it serves the seeded schema as it is.
+  // The before build serves the schema its own migrations made (its seed above), without migrating.
   const beforeEnv = { MIGRATE_ON_START: 'false', WORKERS: flags['before-workers'] ?? flags.workers };
   const setups: Setup[] = [];
   if (flags.before) {
-    setups.push({ label: 'before', dist: flags.before, small: copyOf(smallDb), large: largeCopy(), env: beforeEnv });
+    setups.push({
+      label: 'before',
+      dist: flags.before,
+      small: copyOf(beforeSmallDb),
+      large: largeCopy(beforeLargeDb),
+      env: beforeEnv,
+    });
   }
   setups.push({ label: 'after', dist: afterDist, small: copyOf(smallDb), large: largeCopy(), env: afterEnv });
   const postgres = flags.pg ? await startThrowawayPostgres(log, { statements: flags['pg-statements'] }) : null;

@@ -9,6 +9,8 @@
  * conferences of every status. So the 1,000 / 100,000 rows compare how cost
  * grows with the database, not with the size of the answer.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { hashKey } from '../src/domain/customers.js';
 import { defaultRoleFlags } from '../src/domain/role-flags.js';
@@ -48,11 +50,40 @@ function makeUid(kind: string, n: number): string {
   return kind + n.toString(36).toUpperCase().padStart(15, '0');
 }
 
-/** Migrates and fills `file`; returns the credentials and UIDs the rows use. */
-export async function seedDatabase(file: string, options: SeedOptions): Promise<Seeded> {
+/** Creates `file`'s schema: this tree's migrations, or another build's (see `seedDatabase`). */
+export type Migrator = (file: string) => Promise<void>;
+
+const ownMigrations: Migrator = async (file) => {
   const store = openStore(file);
   await migrate(store);
   await store.close();
+};
+
+/**
+ * A migrator from another build's `dist` (e.g. `--before`): a build older than
+ * this tree cannot serve a schema that later migrations changed under it (017
+ * turned SQLite's `event_counters` into a view), so its seed is made with its
+ * own migrations. The same data goes in either way: the seed is deterministic.
+ */
+export async function migratorOf(dist: string): Promise<Migrator> {
+  const database = (await import(pathToFileURL(join(dist, 'src', 'store', 'database.js')).href)) as {
+    openStore: typeof openStore;
+    migrate: typeof migrate;
+  };
+  return async (file) => {
+    const store = database.openStore(file);
+    await database.migrate(store);
+    await store.close();
+  };
+}
+
+/** Migrates and fills `file`; returns the credentials and UIDs the rows use. */
+export async function seedDatabase(
+  file: string,
+  options: SeedOptions,
+  migrator: Migrator = ownMigrations,
+): Promise<Seeded> {
+  await migrator(file);
 
   const db = new SqliteDatabase(file);
   // A throwaway file: no durability needed while filling it.
