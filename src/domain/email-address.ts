@@ -1,11 +1,25 @@
 /** Email address checks shared by persons, contact lists and self-registration. */
 import { ParameterError } from '../errors.js';
 
-// Deliberately plain: one @, no spaces or list separators, a dot in the domain.
-const address = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+\.[^\s@<>(),;:"\\[\]]+$/;
+// Deliberately plain: one @, no spaces, control characters or list separators, a dot in the domain.
+const address =
+  /^[^\s\u0000-\u001f\u007f@<>(),;:"\\[\]]+@[^\s\u0000-\u001f\u007f@<>(),;:"\\[\]]+\.[^\s\u0000-\u001f\u007f@<>(),;:"\\[\]]+$/;
+// What mail servers refuse: a dot at either end of the local part or two in a row, a domain label
+// that is empty or starts or ends with a hyphen.
+const badLocal = /^\.|\.$|\.\./;
+const badLabel = /^$|^-|-$/;
 
+/** True for an address Baton stores and mails to. */
 export function isEmailAddress(text: string): boolean {
-  return text.length <= 254 && address.test(text);
+  if (text.length > 254 || !address.test(text)) return false;
+  const at = text.indexOf('@');
+  return (
+    !badLocal.test(text.slice(0, at)) &&
+    !text
+      .slice(at + 1)
+      .split('.')
+      .some((label) => badLabel.test(label))
+  );
 }
 
 /** Validates one address; `label` names the parameter in the message. */
