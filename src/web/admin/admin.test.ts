@@ -531,6 +531,12 @@ describe('pages use the API’s rules', () => {
     await site.signIn(owner.email, owner.password);
     const csv = await site.get(`/admin/conferences/${uid}/persons.csv`);
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    // Never rendered as a page, whatever a browser would guess from its cells.
+    expect(csv.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="registrants-${uid}.csv"`);
+    for (const asset of ['/admin/assets/admin.css', '/admin/assets/admin.js']) {
+      expect((await site.get(asset)).headers.get('x-content-type-options'), asset).toBe('nosniff');
+    }
     const rows = parseCsv(csv.text);
     expect(rows[0]).toEqual(['name', 'email', 'role', 'pin', 'notes', 'custom1', 'custom2', 'uid']);
     expect(rows[1]![0]).toBe('Quote "me", please');

@@ -315,12 +315,14 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
   app.get('/admin/assets/admin.css', async (_request, reply) =>
     reply
       .header('content-type', 'text/css; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
       .header('cache-control', 'public, max-age=3600')
       .send(adminCss),
   );
   app.get('/admin/assets/admin.js', async (_request, reply) =>
     reply
       .header('content-type', 'text/javascript; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
       .header('cache-control', 'public, max-age=3600')
       .send(adminJs),
   );
@@ -753,6 +755,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       ];
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
         .header('content-disposition', `attachment; filename="registrants-${view.row.uid}.csv"`)
         .header('cache-control', 'no-store')
         .send(formatCsv(rows));
@@ -864,6 +867,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       ];
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
         .header('content-disposition', `attachment; filename="call-${history.call.uid}.csv"`)
         .header('cache-control', 'no-store')
         .send(formatCsv(rows));
