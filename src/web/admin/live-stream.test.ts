@@ -2,8 +2,10 @@
  * The live call stream ends with the session that opened it: signing out,
  * changing the password, or an owner signing the user out everywhere or
  * removing them closes the stream at once on this process, instead of it
- * sending the call's callers until its next session check.
+ * sending the call's callers until its next session check. HEAD ends after
+ * the headers.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bridgeClient, registerPerson, testBridgeToken } from '../../../test/bridge.js';
 import { createAdminUser, siteClient, type SiteClient } from '../../../test/admin.js';
@@ -78,6 +80,22 @@ describe('the live call stream and the session', () => {
     await ownerSite.get('/admin/account');
     expect((await ownerSite.post(`/admin/account/users/${staff.uid}/remove`)).status).toBe(303);
     expect(await second.ended()).toBe('ended');
+  });
+
+  it('answers HEAD with the headers and ends, without polling the call', async () => {
+    const site = await signedIn(owner.email, owner.password);
+    const cookie = [...site.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const answer = await new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
+      const url = new URL(`${server.url}${live}`);
+      const request = httpRequest(url, { method: 'HEAD', headers: { cookie } }, (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode!, type: response.headers['content-type'] }));
+      });
+      request.setTimeout(10_000, () => request.destroy(new Error('HEAD never ended')));
+      request.on('error', reject);
+      request.end();
+    });
+    expect(answer).toEqual({ status: 200, type: 'text/event-stream; charset=utf-8' });
   });
 
   it('ends on a password change, while a stream of another user stays open', async () => {

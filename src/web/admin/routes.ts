@@ -901,6 +901,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         'x-accel-buffering': 'no',
         connection: 'keep-alive',
       });
+      // HEAD: the headers and nothing more (a stream that sends no body would never end).
+      if (request.method === 'HEAD') return raw.end();
       raw.write('retry: 3000\n\n');
       const known = new Map<string, number | null>();
       let timer: NodeJS.Timeout | undefined;
