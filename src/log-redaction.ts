@@ -46,7 +46,9 @@ const bearer = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 // A webhook signing secret, wherever it appears.
 const webhookSecret = /\bwhsec_[A-Za-z0-9+/=]+/g;
 // The password in a URL's user information (smtp://user:password@host, postgres://…).
-const userinfoPassword = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi;
+// A scheme starts where no scheme character precedes it (not at every \b), so a long run of them
+// is tried once, not from each of its characters: linear on any text.
+const userinfoPassword = /((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi;
 
 // What every pattern above needs somewhere in the text (`=` or `%3D`, a quote, a scheme name,
 // `whsec_`, a URL's `@`): one test of this spares the five replacements on almost every line.
