@@ -31,8 +31,20 @@ function freePort(): Promise<number> {
   });
 }
 
+/** What the throwaway server runs with beyond its defaults. */
+export interface ThrowawayOptions {
+  /**
+   * Load pg_stat_statements (with planning tracked), so a bench can read what
+   * each statement cost the server; off by default, as it costs a little a statement.
+   */
+  statements?: boolean;
+}
+
 /** Starts the server, or returns null (with the reason logged) when PostgreSQL is not installed. */
-export async function startThrowawayPostgres(log: (line: string) => void): Promise<ThrowawayPostgres | null> {
+export async function startThrowawayPostgres(
+  log: (line: string) => void,
+  options: ThrowawayOptions = {},
+): Promise<ThrowawayPostgres | null> {
   const versions = (() => {
     try {
       return readdirSync('/usr/lib/postgresql').sort();
@@ -51,9 +63,12 @@ export async function startThrowawayPostgres(log: (line: string) => void): Promi
   const asPg = (command: string) =>
     root ? execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', command]) : execFileSync('sh', ['-c', command]);
   const port = await freePort();
+  const extra = options.statements
+    ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on'
+    : '';
   asPg(`'${bin}/initdb' -D '${dir}/data' -A trust -U postgres --no-sync >/dev/null`);
   asPg(
-    `'${bin}/pg_ctl' -D '${dir}/data' -l '${dir}/log' -w -o "-p ${port} -k '${dir}' -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null`,
+    `'${bin}/pg_ctl' -D '${dir}/data' -l '${dir}/log' -w -o "-p ${port} -k '${dir}' -c listen_addresses=127.0.0.1 -c max_connections=200${extra}" start >/dev/null`,
   );
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   log(`PostgreSQL ${versions.at(-1)} on port ${port}`);
@@ -101,8 +116,9 @@ export async function startThrowawayPostgres(log: (line: string) => void): Promi
 export async function withThrowawayPostgres(
   log: (line: string) => void,
   work: (postgres: ThrowawayPostgres) => Promise<void>,
+  options: ThrowawayOptions = {},
 ): Promise<void> {
-  const postgres = await startThrowawayPostgres(log);
+  const postgres = await startThrowawayPostgres(log, options);
   if (!postgres) process.exit(1);
   try {
     await work(postgres);

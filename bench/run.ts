@@ -21,6 +21,8 @@
  *   --pg-only        with --pg: only the PostgreSQL column (the SQLite setups are skipped)
  *   --pg-analyze     with --pg: ANALYZE the database before each PostgreSQL row, as autovacuum does during a
  *                    full run (so a quick run plans with the statistics of what the rows before it wrote)
+ *   --pg-statements  with --pg: load pg_stat_statements and print, after each PostgreSQL row, the statements
+ *                    of its measured part: calls and exec/plan ms a request, rows, WAL bytes (costs a little)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +58,7 @@ const { values: flags } = parseArgs({
     pg: { type: 'boolean', default: false },
     'pg-only': { type: 'boolean', default: false },
     'pg-analyze': { type: 'boolean', default: false },
+    'pg-statements': { type: 'boolean', default: false },
   },
 });
 const connections = Number(flags.connections);
@@ -215,6 +218,35 @@ async function analyzePostgres(url: string): Promise<void> {
   }
 }
 
+/** Runs one statement on the PostgreSQL database `url`; its rows. */
+async function onPostgres(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** --pg-statements: what each statement of the measured part cost the server, per request of the row. */
+async function printStatements(url: string, requests: number): Promise<void> {
+  const rows = await onPostgres(
+    url,
+    `select calls, total_exec_time, total_plan_time, rows, wal_bytes, shared_blks_hit + shared_blks_read as blocks,
+       regexp_replace(left(query, 90), '\\s+', ' ', 'g') as query
+     from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+     order by total_exec_time + total_plan_time desc limit 10`,
+  );
+  const per = (v: unknown, digits = 2) => (Number(v) / requests).toFixed(digits);
+  for (const r of rows) {
+    log(
+      `    ${per(r.calls, 3)} calls, exec ${per(Number(r.total_exec_time) * 1000, 1)} µs, plan ${per(Number(r.total_plan_time) * 1000, 1)} µs, ` +
+        `${per(r.rows)} rows, WAL ${per(r.wal_bytes, 0)} B, ${per(r.blocks, 1)} blocks a request: ${String(r.query)}`,
+    );
+  }
+}
+
 /** Checks one request by hand (and tells why a row cannot run), then measures it. */
 async function measure(name: string, target: Target, call: Call, note?: string): Promise<Row> {
   if (!selected(name)) return { name, skipped: 'not selected (--only)' };
@@ -247,6 +279,11 @@ async function measure(name: string, target: Target, call: Call, note?: string):
   const cpuBeforeByProcess = cpuMsByProcess(target.child.pid!);
   // A PostgreSQL row also reads the database server's CPU (it shares the cores).
   const database = name.includes(' PG ') ? postgresCpuMs : undefined;
+  const statements = flags['pg-statements'] && postgresUrl && name.includes(' PG ') ? postgresUrl : undefined;
+  if (statements) {
+    await onPostgres(statements, 'create extension if not exists pg_stat_statements');
+    await onPostgres(statements, 'select pg_stat_statements_reset()');
+  }
   const databaseBefore = database?.();
   const result = await load({ ...job, duration });
   const cpuPerRequest = (cpuMs(target.child.pid!) - cpuBefore) / result.requests;
@@ -257,6 +294,7 @@ async function measure(name: string, target: Target, call: Call, note?: string):
     `  ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
       `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${split}${withDatabase}`,
   );
+  if (statements) await printStatements(statements, result.requests);
   const noted =
     databaseCpu === undefined
       ? note
@@ -606,7 +644,7 @@ async function main(): Promise<void> {
     setups.push({ label: 'before', dist: flags.before, small: copyOf(smallDb), large: largeCopy(), env: beforeEnv });
   }
   setups.push({ label: 'after', dist: afterDist, small: copyOf(smallDb), large: largeCopy(), env: afterEnv });
-  const postgres = flags.pg ? await startThrowawayPostgres(log) : null;
+  const postgres = flags.pg ? await startThrowawayPostgres(log, { statements: flags['pg-statements'] }) : null;
   if (postgres) postgresCpuMs = () => postgres.cpuMs();
   try {
     if (postgres) {

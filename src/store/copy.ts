@@ -231,7 +231,10 @@ async function readTargetShapes(db: Kysely<any>): Promise<TableShape[]> {
 function checkSameTables(source: SqliteDatabase.Database, shapes: readonly TableShape[]): void {
   const sourceTables = (
     source
-      .prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`)
+      // A view too: SQLite's event_counters is one (migration 017), PostgreSQL's a table.
+      .prepare(
+        `select name from sqlite_master where type in ('table', 'view') and name not like 'sqlite_%' order by name`,
+      )
       .all() as { name: string }[]
   )
     .map((r) => r.name)

@@ -22,6 +22,7 @@ import * as reservationsByConference from './migrations/012-reservations-by-conf
 import * as writePathIndexes from './migrations/013-write-path-indexes.js';
 import * as changeLogAppends from './migrations/015-change-log-appends.js';
 import * as pgPersonStatistics from './migrations/016-pg-person-statistics.js';
+import * as eventNumbersFromEvents from './migrations/017-event-numbers-from-events.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor } from './sqlite-executor.js';
 import { fallbackPages, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
@@ -196,6 +197,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '013-write-path-indexes': bind(writePathIndexes),
     '015-change-log-appends': bind(changeLogAppends),
     '016-pg-person-statistics': bind(pgPersonStatistics),
+    '017-event-numbers-from-events': bind(eventNumbersFromEvents),
   };
 }
 

@@ -1,14 +1,19 @@
 /**
- * SQL for the event log. Sequence numbers come from a per-customer counter row
- * bumped with an upsert … RETURNING in the change's own transaction: the row
- * stays locked until commit (PostgreSQL) or the database is (SQLite), so two
- * writers of one customer take numbers one after the other and commit in that
- * order, and a rollback returns its numbers. Appending is the last write of a
- * transaction, so the counter is held for as short a time as possible.
+ * SQL for the event log. Each customer's events are numbered 1, 2, 3, … in
+ * the change's own transaction, so a customer's events become visible in
+ * sequence order and a rollback returns its numbers (no gaps). PostgreSQL
+ * bumps a per-customer counter row with an upsert … RETURNING: the row stays
+ * locked until commit, so two writers of one customer take numbers one after
+ * the other and commit in that order. SQLite has one writer at a time, so the
+ * next number is the customer's largest one plus one, read inside the write
+ * transaction from the events' own key (migration 017: `event_counters` is a
+ * view there). Appending is the last write of a transaction, so the counter
+ * is held for as short a time as possible.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { isPostgres } from './database.js';
-import { groupAll, groupRun, prepared } from './prepared.js';
+import { prepared } from './prepared.js';
+import { writeGroupOf } from './sqlite-executor.js';
 import type { Database, EventTable } from './schema.js';
 
 export type EventRow = Selectable<EventTable>;
@@ -21,12 +26,8 @@ export interface NewEventRow {
   data: string;
 }
 
-const bumpCounter = prepared(
-  'bump_event_counter',
-  'insert into event_counters (customer_uid, last_sequence) values (?, ?) ' +
-    'on conflict (customer_uid) do update set last_sequence = event_counters.last_sequence + excluded.last_sequence ' +
-    'returning last_sequence',
-);
+/** SQLite: the customer's largest event number (null before its first), one seek on the events' key. */
+const lastSequenceQuery = prepared('last_event_sequence', 'select max(sequence) from events where customer_uid = ?');
 const insertEvent = prepared(
   'insert_event',
   'insert into events (customer_uid, sequence, id, type, occurred_at, data) values (?, ?, ?, ?, ?, ?)',
@@ -41,27 +42,26 @@ export async function appendEvents(
   if (events.length === 0) return [];
   if (isPostgres(trx)) return appendEventsPostgres(trx, customerUid, events);
   // Inside an SQLite write group: raw prepared statements on the held connection.
-  const bumped = groupAll<{ last_sequence: number }>(trx, bumpCounter, [customerUid, events.length]);
-  if (bumped) {
-    const first = Number(bumped[0]!.last_sequence) - events.length + 1;
-    const rows = events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
-    for (const r of rows) groupRun(trx, insertEvent, [r.customer_uid, r.sequence, r.id, r.type, r.occurred_at, r.data]);
+  const group = writeGroupOf(trx);
+  if (group) {
+    const last = group.inGroupRow(lastSequenceQuery.sqlite, [customerUid])![0] as number | null;
+    const rows = numbered(customerUid, (last ?? 0) + 1, events);
+    for (const r of rows)
+      group.inGroup(insertEvent.sqlite, [r.customer_uid, r.sequence, r.id, r.type, r.occurred_at, r.data]);
     return rows;
   }
-  const { last_sequence: last } = await trx
-    .insertInto('event_counters')
-    .values({ customer_uid: customerUid, last_sequence: events.length })
-    .onConflict((oc) =>
-      oc.column('customer_uid').doUpdateSet((eb) => ({
-        last_sequence: eb('event_counters.last_sequence', '+', events.length),
-      })),
-    )
-    .returning('last_sequence')
-    .executeTakeFirstOrThrow();
-  const first = Number(last) - events.length + 1;
-  const rows = events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
+  // Any other SQLite transaction (the site's, the CLI's): the same two statements through Kysely.
+  const last = await sql<{
+    last: number | null;
+  }>`select max(sequence) as last from events where customer_uid = ${customerUid}`.execute(trx);
+  const rows = numbered(customerUid, Number(last.rows[0]?.last ?? 0) + 1, events);
   await trx.insertInto('events').values(rows).execute();
   return rows;
+}
+
+/** `events` as rows of the customer numbered from `first` on. */
+function numbered(customerUid: string, first: number, events: readonly NewEventRow[]): EventRow[] {
+  return events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
 }
 
 /**
@@ -106,8 +106,18 @@ export async function listEvents(
     .execute();
 }
 
-/** The customer's last sequence number, 0 before its first event. */
+/**
+ * The customer's last sequence number, 0 before its first event. SQLite reads
+ * it from the events' key (one seek: its `event_counters` view would group
+ * all of the customer's events).
+ */
 export async function lastEventSequence(db: Kysely<Database>, customerUid: string): Promise<number> {
+  if (!isPostgres(db)) {
+    const last = await sql<{
+      last: number | null;
+    }>`select max(sequence) as last from events where customer_uid = ${customerUid}`.execute(db);
+    return Number(last.rows[0]?.last ?? 0);
+  }
   const row = await db
     .selectFrom('event_counters')
     .select('last_sequence')

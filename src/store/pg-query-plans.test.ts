@@ -134,4 +134,22 @@ describe.runIf(onPostgres)("generic plans of a conference's persons on a skewed 
       expect(checked).toContain(`baton_${name}`);
     }
   });
+
+  it('keeps a generic plan for the webhook due check, which runs after every committed group of events', async () => {
+    const query = declaredQueries().find((q) => q.name === 'baton_any_due_webhook');
+    expect(query).toBeDefined();
+    await client.query(`prepare plan_any_due as ${query!.postgres}`);
+    try {
+      // PostgreSQL tries five custom plans, then keeps the generic one unless it is estimated costlier.
+      for (let run = 0; run < 12; run++) await client.query(`execute plan_any_due(${Date.now()}, ${Date.now()})`);
+      const counts = await client.query<{ generic_plans: string; custom_plans: string }>(
+        `select generic_plans, custom_plans from pg_prepared_statements where name = 'plan_any_due'`,
+      );
+      expect(counts.rows).toHaveLength(1);
+      expect(Number(counts.rows[0]!.custom_plans)).toBeLessThanOrEqual(5);
+      expect(Number(counts.rows[0]!.generic_plans)).toBeGreaterThanOrEqual(7);
+    } finally {
+      await client.query('deallocate plan_any_due');
+    }
+  });
 });
