@@ -18,9 +18,37 @@ describe('redactText', () => {
     // A webhook signing secret, as a JSON member or anywhere in a message.
     expect(redactText('{"secret":"whsec_AbC+/9="}')).toBe('{"secret":"[redacted]"}');
     expect(redactText('signing with whsec_AbC+/9= failed')).toBe('signing with whsec_[redacted] failed');
+    // The site's session, device and form cookies, as a Cookie header quotes them.
+    expect(redactText('cookie: baton_admin=s3ss10n; baton_admin_device=1.d3v1c3; baton_admin_form=f0rm')).toBe(
+      'cookie: baton_admin=[redacted]; baton_admin_device=[redacted]; baton_admin_form=[redacted]',
+    );
+    // A password in a URL's user information (SMTP_URL, DATABASE_URL), wherever a message quotes one.
+    expect(redactText('connect smtp://ann:hunter2@mail.example.org:587 failed')).toBe(
+      'connect smtp://ann:[redacted]@mail.example.org:587 failed',
+    );
+    expect(redactText('postgres://baton:p%40ss:word@db.internal/baton')).toBe(
+      'postgres://baton:[redacted]@db.internal/baton',
+    );
+    // An address is not a password.
+    expect(redactText('sent to ann@example.org')).toBe('sent to ann@example.org');
     // Names that merely end in a secret word are left alone.
     expect(redactText('?monkey=1&keys=2')).toBe('?monkey=1&keys=2');
   });
+});
+
+describe('redactText on hostile text', () => {
+  // A client controls much of what a line quotes (a URL of up to 16 kB, a body's values). Text made
+  // of what one pattern starts with must be scanned once, not once from every character: with the
+  // URL pattern tried at every word boundary, these took minutes (quadratic), so this test ran into
+  // its timeout; scanned once, they take milliseconds.
+  it('masks 400,000 characters of dots, hyphens and scheme-like runs without rescanning them', () => {
+    const n = 400_000;
+    const hostile = ['a.'.repeat(n / 2) + '@', 'a-'.repeat(n / 2) + '=@', 'ab+'.repeat(n / 3) + '://x@'];
+    for (const text of hostile) expect(redactText(text)).toBe(text);
+    expect(redactText(`${'a.'.repeat(n / 2)} smtp://ann:hunter2@mail.example.org`)).toMatch(
+      /smtp:\/\/ann:\[redacted\]@mail\.example\.org$/,
+    );
+  }, 30_000);
 });
 
 describe('no secret reaches a log line, at trace level', () => {

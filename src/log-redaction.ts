@@ -27,6 +27,10 @@ export const secretParameterNames = [
   'security_token',
   'csrf',
   'baton_csrf',
+  // The site's session, known-device and sign-in form cookies.
+  'baton_admin',
+  'baton_admin_device',
+  'baton_admin_form',
   'authorization',
   'cookie',
   'secret',
@@ -41,10 +45,14 @@ const jsonMember = new RegExp(`("(?:${names})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*"`, 
 const bearer = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 // A webhook signing secret, wherever it appears.
 const webhookSecret = /\bwhsec_[A-Za-z0-9+/=]+/g;
+// The password in a URL's user information (smtp://user:password@host, postgres://…).
+// A scheme starts where no scheme character precedes it (not at every \b), so a long run of them
+// is tried once, not from each of its characters: linear on any text.
+const userinfoPassword = /((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi;
 
 // What every pattern above needs somewhere in the text (`=` or `%3D`, a quote, a scheme name,
-// `whsec_`): one test of this spares the four replacements on almost every line.
-const mayHoldSecret = /[=%"]|bearer|basic|whsec_/i;
+// `whsec_`, a URL's `@`): one test of this spares the five replacements on almost every line.
+const mayHoldSecret = /[=%"@]|bearer|basic|whsec_/i;
 
 /** Masks every secret value in a piece of text (a URL, a message, a stack). */
 export function redactText(text: string): string {
@@ -53,7 +61,8 @@ export function redactText(text: string): string {
     .replace(assignment, `$1${redacted}`)
     .replace(jsonMember, `$1${redacted}"`)
     .replace(bearer, `$1 ${redacted}`)
-    .replace(webhookSecret, `whsec_${redacted}`);
+    .replace(webhookSecret, `whsec_${redacted}`)
+    .replace(userinfoPassword, `$1${redacted}@`);
 }
 
 interface RequestLike {

@@ -1,8 +1,9 @@
 /** Email address checks shared by persons, contact lists and self-registration. */
 import { ParameterError } from '../errors.js';
 
-// Deliberately plain: one @, no spaces or list separators, a dot in the domain.
-const address = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+\.[^\s@<>(),;:"\\[\]]+$/;
+// Deliberately plain: one @, no spaces, control characters or list separators, a dot in the domain.
+const address =
+  /^[^\s\u0000-\u001f\u007f@<>(),;:"\\[\]]+@[^\s\u0000-\u001f\u007f@<>(),;:"\\[\]]+\.[^\s\u0000-\u001f\u007f@<>(),;:"\\[\]]+$/;
 // What mail servers deliver to (RFC 5321): a local part of at most 64 characters with no dot at
 // either end or doubled; domain labels of letters (any script), digits and inner hyphens, at most 63
 // characters each; a top level that is not all digits.

@@ -31,6 +31,7 @@ import {
   listUsers,
   revokeSession,
   revokeUserSessions,
+  useUpLinksOf,
   setPasswordHash,
   touchSession,
   type UserRow,
@@ -199,6 +200,8 @@ export async function setPasswordFromLink(
     if (!link) throw new FunctionError(1, 'this link is not valid or has expired');
     await setPasswordHash(trx, link.user_uid, hash, now);
     await revokeUserSessions(trx, link.user_uid, now);
+    // Any other link to this account (an earlier reset) would set the password again: used up too.
+    await useUpLinksOf(trx, link.user_uid, now);
     const user = await findUser(trx, link.user_uid);
     if (!user) throw new FunctionError(1, 'this link is not valid or has expired');
     return view(user);
@@ -385,6 +388,8 @@ export async function changePassword(
   await inTransaction(services.store.db, async (trx) => {
     await setPasswordHash(trx, user.uid, hash, now);
     await revokeUserSessions(trx, user.uid, now);
+    // A reset link mailed before the change must not undo it.
+    await useUpLinksOf(trx, user.uid, now);
   });
 }
 

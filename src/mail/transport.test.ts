@@ -3,7 +3,7 @@
  * (nodemailer loaded then): a process that never sends mail (a cluster
  * worker, the CLI) closes it without making one, and one made late sends.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,18 @@ describe('the mail transport', () => {
     expect(id).toMatch(/^<.+>$/);
     expect(readdirSync(outbox)).toEqual(['20260115T170000Z-M000000000000001.eml']);
     transport.close();
+  });
+
+  it('keeps the outbox and its messages (PINs, password links) readable by the service user only', async () => {
+    const outbox = join(dir, 'private', 'outbox');
+    const transport = createMailTransport(loadConfig({ MAIL_OUTBOX_DIR: outbox }));
+    await transport.send(message, envelope('M000000000000003'));
+    transport.close();
+    // Whatever the umask: no group or other bits on the folder or the file.
+    expect(statSync(outbox).mode & 0o777).toBe(0o700);
+    expect(statSync(join(outbox, '20260115T170000Z-M000000000000003.eml')).mode & 0o777).toBe(0o600);
+    // No temporary file is left beside it.
+    expect(readdirSync(outbox)).toEqual(['20260115T170000Z-M000000000000003.eml']);
   });
 
   it('connects to SMTP_URL only to send, and sends through it once asked', async () => {

@@ -97,14 +97,16 @@ function outboxTransport(config: Config): MailTransport {
     kind: 'outbox',
     async send(message, envelope) {
       const info = await (await transporter.get()).sendMail(mailOptions(config.mailFrom, message, envelope));
-      mkdirSync(dir, { recursive: true });
+      // The messages hold PINs and password links: the folder (when Baton makes it) and
+      // every file are the service user's only, whatever the umask.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const stamp = new Date(envelope.createdAt)
         .toISOString()
         .replace(/[-:]/g, '')
         .replace(/\.\d+Z$/, 'Z');
       const name = `${stamp}-${envelope.id}.eml`;
       const temporary = join(dir, `.${name}.tmp`);
-      writeFileSync(temporary, info.message as Buffer);
+      writeFileSync(temporary, info.message as Buffer, { mode: 0o600 });
       renameSync(temporary, join(dir, name));
       return info.messageId;
     },

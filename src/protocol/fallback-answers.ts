@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../context.js';
 import { ApiError, GeneralCode, ParameterError } from '../errors.js';
+import { sendPublicPage } from '../web/page-headers.js';
 import { messagePage } from '../web/registration-pages.js';
 import { contentTypes, renderEnvelope, type Format } from './envelope.js';
 import { envelopeAnswer, parseFormat, type AccessAnswer } from './access-pipeline.js';
@@ -81,12 +82,9 @@ export function accessBodyErrorAnswer(
   return accessErrorAnswer(error, formatOfQuery(url), bodyLimit, requestId);
 }
 
+/** An HTML error page, with the public pages' headers (not framed, not sniffed, no script). */
 function sendPage(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .send(messagePage(title, text));
+  return sendPublicPage(reply, status, messagePage(title, text));
 }
 
 /** A client error to answer with `status`: Fastify's own 4xx, or an ApiError (bad input). */

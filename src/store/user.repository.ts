@@ -131,6 +131,17 @@ export async function insertUserToken(db: Kysely<Database>, row: Insertable<User
   await db.insertInto('user_tokens').values(row).execute();
 }
 
+/** Marks every unused link of a user used (its password was just set): none of them works any more. */
+export async function useUpLinksOf(db: Kysely<Database>, userUid: string, at: number): Promise<number> {
+  const result = await db
+    .updateTable('user_tokens')
+    .set({ used_at: at })
+    .where('user_uid', '=', userUid)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Marks an unused, unexpired link used and returns it; undefined when it cannot be used (any more). */
 export async function consumeUserToken(
   db: Kysely<Database>,

@@ -307,6 +307,18 @@ describe('self-registration page with SMTP', () => {
     expect(await personByEmail(server, target, 'mallory@example.org')).toHaveLength(0);
   });
 
+  it('refuses an address a mail server would refuse (a control character, two dots) here and in addPerson', async () => {
+    const target = await createConference(server, { name: 'Addresses' });
+    for (const email of ['ann\u0001@example.org', 'ann@example..org', 'ann.@example.org', 'ann@-example.org']) {
+      const response = await fetch(pageUrl(server, target, { name: 'Ann', email }), { redirect: 'manual' });
+      expect(response.status, email).toBe(422);
+      expect(await response.text()).toContain('Enter an email address like name@example.com.');
+      expect(await personByEmail(server, target, email)).toHaveLength(0);
+      const added = await server.call('addPerson', { conference: target, role: 'PARTICIPANT', name: 'Ann', email });
+      expect(added.code, email).toBe(-2);
+    }
+  });
+
   it('shows a clear closed page for canceled and ended conferences, and a not-found page', async () => {
     const canceled = await createConference(server, { name: 'Gone' });
     await server.call('cancelConference', { conference: canceled });

@@ -25,6 +25,7 @@ import type { MailPoke } from '../jobs/runner.js';
 import { createThrottle } from '../protocol/throttle.js';
 import { collectParams } from '../protocol/request-params.js';
 import { findPerson } from '../store/person.repository.js';
+import { sendPublicPage } from './page-headers.js';
 import {
   alreadyRegisteredPage,
   closedPage,
@@ -78,21 +79,6 @@ function summary(services: Services, target: RegistrationTarget): ConferenceSumm
   };
 }
 
-function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY')
-    .header(
-      'content-security-policy',
-      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
-    )
-    .send(html);
-}
-
 /** Registers the self-registration routes. `mail` is poked after a confirmation is queued. */
 export function registerRegistrationRoutes(app: FastifyInstance, services: Services, mail?: MailPoke): void {
   const throttle = createThrottle(services, 'registration', {
@@ -121,7 +107,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
       );
     }
     const uid = target.conference.uid;
-    return sendPage(
+    return sendPublicPage(
       reply,
       status,
       formPage({
@@ -140,7 +126,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
   async function open(request: PageRequest, reply: FastifyReply): Promise<RegistrationTarget | null> {
     const target = await loadRegistrationTarget(services, request.params.uid);
     if (!target) {
-      await sendPage(
+      await sendPublicPage(
         reply,
         404,
         messagePage('Conference not found', 'There is no conference at this address. Check the link you were given.'),
@@ -148,7 +134,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
       return null;
     }
     if (target.closed) {
-      await sendPage(reply, 410, closedPage(summary(services, target), target.closed));
+      await sendPublicPage(reply, 410, closedPage(summary(services, target), target.closed));
       return null;
     }
     return target;
@@ -166,7 +152,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
     if (wait > 0) {
       services.metrics?.recordThrottleRefusal('registration');
       reply.header('retry-after', String(wait));
-      return sendPage(
+      return sendPublicPage(
         reply,
         429,
         messagePage(
@@ -183,7 +169,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
       registration = await register(services, target, values);
     } catch (error) {
       // The conference closed between the page and the submission.
-      if (error instanceof ApiError) return sendPage(reply, 410, closedPage(summary(services, target), 'ended'));
+      if (error instanceof ApiError) return sendPublicPage(reply, 410, closedPage(summary(services, target), 'ended'));
       throw error;
     }
     mail?.poke();
@@ -243,11 +229,15 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
     async (request, reply) => {
       const target = await loadRegistrationTarget(services, request.params.uid);
       if (!target) {
-        return sendPage(reply, 404, messagePage('Conference not found', 'There is no conference at this address.'));
+        return sendPublicPage(
+          reply,
+          404,
+          messagePage('Conference not found', 'There is no conference at this address.'),
+        );
       }
       const conference = summary(services, target);
       const query = collectParams(request.query, undefined);
-      if (query.existing === '1') return sendPage(reply, 200, alreadyRegisteredPage(conference));
+      if (query.existing === '1') return sendPublicPage(reply, 200, alreadyRegisteredPage(conference));
       const personUid = query.person ?? '';
       const token = query.token ?? '';
       const { security_token: secret, uid, customer_uid: customerUid } = target.conference;
@@ -256,13 +246,13 @@ export function registerRegistrationRoutes(app: FastifyInstance, services: Servi
           ? await findPerson(services.store.db, customerUid, personUid)
           : undefined;
       if (!person || person.conference_uid !== uid) {
-        return sendPage(
+        return sendPublicPage(
           reply,
           404,
           messagePage('Registration not found', 'This confirmation link is not valid. Check the email we sent you.'),
         );
       }
-      return sendPage(reply, 200, confirmationPage(conference, person, target.conference.did));
+      return sendPublicPage(reply, 200, confirmationPage(conference, person, target.conference.did));
     },
   );
 }

@@ -266,6 +266,51 @@ describe('sign-in and sessions', () => {
     expect((await site.signIn(user.email, 'the new password 42')).status).toBe(303);
   });
 
+  it('setting or changing the password uses up every other link to the account (an earlier reset)', async () => {
+    const user = await createAdminUser(server, server.credentials.customer, { role: 'staff' });
+    const seen = new Set<string>();
+    /** Asks for a reset; returns the path of the link it mailed. */
+    const resetLink = async () => {
+      const site = siteClient(server);
+      await site.get('/admin/reset');
+      expect((await site.post('/admin/reset', { email: user.email })).status).toBe(200);
+      const mails = await listMail(server.services.store.db, server.credentials.customer, { kind: 'password-reset' });
+      const paths = mails
+        .filter((m) => m.recipient === user.email)
+        .map((m) => (JSON.parse(m.message) as { text: string }).text)
+        .map((text) => new URL(/(http\S+\/admin\/password\?token=\S+)/.exec(text)![1]!))
+        .map((link) => link.pathname + link.search)
+        .filter((path) => !seen.has(path));
+      expect(paths).toHaveLength(1);
+      seen.add(paths[0]!);
+      return paths[0]!;
+    };
+    const setFrom = async (path: string, password: string) => {
+      const site = siteClient(server);
+      const page = await site.get(path);
+      if (page.status !== 200) return page.status;
+      const token = new URLSearchParams(path.split('?')[1]).get('token')!;
+      return (await site.post('/admin/password', { token, password, confirm: password })).status;
+    };
+    // Two resets asked for; the second is used: the first no longer works.
+    const first = await resetLink();
+    const second = await resetLink();
+    expect(await setFrom(second, 'the second password 42')).toBe(303);
+    expect(await setFrom(first, 'an attacker password 1')).toBe(410);
+    // A reset asked for, then the password changed on the account page: the mailed link cannot undo it.
+    const stale = await resetLink();
+    const site = siteClient(server);
+    await site.signIn(user.email, 'the second password 42');
+    await site.get('/admin/account');
+    const changed = await site.post('/admin/account/password', {
+      current: 'the second password 42',
+      next: 'the third password 42',
+    });
+    expect(changed.status).toBe(303);
+    expect(await setFrom(stale, 'an attacker password 2')).toBe(410);
+    expect((await siteClient(server).signIn(user.email, 'the third password 42')).status).toBe(303);
+  });
+
   it('signing out revokes the session on the server, not only in the browser', async () => {
     const site = siteClient(server);
     await site.signIn(owner.email, owner.password);
@@ -531,6 +576,12 @@ describe('pages use the API’s rules', () => {
     await site.signIn(owner.email, owner.password);
     const csv = await site.get(`/admin/conferences/${uid}/persons.csv`);
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    // Never rendered as a page, whatever a browser would guess from its cells.
+    expect(csv.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="registrants-${uid}.csv"`);
+    for (const asset of ['/admin/assets/admin.css', '/admin/assets/admin.js']) {
+      expect((await site.get(asset)).headers.get('x-content-type-options'), asset).toBe('nosniff');
+    }
     const rows = parseCsv(csv.text);
     expect(rows[0]).toEqual(['name', 'email', 'role', 'pin', 'notes', 'custom1', 'custom2', 'uid']);
     expect(rows[1]![0]).toBe('Quote "me", please');

@@ -193,10 +193,17 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       );
     }
   };
-  const streams = new Set<() => void>();
+  /** The open live streams, by their session token and user: ended at once when that session ends here. */
+  const streams = new Map<() => void, { token: string; userUid: string }>();
   app.addHook('preClose', async () => {
-    for (const end of streams) end();
+    for (const end of streams.keys()) end();
   });
+  /** Ends this process's streams of a session (sign-out) or of a user (every session revoked). */
+  const endStreams = (match: { token?: string; userUid?: string }) => {
+    for (const [end, owner] of streams) {
+      if (owner.token === match.token || owner.userUid === match.userUid) end();
+    }
+  };
 
   /** The attempt a sign-in (or reset) form makes, with the browser's device token when it is valid. */
   async function attemptOf(request: FastifyRequest, email: string): Promise<SignInAttempt> {
@@ -308,12 +315,14 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
   app.get('/admin/assets/admin.css', async (_request, reply) =>
     reply
       .header('content-type', 'text/css; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
       .header('cache-control', 'public, max-age=3600')
       .send(adminCss),
   );
   app.get('/admin/assets/admin.js', async (_request, reply) =>
     reply
       .header('content-type', 'text/javascript; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
       .header('cache-control', 'public, max-age=3600')
       .send(adminJs),
   );
@@ -362,6 +371,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     '/admin/sign-out',
     signedIn(async (request, reply, session) => {
       await signOut(services, session.token);
+      // Other processes' streams notice within a few polls (they re-check the session).
+      endStreams({ token: session.token });
       reply.header('set-cookie', `${sessionCookie}=; Max-Age=0${cookieTail(request)}`);
       return redirect(reply, '/admin/sign-in?done=signed-out');
     }),
@@ -397,6 +408,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     }
     try {
       const user = await setPasswordFromLink(services, token, text(body, 'password'));
+      endStreams({ userUid: user.uid });
       // The link proved the mailbox: this browser is known to the account.
       setDevice(request, reply, await knownDeviceToken(services, user.uid));
     } catch (error) {
@@ -743,6 +755,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       ];
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
         .header('content-disposition', `attachment; filename="registrants-${view.row.uid}.csv"`)
         .header('cache-control', 'no-store')
         .send(formatCsv(rows));
@@ -854,6 +867,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       ];
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
+        .header('x-content-type-options', 'nosniff')
         .header('content-disposition', `attachment; filename="call-${history.call.uid}.csv"`)
         .header('cache-control', 'no-store')
         .send(formatCsv(rows));
@@ -887,6 +901,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         'x-accel-buffering': 'no',
         connection: 'keep-alive',
       });
+      // HEAD: the headers and nothing more (a stream that sends no body would never end).
+      if (request.method === 'HEAD') return raw.end();
       raw.write('retry: 3000\n\n');
       const known = new Map<string, number | null>();
       let timer: NodeJS.Timeout | undefined;
@@ -908,7 +924,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         streams.delete(end);
         raw.end();
       };
-      streams.add(end);
+      streams.set(end, { token: s.token, userUid: s.signedIn.user.uid });
       request.raw.on('close', end);
       raw.on('close', end);
       const tick = async () => {
@@ -996,6 +1012,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       } catch (error) {
         return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
       }
+      endStreams({ userUid: s.signedIn.user.uid });
       // Every session was revoked; this browser gets a fresh one.
       const { token, device } = await signIn(services, { email: s.signedIn.user.email, password: text(body, 'next') });
       reply.header('set-cookie', `${sessionCookie}=${token}${cookieTail(request)}`);
@@ -1068,6 +1085,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
           reply,
           async () => {
             await removeUser(services, s.signedIn.user, request.params.id ?? '');
+            endStreams({ userUid: request.params.id ?? '' });
             return '/admin/account?done=user-removed';
           },
           (notice) => renderAccount(s, { notice }),
@@ -1084,6 +1102,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
           reply,
           async () => {
             await revokeSessionsOf(services, s.ctx.customer.uid, request.params.id ?? '');
+            endStreams({ userUid: request.params.id ?? '' });
             return '/admin/account?done=user-signed-out';
           },
           (notice) => renderAccount(s, { notice }),
