@@ -40,6 +40,23 @@ describe('SQLite with WORKERS=2: every worker writes, in turns', () => {
       (r) => r.uid,
     );
 
+  /** Kills workers by index (SIGKILL), remembering which, and counts each one's "listening" lines. */
+  const workerKiller = () => {
+    const pidOf = (index: number) => {
+      const all = [...server.stdout().matchAll(new RegExp(`worker ${index} listening \\(pid (\\d+)\\)`, 'g'))];
+      return Number(all.at(-1)![1]);
+    };
+    const listening = (index: number) => server.stdout().split(`worker ${index} listening`).length - 1;
+    const killed: number[] = [];
+    const killWorker = async (index: number) => {
+      const pid = pidOf(index);
+      killed.push(index);
+      process.kill(pid, 'SIGKILL');
+      await server.waitForStderr(`worker ${index} (pid ${pid}) exited (SIGKILL)`);
+    };
+    return { listening, killed, killWorker };
+  };
+
   it('answers refusals and function codes through either worker exactly alike', async () => {
     const conference = (await call('createConferenceReservationless', {})).value.UID as string;
     const cases: [string, Record<string, string>, { code: number; message: string | RegExp }][] = [
@@ -192,18 +209,7 @@ describe('SQLite with WORKERS=2: every worker writes, in turns', () => {
 
   it('takes the token back from a worker killed with SIGKILL while it holds it; nothing unacknowledged commits', async () => {
     const conference = (await call('createConferenceReservationless', {})).value.UID as string;
-    const pidOf = (index: number) => {
-      const all = [...server.stdout().matchAll(new RegExp(`worker ${index} listening \\(pid (\\d+)\\)`, 'g'))];
-      return Number(all.at(-1)![1]);
-    };
-    const listening = (index: number) => server.stdout().split(`worker ${index} listening`).length - 1;
-    const killed: number[] = [];
-    const killWorker = async (index: number) => {
-      const pid = pidOf(index);
-      killed.push(index);
-      process.kill(pid, 'SIGKILL');
-      await server.waitForStderr(`worker ${index} (pid ${pid}) exited (SIGKILL)`);
-    };
+    const { listening, killed, killWorker } = workerKiller();
     const listeningBefore = [listening(1), listening(2)];
     const holder = new Database(database.url);
     let firstSettled = false;
@@ -254,18 +260,7 @@ describe('SQLite with WORKERS=2: every worker writes, in turns', () => {
 
   it('a keyed command whose worker is killed mid-group leaves no claim behind: a retry with its key runs the call', async () => {
     const conference = (await call('createConferenceReservationless', {})).value.UID as string;
-    const pidOf = (index: number) => {
-      const all = [...server.stdout().matchAll(new RegExp(`worker ${index} listening \\(pid (\\d+)\\)`, 'g'))];
-      return Number(all.at(-1)![1]);
-    };
-    const listening = (index: number) => server.stdout().split(`worker ${index} listening`).length - 1;
-    const killed: number[] = [];
-    const killWorker = async (index: number) => {
-      const pid = pidOf(index);
-      killed.push(index);
-      process.kill(pid, 'SIGKILL');
-      await server.waitForStderr(`worker ${index} (pid ${pid}) exited (SIGKILL)`);
-    };
+    const { listening, killed, killWorker } = workerKiller();
     const listeningBefore = [listening(1), listening(2)];
     const params = { conference, role: 'PARTICIPANT', name: 'Keyed' };
     const headers = { 'idempotency-key': 'killed-mid-group' };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isEmailAddress, normaliseEmailList } from './email-address.js';
 
 describe('email addresses', () => {
-  it('accepts plain addresses, subaddresses and international ones', () => {
+  it('takes the addresses people have: subaddresses, quotes, international ones', () => {
     for (const address of [
       'ann@example.org',
       'ann.lee+baton@mail.example.co.uk',
@@ -11,12 +11,21 @@ describe('email addresses', () => {
       'jörg@example.de',
       'ann@exämple.org',
       `${'a'.repeat(64)}@example.org`,
+      'ann@example.com',
+      'Ann.Lee@Example.COM',
+      'ann+tag@mail.example.co.uk',
+      "o'brien@example.ie",
+      'a_b-c@sub-domain.example.org',
+      'ann@müller.de',
+      'jörg@example.de',
+      'x@xn--mller-kva.de',
+      '1@2.io',
     ]) {
       expect(isEmailAddress(address), address).toBe(true);
     }
   });
 
-  it('refuses addresses with control characters, stray dots or hyphens, and lists', () => {
+  it('refuses what no mail server delivers to or could split into two recipients or header lines', () => {
     for (const address of [
       'ann\u0001@example.org',
       'ann@example.org\u0007',
@@ -36,28 +45,6 @@ describe('email addresses', () => {
       'ann@@example.org',
       'ann',
       '',
-    ]) {
-      expect(isEmailAddress(address), JSON.stringify(address)).toBe(false);
-    }
-  });
-  it('takes the addresses people have, international ones included', () => {
-    for (const address of [
-      'ann@example.com',
-      'Ann.Lee@Example.COM',
-      'ann+tag@mail.example.co.uk',
-      "o'brien@example.ie",
-      'a_b-c@sub-domain.example.org',
-      'ann@müller.de',
-      'jörg@example.de',
-      'x@xn--mller-kva.de',
-      '1@2.io',
-    ]) {
-      expect(isEmailAddress(address), address).toBe(true);
-    }
-  });
-
-  it('refuses what no mail server delivers to: dots out of place, bad domain labels, a numeric top level', () => {
-    for (const address of [
       'ann@example..com',
       '.ann@example.com',
       'ann.@example.com',
@@ -75,7 +62,7 @@ describe('email addresses', () => {
       'ann@example.com,bob@example.com',
       'ann @example.com',
     ]) {
-      expect(isEmailAddress(address), address).toBe(false);
+      expect(isEmailAddress(address), JSON.stringify(address)).toBe(false);
     }
   });
 
