@@ -38,6 +38,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import { AnswerCache, defaultCacheLimits, estimateSize, type CacheLimits } from './answer-cache.js';
+import { WalIndexProbe } from './wal-index-probe.js';
 import type { Database } from './schema.js';
 import type { MaybePromise } from '../maybe-promise.js';
 import { statsNow, writeGroupStats } from './write-group-stats.js';
@@ -165,6 +166,13 @@ export class SqliteExecutor {
   private readonly cache: AnswerCache;
   private cacheSeen = { dataVersion: -1, changes: -1 };
   private turnDataVersion: number | undefined;
+  /**
+   * The `-shm` header probe that spares `PRAGMA data_version` while nothing
+   * committed (wal-index-probe.ts); null when the file has none, undefined
+   * until the first read opened the file's WAL index.
+   */
+  private walProbe: WalIndexProbe | null | undefined;
+  private readonly readDataVersion = () => this.statement('PRAGMA data_version', 'pluck').get() as number;
   private turnEndScheduled = false;
   private readonly endTurn = () => {
     this.turnEndScheduled = false;
@@ -379,11 +387,7 @@ export class SqliteExecutor {
    */
   private logIsCurrent(): boolean {
     const seen = this.cacheSeen;
-    return (
-      this.logSeen >= 0 &&
-      seen.changes === this.changes() &&
-      (this.statement('PRAGMA data_version', 'pluck').get() as number) === seen.dataVersion
-    );
+    return this.logSeen >= 0 && seen.changes === this.changes() && this.dataVersion() === seen.dataVersion;
   }
 
   private keepAppendOnly(scope: string, list: AppendOnlyList): void {
@@ -524,7 +528,7 @@ export class SqliteExecutor {
    */
   private validateCache(): void {
     if (this.turnDataVersion === undefined) {
-      this.turnDataVersion = this.statement('PRAGMA data_version', 'pluck').get() as number;
+      this.turnDataVersion = this.dataVersion();
       if (!this.turnEndScheduled) {
         this.turnEndScheduled = true;
         setImmediate(this.endTurn);
@@ -571,6 +575,31 @@ export class SqliteExecutor {
       this.clearCache();
       this.logSeen = -1;
     }
+  }
+
+  /**
+   * `PRAGMA data_version` (it moves on every other connection's commit),
+   * through the WAL-index probe where the file has one: the same number,
+   * one `pread` instead of a read transaction while nothing committed.
+   */
+  private dataVersion(): number {
+    let probe = this.walProbe;
+    if (probe === undefined) {
+      const version = this.readDataVersion();
+      // After a first read, a WAL file's index exists: open it once. Only in WAL mode (a memory database,
+      // or a file in another journal mode, may have no index or a stale one that nothing writes).
+      const sqlite = this.sqlite;
+      const wal = !sqlite.memory && sqlite.pragma('journal_mode', { simple: true }) === 'wal';
+      probe = this.walProbe = wal ? (WalIndexProbe.open(sqlite.name) ?? null) : null;
+      if (probe === null) return version;
+    }
+    return probe === null ? this.readDataVersion() : probe.dataVersion(this.readDataVersion, this.sqlite.inTransaction);
+  }
+
+  /** Closes what the cache's checks hold open (the connection is closing). */
+  closeProbe(): void {
+    this.walProbe?.close();
+    this.walProbe = null;
   }
 
   /** How many answers the cache holds, and their estimated bytes. */
@@ -940,6 +969,9 @@ class ExecutorDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    if (this.mode === 'locked') this.executor.sqlite.close();
+    if (this.mode === 'locked') {
+      this.executor.closeProbe();
+      this.executor.sqlite.close();
+    }
   }
 }
