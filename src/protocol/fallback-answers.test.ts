@@ -250,8 +250,12 @@ describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope unde
     const other = await rawRequest('GET /healthz HTTP/1.1\r\n\r\n');
     expect(other).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(bodyOf(other))).toEqual({ error: 'Bad Request', message: 'Client Error', statusCode: 400 });
-    // HTTP/1.0 has no Host header to require: answered as usual.
-    const old = await rawRequest(`GET /_access/getCustomer?type=json&customer=${customer}&key=${key} HTTP/1.0\r\n\r\n`);
+    // HTTP/1.0 has no Host header to require: answered as usual (and the connection closed after it).
+    const old = await rawRequest(
+      `GET /_access/getCustomer?type=json&customer=${customer}&key=${key} HTTP/1.0\r\n\r\n`,
+      // Node drops a request whose client half-closed before an answer that takes a turn (PostgreSQL).
+      false,
+    );
     expect(old).toMatch(/^HTTP\/1\.1 200 /);
     expect(JSON.parse(bodyOf(old))).toMatchObject({ code: 0, value: { UID: customer } });
   });
