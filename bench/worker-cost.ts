@@ -6,7 +6,7 @@
  * waited for a core (`/proc/<pid>/schedstat`), and — with `--strace` — the
  * event loop's wakeups (`epoll_wait` calls) per request.
  *
- *   node --import tsx bench/worker-cost.ts [--workers 2] [--seconds 4] [--row getConference|wrong|upcoming]
+ *   node --import tsx bench/worker-cost.ts [--workers 2] [--seconds 4] [--row getConference|wrong|upcoming|addPerson]
  *        [--dist dist] [--strace] [--connections 32] [--node-options '--trace-gc']
  *
  * Uses the built server (`npm run build` first) on a fresh 1,000-conference seed.
@@ -184,9 +184,26 @@ try {
   const expect = flags.row === 'wrong' && !flags.bare ? '"code":-5}' : '"code":0}';
   const { child, url } = await startServer(database);
   const primary = child.pid!;
+  // addPerson: the bench's command row (POST form body, JSON, on the reservationless conference).
+  const command =
+    flags.row === 'addPerson' && !flags.bare
+      ? {
+          method: 'POST' as const,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: q({
+            customer: seeded.customer,
+            key: seeded.key,
+            conference: seeded.openConference,
+            role: 'PARTICIPANT',
+            name: 'Bench Person',
+            email: 'bench@example.com',
+          }),
+        }
+      : undefined;
   const base: Omit<LoadJob, 'duration'> = {
-    url: url + path,
+    url: url + (command ? '/_access/addPerson?type=json' : path),
     method: 'GET',
+    ...command,
     connections: Number(flags.connections),
     expect,
   };

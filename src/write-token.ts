@@ -17,6 +17,10 @@
  * acknowledged).
  */
 import type { WriteGate } from './store/sqlite-executor.js';
+import { writeGroupStats } from './store/write-group-stats.js';
+
+/** How long a turn asked for ahead is kept for writes that have not arrived yet (see WriteTokenClient). */
+const aheadHoldMs = 1;
 
 /** What a worker and the primary send each other about the token. */
 export interface TokenMessage {
@@ -26,6 +30,12 @@ export interface TokenMessage {
    * pass: the worker is done and another of its groups has work (a return and an ask in one message).
    */
   op: 'ask' | 'grant' | 'return' | 'pass';
+  /**
+   * With a grant: the worker waited for it behind another worker's turn
+   * (the workers are taking turns, so it may ask for its next turn as it
+   * hands this one back, see WriteTokenClient.release).
+   */
+  contended?: boolean;
 }
 
 /** True for a message about the write token. */
@@ -58,14 +68,14 @@ export class WriteTokenHost<W extends TokenChannel> {
   receive(worker: W, message: TokenMessage): void {
     if (message.op === 'ask') {
       if (this.holder === undefined) this.grant(worker);
-      else if (this.holder !== worker && !this.queue.includes(worker)) this.queue.push(worker);
+      else if (this.holder !== worker && !this.queue.includes(worker)) this.enqueue(worker);
     } else if (message.op === 'return' && this.holder === worker) {
       this.holder = undefined;
       this.grantNext();
     } else if (message.op === 'pass') {
       // Its next turn goes behind whoever already waits (the grant comes straight back when no one does).
       if (this.holder === worker) this.holder = undefined;
-      if (!this.queue.includes(worker)) this.queue.push(worker);
+      if (!this.queue.includes(worker)) this.enqueue(worker);
       if (this.holder === undefined) this.grantNext();
     }
   }
@@ -74,10 +84,19 @@ export class WriteTokenHost<W extends TokenChannel> {
   gone(worker: W): void {
     const waiting = this.queue.indexOf(worker);
     if (waiting >= 0) this.queue.splice(waiting, 1);
+    this.behind.delete(worker);
     if (this.holder === worker) {
       this.holder = undefined;
       this.grantNext();
     }
+  }
+
+  /** Workers in the queue that joined it behind another worker's turn (held, or waited for). */
+  private readonly behind = new Set<W>();
+
+  private enqueue(worker: W): void {
+    if ((this.holder !== undefined && this.holder !== worker) || this.queue.length > 0) this.behind.add(worker);
+    this.queue.push(worker);
   }
 
   private grantNext(): void {
@@ -88,8 +107,12 @@ export class WriteTokenHost<W extends TokenChannel> {
   private grant(worker: W): void {
     this.holder = worker;
     this.grants++;
+    // It waited behind another worker's turn: the workers are taking turns (see WriteTokenClient).
+    const message: TokenMessage = this.behind.delete(worker)
+      ? { baton: 'token', op: 'grant', contended: true }
+      : { baton: 'token', op: 'grant' };
     // A worker whose channel just closed cannot take its turn: the next one gets it.
-    worker.send({ baton: 'token', op: 'grant' }, (error) => {
+    worker.send(message, (error) => {
       if (error) this.gone(worker);
     });
   }
@@ -100,31 +123,62 @@ export class WriteTokenHost<W extends TokenChannel> {
  * at a time holds the token; a group that wants it while another of this
  * worker's holds it asks again once that one returns it (one 'pass'
  * message), so the other worker's waiting group goes first.
+ *
+ * While the workers take turns (this one's grant came after another's turn), a
+ * worker whose group held more than one write asks for its next turn in the
+ * message that hands this one back, before that turn's writes have arrived:
+ * under load they come as soon as its answers are out, and the primary then
+ * handles one message a turn instead of a return and a later ask. A turn
+ * granted so, with no group waiting for it, is kept for the writes that
+ * arrive within a millisecond, and handed back if none did.
  */
 export class WriteTokenClient implements WriteGate {
   private readonly waiting: { resolve(): void; reject(error: unknown): void }[] = [];
   private held = false;
   private asked = false;
+  /** The last grant came after another worker's turn (the workers are taking turns). */
+  private contended = false;
+  /** A turn asked for ahead is held with no group in it yet (see the class's comment). */
+  private idle = false;
   private closedWith: Error | undefined;
+  /** Turns asked for ahead, and those of them handed back unused (for tests and the benchmark). */
+  readonly aheadStats = { asked: 0, unused: 0 };
 
-  constructor(private readonly channel: TokenChannel) {}
+  /**
+   * `holdAhead` schedules the hand-back of a turn asked for ahead that no
+   * group has taken yet (by default after a millisecond; tests decide when).
+   */
+  constructor(
+    private readonly channel: TokenChannel,
+    private readonly holdAhead: (handBack: () => void) => void = (handBack) => void setTimeout(handBack, aheadHoldMs),
+  ) {}
 
   acquire(): Promise<void> {
     if (this.closedWith) return Promise.reject(this.closedWith);
+    if (this.idle) {
+      this.idle = false;
+      this.held = true;
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       this.ask();
     });
   }
 
-  release(): void {
+  release(more = false): void {
     if (!this.held) return;
     this.held = false;
-    if (this.waiting.length === 0) {
+    const ahead = this.waiting.length === 0 && more && this.contended;
+    if (this.waiting.length === 0 && !ahead) {
       this.send('return');
       return;
     }
-    // Another group of this worker waits: hand the token back and ask again in one message.
+    // Another group of this worker waits (or is about to): hand the token back and ask again in one message.
+    if (ahead) {
+      this.aheadStats.asked++;
+      if (writeGroupStats) writeGroupStats.counts['token.ahead'] = (writeGroupStats.counts['token.ahead'] ?? 0) + 1;
+    }
     this.asked = true;
     this.send('pass');
   }
@@ -134,10 +188,19 @@ export class WriteTokenClient implements WriteGate {
     if (!isTokenMessage(message)) return false;
     if (message.op !== 'grant') return true;
     this.asked = false;
+    this.contended = message.contended === true;
     const next = this.waiting.shift();
     if (!next) {
-      // Nobody here wants it any more (cannot happen while groups only ask with work): hand it straight back.
-      this.send('return');
+      // A turn asked for ahead: kept for the writes that arrive within a millisecond (this worker's answers
+      // are on their way to their clients, whose next requests are the writes it asked for), then handed back.
+      this.idle = true;
+      this.holdAhead(() => {
+        if (!this.idle) return;
+        this.idle = false;
+        this.aheadStats.unused++;
+        if (writeGroupStats) writeGroupStats.counts['token.unused'] = (writeGroupStats.counts['token.unused'] ?? 0) + 1;
+        this.send('return');
+      });
       return true;
     }
     this.held = true;
@@ -158,6 +221,7 @@ export class WriteTokenClient implements WriteGate {
   }
 
   private send(op: TokenMessage['op']): void {
+    if (writeGroupStats) writeGroupStats.counts[`token.${op}`] = (writeGroupStats.counts[`token.${op}`] ?? 0) + 1;
     this.channel.send({ baton: 'token', op }, (error) => {
       if (error) this.close(error);
     });

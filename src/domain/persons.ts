@@ -67,7 +67,9 @@ export async function addPerson(
   // transaction applies the PIN rules to this same draw (an ended
   // conference's PIN is taken over before any further draw).
   let drawn: string | undefined;
-  if (!afterInsert) {
+  // Only PostgreSQL has that write (SQLite's write group batches the commits already): on SQLite
+  // not even asked, since the asking cost two async calls and their promises a registration.
+  if (!afterInsert && services.store.dialect === 'postgres') {
     const added = await addPersonInOneWrite(ctx, input, uid, email, (pin) => (drawn = pin));
     if (added) return added;
   }

@@ -142,8 +142,11 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface WriteGate {
   /** Resolves once this process holds the token; rejects when it never will (the cluster is gone). */
   acquire(): Promise<void>;
-  /** Hands the token back. */
-  release(): void;
+  /**
+   * Hands the token back. `more`: the group held more than one write, so
+   * more are likely on their way (the gate may ask for the next turn now).
+   */
+  release(more?: boolean): void;
 }
 
 export class SqliteExecutor {
@@ -679,10 +682,10 @@ export class SqliteExecutor {
     }
     this.flushScheduled = false;
     let released = false;
-    const release = () => {
+    const release = (size = 0) => {
       if (released) return;
       released = true;
-      gate.release();
+      gate.release(size > 1);
       if (writeGroupStats) writeGroupStats.hold.add(statsNow() - granted);
     };
     try {
@@ -724,9 +727,9 @@ export class SqliteExecutor {
    * Runs every pending write as one group: BEGIN IMMEDIATE, a savepoint
    * each, COMMIT; then settles them. `done` runs once the transaction is over
    * and before any caller hears of it: the cluster's write token goes to the
-   * next worker while this one answers its requests.
+   * next worker while this one answers its requests (given the group's size).
    */
-  private async flushGroup(done?: () => void): Promise<void> {
+  private async flushGroup(done?: (size: number) => void): Promise<void> {
     const group: PendingWrite[] = [];
     const outcomes: Outcome[] = [];
     let groupError: unknown;
@@ -742,7 +745,7 @@ export class SqliteExecutor {
       if (group.length === 0) {
         // Another flush took them while this one waited.
         this.unlock();
-        done?.();
+        done?.(0);
         return;
       }
       try {
@@ -788,7 +791,7 @@ export class SqliteExecutor {
       groupError = error;
     } finally {
       this.unlock();
-      done?.();
+      done?.(group.length);
     }
     if (writeGroupStats && group[0]?.queuedAt !== undefined) {
       const oldest = group[0].queuedAt;

@@ -47,6 +47,8 @@ export interface WriteGroupStats {
   readonly size: Samples;
   /** The group's oldest write: queued → settled. */
   readonly latency: Samples;
+  /** Events counted by name (the write token's messages: `token.ask`, `token.pass`, …). */
+  readonly counts: Record<string, number>;
 }
 
 /** Now, in milliseconds with sub-millisecond precision. */
@@ -61,6 +63,7 @@ function start(): WriteGroupStats {
     commit: new Samples(),
     size: new Samples(),
     latency: new Samples(),
+    counts: {} as Record<string, number>,
   };
   // By V8's kind: 1 scavenge, 2 minor mark-compact, 4 mark-sweep-compact, 8 incremental marking, 16 weak callbacks.
   const gc = new Map<number, Samples>();
@@ -77,7 +80,12 @@ function start(): WriteGroupStats {
   process.once('exit', () => {
     const line = {
       writeGroupStats: process.env.BATON_WORKER ?? '0',
-      ...Object.fromEntries(Object.entries(stats).map(([name, samples]) => [name, samples.summary()])),
+      ...Object.fromEntries(
+        Object.entries(stats).flatMap(([name, samples]) =>
+          samples instanceof Samples ? [[name, samples.summary()]] : [],
+        ),
+      ),
+      counts: stats.counts,
       gc: Object.fromEntries([...gc].map(([kind, samples]) => [kind, samples.summary()])),
       heapMB: Math.round(process.memoryUsage().heapUsed / 1e6),
       loopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
