@@ -319,6 +319,29 @@ describe('self-registration page with SMTP', () => {
     }
   });
 
+  it('refuses the registered address again with an invisible character in it: no second PIN, no second mail', async () => {
+    const target = await createConference(server, { name: 'Invisible' });
+    await fetch(pageUrl(server, target, { name: 'Bo', email: 'bo@example.org' }), { redirect: 'manual' });
+    await server.jobs!.whenIdle();
+    const before = smtp.received.length;
+    for (const email of [
+      'bo\u200b@example.org',
+      'bo\u202e@example.org',
+      'bo\u00ad@example.org',
+      'bo\u0085@example.org',
+    ]) {
+      const response = await fetch(pageUrl(server, target, { name: 'Bo', email }), { redirect: 'manual' });
+      expect(response.status, JSON.stringify(email)).toBe(422);
+      expect(await response.text()).toContain('Enter an email address like name@example.com.');
+      const added = await server.call('addPerson', { conference: target, role: 'PARTICIPANT', name: 'Bo', email });
+      expect(added.code, JSON.stringify(email)).toBe(-2);
+    }
+    await server.jobs!.whenIdle();
+    const data = await server.call('getConferenceData', { conferenceUID: target });
+    expect(data.value.person).toHaveLength(1);
+    expect(smtp.received.length).toBe(before);
+  });
+
   it('shows a clear closed page for canceled and ended conferences, and a not-found page', async () => {
     const canceled = await createConference(server, { name: 'Gone' });
     await server.call('cancelConference', { conference: canceled });
