@@ -305,6 +305,20 @@ describe('self-registration page with SMTP', () => {
     expect(response.status).toBe(422);
     expect(await response.text()).toContain('Your name cannot contain line breaks');
     expect(await personByEmail(server, target, 'mallory@example.org')).toHaveLength(0);
+    // Other line breaks and controls, a bidi override or isolate (shows the name reversed).
+    for (const name of ['Mal\u2028lory', 'Mal\u0085lory', 'Mal\u202elory', 'Mal\u2066lory']) {
+      const refused = await fetch(pageUrl(server, target, { name, email: 'mallory@example.org' }), {
+        redirect: 'manual',
+      });
+      expect(refused.status, JSON.stringify(name)).toBe(422);
+      expect(await refused.text()).toContain('Your name cannot contain line breaks');
+    }
+    expect(await personByEmail(server, target, 'mallory@example.org')).toHaveLength(0);
+    // A zero-width non-joiner is part of how some names are written: taken.
+    const persian = await fetch(pageUrl(server, target, { name: 'Mehr\u200cdad', email: 'mehrdad@example.org' }), {
+      redirect: 'manual',
+    });
+    expect(persian.status).toBe(303);
   });
 
   it('refuses an address a mail server would refuse (a control character, two dots) here and in addPerson', async () => {
