@@ -55,6 +55,7 @@ import {
   signIn,
   signOut,
   type SignedIn,
+  WrongPasswordError,
 } from '../../domain/users.js';
 import type { MailPoke } from '../../jobs/runner.js';
 import { parseRole, parseWholeNumber } from '../../protocol/params.js';
@@ -1007,9 +1008,19 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     '/admin/account/password',
     signedIn(async (request, reply, s) => {
       const body = (request.body ?? {}) as Body;
+      // A wrong current password is a guess like a failed sign-in (someone holding only the session
+      // cookie must not find the password by trying): counted and held back by the same throttle.
+      const attempt = await attemptOf(request, s.signedIn.user.email);
+      const wait = await throttle.retryAfter(attempt);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        const notice: Notice = { kind: 'error', text: `Too many wrong passwords. Try again in ${wait} seconds.` };
+        return send(reply, 429, await renderAccount(s, { notice }));
+      }
       try {
         await changePassword(services, s.signedIn.user.uid, text(body, 'current').slice(0, 1000), text(body, 'next'));
       } catch (error) {
+        if (error instanceof WrongPasswordError) await throttle.recordFailure(attempt);
         return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
       }
       endStreams({ userUid: s.signedIn.user.uid });
