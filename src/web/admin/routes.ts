@@ -350,6 +350,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     const attempt = await attemptOf(request, email);
     const wait = await throttle.retryAfter(attempt);
     if (wait > 0) {
+      services.metrics?.recordThrottleRefusal('admin-sign-in');
       reply.header('retry-after', String(wait));
       return page(429, { kind: 'error', text: `Too many failed sign-ins. Try again in ${wait} seconds.` });
     }
@@ -437,6 +438,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     const attempt = await attemptOf(request, email);
     const wait = await throttle.retryAfter(attempt);
     if (wait > 0) {
+      services.metrics?.recordThrottleRefusal('admin-sign-in');
       reply.header('retry-after', String(wait));
       return send(
         reply,
@@ -1013,6 +1015,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       const attempt = await attemptOf(request, s.signedIn.user.email);
       const wait = await throttle.retryAfter(attempt);
       if (wait > 0) {
+        services.metrics?.recordThrottleRefusal('admin-sign-in');
         reply.header('retry-after', String(wait));
         const notice: Notice = { kind: 'error', text: `Too many wrong passwords. Try again in ${wait} seconds.` };
         return send(reply, 429, await renderAccount(s, { notice }));
