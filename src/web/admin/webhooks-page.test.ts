@@ -8,6 +8,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminUser, siteClient, type SiteClient } from '../../../test/admin.js';
+import { launchBrowser } from '../../../test/browser.js';
 import { createConference, startTestServer, type TestServer } from '../../../test/harness.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../test/webhook-receiver.js';
 
@@ -121,4 +122,48 @@ describe('webhooks on the account page', () => {
     }
     expect((await webhooks()).map((w) => [w.UID, w.status])).toEqual([[endpoint.UID, 'enabled']]);
   });
+
+  it('in Chromium: an owner adds an endpoint, copies the secret shown once, disables, enables and removes it', async () => {
+    const owner = await createAdminUser(server, server.credentials.customer, { role: 'owner' });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(20_000);
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`${server.url}/admin/account`);
+      await page.fill('#email', owner.email);
+      await page.fill('#password', owner.password);
+      await page.click('main button[type=submit]');
+      await page.waitForURL(/\/admin\/account$/);
+      await page.fill('#webhook-url', receiver.url);
+      await page.fill('#webhook-events', 'call.ended');
+      await page.click('text=Add endpoint');
+      await page.waitForURL(/\/admin\/account\/webhooks$/);
+      expect(await page.locator('#new-webhook-secret').innerText()).toMatch(/^whsec_/);
+      const row = page.locator('tr[data-webhook]').last();
+      expect(await row.innerText()).toContain('call.ended');
+      await row.getByRole('button', { name: /^Disable / }).click();
+      await page.waitForURL(/done=webhook-disabled/);
+      await page
+        .locator('tr[data-webhook]')
+        .last()
+        .getByRole('button', { name: /^Enable / })
+        .click();
+      await page.waitForURL(/done=webhook-enabled/);
+      await page
+        .locator('tr[data-webhook]')
+        .last()
+        .getByRole('button', { name: /^Remove / })
+        .click();
+      await page.waitForURL(/done=webhook-removed/);
+      expect(await page.locator('[role=status]').first().innerText()).toContain('Endpoint removed.');
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });
