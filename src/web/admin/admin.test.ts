@@ -741,6 +741,17 @@ describe('pages use the API’s rules', () => {
     expect((await server.call('getConference', { conferenceUID: uid })).value.persons).toEqual([]);
   });
 
+  it('shows a notice only for the site’s own done= codes (not constructor, __proto__ or toString)', async () => {
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    expect((await site.get('/admin/conferences?done=saved')).text).toContain('role="status">Saved.</div>');
+    for (const done of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'nothing']) {
+      const page = await site.get(`/admin/conferences?done=${done}`);
+      expect(page.status, done).toBe(200);
+      expect(page.text, done).not.toContain('class="notice"');
+    }
+  });
+
   it('answers an unknown /admin address with the site’s 404 page', async () => {
     const answer = await siteClient(server).get('/admin/nothing-here');
     expect(answer.status).toBe(404);

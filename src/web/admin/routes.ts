@@ -124,7 +124,9 @@ const doneMessages: Record<string, string> = {
 };
 
 function doneNotice(query: Record<string, string | undefined>): Notice | undefined {
-  const text = query.done === undefined ? undefined : doneMessages[query.done];
+  // Own keys only: `done=constructor` must not find Object.prototype's function (an empty notice).
+  const done = query.done;
+  const text = done !== undefined && Object.hasOwn(doneMessages, done) ? doneMessages[done] : undefined;
   return text ? { kind: 'ok', text } : undefined;
 }
 
