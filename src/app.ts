@@ -30,6 +30,7 @@ import { prettyLogStream } from './operations/logger.js';
 import { requestIdFromProxy } from './operations/request-id.js';
 import { registerRegistrationRoutes } from './web/registration.js';
 import { registerAdminRoutes } from './web/admin/routes.js';
+import { registerFavicon } from './web/favicon.js';
 
 export interface AppOptions {
   /** Fastify logger options; false for silence (tests). */
@@ -132,6 +133,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerBridgeRoutes(app, services);
   registerRegistrationRoutes(app, services, options.mail);
   registerAdminRoutes(app, services, options.mail);
+  registerFavicon(app);
 
   // The API description, generated once from the registry's schemas.
   let description: { json: string; html: string } | undefined;

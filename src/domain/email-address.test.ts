@@ -66,6 +66,26 @@ describe('email addresses', () => {
     }
   });
 
+  it('refuses invisible and unencodable characters: the same mailbox must not pass as another address', () => {
+    for (const address of [
+      'ann\u200b@example.org', // zero-width space
+      'ann\u00ad@example.org', // soft hyphen
+      'ann\u2060@example.org', // word joiner
+      'ann\u202e@example.org', // right-to-left override: shows the address reversed
+      'ann\u0085@example.org', // NEL, a line break to some mail software
+      'ann\u009b@example.org', // a C1 control
+      'ann\ud800@example.org', // a lone surrogate: not encodable as UTF-8
+      'ann\ue000@example.org', // private use
+      'ann\u00a0@example.org', // no-break space
+    ]) {
+      expect(isEmailAddress(address), JSON.stringify(address)).toBe(false);
+    }
+    // Letters of any script, marks and symbols stay.
+    for (const address of ['zoë@example.org', 'e\u0301mile@example.org', '😀@example.org', '用户@例子.中国']) {
+      expect(isEmailAddress(address), address).toBe(true);
+    }
+  });
+
   it('names the parameter when a list holds a bad address', () => {
     expect(normaliseEmailList(' a@x.org ; b@y.org ', 'contactEmail')).toBe('a@x.org,b@y.org');
     expect(() => normaliseEmailList('a@x.org,b@y..org', 'contactEmail')).toThrow(

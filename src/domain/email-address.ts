@@ -9,10 +9,15 @@ const address =
 // characters each; a top level that is not all digits.
 const localPart = /^(?!\.)(?!.*\.\.)(?!.*\.$).{1,64}$/u;
 const domainLabel = /^(?!-)[\p{L}\p{M}\p{N}-]{1,63}(?<!-)$/u;
+// Nothing invisible or unencodable anywhere: no control, format (zero-width, bidi overrides, soft
+// hyphen), private-use or unassigned character, no lone surrogate, no separator. Otherwise
+// "ann\u200b@example.org" would pass as an address other than ann@example.org (a second
+// registration of the same mailbox), and a lone surrogate is not even UTF-8.
+const invisible = /[\p{C}\p{Z}]/u;
 
 /** True for an address mail can be sent to; plain on purpose, not the whole of RFC 5322. */
 export function isEmailAddress(text: string): boolean {
-  if (text.length > 254 || !address.test(text)) return false;
+  if (text.length > 254 || !address.test(text) || invisible.test(text)) return false;
   const at = text.indexOf('@');
   if (!localPart.test(text.slice(0, at))) return false;
   const labels = text.slice(at + 1).split('.');

@@ -96,8 +96,11 @@ export function validateRegistration(values: RegistrationValues): Partial<Record
   if (values.name === '') errors.name = 'Enter your name.';
   else if (values.name.length > personFieldLimits.name) {
     errors.name = `Your name can be at most ${personFieldLimits.name} characters.`;
-  } else if (/[\u0000-\u001f\u007f]/.test(values.name)) {
+  } else if (/[\p{Cc}\p{Cs}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.test(values.name)) {
     // A one-line field (the form's input cannot hold a line break); the name goes into mail and exports.
+    // Refused too: C1 controls (NEL), line and paragraph separators, bidi overrides and isolates (they
+    // show the name reversed in the site and the CSV), lone surrogates (not UTF-8). Joiners stay: some
+    // scripts write names with them.
     errors.name = 'Your name cannot contain line breaks or control characters.';
   }
   if (values.email === '') errors.email = 'Enter your email address.';

@@ -368,8 +368,15 @@ export async function signOut(services: Services, token: string | undefined): Pr
   await revokeSession(services.store.db, hashToken(token), services.clock.now());
 }
 
+/** The current password given to changePassword is not the user's: a guess, counted like a failed sign-in. */
+export class WrongPasswordError extends ParameterError {
+  constructor() {
+    super('the current password is not right');
+  }
+}
+
 /**
- * Changes the signed-in user's password: the current one must match. Every
+ * Changes the signed-in user's password: the current one must match (else WrongPasswordError). Every
  * session of the user is revoked; the caller signs this browser in again.
  */
 export async function changePassword(
@@ -380,9 +387,7 @@ export async function changePassword(
 ): Promise<void> {
   checkNewPassword(next);
   const user = await findUser(services.store.db, userUid);
-  if (!user || !(await verifyPassword(current, user.password_hash))) {
-    throw new ParameterError('the current password is not right');
-  }
+  if (!user || !(await verifyPassword(current, user.password_hash))) throw new WrongPasswordError();
   const hash = await hashPassword(next);
   const now = services.clock.now();
   await inTransaction(services.store.db, async (trx) => {

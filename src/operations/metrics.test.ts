@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAdminUser, siteClient } from '../../test/admin.js';
 import { bridgeClient, registerPerson, testBridgeToken } from '../../test/bridge.js';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
 import { enqueueMail } from '../mail/queue.js';
@@ -39,6 +40,17 @@ describe('/metrics', () => {
     await server?.close();
     if (outbox) rmSync(outbox, { recursive: true, force: true });
     server = metricsServer = outbox = undefined;
+  });
+
+  it('counts refusals of the site’s sign-in throttle as admin-sign-in', async () => {
+    server = await startTestServer({ metrics: true, config: { metricsToken: token } });
+    const user = await createAdminUser(server, server.credentials.customer);
+    const site = siteClient(server);
+    // Ten failures are allowed a minute; the eleventh and twelfth attempts are refused.
+    for (let i = 0; i < 12; i++) await site.signIn(user.email, `wrong password ${i}`);
+    const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const m = parseExposition(await response.text());
+    expect(m.get('baton_throttle_refusals_total{throttle="admin-sign-in"}')).toBe(2);
   });
 
   it('counts a known series of calls exactly, behind METRICS_TOKEN on the API port', async () => {

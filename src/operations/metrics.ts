@@ -18,7 +18,13 @@ import type { Store } from '../store/database.js';
 import { liveCallCounts, mailBacklog, pingDatabase } from '../store/operations.repository.js';
 
 /** The throttles whose refusals are counted. */
-export type ThrottleName = 'api-auth' | 'bridge-auth' | 'bridge-pin-ani' | 'bridge-pin-did' | 'registration';
+export type ThrottleName =
+  | 'api-auth'
+  | 'bridge-auth'
+  | 'bridge-pin-ani'
+  | 'bridge-pin-did'
+  | 'registration'
+  | 'admin-sign-in';
 /** The jobs of the job runner. */
 export type JobName = 'reminders' | 'invitation-updates' | 'mail-delivery';
 
@@ -88,7 +94,7 @@ export class Metrics implements MetricsSource {
     });
     this.throttleRefusals = new Counter({
       name: 'baton_throttle_refusals_total',
-      help: 'Attempts refused by a failure throttle (api-auth, bridge-auth, bridge-pin-ani, bridge-pin-did, registration)',
+      help: 'Attempts refused by a failure throttle (api-auth, bridge-auth, bridge-pin-ani, bridge-pin-did, registration, admin-sign-in)',
       labelNames: ['throttle'],
       registers,
     });

@@ -305,6 +305,20 @@ describe('self-registration page with SMTP', () => {
     expect(response.status).toBe(422);
     expect(await response.text()).toContain('Your name cannot contain line breaks');
     expect(await personByEmail(server, target, 'mallory@example.org')).toHaveLength(0);
+    // Other line breaks and controls, a bidi override or isolate (shows the name reversed).
+    for (const name of ['Mal\u2028lory', 'Mal\u0085lory', 'Mal\u202elory', 'Mal\u2066lory']) {
+      const refused = await fetch(pageUrl(server, target, { name, email: 'mallory@example.org' }), {
+        redirect: 'manual',
+      });
+      expect(refused.status, JSON.stringify(name)).toBe(422);
+      expect(await refused.text()).toContain('Your name cannot contain line breaks');
+    }
+    expect(await personByEmail(server, target, 'mallory@example.org')).toHaveLength(0);
+    // A zero-width non-joiner is part of how some names are written: taken.
+    const persian = await fetch(pageUrl(server, target, { name: 'Mehr\u200cdad', email: 'mehrdad@example.org' }), {
+      redirect: 'manual',
+    });
+    expect(persian.status).toBe(303);
   });
 
   it('refuses an address a mail server would refuse (a control character, two dots) here and in addPerson', async () => {
@@ -317,6 +331,29 @@ describe('self-registration page with SMTP', () => {
       const added = await server.call('addPerson', { conference: target, role: 'PARTICIPANT', name: 'Ann', email });
       expect(added.code, email).toBe(-2);
     }
+  });
+
+  it('refuses the registered address again with an invisible character in it: no second PIN, no second mail', async () => {
+    const target = await createConference(server, { name: 'Invisible' });
+    await fetch(pageUrl(server, target, { name: 'Bo', email: 'bo@example.org' }), { redirect: 'manual' });
+    await server.jobs!.whenIdle();
+    const before = smtp.received.length;
+    for (const email of [
+      'bo\u200b@example.org',
+      'bo\u202e@example.org',
+      'bo\u00ad@example.org',
+      'bo\u0085@example.org',
+    ]) {
+      const response = await fetch(pageUrl(server, target, { name: 'Bo', email }), { redirect: 'manual' });
+      expect(response.status, JSON.stringify(email)).toBe(422);
+      expect(await response.text()).toContain('Enter an email address like name@example.com.');
+      const added = await server.call('addPerson', { conference: target, role: 'PARTICIPANT', name: 'Bo', email });
+      expect(added.code, JSON.stringify(email)).toBe(-2);
+    }
+    await server.jobs!.whenIdle();
+    const data = await server.call('getConferenceData', { conferenceUID: target });
+    expect(data.value.person).toHaveLength(1);
+    expect(smtp.received.length).toBe(before);
   });
 
   it('shows a clear closed page for canceled and ended conferences, and a not-found page', async () => {

@@ -323,6 +323,27 @@ describe('sign-in and sessions', () => {
     expect((await replay.get('/admin/conferences')).status).toBe(303);
   });
 
+  it('throttles guessing the current password on the password form like failed sign-ins (429, Retry-After)', async () => {
+    const user = await createAdminUser(server, server.credentials.customer, { role: 'staff' });
+    const site = siteClient(server);
+    await site.signIn(user.email, user.password);
+    await site.get('/admin/account');
+    let last;
+    for (let i = 0; i < 11; i++) {
+      last = await site.post('/admin/account/password', {
+        current: `guess ${i} of many`,
+        next: 'a brand new password',
+      });
+    }
+    expect(last!.status).toBe(429);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last!.text).toContain('Too many wrong passwords');
+    // Even the right one waits out the minute, and the password stays as it was.
+    const right = await site.post('/admin/account/password', { current: user.password, next: 'a brand new password' });
+    expect(right.status).toBe(429);
+    expect((await siteClient(server).signIn(user.email, user.password)).status).toBe(303);
+  });
+
   it('a password change signs out every other session of the user', async () => {
     const user = await createAdminUser(server, server.credentials.customer, { role: 'staff' });
     const other = siteClient(server);
@@ -718,6 +739,17 @@ describe('pages use the API’s rules', () => {
     expect(answer.headers.get('content-type')).toMatch(/text\/html/);
     expect(answer.text).toContain('send it in parts');
     expect((await server.call('getConference', { conferenceUID: uid })).value.persons).toEqual([]);
+  });
+
+  it('shows a notice only for the site’s own done= codes (not constructor, __proto__ or toString)', async () => {
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    expect((await site.get('/admin/conferences?done=saved')).text).toContain('role="status">Saved.</div>');
+    for (const done of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'nothing']) {
+      const page = await site.get(`/admin/conferences?done=${done}`);
+      expect(page.status, done).toBe(200);
+      expect(page.text, done).not.toContain('class="notice"');
+    }
   });
 
   it('answers an unknown /admin address with the site’s 404 page', async () => {

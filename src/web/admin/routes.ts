@@ -26,6 +26,14 @@ import {
 import { createKey, updateCustomerField } from '../../domain/customers.js';
 import { updateCustomValue } from '../../domain/custom-values.js';
 import { conferenceFields, customerFields } from '../../domain/editable-fields.js';
+import {
+  addWebhook,
+  changeWebhook,
+  currentWebhookSecret,
+  listCustomerWebhooks,
+  removeWebhook,
+  webhookDescriptionMax,
+} from '../../domain/webhooks.js';
 import { checkImportRows, importPersons } from '../../domain/person-import.js';
 import { addPerson, personFields, removePerson, requirePerson, updatePersonField } from '../../domain/persons.js';
 import {
@@ -55,6 +63,7 @@ import {
   signIn,
   signOut,
   type SignedIn,
+  WrongPasswordError,
 } from '../../domain/users.js';
 import type { MailPoke } from '../../jobs/runner.js';
 import { parseRole, parseWholeNumber } from '../../protocol/params.js';
@@ -104,6 +113,9 @@ const doneMessages: Record<string, string> = {
   'person-removed': 'Registrant removed.',
   'custom-saved': 'Custom value saved.',
   'key-revoked': 'Key revoked.',
+  'webhook-enabled': 'Endpoint enabled: delivery resumes with the first event it missed.',
+  'webhook-disabled': 'Endpoint disabled: nothing is delivered to it until it is enabled again.',
+  'webhook-removed': 'Endpoint removed.',
   'user-removed': 'User removed.',
   'user-signed-out': 'That user is signed out everywhere.',
   'password-changed': 'Password changed. Other sessions were signed out.',
@@ -112,7 +124,9 @@ const doneMessages: Record<string, string> = {
 };
 
 function doneNotice(query: Record<string, string | undefined>): Notice | undefined {
-  const text = query.done === undefined ? undefined : doneMessages[query.done];
+  // Own keys only: `done=constructor` must not find Object.prototype's function (an empty notice).
+  const done = query.done;
+  const text = done !== undefined && Object.hasOwn(doneMessages, done) ? doneMessages[done] : undefined;
   return text ? { kind: 'ok', text } : undefined;
 }
 
@@ -349,6 +363,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     const attempt = await attemptOf(request, email);
     const wait = await throttle.retryAfter(attempt);
     if (wait > 0) {
+      services.metrics?.recordThrottleRefusal('admin-sign-in');
       reply.header('retry-after', String(wait));
       return page(429, { kind: 'error', text: `Too many failed sign-ins. Try again in ${wait} seconds.` });
     }
@@ -436,6 +451,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     const attempt = await attemptOf(request, email);
     const wait = await throttle.retryAfter(attempt);
     if (wait > 0) {
+      services.metrics?.recordThrottleRefusal('admin-sign-in');
       reply.header('retry-after', String(wait));
       return send(
         reply,
@@ -954,18 +970,28 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
   // ---- account ----
   async function renderAccount(
     s: Session,
-    extra: { notice?: Notice; newKey?: string; newUserLink?: { email: string; link: string } } = {},
+    extra: {
+      notice?: Notice;
+      newKey?: string;
+      newUserLink?: { email: string; link: string };
+      newWebhookSecret?: { url: string; secret: string };
+    } = {},
   ) {
     const owner = s.viewer.role === 'owner';
     const customerUid = s.ctx.customer.uid;
-    const [keys, users] = owner
-      ? await Promise.all([listKeys(services, customerUid), listCustomerUsers(services, customerUid)])
-      : [undefined, undefined];
+    const [keys, users, webhooks] = owner
+      ? await Promise.all([
+          listKeys(services, customerUid),
+          listCustomerUsers(services, customerUid),
+          listCustomerWebhooks(s.ctx),
+        ])
+      : [undefined, undefined, undefined];
     return accountPage({
       viewer: s.viewer,
       customer: s.ctx.customer,
       keys,
       users,
+      webhooks,
       self: s.signedIn.user.uid,
       ...extra,
     });
@@ -1007,9 +1033,20 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     '/admin/account/password',
     signedIn(async (request, reply, s) => {
       const body = (request.body ?? {}) as Body;
+      // A wrong current password is a guess like a failed sign-in (someone holding only the session
+      // cookie must not find the password by trying): counted and held back by the same throttle.
+      const attempt = await attemptOf(request, s.signedIn.user.email);
+      const wait = await throttle.retryAfter(attempt);
+      if (wait > 0) {
+        services.metrics?.recordThrottleRefusal('admin-sign-in');
+        reply.header('retry-after', String(wait));
+        const notice: Notice = { kind: 'error', text: `Too many wrong passwords. Try again in ${wait} seconds.` };
+        return send(reply, 429, await renderAccount(s, { notice }));
+      }
       try {
         await changePassword(services, s.signedIn.user.uid, text(body, 'current').slice(0, 1000), text(body, 'next'));
       } catch (error) {
+        if (error instanceof WrongPasswordError) await throttle.recordFailure(attempt);
         return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
       }
       endStreams({ userUid: s.signedIn.user.uid });
@@ -1043,6 +1080,97 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
             if (id === null) throw new ParameterError('no such key');
             await revokeKeyById(services, s.ctx.customer.uid, id);
             return '/admin/account?done=key-revoked';
+          },
+          (notice) => renderAccount(s, { notice }),
+        ),
+      { owner: true },
+    ),
+  );
+
+  // Webhook endpoints: owners only, like keys (an endpoint receives every event of the account).
+  app.post(
+    '/admin/account/webhooks',
+    signedIn(
+      async (request, reply, s) => {
+        const body = (request.body ?? {}) as Body;
+        try {
+          const description = text(body, 'description').trim();
+          if (description.length > webhookDescriptionMax) {
+            throw new ParameterError(`description must be at most ${webhookDescriptionMax} characters`);
+          }
+          const row = await addWebhook(s.ctx, {
+            url: text(body, 'url').trim(),
+            eventTypes: text(body, 'eventTypes'),
+            description,
+          });
+          return send(
+            reply,
+            200,
+            await renderAccount(s, {
+              newWebhookSecret: { url: row.url, secret: currentWebhookSecret(row.secret) },
+              notice: { kind: 'ok', text: 'Endpoint added.' },
+            }),
+          );
+        } catch (error) {
+          return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
+        }
+      },
+      { owner: true },
+    ),
+  );
+
+  for (const [path, change, done] of [
+    ['enable', { enabled: true }, 'webhook-enabled'],
+    ['disable', { enabled: false }, 'webhook-disabled'],
+  ] as const) {
+    app.post(
+      `/admin/account/webhooks/:uid/${path}`,
+      signedIn(
+        async (request, reply, s) =>
+          act(
+            reply,
+            async () => {
+              await changeWebhook(s.ctx, request.params.uid ?? '', change);
+              return `/admin/account?done=${done}`;
+            },
+            (notice) => renderAccount(s, { notice }),
+          ),
+        { owner: true },
+      ),
+    );
+  }
+
+  app.post(
+    '/admin/account/webhooks/:uid/rotate',
+    signedIn(
+      async (request, reply, s) => {
+        try {
+          const row = await changeWebhook(s.ctx, request.params.uid ?? '', { rotateSecret: true });
+          return send(
+            reply,
+            200,
+            await renderAccount(s, {
+              newWebhookSecret: { url: row.url, secret: currentWebhookSecret(row.secret) },
+              notice: { kind: 'ok', text: 'New secret made. The previous one also signs deliveries for 24 hours.' },
+            }),
+          );
+        } catch (error) {
+          return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
+        }
+      },
+      { owner: true },
+    ),
+  );
+
+  app.post(
+    '/admin/account/webhooks/:uid/remove',
+    signedIn(
+      async (request, reply, s) =>
+        act(
+          reply,
+          async () => {
+            await removeWebhook(s.ctx, request.params.uid ?? '');
+            return '/admin/account?done=webhook-removed';
           },
           (notice) => renderAccount(s, { notice }),
         ),

@@ -1,9 +1,12 @@
-/** The account: every updateCustomer field, the password, API keys and users (owners only). */
+/** The account: every updateCustomer field, the password, API keys, webhooks and users (owners only). */
 import type { ApiKeyListing } from '../../../domain/api-keys.js';
 import { customerFields } from '../../../domain/editable-fields.js';
 import { passwordLimits } from '../../../domain/passwords.js';
 import type { UserView } from '../../../domain/users.js';
+import { eventTypes } from '../../../domain/events.js';
+import { wantedTypes, webhookDescriptionMax } from '../../../domain/webhooks.js';
 import type { CustomerRow } from '../../../store/customer.repository.js';
+import type { WebhookRow } from '../../../store/webhook.repository.js';
 import { formatWhen } from '../format.js';
 import { Csrf, renderPage, ShownOnce, type Notice, type Viewer } from '../layout.js';
 
@@ -41,8 +44,11 @@ export function accountPage(props: {
   customer: CustomerRow;
   keys?: ApiKeyListing[];
   users?: UserView[];
+  webhooks?: WebhookRow[];
   /** Shown once, right after it was made. */
   newKey?: string;
+  /** An endpoint's signing secret, shown once: right after the endpoint was added or its secret rotated. */
+  newWebhookSecret?: { url: string; secret: string };
   newUserLink?: { email: string; link: string };
   self: string;
   notice?: Notice;
@@ -173,6 +179,15 @@ export function accountPage(props: {
           </section>
         )}
 
+        {owner && props.webhooks && (
+          <WebhookSection
+            webhooks={props.webhooks}
+            newSecret={props.newWebhookSecret}
+            csrf={csrf}
+            timeZone={customer.time_zone}
+          />
+        )}
+
         {owner && props.users && (
           <section class="card" aria-labelledby="users">
             <h2 id="users">Users</h2>
@@ -247,4 +262,100 @@ export function accountPage(props: {
       </>
     ),
   });
+}
+
+/** The customer's webhook endpoints (addWebhook, updateWebhook, removeWebhook on the site). */
+function WebhookSection(props: {
+  webhooks: WebhookRow[];
+  newSecret?: { url: string; secret: string };
+  csrf: string;
+  timeZone: string;
+}) {
+  const { csrf, timeZone } = props;
+  const action = (w: WebhookRow, path: string, label: string, text: string) => (
+    <form class="inline" method="post" action={`/admin/account/webhooks/${w.uid}/${path}`}>
+      <Csrf token={csrf} />
+      <button class="link" type="submit" aria-label={`${label} ${w.url}`}>
+        {text}
+      </button>
+    </form>
+  );
+  return (
+    <section class="card" aria-labelledby="webhooks">
+      <h2 id="webhooks">Webhooks</h2>
+      <p class="muted">
+        Each event is POSTed to these endpoints in order, signed the Standard Webhooks way with the endpoint’s secret. A
+        new endpoint receives the events from now on.
+      </p>
+      {props.newSecret && (
+        <ShownOnce
+          id="new-webhook-secret"
+          intro={`Signing secret of ${props.newSecret.url} — copy it now, it is shown only this once:`}
+          value={props.newSecret.secret}
+        />
+      )}
+      {props.webhooks.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Endpoint</th>
+                <th scope="col">Events</th>
+                <th scope="col">State</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.webhooks.map((w) => {
+                const types = wantedTypes(w);
+                return (
+                  <tr key={w.uid} data-webhook={w.uid}>
+                    <td>
+                      <span class="mono">{w.url}</span>
+                      {w.description && <div class="muted">{w.description}</div>}
+                    </td>
+                    <td>{types.length === 0 ? 'every type' : types.join(', ')}</td>
+                    <td>
+                      {w.status === 'enabled' ? 'enabled' : `disabled ${formatWhen(w.disabled_at, timeZone)}`}
+                      {w.failing_since !== null && (
+                        <div class="muted">
+                          failing since {formatWhen(w.failing_since, timeZone)}: {w.last_error}
+                        </div>
+                      )}
+                    </td>
+                    <td>
+                      {w.status === 'enabled'
+                        ? action(w, 'disable', 'Disable', 'Disable')
+                        : action(w, 'enable', 'Enable', 'Enable')}{' '}
+                      {action(w, 'rotate', 'New secret for', 'New secret')} {action(w, 'remove', 'Remove', 'Remove')}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form method="post" action="/admin/account/webhooks">
+        <Csrf token={csrf} />
+        <h3>Add an endpoint</h3>
+        <label for="webhook-url">URL (https://…)</label>
+        <input id="webhook-url" name="url" type="url" required maxLength={2000} />
+        <label for="webhook-events">Event types (comma-separated; empty for every type)</label>
+        <input
+          id="webhook-events"
+          name="eventTypes"
+          maxLength={2000}
+          aria-describedby="webhook-events-hint"
+          autocomplete="off"
+        />
+        <p class="muted" id="webhook-events-hint">
+          {eventTypes.join(', ')}
+        </p>
+        <label for="webhook-description">Description</label>
+        <input id="webhook-description" name="description" maxLength={webhookDescriptionMax} />
+        <button type="submit">Add endpoint</button>
+      </form>
+    </section>
+  );
 }
