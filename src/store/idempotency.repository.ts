@@ -41,7 +41,14 @@ const completeGroupQuery = prepared(
     'where k.customer_uid = ? and k.key = d.key',
 );
 
-type CompleteItem = { key: string; answer: { code: number; message: string; value: string | null } };
+/** An answer as a key's row keeps it. */
+export interface StoredAnswer {
+  code: number;
+  message: string;
+  value: string | null;
+}
+
+type CompleteItem = { key: string; answer: StoredAnswer };
 
 /** Per pool: the grouped claims and completions, by customer. */
 const groupsByPool = new WeakMap<
@@ -203,6 +210,35 @@ export async function claimedInOneUnit<A>(
     if (error instanceof NotKept) return { answer: error.answer as A };
     throw error;
   }
+}
+
+/**
+ * PostgreSQL: an Idempotency-Key's claim that a call's one write carries —
+ * the key's row goes in, done, with the answer `storedFor` gives for the
+ * call's result as presented, in the same statement (one COMMIT) as the
+ * call's write, or not at all. The store sets `committed` once that
+ * statement committed with the key's row. A call that cannot write it so
+ * (its write is not the one statement, or that statement wrote nothing)
+ * throws `KeyNotClaimed` before it writes anything: the caller then claims
+ * the key alone and runs the call again under the claim.
+ */
+export interface KeyClaimInWrite {
+  readonly claim: IdempotencyClaim;
+  /** The answer to store for a call that succeeds with `presented` (the protocol's encoding of its result). */
+  readonly storedFor: (presented: unknown) => StoredAnswer;
+  committed: boolean;
+}
+
+/** Thrown by a call that carried a key's claim but wrote nothing (see KeyClaimInWrite). */
+export class KeyNotClaimed extends Error {
+  constructor() {
+    super("the idempotency key was not claimed by the call's write");
+  }
+}
+
+/** True when a call's one write can carry its key's claim (PostgreSQL: see KeyClaimInWrite). */
+export function claimsInItsWrite(db: Kysely<Database>): boolean {
+  return postgresPoolOf(db) !== undefined;
 }
 
 /** True when `claimedInOneUnit` serves this store (SQLite, whose writes are units of a write group). */
