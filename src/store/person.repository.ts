@@ -355,7 +355,11 @@ const insertPersonIfUnchangedQuery = prepared(
  * row goes in, done, with each such person inserted. The key's insert has no
  * ON CONFLICT: a claim of the same key that committed or is in flight beside
  * the statement (another process) makes the server refuse the statement as a
- * whole, so nothing of it is written and every member runs alone.
+ * whole, so nothing of it is written and every member runs alone. The
+ * key's probe is one primary-key lookup a registration: its `offset 0`
+ * keeps PostgreSQL from turning the EXISTS into a hashed subplan, which read
+ * every key of the customer at each run (the generic plan, estimating a few
+ * keys a customer before ANALYZE caught up: 1.2 ms for 3,776 keys).
  */
 function groupInsertSql(keyed: boolean): string {
   const keyArrays = keyed
@@ -365,7 +369,7 @@ function groupInsertSql(keyed: boolean): string {
   const keyFree = keyed
     ? `
      where i.ikey is null or not exists (
-       select 1 from idempotency_keys k, customer where k.customer_uid = customer.uid and k.key = i.ikey)`
+       select 1 from idempotency_keys k, customer where k.customer_uid = customer.uid and k.key = i.ikey offset 0)`
     : '';
   const keyInsert = keyed
     ? `
