@@ -16,7 +16,9 @@ import { fastifyTrustProxy, isTrustedPeer } from './protocol/client-address.js';
 import {
   accessBodyErrorAnswer,
   clientErrorHandler,
+  connectRequestAnswer,
   frameworkErrorAnswer,
+  refuseMissingHost,
   registerFallbackAnswers,
 } from './protocol/fallback-answers.js';
 import { buildOpenApiDocument } from './protocol/openapi.js';
@@ -169,12 +171,13 @@ function createHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
   front: AccessFront | undefined,
 ): Server {
-  const listener = front
-    ? (request: IncomingMessage, response: ServerResponse) => {
-        if (!front.handle(request, response)) handler(request, response);
-      }
-    : handler;
-  const server = createServer(listener);
+  // Node's own answer to an HTTP/1.1 request without Host is an empty 400: refuseMissingHost gives an envelope.
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
+    if (refuseMissingHost(request, response)) return;
+    if (front === undefined || !front.handle(request, response)) handler(request, response);
+  };
+  const server = createServer({ requireHostHeader: false }, listener);
+  server.on('connect', connectRequestAnswer);
   // An expectation other than 100-continue (RFC 9110: a server MAY answer 417) is ignored and the
   // request answered as usual: Node's bare 417 would be the one answer under /_access without an envelope.
   server.on('checkExpectation', listener);

@@ -33,6 +33,13 @@ import { startMetricsServer } from './operations/metrics-server.js';
 import { cryptoRandom } from './random.js';
 import { prepareDatabase, serve } from './server.js';
 import { openStore, startCheckpoints, storeOptions } from './store/database.js';
+import {
+  installThrottleRelay,
+  isThrottleMessage,
+  receiveThrottleMessage,
+  type ThrottleHitMessage,
+  type ThrottleRelayChannel,
+} from './protocol/throttle.js';
 import { isTokenMessage, WriteTokenClient, WriteTokenHost, type TokenChannel } from './write-token.js';
 
 /** Set in a worker's environment when its write groups take turns with the cluster's write token. */
@@ -104,9 +111,14 @@ export async function runWorkers(config: Config): Promise<void> {
     new Promise<string>((resolve, reject) => {
       const worker = cluster.fork({ BATON_WORKER: String(index), ...(token ? { [tokenEnv]: '1' } : {}) });
       workers.set(index, worker);
-      worker.on('message', (message: WorkerMessage) => {
+      worker.on('message', (message: WorkerMessage | ThrottleHitMessage) => {
         if (token && isTokenMessage(message)) {
           token.receive(worker, message);
+        } else if (isThrottleMessage(message)) {
+          // A hit one worker counted in memory: the others count it too (throttle.ts).
+          for (const other of workers.values()) {
+            if (other !== worker && other.isConnected()) other.send(message, () => undefined);
+          }
         } else if (message.listening) {
           process.stdout.write(`worker ${index} listening (pid ${worker.process.pid})\n`);
           resolve(message.listening);
@@ -159,6 +171,12 @@ export async function runWorkers(config: Config): Promise<void> {
 
 async function runWorker(config: Config): Promise<void> {
   const index = Number(process.env.BATON_WORKER ?? '1');
+  // On SQLite the throttles count in memory: every worker counts every worker's hits (on PostgreSQL
+  // they count in the database, and no in-memory throttle is made to relay).
+  if (config.workers > 1 && process.send) {
+    installThrottleRelay(process as unknown as ThrottleRelayChannel);
+    process.on('message', (message) => receiveThrottleMessage(message));
+  }
   let writeGate: WriteTokenClient | undefined;
   if (process.env[tokenEnv] === '1' && process.send) {
     const gate = new WriteTokenClient(process as unknown as TokenChannel);

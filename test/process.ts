@@ -232,13 +232,22 @@ export interface WorkersUnderTest {
   stop(): Promise<void>;
 }
 
-/** Starts WORKERS=2 on a fresh database of `dialect` (default: the suite's) with the customer `customer`. */
+/**
+ * Starts WORKERS=2 on a fresh database of `dialect` (default: the suite's) with the customer `customer`;
+ * `env` adds to (or overrides) the server's environment.
+ */
 export async function startWorkers(
   customer: { name: string; did: string },
   dialect?: 'sqlite' | 'postgres',
+  env: Record<string, string> = {},
 ): Promise<WorkersUnderTest> {
   const database = await createTestDatabase(dialect);
-  const server = await startServerProcess({ DATABASE_URL: database.url, WORKERS: '2', JOB_INTERVAL_SECONDS: '0' });
+  const server = await startServerProcess({
+    DATABASE_URL: database.url,
+    WORKERS: '2',
+    JOB_INTERVAL_SECONDS: '0',
+    ...env,
+  });
   const { store, credentials } = await storeWithCustomer(database, customer);
   return {
     database,

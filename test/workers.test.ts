@@ -91,3 +91,36 @@ describe('baton serve with WORKERS=2', () => {
     expect(failed + acknowledged.length).toBe(300);
   }, 60_000);
 });
+
+describe('baton serve with WORKERS=2: throttles', () => {
+  let workers: WorkersUnderTest;
+  beforeAll(async () => {
+    workers = await startWorkers({ name: 'Throttled workers', did: '+1 555 0143' }, undefined, {
+      AUTH_FAILURE_LIMIT: '30',
+    });
+  }, 60_000);
+  afterAll(() => workers?.stop());
+
+  it('allows AUTH_FAILURE_LIMIT failed authentications once across both workers, not once on each', async () => {
+    // A connection per attempt: the primary hands them to the workers in turn, 15 failures each.
+    // Counted in each worker's memory alone (SQLite), neither reached 30 and the right key still worked.
+    const limit = 30;
+    for (let i = 0; i < limit; i++) {
+      const failed = await workers.call('getCustomer', { key: '0'.repeat(32) });
+      expect(failed).toEqual({ code: -5, message: 'invalid customer key', value: null });
+    }
+    // The last failure reaches the other worker through the primary a moment after its answer: wait
+    // for the first refusal, then every later attempt, on either worker, is refused too.
+    let first = await workers.call('getCustomer', {});
+    for (let i = 0; i < 200 && first.code === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      first = await workers.call('getCustomer', {});
+    }
+    expect(first.code).toBe(-5);
+    for (let i = 0; i < 6; i++) {
+      const refused = await workers.call('getCustomer', {});
+      expect(refused.code).toBe(-5);
+      expect(refused.message).toMatch(/too many failures from your address; retry in \d+ s/);
+    }
+  });
+});

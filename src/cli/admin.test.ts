@@ -68,6 +68,8 @@ describe('baton admin commands', () => {
     };
     const result = await runCli(['key', 'revoke', customer, 'f'.repeat(32)], env);
     expect(result.code).toBe(1);
+    // Said as every other failure of the command is, and without echoing the key given.
+    expect(result.stderr).toBe('baton: no live key of that customer matches\n');
   });
 });
 

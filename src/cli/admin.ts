@@ -106,7 +106,7 @@ export function registerAdminCommands(program: Command): void {
     .action(async (uid: string, oldKey: string) => {
       const revoked = await withServices((s, m) => m.revokeKey(s, uid, oldKey));
       if (!revoked) {
-        process.stderr.write('no live key of that customer matches\n');
+        process.stderr.write('baton: no live key of that customer matches\n');
         process.exitCode = 1;
         return;
       }

@@ -33,6 +33,14 @@ describe('parseDateTimeInput', () => {
     expect(parseDateTimeInput('2016-01-06T01:00:00+1')).toBeNull();
   });
 
+  it('reads an offset up to ±18:00 and no further (java.time.ZoneOffset’s range)', () => {
+    expect(parseDateTimeInput('2016-01-06T19:00:00+18:00')).toEqual({ kind: 'instant', ms: Date.UTC(2016, 0, 6, 1) });
+    expect(parseDateTimeInput('2016-01-05T07:00:00-18:00')).toEqual({ kind: 'instant', ms: Date.UTC(2016, 0, 6, 1) });
+    for (const text of ['2016-01-06T19:00:00+18:01', '2016-01-06T19:00:00-18:30', '2016-01-06T19:00:00+1830']) {
+      expect(parseDateTimeInput(text), text).toBeNull();
+    }
+  });
+
   it('reads ISO 8601 without an offset as a wall time', () => {
     expect(parseDateTimeInput('2016-01-05T17:00:00')).toMatchObject({ kind: 'local', hour: 17 });
   });

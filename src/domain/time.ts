@@ -75,7 +75,8 @@ export function parseDateTimeInput(text: string): DateTimeInput | null {
       const digits = zone.slice(1).replace(':', '');
       const oh = Number(digits.slice(0, 2));
       const om = Number(digits.slice(2));
-      if (oh > 18 || om > 59) return null;
+      // ±18:00 at most, as java.time.ZoneOffset (the original's runtime) allows: +18:30 is no offset.
+      if (om > 59 || oh * 60 + om > 18 * 60) return null;
       offsetMinutes = sign * (oh * 60 + om);
     }
     const ms = wallAsUtc(wall) + Number((frac ?? '0').slice(0, 3).padEnd(3, '0')) - offsetMinutes * 60_000;

@@ -124,6 +124,40 @@ describe('the /_access protocol', () => {
     }
   });
 
+  it('reads a JSON value of arrays nested thousands deep as its innermost last item, in the format asked for', async () => {
+    // 20 000 levels fit in the default 64 KiB body; a recursive unwrap overflowed the stack and the
+    // request lost every parameter (customer, key, type): -5, in XML.
+    const wide = await startTestServer();
+    const routeOnly = await startTestServer({ accessFront: false });
+    try {
+      for (const target of [wide, routeOnly]) {
+        const uid = await createConference(target);
+        const deep = (value: string, depth: number) => '['.repeat(depth) + JSON.stringify(value) + ']'.repeat(depth);
+        const body = `{"customer":"${target.credentials.customer}","key":"${target.credentials.key}","type":"json","conference":"${uid}","role":"PARTICIPANT","name":${deep('Ann', 20_000)}}`;
+        const response = await fetch(`${target.url}/_access/addPerson`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        expect(response.status).toBe(200);
+        const envelope = await response.json();
+        expect(envelope.code).toBe(0);
+        expect(envelope.value.name).toBe('Ann');
+        const empty = `{"customer":"${target.credentials.customer}","key":"${target.credentials.key}","conference":"${uid}","name":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+        const refused = await fetch(`${target.url}/_access/addPerson?type=json`, {
+          method: 'POST',
+          body: empty,
+          headers: { 'content-type': 'application/json' },
+        });
+        // An empty array is no value: role is still missing, and the answer is JSON as the query asked.
+        expect(await refused.json()).toEqual({ message: 'role is required', value: null, code: -2 });
+      }
+    } finally {
+      await wide.close();
+      await routeOnly.close();
+    }
+  });
+
   it('reads a text/plain body (or one with no known type) as a form, as lenient servers did', async () => {
     const body = new URLSearchParams({ ...server.credentials, type: 'json' }).toString();
     for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/octet-stream']) {

@@ -6,7 +6,7 @@
  * reads as success); the registration pages and the /admin site get an HTML page; everything
  * else a small JSON error. None echoes the query string, which may hold a key.
  */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../context.js';
@@ -249,6 +249,63 @@ function defaultClientError(this: FastifyInstance, error: ClientError, socket: D
     );
   }
   socket.destroy(error);
+}
+
+/**
+ * The body of an answer to a request no route sees: under /_access an envelope with code -2 (in the
+ * `type` the query asks for), elsewhere Fastify's small JSON error.
+ */
+function bareAnswer(target: string, status: number, accessMessage: string): { type: string; body: string } {
+  if (target.startsWith('/') && areaOf(target) === 'access') {
+    const format = formatOfQuery(target);
+    return { type: contentTypes[format], body: renderEnvelope(format, GeneralCode.parameter, accessMessage, null) };
+  }
+  const text = status === 405 ? 'Method Not Allowed' : 'Client Error';
+  return {
+    type: 'application/json; charset=utf-8',
+    body: `{"error":"${STATUS_CODES[status]}","message":"${text}","statusCode":${status}}`,
+  };
+}
+
+/**
+ * The http server's `connect` listener: a CONNECT request (this is no proxy) gets 405 with
+ * `Allow: GET, POST`, as PUT or DELETE do; without a listener Node closes the connection unanswered.
+ */
+export function connectRequestAnswer(request: IncomingMessage, socket: Duplex): void {
+  const { type, body } = bareAnswer(request.url ?? '', 405, 'CONNECT is not supported: use GET or POST');
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 405 ${STATUS_CODES[405]}\r\nAllow: GET, POST\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: ${type}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  } else socket.destroy();
+}
+
+/**
+ * An HTTP/1.1 request without a Host header: 400 (RFC 9112 §3.2), with an envelope under /_access.
+ * The server is made with `requireHostHeader: false` so that this answers it, not Node's empty 400.
+ * True when it answered.
+ */
+export function refuseMissingHost(request: IncomingMessage, response: ServerResponse): boolean {
+  if (request.headers.host !== undefined || request.httpVersionMajor !== 1 || request.httpVersionMinor !== 1) {
+    return false;
+  }
+  const { type, body } = bareAnswer(
+    request.url ?? '',
+    400,
+    'malformed request: an HTTP/1.1 request needs a Host header',
+  );
+  // The body, if any, is left unread: the connection closes after the answer, as Node's own 400 did.
+  response.shouldKeepAlive = false;
+  response
+    .writeHead(400, {
+      'content-type': type,
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      connection: 'close',
+    })
+    .end(body);
+  return true;
 }
 
 /** The target of the request line among the bytes read (`GET /_access/x?… HTTP/1.1`), or null. */

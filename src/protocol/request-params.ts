@@ -40,12 +40,16 @@ export class ParamsRefusal extends ParameterError {
   }
 }
 
-/** A value as text; `null` for a value that is an object (no parameter can be one). */
+/**
+ * A value as text; `null` for a value that is an object (no parameter can be one). An array is
+ * its last item, unwrapped in a loop: a body of arrays nested thousands deep (it fits in 64 KiB)
+ * would overflow the stack of a recursive unwrap and lose the request's every parameter.
+ */
 function toText(value: unknown): string | undefined | null {
+  while (Array.isArray(value)) value = value.at(-1);
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return toText(value.at(-1));
   return null;
 }
 

@@ -56,7 +56,8 @@ export class FailureThrottle {
  * registration limit, the bridge's wrong PINs, a sign-in form): `hit` counts
  * an attempt, `retryAfter` says how long a key must wait. On PostgreSQL the
  * counts live in the database, so N processes together allow the limit once,
- * not N times; on SQLite (one process) they stay in memory.
+ * not N times; on SQLite they stay in memory, relayed between the workers of
+ * a cluster (installThrottleRelay) to the same end.
  */
 export interface Throttle {
   /** Seconds until `key` may try again, or 0 when it may try now (in memory: at once, no promise). */
@@ -94,15 +95,61 @@ const pruneEvery = 500;
 type KeyOf = (key: string) => string;
 const asItIs: KeyOf = (key) => key;
 
+/**
+ * A hit counted by one worker of a cluster (WORKERS on SQLite, where the counts live in each
+ * process's memory), told to the others through the primary, so that N workers together allow a
+ * limit once, not N times: the primary hands connections out in turn, and an attacker opening a
+ * connection per attempt would otherwise get `limit` tries from every worker.
+ */
+export interface ThrottleHitMessage {
+  baton: 'throttle';
+  scope: string;
+  key: string;
+}
+
+export function isThrottleMessage(message: unknown): message is ThrottleHitMessage {
+  return (message as { baton?: unknown } | null)?.baton === 'throttle';
+}
+
+/** A worker's channel to the primary (`process` in a cluster worker). */
+export interface ThrottleRelayChannel {
+  send(message: ThrottleHitMessage, callback: (error: Error | null) => void): boolean;
+}
+
+/** Set in a cluster worker by installThrottleRelay; undefined in a lone process. */
+let relayChannel: ThrottleRelayChannel | undefined;
+/** The in-memory throttles of this worker by scope, which the other workers' hits count in. */
+const relayedThrottles = new Map<string, MemoryThrottle[]>();
+
+/**
+ * Makes this process's in-memory throttles (made after this call) tell their hits to the other
+ * workers through `channel`, and count theirs: call `receiveThrottleMessage` with what the
+ * channel brings. A worker of `baton serve` with WORKERS > 1 on SQLite.
+ */
+export function installThrottleRelay(channel: ThrottleRelayChannel): void {
+  relayChannel = channel;
+}
+
+/** Counts another worker's hit (a ThrottleHitMessage); false for any other message. */
+export function receiveThrottleMessage(message: unknown): boolean {
+  if (!isThrottleMessage(message)) return false;
+  for (const throttle of relayedThrottles.get(message.scope) ?? []) throttle.countRemoteHit(message.key);
+  return true;
+}
+
 class MemoryThrottle implements Throttle {
   private readonly counter: FailureThrottle;
+  private readonly relay: ThrottleRelayChannel | undefined;
   constructor(
+    private readonly scope: string,
     limit: number,
     now: () => number,
     windowMs: number,
     private readonly keyOf: KeyOf,
   ) {
     this.counter = new FailureThrottle(limit, now, windowMs);
+    this.relay = limit === 0 ? undefined : relayChannel;
+    if (this.relay) relayedThrottles.set(scope, [...(relayedThrottles.get(scope) ?? []), this]);
   }
   retryAfter(key: string): number {
     return this.counter.retryAfter(this.keyOf(key));
@@ -111,7 +158,20 @@ class MemoryThrottle implements Throttle {
     return this.counter.retryAfter(this.keyOf(key)) > 0;
   }
   hit(key: string): void {
-    this.counter.recordFailure(this.keyOf(key));
+    const counted = this.keyOf(key);
+    this.counter.recordFailure(counted);
+    if (this.relay) {
+      try {
+        // A closed channel (the primary is gone, the worker is leaving) only loses the relay.
+        this.relay.send({ baton: 'throttle', scope: this.scope, key: counted }, () => undefined);
+      } catch {
+        // As above.
+      }
+    }
+  }
+  /** A hit another worker counted (already reduced by keyOf). */
+  countRemoteHit(key: string): void {
+    this.counter.recordFailure(key);
   }
 }
 
@@ -161,5 +221,5 @@ export function createThrottle(services: Services, scope: string, options: Throt
   const keyOf = options.addresses ? addressThrottleKey : asItIs;
   return services.store.dialect === 'postgres'
     ? new SharedThrottle(services, scope, options.limit, windowMs, keyOf)
-    : new MemoryThrottle(options.limit, () => services.clock.now(), windowMs, keyOf);
+    : new MemoryThrottle(scope, options.limit, () => services.clock.now(), windowMs, keyOf);
 }

@@ -77,13 +77,22 @@ export interface RequestOptions {
   idempotencyKey?: string;
 }
 
+/**
+ * The longest delay a timer can take (2^31 − 1 ms, about 24.8 days): Node fires a longer one after
+ * 1 ms (with a TimeoutOverflowWarning), so a timeout of "a very long time" would time out at once.
+ */
+const longestTimerMs = 2_147_483_647;
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.min(ms, longestTimerMs),
+    );
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal!.reason);
@@ -192,10 +201,13 @@ export class BatonClient {
     let timedOut = false;
     const timer =
       timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs)
+        ? setTimeout(
+            () => {
+              timedOut = true;
+              controller.abort();
+            },
+            Math.min(timeoutMs, longestTimerMs),
+          )
         : undefined;
     const onAbort = () => controller.abort();
     if (options.signal?.aborted) controller.abort();

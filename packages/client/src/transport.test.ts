@@ -43,6 +43,15 @@ describe('the wire format', () => {
     expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({ ...server.credentials, type: 'json' });
   });
 
+  it('waits for the answer under a timeout longer than a timer can take (over 24.8 days), not 1 ms', async () => {
+    // Node fires a setTimeout over 2^31 - 1 ms after 1 ms: such a timeout timed out every call at once.
+    for (const timeoutMs of [2 ** 31, 1e12]) {
+      const client = new BatonClient({ baseUrl: server.url, ...server.credentials, timeoutMs, retry: { attempts: 1 } });
+      expect((await client.getCustomer()).UID).toBe(server.credentials.customer);
+      expect((await client.getCustomer({ timeoutMs })).UID).toBe(server.credentials.customer);
+    }
+  });
+
   it('sends information functions as GET with type=json in the query when asked', async () => {
     const recorder = recordingFetch();
     const client = new BatonClient({
