@@ -10,6 +10,7 @@ import type { Random } from './random.js';
 import type { Store } from './store/database.js';
 import type { CustomerRow } from './store/customer.repository.js';
 import type { ReadAhead } from './store/conference-view.repository.js';
+import type { KeyClaimInWrite } from './store/idempotency.repository.js';
 
 export interface Services {
   readonly store: Store;
@@ -29,4 +30,10 @@ export interface CallContext {
    * statement as the authentication (store/request-read.repository.ts).
    */
   readonly readAhead?: ReadAhead;
+  /**
+   * PostgreSQL: the Idempotency-Key's claim the call's one write carries
+   * (KeyClaimInWrite); only for a function that declares
+   * `claimsKeyInItsWrite`.
+   */
+  readonly keyClaim?: KeyClaimInWrite;
 }

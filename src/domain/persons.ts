@@ -20,9 +20,11 @@ import {
   insertPersonClaimingPin,
   insertPersonIfConferenceUnchanged,
   updatePerson,
+  type KeyInWrite,
   type PersonPatch,
   type PersonRow,
 } from '../store/person.repository.js';
+import { KeyNotClaimed } from '../store/idempotency.repository.js';
 import { statusOf } from './conferences.js';
 import type { Slot, StatusFacts } from './status.js';
 import { requireEmailAddress } from './email-address.js';
@@ -54,11 +56,16 @@ export type AfterPersonInsert = (trx: Kysely<Database>, person: PersonRow, confe
 /**
  * addPerson: registers a person with a fresh PIN. A canceled or closed
  * conference takes no new persons (their PINs would not be live).
+ * `present`: how the caller presents the result, for an idempotency key's
+ * claim carried by the call (`ctx.keyClaim`): its stored answer is written
+ * with the person, in the one statement; a call that cannot write so throws
+ * KeyNotClaimed having written nothing.
  */
 export async function addPerson(
   ctx: CallContext,
   input: NewPersonInput,
   afterInsert?: AfterPersonInsert,
+  present?: (view: PersonView) => unknown,
 ): Promise<PersonView> {
   const { services, customer } = ctx;
   const email = input.email === undefined ? '' : requireEmailAddress(input.email, 'email');
@@ -70,9 +77,11 @@ export async function addPerson(
   // Only PostgreSQL has that write (SQLite's write group batches the commits already): on SQLite
   // not even asked, since the asking cost two async calls and their promises a registration.
   if (!afterInsert && services.store.dialect === 'postgres') {
-    const added = await addPersonInOneWrite(ctx, input, uid, email, (pin) => (drawn = pin));
+    const added = await addPersonInOneWrite(ctx, input, uid, email, (pin) => (drawn = pin), present);
     if (added) return added;
   }
+  // The transaction below would write without the key's claim.
+  if (ctx.keyClaim) throw new KeyNotClaimed();
   // One unit of work: the checks and the writes share one transaction, so a
   // cancel cannot land between "not canceled" and the PIN claim.
   return inTransaction(services.store.db, async (trx) => {
@@ -153,8 +162,10 @@ async function addPersonInOneWrite(
   uid: string,
   email: string,
   onDraw: (pin: string) => void,
+  present: ((view: PersonView) => unknown) | undefined,
 ): Promise<PersonView | undefined> {
-  const { services, customer } = ctx;
+  const { services, customer, keyClaim } = ctx;
+  if (keyClaim && !present) return undefined;
   const found = await findConferenceVersioned(services.store.db, customer.uid, input.conference, ctx.readAhead);
   if (found === null) return undefined;
   if (!found) throw new ParameterError(`no conference with UID ${input.conference}`);
@@ -165,11 +176,20 @@ async function addPersonInOneWrite(
   const row = { ...newPersonRow(ctx, input, uid, email, conference.uid), pin };
   // The event presents the row as inserted (the presenter reads no generated column).
   const event = personEvent('person.registered', { id: 0, ...row }, conference.did, [], input.source ?? 'api');
+  // The key's answer is the result as it will be presented (the presenter reads no generated column either).
+  const key: KeyInWrite | undefined =
+    keyClaim && present
+      ? {
+          claim: keyClaim.claim,
+          stored: keyClaim.storedFor(present({ person: { id: 0, ...row }, did: conference.did, custom: [] })),
+        }
+      : undefined;
   const person = await insertPersonIfConferenceUnchanged(
     services.store.db,
     { conferenceUid: conference.uid, customerUid: customer.uid, version, did: conference.did },
     row,
     eventRows(services, [event]),
+    key,
   ).catch((error: unknown) => {
     // A deadlock or serialization failure rolled the statement back: the
     // transaction, which runs such failures again, takes over.
@@ -177,6 +197,7 @@ async function addPersonInOneWrite(
     throw error;
   });
   if (!person) return undefined;
+  if (keyClaim) keyClaim.committed = true;
   eventsCommitted(services.store);
   return { person, did: conference.did, custom: [] };
 }

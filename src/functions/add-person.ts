@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { addPerson as add, personFieldLimits } from '../domain/persons.js';
+import { addPerson as add, personFieldLimits, type PersonView } from '../domain/persons.js';
 import { presentPerson } from '../presenters/person.js';
 import { optionalText, role, uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
+
+/** The Person object of a registration. */
+const present = ({ person, did, custom }: PersonView) => presentPerson(person, did, custom);
 
 /** addPerson: "only role is required other fields are optional. It returns a person object." */
 export const addPerson = defineFunction({
@@ -21,8 +24,10 @@ export const addPerson = defineFunction({
   }),
   // On PostgreSQL the conference and its row version come with the credentials: no round trip of its own.
   readsView: (p) => ({ kind: 'versionedConference', uid: p.conference }),
+  // On PostgreSQL a fresh Idempotency-Key is stored, with this answer, by the registration's one statement.
+  claimsKeyInItsWrite: true,
   async handle(ctx, p) {
-    const { person, did, custom } = await add(ctx, p);
-    return presentPerson(person, did, custom);
+    const { person, did, custom } = await add(ctx, p, undefined, present);
+    return present({ person, did, custom });
   },
 });

@@ -68,8 +68,10 @@ export function answerCall(
     ctx.customer.uid,
     idempotency.key,
     idempotency.hash,
-    async (unitDb) => answerOf(fn, unitDb === undefined ? ctx : onUnit(ctx, unitDb), params),
+    async (unitDb, keyClaim) =>
+      answerOf(fn, unitDb !== undefined ? onUnit(ctx, unitDb) : keyClaim ? { ...ctx, keyClaim } : ctx, params),
     fn.waitsOutsideTheStore !== true,
+    fn.claimsKeyInItsWrite === true,
   );
 }
 

@@ -37,6 +37,13 @@ export interface ApiFunction<Params extends z.ZodType = z.ZodType> {
    * the handler runs.
    */
   readonly waitsOutsideTheStore?: boolean;
+  /**
+   * On PostgreSQL a call of it with a fresh idempotency key hands the key's
+   * claim to the handler as `ctx.keyClaim`: its one write statement stores
+   * the key with the answer (addPerson), or it throws KeyNotClaimed having
+   * written nothing.
+   */
+  readonly claimsKeyInItsWrite?: boolean;
   /** The answer; a value rather than a promise when it is at hand (an answer the exact cache holds). */
   handle(ctx: CallContext, params: z.output<Params>): MaybePromise<Tree | ResultWithMessage>;
 }

@@ -3,6 +3,7 @@ import { createConference, parseXml, startTestServer, type TestServer } from '..
 import { createTestDatabase, type TestDatabase } from '../../test/database.js';
 import { startServerProcess, testAgent, type ServerProcess } from '../../test/process.js';
 import { request } from 'node:http';
+import { sql } from 'kysely';
 import { loadConfig } from '../config.js';
 import { systemClock } from '../clock.js';
 import { createCustomer } from '../domain/customers.js';
@@ -331,6 +332,130 @@ describe.skipIf(onPostgres)('a fresh key on SQLite: claim, call and answer in on
     expect(answers[0]!.code).toBe(0);
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(await personsNamed('Once')).toBe(1);
+  });
+});
+
+describe.skipIf(!onPostgres)('a fresh key on PostgreSQL: claim, call and answer in one statement', () => {
+  let server: TestServer;
+  let conference: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    conference = await createConference(server);
+  });
+  afterAll(() => server.close());
+
+  const customer = () => server.credentials.customer;
+  const keyRow = (key: string) => findIdempotencyKey(server.services.store.db, customer(), key);
+  const db = () => server.services.store.db;
+  /** The transaction that wrote each row: the key's, and the persons' and events' of that name. */
+  async function writers(key: string, name: string) {
+    const { rows } = await sql<{ what: string; xid: string }>`
+      select 'key' as what, xmin::text as xid from idempotency_keys where customer_uid = ${customer()} and key = ${key}
+      union all select 'person', xmin::text from persons where customer_uid = ${customer()} and name = ${name}
+      union all select 'event', xmin::text from events
+        where customer_uid = ${customer()} and type = 'person.registered' and data::json #>> '{person,name}' = ${name}`.execute(
+      db(),
+    );
+    return rows;
+  }
+
+  it('commits the key with its answer, the person and the event in ONE transaction, and a repeat writes nothing', async () => {
+    const params = { conference, role: 'PARTICIPANT', name: 'Pg One', idempotencyKey: 'p-1' };
+    const first = await server.call('addPerson', params);
+    expect(first.code).toBe(0);
+    expect(await keyRow('p-1')).toMatchObject({ state: 'done', code: 0, message: '' });
+    const rows = await writers('p-1', 'Pg One');
+    expect(rows.map((r) => r.what).sort()).toEqual(['event', 'key', 'person']);
+    expect(new Set(rows.map((r) => r.xid)).size).toBe(1);
+    const again = await server.call('addPerson', params);
+    expect(again).toEqual(first);
+    expect(await writers('p-1', 'Pg One')).toEqual(rows);
+  });
+
+  it('concurrent fresh keys each commit with their own person, and each stored answer is the one given', async () => {
+    const call = (i: number) =>
+      server.call('addPerson', { conference, role: 'PARTICIPANT', name: `Pg Many ${i}`, idempotencyKey: `pg-${i}` });
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => call(i)));
+    for (let i = 0; i < 8; i++) {
+      expect(answers[i]!.code).toBe(0);
+      const rows = await writers(`pg-${i}`, `Pg Many ${i}`);
+      expect(rows.map((r) => r.what).sort()).toEqual(['event', 'key', 'person']);
+      expect(new Set(rows.map((r) => r.xid)).size).toBe(1);
+      expect(await call(i)).toEqual(answers[i]);
+    }
+  });
+
+  it('a key twice in one turn runs the call once: the second caller hears the first answer', async () => {
+    const params = { conference, role: 'PARTICIPANT', name: 'Pg Twice', idempotencyKey: 'p-twice' };
+    const answers = await Promise.all(Array.from({ length: 6 }, () => server.call('addPerson', params)));
+    expect(answers[0]!.code).toBe(0);
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect((await writers('p-twice', 'Pg Twice')).map((r) => r.what).sort()).toEqual(['event', 'key', 'person']);
+  });
+
+  it('keeps a refusal: the key stores the -2, and a repeat gets it without running again', async () => {
+    const params = { conference: 'NOSUCHCONFERENCE', role: 'PARTICIPANT', idempotencyKey: 'p-refused' };
+    const first = await server.call('addPerson', params);
+    expect(first.code).toBe(-2);
+    expect(await keyRow('p-refused')).toMatchObject({ state: 'done', code: -2, value: null });
+    expect(await server.call('addPerson', params)).toEqual(first);
+  });
+
+  it('a conference canceled since the request read it: the key stores the -2 of the call run again', async () => {
+    const uid = await createConference(server);
+    // The request read sees the live conference; the statement finds another row version and writes nothing.
+    const read = server.call('addPerson', {
+      conference: uid,
+      role: 'PARTICIPANT',
+      name: 'Pg Late',
+      idempotencyKey: 'p-late',
+    });
+    await server.call('cancelConference', { conferenceUID: uid });
+    const first = await read;
+    const row = await keyRow('p-late');
+    if (first.code === 0) {
+      // The registration committed before the cancel: its answer is stored.
+      expect(row).toMatchObject({ state: 'done', code: 0 });
+    } else {
+      expect(first.code).toBe(-2);
+      expect(row).toMatchObject({ state: 'done', code: -2 });
+      expect((await writers('p-late', 'Pg Late')).map((r) => r.what)).toEqual(['key']);
+    }
+  });
+
+  it('a statement the server refuses leaves neither the person nor the key: a retry with the key runs it', async () => {
+    await sql`create function refuse_boom() returns trigger language plpgsql as $$
+      begin if new.name = 'Pg Boom' then raise exception 'boom'; end if; return new; end $$`.execute(db());
+    await sql`create trigger refuse_boom before insert on persons for each row execute function refuse_boom()`.execute(
+      db(),
+    );
+    const params = { conference, role: 'PARTICIPANT', name: 'Pg Boom', idempotencyKey: 'p-boom' };
+    try {
+      const failed = await server.call('addPerson', params);
+      expect(failed.code).toBe(-4);
+      expect(failed.message).not.toMatch(/boom/);
+      expect(await keyRow('p-boom')).toBeUndefined();
+      expect(await writers('p-boom', 'Pg Boom')).toEqual([]);
+    } finally {
+      await sql`drop trigger refuse_boom on persons`.execute(db());
+      await sql`drop function refuse_boom()`.execute(db());
+    }
+    const retried = await server.call('addPerson', params);
+    expect(retried.code).toBe(0);
+    const rows = await writers('p-boom', 'Pg Boom');
+    expect(rows).toHaveLength(3);
+    expect(new Set(rows.map((r) => r.xid)).size).toBe(1);
+  });
+
+  it('a key that has a row already goes the usual way: another body is a -2 and writes nothing', async () => {
+    const params = { conference, role: 'PARTICIPANT', name: 'Pg Usual', idempotencyKey: 'p-usual' };
+    expect((await server.call('addPerson', params)).code).toBe(0);
+    const other = await server.call('addPerson', { ...params, name: 'Pg Unusual' });
+    expect(other.code).toBe(-2);
+    expect(other.message).toMatch(/different parameters/);
+    expect(await writers('p-usual', 'Pg Unusual')).toEqual([
+      { what: 'key', xid: (await writers('p-usual', 'Pg Usual'))[0]!.xid },
+    ]);
   });
 });
 

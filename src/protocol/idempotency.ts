@@ -21,14 +21,17 @@ import type { Services } from '../context.js';
 import { ApiError, GeneralCode, ParameterError, RetryableError } from '../errors.js';
 import {
   claimedInOneUnit,
+  claimsInItsWrite,
   claimsInOneUnit,
   completeIdempotencyKey,
   deleteExpiredIdempotencyKey,
   findIdempotencyKey,
   insertIdempotencyClaim,
+  KeyNotClaimed,
   releaseIdempotencyClaim,
   takeOverIdempotencyClaim,
   type IdempotencyKeyRow,
+  type KeyClaimInWrite,
 } from '../store/idempotency.repository.js';
 import type { Database } from '../store/schema.js';
 import type { Params } from './request-params.js';
@@ -90,7 +93,13 @@ export function requestHash(functionName: string, params: Params): string {
  * (`claimedInOneUnit`: `work` is handed that unit's transaction); a failed
  * COMMIT then loses all three, and a retry runs the call afresh.
  * `inOneUnit` false: the claim is a write of its own even there (a call
- * that waits on something other than the store).
+ * that waits on something other than the store). On PostgreSQL, for a
+ * call whose one write can carry the claim (`inItsWrite`), a key without a
+ * row goes with the call's write statement, stored with its answer
+ * (KeyClaimInWrite): one statement and one COMMIT for claim, call and
+ * answer; when that statement did not write (the call refused, or found its
+ * conference changed), the key is claimed alone and the call runs again
+ * under the claim.
  */
 export async function answerOnce(
   services: Services,
@@ -99,15 +108,41 @@ export async function answerOnce(
   hash: string,
   work: UnitWork,
   inOneUnit = true,
+  inItsWrite = false,
 ): Promise<Answer> {
   const db = services.store.db;
   const startedAt = performance.now();
   // SQLite: a key is read first, without a write (a repeat, another body, a
   // call in flight answer from its row); a key without a row is claimed in
   // the call's own unit: one write group, one COMMIT for claim, call and answer.
+  // PostgreSQL, a call that carries the claim in its write: the same read first.
   const oneUnit = inOneUnit && claimsInOneUnit(db);
+  const carried = !oneUnit && inItsWrite && claimsInItsWrite(db);
   let known: IdempotencyKeyRow | typeof unread = unread;
-  if (oneUnit) known = (await findIdempotencyKey(db, customerUid, key)) ?? unread;
+  if (oneUnit || carried) known = (await findIdempotencyKey(db, customerUid, key)) ?? unread;
+  if (carried && known === unread) {
+    const now = services.clock.now();
+    const keyClaim: KeyClaimInWrite = {
+      claim: {
+        customerUid,
+        key,
+        requestHash: hash,
+        now,
+        lockedUntil: now + idempotencyLeaseMs,
+        expiresAt: now + idempotencyWindowMs,
+      },
+      storedFor: (presented) => storedAnswer({ code: 0, message: '', value: presented as Tree }),
+      committed: false,
+    };
+    try {
+      const answer = await work(undefined, keyClaim);
+      if (keyClaim.committed) return answer;
+    } catch (error) {
+      // Anything else is the call's failure: nothing of it or of the key was
+      // written unless its statement committed, whose row then answers a retry.
+      if (!(error instanceof KeyNotClaimed)) throw error;
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     const now = services.clock.now();
     const claim = { customerUid, key, requestHash: hash, now, lockedUntil: now + idempotencyLeaseMs };
@@ -157,9 +192,10 @@ export async function answerOnce(
  * The call an idempotency key guards. `unitDb`, when given, is the
  * transaction of the write unit that holds the key's claim (SQLite): the
  * call must run on it (its reads and its transactions), so that claim, call
- * and answer commit together.
+ * and answer commit together. `keyClaim`, when given, is the key's claim for
+ * the call's one write statement to carry (PostgreSQL).
  */
-export type UnitWork = (unitDb?: Kysely<Database>) => Promise<Answer>;
+export type UnitWork = (unitDb?: Kysely<Database>, keyClaim?: KeyClaimInWrite) => Promise<Answer>;
 
 /** An answer as its row keeps it. */
 function storedAnswer(answer: Answer): { code: number; message: string; value: string | null } {

@@ -41,12 +41,34 @@ const completeGroupQuery = prepared(
     'where k.customer_uid = ? and k.key = d.key',
 );
 
-type CompleteItem = { key: string; answer: { code: number; message: string; value: string | null } };
+// The key reads of one customer that arrive together: one statement for the group, one primary-key lookup a
+// key (the lateral part with `offset 0` is run per key: with `key = any(...)` the planner, estimating few keys a
+// customer, read all of the customer's keys by a bitmap scan). The keys as a JSON array, not a text[]: PostgreSQL
+// estimates an array parameter by its length, so every run was planned afresh for its group's size, where
+// json_array_elements_text is estimated alike for any value and the statement keeps one generic plan.
+const findGroupQuery = prepared(
+  'idempotency_find_group',
+  'select k.* from json_array_elements_text(?::json) as w(key) ' +
+    'cross join lateral (select * from idempotency_keys x where x.customer_uid = ? and x.key = w.key offset 0) k',
+);
+
+/** An answer as a key's row keeps it. */
+export interface StoredAnswer {
+  code: number;
+  message: string;
+  value: string | null;
+}
+
+type CompleteItem = { key: string; answer: StoredAnswer };
 
 /** Per pool: the grouped claims and completions, by customer. */
 const groupsByPool = new WeakMap<
   pg.Pool,
-  { claims: KeyedGroups<IdempotencyClaim, boolean>; completions: KeyedGroups<CompleteItem, undefined> }
+  {
+    claims: KeyedGroups<IdempotencyClaim, boolean>;
+    completions: KeyedGroups<CompleteItem, undefined>;
+    finds: KeyedGroups<string, IdempotencyKeyRow | undefined>;
+  }
 >();
 
 function groupsOf(pool: pg.Pool) {
@@ -94,6 +116,35 @@ function groupsOf(pool: pg.Pool) {
               await run(completeQuery, completeValues(customer, item.key, item.answer));
               return undefined;
             },
+          ),
+        256,
+      ),
+      // Reads: a group the server refuses (text it cannot take) is read key by key, so only that one fails.
+      finds: new KeyedGroups(
+        (customer, keys) =>
+          aloneIfRefused(
+            async () => {
+              const { rows } = await pool.query<IdempotencyKeyRow>({
+                name: findGroupQuery.name,
+                text: findGroupQuery.postgres,
+                values: [JSON.stringify(keys), customer],
+              });
+              const byKey = new Map(rows.map((r) => [r.key, r]));
+              // Each caller its own object.
+              return keys.map((key) => {
+                const row = byKey.get(key);
+                return row && { ...row };
+              });
+            },
+            keys,
+            async (key) =>
+              (
+                await pool.query<IdempotencyKeyRow>({
+                  name: findQuery.name,
+                  text: findQuery.postgres,
+                  values: [customer, key],
+                })
+              ).rows[0],
           ),
         256,
       ),
@@ -205,6 +256,35 @@ export async function claimedInOneUnit<A>(
   }
 }
 
+/**
+ * PostgreSQL: an Idempotency-Key's claim that a call's one write carries —
+ * the key's row goes in, done, with the answer `storedFor` gives for the
+ * call's result as presented, in the same statement (one COMMIT) as the
+ * call's write, or not at all. The store sets `committed` once that
+ * statement committed with the key's row. A call that cannot write it so
+ * (its write is not the one statement, or that statement wrote nothing)
+ * throws `KeyNotClaimed` before it writes anything: the caller then claims
+ * the key alone and runs the call again under the claim.
+ */
+export interface KeyClaimInWrite {
+  readonly claim: IdempotencyClaim;
+  /** The answer to store for a call that succeeds with `presented` (the protocol's encoding of its result). */
+  readonly storedFor: (presented: unknown) => StoredAnswer;
+  committed: boolean;
+}
+
+/** Thrown by a call that carried a key's claim but wrote nothing (see KeyClaimInWrite). */
+export class KeyNotClaimed extends Error {
+  constructor() {
+    super("the idempotency key was not claimed by the call's write");
+  }
+}
+
+/** True when a call's one write can carry its key's claim (PostgreSQL: see KeyClaimInWrite). */
+export function claimsInItsWrite(db: Kysely<Database>): boolean {
+  return postgresPoolOf(db) !== undefined;
+}
+
 /** True when `claimedInOneUnit` serves this store (SQLite, whose writes are units of a write group). */
 export function claimsInOneUnit(db: Kysely<Database>): boolean {
   return sqliteExecutorOf(db) !== undefined;
@@ -216,7 +296,10 @@ export async function findIdempotencyKey(
   customerUid: string,
   key: string,
 ): Promise<IdempotencyKeyRow | undefined> {
-  // Both dialects: one prepared statement (SQLite: a read of the connection, no write group).
+  // PostgreSQL: grouped with the same customer's key reads that arrive with it (one statement).
+  const pool = postgresPoolOf(db);
+  if (pool) return groupsOf(pool).finds.add(customerUid, key);
+  // SQLite (and a PostgreSQL transaction): one prepared statement (SQLite: a read of the connection, no write group).
   const rows = fastAll<IdempotencyKeyRow>(db, findQuery, [customerUid, key]);
   if (rows) return (await rows)[0];
   return db

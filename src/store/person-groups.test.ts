@@ -147,6 +147,74 @@ describe.runIf(onPostgres)('registrations grouped per customer on PostgreSQL', (
     expect(await lastEventSequence(db(), customer)).toBe(sequence);
   });
 
+  it("carries idempotency keys' claims in the group statement: each key done with its answer in the group's one transaction", async () => {
+    const guard = await guardOf(conferences[1]!);
+    const now = 1_800_000_000_000;
+    const keyOf = (key: string, value: string) => ({
+      claim: {
+        customerUid: customer,
+        key,
+        requestHash: `hash-${key}`,
+        now,
+        lockedUntil: now + 60_000,
+        expiresAt: now + 86_400_000,
+      },
+      stored: { code: 0, message: '', value },
+    });
+    // A key with a row already (committed before the statement): its registration writes nothing.
+    await sql`insert into idempotency_keys (customer_uid, key, request_hash, state, code, message, value, locked_until, created_at, expires_at)
+      values (${customer}, 'g-taken', 'other', 'pending', null, '', null, ${now}, ${now}, ${now + 86_400_000})`.execute(
+      db(),
+    );
+    const members = [
+      { person: personOf(conferences[1]!, pinOf()), key: keyOf('g-1', '"one"') },
+      { person: personOf(conferences[1]!, pinOf()), key: undefined },
+      { person: personOf(conferences[1]!, pinOf()), key: keyOf('g-2', '"two"') },
+      { person: personOf(conferences[1]!, pinOf()), key: keyOf('g-1', '"again"') },
+      { person: personOf(conferences[1]!, pinOf()), key: keyOf('g-taken', '"taken"') },
+    ];
+    const before = await lastEventSequence(db(), customer);
+    const rows = await Promise.all(
+      members.map((m) => insertPersonIfConferenceUnchanged(db(), guard, m.person, [eventOf(m.person.uid)], m.key)),
+    );
+    expect(rows.map((r) => r?.uid)).toEqual([
+      members[0]!.person.uid,
+      members[1]!.person.uid,
+      members[2]!.person.uid,
+      undefined,
+      undefined,
+    ]);
+    const { rows: keys } = await sql<{
+      key: string;
+      state: string;
+      value: string | null;
+      request_hash: string;
+      writer: string;
+    }>`
+      select key, state, value, request_hash, xmin::text as writer from idempotency_keys
+      where customer_uid = ${customer} and key like 'g-%' order by key`.execute(db());
+    const writers = await writersOf(rows.filter((r) => r).map((r) => r!.uid));
+    expect(writers.size).toBe(1);
+    const [writer] = writers;
+    expect(keys).toEqual([
+      { key: 'g-1', state: 'done', value: '"one"', request_hash: 'hash-g-1', writer },
+      { key: 'g-2', state: 'done', value: '"two"', request_hash: 'hash-g-2', writer },
+      {
+        key: 'g-taken',
+        state: 'pending',
+        value: null,
+        request_hash: 'other',
+        writer: expect.not.stringMatching(`^${writer}$`),
+      },
+    ]);
+    // Gap-free: one event a registration that wrote.
+    expect((await listEvents(db(), customer, before, 10)).map((e) => e.sequence)).toEqual([
+      before + 1,
+      before + 2,
+      before + 3,
+    ]);
+  });
+
   it('answers the other reads of a group when the server refuses one (each read alone)', async () => {
     // PostgreSQL refuses a NUL in text (the API refuses it sooner).
     const settled = await Promise.allSettled([

@@ -135,6 +135,106 @@ describe.runIf(onPostgres)("generic plans of a conference's persons on a skewed 
     }
   });
 
+  it("keeps a generic plan for the registration group statements, the one carrying idempotency keys' claims too", async () => {
+    // As in a run of keyed calls: many keys of the customer, analyzed.
+    await client.query(
+      `insert into idempotency_keys (customer_uid, key, request_hash, state, code, message, value, locked_until,
+         created_at, expires_at)
+       select $1, 'k' || g, 'h', 'done', 0, '', '"v"', 0, 0, 1 from generate_series(1, 20000) g`,
+      [customer],
+    );
+    await client.query('analyze idempotency_keys');
+    for (const name of ['baton_insert_persons_if_conferences_unchanged', 'baton_insert_persons_claiming_keys']) {
+      const query = declaredQueries().find((q) => q.name === name);
+      expect(query).toBeDefined();
+      const keyed = name.endsWith('claiming_keys');
+      let lastValues: unknown[] = [];
+      // Groups of 1 to 12 registrations whose conference version does not match: planned and run, nothing written.
+      for (let run = 0; run < 12; run++) {
+        const n = 1 + run;
+        const texts = (prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${run}-${i}`);
+        const numbers = () => Array.from({ length: n }, (_, i) => i);
+        const values = [
+          ...[small[0], 'stale', '+15550001111', '123456'].map((v) => Array.from({ length: n }, () => v)),
+          texts('PLANUID'),
+          ...Array.from({ length: 7 }, () => texts('')),
+          numbers(),
+          texts('evt'),
+          texts('person.registered'),
+          numbers(),
+          texts('{}'),
+          ...(keyed
+            ? [texts('key'), texts('hash'), numbers(), numbers(), numbers(), numbers(), texts(''), texts('"v"')]
+            : []),
+          customer,
+        ];
+        const { rows } = await client.query({ name: query!.name, text: query!.postgres, values });
+        expect(rows).toEqual([]);
+        lastValues = values;
+      }
+      const counts = await client.query<{ generic_plans: string; custom_plans: string }>(
+        'select generic_plans, custom_plans from pg_prepared_statements where name = $1',
+        [query!.name],
+      );
+      expect(counts.rows).toHaveLength(1);
+      expect(Number(counts.rows[0]!.custom_plans)).toBeLessThanOrEqual(5);
+      expect(Number(counts.rows[0]!.generic_plans)).toBeGreaterThanOrEqual(7);
+      if (keyed) {
+        // The key's probe: one primary-key lookup a registration, never all of the customer's keys.
+        await client.query(`prepare plan_keyed as ${query!.postgres}`);
+        try {
+          await client.query('set plan_cache_mode = force_generic_plan');
+          // EXPLAIN EXECUTE takes no bound parameters: the last run's values as literals (the generic plan ignores them).
+          const literal = (v: unknown) =>
+            `'${(Array.isArray(v) ? `{${v.map((e) => JSON.stringify(e)).join(',')}}` : String(v)).replace(/'/g, "''")}'`;
+          const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+            `explain execute plan_keyed(${lastValues.map(literal).join(', ')})`,
+          );
+          const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+          expect(plan).toMatch(
+            /Index Only Scan using idempotency_keys_pk on idempotency_keys|Index Scan using idempotency_keys_pk/,
+          );
+          expect(plan).not.toMatch(/hashed SubPlan/);
+          expect(plan).not.toMatch(/Bitmap Heap Scan on idempotency_keys|Seq Scan on idempotency_keys/);
+        } finally {
+          await client.query('reset plan_cache_mode');
+          await client.query('deallocate plan_keyed');
+        }
+      }
+    }
+  });
+
+  it("reads a group's idempotency keys by the primary key, one lookup a key, on one generic plan", async () => {
+    const query = declaredQueries().find((q) => q.name === 'baton_idempotency_find_group');
+    expect(query).toBeDefined();
+    for (let run = 0; run < 12; run++) {
+      const keys = Array.from({ length: 1 + run }, (_, i) => `k${i * 7 + run + 1}`);
+      const { rows } = await client.query({
+        name: query!.name,
+        text: query!.postgres,
+        values: [JSON.stringify(keys), customer],
+      });
+      expect(rows.map((r: { key: string }) => r.key).sort()).toEqual([...keys].sort());
+    }
+    const counts = await client.query<{ generic_plans: string; custom_plans: string }>(
+      'select generic_plans, custom_plans from pg_prepared_statements where name = $1',
+      [query!.name],
+    );
+    expect(Number(counts.rows[0]!.custom_plans)).toBeLessThanOrEqual(5);
+    await client.query('set plan_cache_mode = force_generic_plan');
+    try {
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>({
+        text: `explain ${query!.postgres}`,
+        values: [JSON.stringify(['k1', 'k2']), customer],
+      });
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Index Scan using idempotency_keys_pk on idempotency_keys/);
+      expect(plan).toMatch(/Index Cond: \(\(customer_uid = .+\) AND \(key = w\.key\)\)/);
+    } finally {
+      await client.query('reset plan_cache_mode');
+    }
+  });
+
   it('keeps a generic plan for the webhook due check, which runs after every committed group of events', async () => {
     const query = declaredQueries().find((q) => q.name === 'baton_any_due_webhook');
     expect(query).toBeDefined();
