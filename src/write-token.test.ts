@@ -200,6 +200,20 @@ describe('WriteTokenHost and WriteTokenClient', () => {
     };
   };
   const turn = () => new Promise((resolve) => setImmediate(resolve));
+  /** Two workers' clients wired to `host` through IPC-like channels (`holdAhead` as in a worker, if given). */
+  const twoWorkers = (
+    host: WriteTokenHost<TokenChannel & { sent: string[] }>,
+    holdAhead?: (handBack: () => void) => void,
+  ) => {
+    const clients: WriteTokenClient[] = [];
+    const sides = [0, 1].map((i) => {
+      const toHost = channel((message) => host.receive(sides[i]!.toClient, message));
+      const toClient = channel((message) => clients[i]!.receive(message));
+      return { toHost, toClient };
+    });
+    clients.push(new WriteTokenClient(sides[0]!.toHost, holdAhead), new WriteTokenClient(sides[1]!.toHost, holdAhead));
+    return { clients: clients as [WriteTokenClient, WriteTokenClient], sides };
+  };
 
   it('grants in the order asked, one holder at a time, and skips a worker that is gone', async () => {
     const host = new WriteTokenHost<TokenChannel & { sent: string[] }>();
@@ -252,13 +266,7 @@ describe('WriteTokenHost and WriteTokenClient', () => {
 
   it("serves a worker's groups one at a time and asks again for the next, so the other worker goes between", async () => {
     const host = new WriteTokenHost<TokenChannel & { sent: string[] }>();
-    const clients: WriteTokenClient[] = [];
-    const sides = [0, 1].map((i) => {
-      const toHost = channel((message) => host.receive(sides[i]!.toClient, message));
-      const toClient = channel((message) => clients[i]!.receive(message));
-      return { toHost, toClient };
-    });
-    clients.push(new WriteTokenClient(sides[0]!.toHost), new WriteTokenClient(sides[1]!.toHost));
+    const { clients, sides } = twoWorkers(host);
     const order: string[] = [];
     const group = async (name: string, client: WriteTokenClient) => {
       await client.acquire();
@@ -284,17 +292,10 @@ describe('WriteTokenHost and WriteTokenClient', () => {
 
   it('asks for its next turn with the return while the workers take turns, and hands back a turn it did not use', async () => {
     const host = new WriteTokenHost<TokenChannel & { sent: string[] }>();
-    const clients: WriteTokenClient[] = [];
-    const sides = [0, 1].map((i) => {
-      const toHost = channel((message) => host.receive(sides[i]!.toClient, message));
-      const toClient = channel((message) => clients[i]!.receive(message));
-      return { toHost, toClient };
-    });
     // The hand-backs of turns asked for ahead, run when the test says (a millisecond in a worker).
     const handBacks: (() => void)[] = [];
-    const holdAhead = (handBack: () => void) => void handBacks.push(handBack);
-    clients.push(new WriteTokenClient(sides[0]!.toHost, holdAhead), new WriteTokenClient(sides[1]!.toHost, holdAhead));
-    const [a, b] = clients as [WriteTokenClient, WriteTokenClient];
+    const { clients, sides } = twoWorkers(host, (handBack) => void handBacks.push(handBack));
+    const [a, b] = clients;
     const until = async (done: () => boolean) => {
       for (let i = 0; i < 1000 && !done(); i++) await turn();
       expect(done()).toBe(true);
