@@ -5,7 +5,8 @@
  * `customer show|update`, `call …`, `custom …`).
  *
  * Exit codes: 0 success; 1 usage or other error; 2 the API answered with an
- * error code (printed); 3 the server could not be reached or timed out.
+ * error code (printed), or an operator command was refused by the domain's
+ * rules (an ApiError); 3 the server could not be reached or timed out.
  */
 import { BatonApiError, BatonNetworkError } from '@baton/client';
 import { CommanderError } from 'commander';
