@@ -88,6 +88,14 @@ async function checkUrl(services: Services, text: string): Promise<string> {
   return url.toString();
 }
 
+/** An endpoint's description, as given, or a -2 when it is longer than `webhookDescriptionMax`. */
+function checkDescription(description: string): string {
+  if (description.length > webhookDescriptionMax) {
+    throw new ParameterError(`description must be at most ${webhookDescriptionMax} characters`);
+  }
+  return description;
+}
+
 export interface NewWebhookInput {
   url: string;
   eventTypes?: string;
@@ -98,6 +106,7 @@ export interface NewWebhookInput {
 export async function addWebhook(ctx: CallContext, input: NewWebhookInput): Promise<WebhookRow> {
   const { services, customer } = ctx;
   const types = parseEventTypes(input.eventTypes);
+  const description = checkDescription(input.description ?? '');
   const url = await checkUrl(services, input.url);
   const now = services.clock.now();
   return inTransaction(services.store.db, async (trx) => {
@@ -110,7 +119,7 @@ export async function addWebhook(ctx: CallContext, input: NewWebhookInput): Prom
       url,
       event_types: JSON.stringify(types),
       secret: newWebhookSecret(services),
-      description: input.description ?? '',
+      description,
       status: 'enabled',
       delivered_sequence: await lastEventSequence(trx, customer.uid),
       attempts: 0,
@@ -167,7 +176,7 @@ export async function changeWebhook(ctx: CallContext, uid: string, change: Webho
   }
   if (change.url !== undefined) patch.url = await checkUrl(services, change.url);
   if (change.eventTypes !== undefined) patch.event_types = JSON.stringify(parseEventTypes(change.eventTypes));
-  if (change.description !== undefined) patch.description = change.description;
+  if (change.description !== undefined) patch.description = checkDescription(change.description);
   if (change.enabled === true) {
     Object.assign(patch, {
       status: 'enabled',

@@ -32,7 +32,6 @@ import {
   currentWebhookSecret,
   listCustomerWebhooks,
   removeWebhook,
-  webhookDescriptionMax,
 } from '../../domain/webhooks.js';
 import { checkImportRows, importPersons } from '../../domain/person-import.js';
 import { addPerson, personFields, removePerson, requirePerson, updatePersonField } from '../../domain/persons.js';
@@ -1094,14 +1093,10 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       async (request, reply, s) => {
         const body = (request.body ?? {}) as Body;
         try {
-          const description = text(body, 'description').trim();
-          if (description.length > webhookDescriptionMax) {
-            throw new ParameterError(`description must be at most ${webhookDescriptionMax} characters`);
-          }
           const row = await addWebhook(s.ctx, {
             url: text(body, 'url').trim(),
             eventTypes: text(body, 'eventTypes'),
-            description,
+            description: text(body, 'description').trim(),
           });
           return send(
             reply,
