@@ -141,6 +141,39 @@ describe('reminders with two schedulers on one database', () => {
     expect(update.mail.subject).toBe('Schedule changed: Moving target');
   });
 
+  it('drops a reminder queued while SMTP failed once its reservation moved or its person changed address', async () => {
+    const start = testEpoch + 2 * day;
+    const { uid, reservations } = await createConferenceAt(server, 'Slipping', [{ start, minutes: 30 }]);
+    await selfRegister(server, uid, 'Hal', 'hal@example.org');
+    await selfRegister(server, uid, 'Ida', 'ida@example.org');
+    await walk(testEpoch, start - 25 * hour);
+    // The 24 h reminders are queued while the SMTP peer refuses every message.
+    smtp.failNext(1_000_000);
+    await walk(start - 24 * hour, start - 23 * hour);
+    expect(kinds(smtp.received, 'hal@example.org')).toEqual(['confirmation']);
+    const moved = start + 2 * hour;
+    await moveReservation(server, reservations[0]!, { start: moved, minutes: 30 });
+    const data = await server.call('getConferenceData', { conferenceUID: uid });
+    const ida = (data.value.person as { email: string; UID: string }[]).find((p) => p.email === 'ida@example.org')!;
+    const readdressed = await server.call('updatePerson', {
+      person: ida.UID,
+      field: 'email',
+      value: 'ida@new.example',
+    });
+    expect(readdressed.code).toBe(0);
+    smtp.failNext(0);
+    await walk(start - 23 * hour + 15 * minute, moved + hour);
+    // Hal: the reminder written for the old start never goes out; the moved one's two do.
+    const halReminders = smtp.received.filter(
+      (m) => m.to.includes('hal@example.org') && m.mail.headers['x-baton-mail'] === 'reminder-24h',
+    );
+    expect(halReminders).toHaveLength(1);
+    expect(kinds(smtp.received, 'hal@example.org').filter((k) => k === 'reminder-2h')).toHaveLength(1);
+    // Ida: nothing more to the address she left; the new one gets the reminders still to come.
+    expect(kinds(smtp.received, 'ida@example.org').filter((k) => k.startsWith('reminder'))).toEqual([]);
+    expect(kinds(smtp.received, 'ida@new.example')).toContain('reminder-2h');
+  });
+
   it('after downtime sends only the nearer reminder, and none once the reservation has started', async () => {
     const start = testEpoch + 3 * day;
     const { uid } = await createConferenceAt(server, 'Late', [{ start, minutes: 60 }]);

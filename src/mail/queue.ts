@@ -128,16 +128,27 @@ async function deliverOne(
     return;
   }
   const isReminder = row.kind === 'reminder-24h' || row.kind === 'reminder-2h';
-  if (isReminder && row.person_uid && !(await isReminderStillWanted(db, row.customer_uid, row.person_uid))) {
+  const message = JSON.parse(row.message) as MailMessage;
+  if (
+    isReminder &&
+    row.person_uid &&
+    row.expires_at !== null &&
+    !(await isReminderStillWanted(db, {
+      customerUid: row.customer_uid,
+      personUid: row.person_uid,
+      to: message.to,
+      startAt: row.expires_at,
+    }))
+  ) {
     await finishAttempt(db, row.uid, row.attempts, {
       status: 'canceled',
-      reason: 'person removed, conference canceled or reminders turned off',
+      reason:
+        'person removed or readdressed, reservation moved or removed, conference canceled or reminders turned off',
     });
     report.dropped++;
     return;
   }
   try {
-    const message = JSON.parse(row.message) as MailMessage;
     const messageId = await transport.send(message, { id: row.uid, createdAt: row.created_at, kind: row.kind });
     await finishAttempt(db, row.uid, row.attempts, { status: 'sent', at: services.clock.now(), messageId });
     report.sent++;

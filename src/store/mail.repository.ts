@@ -91,21 +91,29 @@ export async function listMail(
   return query.orderBy('created_at').orderBy('uid').execute();
 }
 
-/** Whether a reminder's person still exists, with an email, on a conference that is live and wants reminders. */
+/**
+ * Whether a queued reminder is still true: its person still exists, at the address it was
+ * written to, on a conference that is live and wants reminders, with a reservation at the
+ * start it announces (a reminder expires at that start). A moved reservation gets fresh
+ * reminders from the sweep; the one written for the old start must not go out after it
+ * (e.g. while SMTP was failing), nor one written to an address since changed.
+ */
 export async function isReminderStillWanted(
   db: Kysely<Database>,
-  customerUid: string,
-  personUid: string,
+  reminder: { customerUid: string; personUid: string; to: string; startAt: number },
 ): Promise<boolean> {
   const row = await db
     .selectFrom('persons')
     .innerJoin('conferences', 'conferences.uid', 'persons.conference_uid')
+    .innerJoin('reservations', 'reservations.conference_uid', 'persons.conference_uid')
     .select('persons.uid')
-    .where('persons.uid', '=', personUid)
-    .where('persons.customer_uid', '=', customerUid)
+    .where('persons.uid', '=', reminder.personUid)
+    .where('persons.customer_uid', '=', reminder.customerUid)
+    .where('persons.email', '=', reminder.to)
     .where('persons.email', '<>', '')
     .where('conferences.canceled_at', 'is', null)
     .where('conferences.reminder', '=', 1)
+    .where('reservations.start_at', '=', reminder.startAt)
     .executeTakeFirst();
   return row !== undefined;
 }
