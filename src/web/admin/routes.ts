@@ -967,15 +967,15 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
   );
 
   // ---- account ----
-  async function renderAccount(
-    s: Session,
-    extra: {
-      notice?: Notice;
-      newKey?: string;
-      newUserLink?: { email: string; link: string };
-      newWebhookSecret?: { url: string; secret: string };
-    } = {},
-  ) {
+  /** What the Account page shows besides its lists: a notice, and a secret shown once. */
+  type AccountExtra = {
+    notice?: Notice;
+    newKey?: string;
+    newUserLink?: { email: string; link: string };
+    newWebhookSecret?: { url: string; secret: string };
+  };
+
+  async function renderAccount(s: Session, extra: AccountExtra = {}) {
     const owner = s.viewer.role === 'owner';
     const customerUid = s.ctx.customer.uid;
     const [keys, users, webhooks] = owner
@@ -994,6 +994,20 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       self: s.signedIn.user.uid,
       ...extra,
     });
+  }
+
+  /**
+   * Runs an Account form's change and shows the page in place: with what the change returns
+   * (a secret shown once, its notice), or with its refusal (422).
+   */
+  async function changeOnAccount(reply: FastifyReply, s: Session, change: () => Promise<AccountExtra>) {
+    let extra: AccountExtra;
+    try {
+      extra = await change();
+    } catch (error) {
+      return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
+    }
+    return send(reply, 200, await renderAccount(s, extra));
   }
 
   app.get(
@@ -1092,23 +1106,17 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     signedIn(
       async (request, reply, s) => {
         const body = (request.body ?? {}) as Body;
-        try {
+        return changeOnAccount(reply, s, async () => {
           const row = await addWebhook(s.ctx, {
             url: text(body, 'url').trim(),
             eventTypes: text(body, 'eventTypes'),
             description: text(body, 'description').trim(),
           });
-          return send(
-            reply,
-            200,
-            await renderAccount(s, {
-              newWebhookSecret: { url: row.url, secret: currentWebhookSecret(row.secret) },
-              notice: { kind: 'ok', text: 'Endpoint added.' },
-            }),
-          );
-        } catch (error) {
-          return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
-        }
+          return {
+            newWebhookSecret: { url: row.url, secret: currentWebhookSecret(row.secret) },
+            notice: { kind: 'ok', text: 'Endpoint added.' },
+          };
+        });
       },
       { owner: true },
     ),
@@ -1138,21 +1146,14 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
   app.post(
     '/admin/account/webhooks/:uid/rotate',
     signedIn(
-      async (request, reply, s) => {
-        try {
+      async (request, reply, s) =>
+        changeOnAccount(reply, s, async () => {
           const row = await changeWebhook(s.ctx, request.params.uid ?? '', { rotateSecret: true });
-          return send(
-            reply,
-            200,
-            await renderAccount(s, {
-              newWebhookSecret: { url: row.url, secret: currentWebhookSecret(row.secret) },
-              notice: { kind: 'ok', text: 'New secret made. The previous one also signs deliveries for 24 hours.' },
-            }),
-          );
-        } catch (error) {
-          return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
-        }
-      },
+          return {
+            newWebhookSecret: { url: row.url, secret: currentWebhookSecret(row.secret) },
+            notice: { kind: 'ok', text: 'New secret made. The previous one also signs deliveries for 24 hours.' },
+          };
+        }),
       { owner: true },
     ),
   );
@@ -1178,23 +1179,14 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     signedIn(
       async (request, reply, s) => {
         const body = (request.body ?? {}) as Body;
-        try {
+        return changeOnAccount(reply, s, async () => {
           const { user, link } = await createUser(services, {
             customerUid: s.ctx.customer.uid,
             email: text(body, 'email'),
             role: parseUserRole(text(body, 'role') || 'staff'),
           });
-          return send(
-            reply,
-            200,
-            await renderAccount(s, {
-              newUserLink: { email: user.email, link },
-              notice: { kind: 'ok', text: 'User added.' },
-            }),
-          );
-        } catch (error) {
-          return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
-        }
+          return { newUserLink: { email: user.email, link }, notice: { kind: 'ok', text: 'User added.' } };
+        });
       },
       { owner: true },
     ),
