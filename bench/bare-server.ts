@@ -7,6 +7,7 @@
  * Baton's own getConferenceData answer (160 kB) there, so that row's ratio is
  * to a bare server sending exactly the same bytes.
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -31,21 +32,45 @@ const fixed = JSON.stringify({
 // One Buffer, written as it is: no per-request encoding of a 160 kB string.
 const body: Buffer = bodyFile ? readFileSync(bodyFile) : Buffer.from(fixed);
 
-const server = createServer((request, response) => {
-  request.resume();
-  request.on('end', () => {
-    response.writeHead(200, {
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-length': body.length,
-    });
-    response.end(body);
+const workers = Number(process.env.BARE_WORKERS ?? 1);
+if (cluster.isPrimary && workers > 1) {
+  // The primary only forks; the first worker to listen names the shared port.
+  for (let i = 0; i < workers; i++) cluster.fork();
+  let named = false;
+  cluster.on('message', (_worker, message: unknown) => {
+    if (named || typeof message !== 'string') return;
+    named = true;
+    process.stdout.write(message);
   });
-});
+  const stopAll = () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    process.exit(0);
+  };
+  process.once('SIGTERM', stopAll);
+  process.once('SIGINT', stopAll);
+} else serve();
 
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address && typeof address === 'object') process.stdout.write(`listening on http://127.0.0.1:${address.port}\n`);
-});
-process.once('SIGTERM', () => server.close(() => process.exit(0)));
-process.once('SIGINT', () => server.close(() => process.exit(0)));
+function serve(): void {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-length': body.length,
+      });
+      response.end(body);
+    });
+  });
+
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    if (address && typeof address === 'object') {
+      const line = `listening on http://127.0.0.1:${address.port}\n`;
+      if (cluster.isWorker) process.send?.(line);
+      else process.stdout.write(line);
+    }
+  });
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+  process.once('SIGINT', () => server.close(() => process.exit(0)));
+}

@@ -634,6 +634,22 @@ async function main(): Promise<void> {
   let bare = await startChild('bare', ['--import', 'tsx', join(root, 'bench', 'bare-server.ts')], process.env);
   rows.push(await measure('bare node:http (before)', bare, bareCall));
   await stop(bare);
+  // The same bare server in Baton's layout (WORKERS cluster workers): what the layout itself costs here.
+  if (Number(flags.workers) > 1) {
+    const bareCluster = await startChild('bare-cluster', ['--import', 'tsx', join(root, 'bench', 'bare-server.ts')], {
+      ...process.env,
+      BARE_WORKERS: flags.workers,
+    });
+    rows.push(
+      await measure(
+        clusterRowName(),
+        bareCluster,
+        bareCall,
+        'not part of the bare mean: the layout of the Baton rows, nothing of Baton',
+      ),
+    );
+    await stop(bareCluster);
+  }
 
   // Each setup gets fresh copies of the seeded files (addPerson rows write).
   let copies = 0;
@@ -713,13 +729,18 @@ async function main(): Promise<void> {
 /** The bare row that sends getConferenceData's own bytes: not part of the bare mean, the ceiling of that row only. */
 const sameBytesRowName = 'bare node:http, same bytes as getConferenceData';
 
+/** The bare server run as WORKERS cluster workers: not part of the bare mean (the ratios stay to one process). */
+function clusterRowName(): string {
+  return `bare node:http, ${flags.workers} cluster workers`;
+}
+
 function render(
   rows: Row[],
   servers: { name: string; peakRssMb: number }[],
   info: { startedAt: Date; machineLine: string },
 ): string {
   const bareRates = rows
-    .filter((r) => r.name.startsWith('bare') && r.name !== sameBytesRowName && r.result)
+    .filter((r) => r.name.startsWith('bare') && r.name !== sameBytesRowName && r.name !== clusterRowName() && r.result)
     .map((r) => r.result!.requestsPerSecond);
   const bareRate = bareRates.reduce((a, b) => a + b, 0) / bareRates.length;
   const fmt = (n: number, digits = 1) => n.toFixed(digits);
@@ -798,6 +819,17 @@ function render(
   lines.push(
     `| after: p99 < 10 ms at ${connections} connections (but getConferenceData) | worst ${fmt(worstP99)} ms (${worstRow}) | ${check(sqliteAfter.length ? worstP99 < 10 : undefined)} |`,
   );
+  // The same rows against the bare server in their own layout (WORKERS cluster workers): reported, no target.
+  const cluster = get(clusterRowName());
+  if (cluster) {
+    const layout = ['getConference', 'wrong key (auth failure)', 'mixed', 'addPerson (JSON)']
+      .map((row) => [row, get(`after · ${row}`)] as const)
+      .filter(([, r]) => r !== undefined)
+      .map(([row, r]) => `${row} ${pct(r!.requestsPerSecond / cluster.requestsPerSecond)}`);
+    lines.push(
+      `| after, against the bare server as ${flags.workers} cluster workers (${fmt(cluster.requestsPerSecond, 0)} req/s) | ${layout.join(', ')} | reported (no target) |`,
+    );
+  }
   const sameBytes = get(sameBytesRowName);
   for (const label of ['after', 'after PG']) {
     const data = get(`${label} · getConferenceData`);
