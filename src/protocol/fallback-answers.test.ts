@@ -277,6 +277,33 @@ describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope unde
     expect(JSON.parse(bodyOf(proxy))).toMatchObject({ statusCode: 405 });
   });
 
+  it('a body cut short (the client ends its side before the Content-Length or the last chunk): 400 and an envelope', async () => {
+    const { customer, key } = server.credentials;
+    const form = `customer=${customer}&key=${key}`;
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', form],
+      ['application/json', `{"customer":"${customer}"`],
+      ['text/plain', form],
+    ]) {
+      const answer = await rawRequest(
+        `POST /_access/getCustomer?type=json HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\n` +
+          `Content-Length: ${body.length + 40}\r\n\r\n${body}`,
+      );
+      expect(answer, type).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(bodyOf(answer))).toEqual({
+        message: 'malformed request: the connection ended before the whole body its headers announce was sent',
+        value: null,
+        code: -2,
+      });
+    }
+    const chunked = await rawRequest(
+      `POST /_access/addPerson HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Transfer-Encoding: chunked\r\n\r\n${form.length.toString(16)}\r\n${form}\r\n`,
+    );
+    expect(chunked).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(chunked)).toContain('<code>-2</code>');
+  });
+
   it('elsewhere: the small JSON error of Fastify', async () => {
     const bad = await rawRequest('GET /hea lthz HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(bad).toMatch(/^HTTP\/1\.1 400 /);
