@@ -230,6 +230,26 @@ describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope unde
     expect(JSON.parse(bodyOf(answer))).toMatchObject({ code: 0, value: { UID: customer } });
   });
 
+  it('Expect: 100-continue with a Content-Length over the body limit: the 413 envelope at once, no 100 Continue', async () => {
+    const big = await rawRequest(
+      `POST /_access/addPerson?type=json HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n` +
+        `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000000\r\n\r\n`,
+      false,
+    );
+    expect(big).toMatch(/^HTTP\/1\.1 413 /);
+    expect(JSON.parse(bodyOf(big))).toMatchObject({ code: -2, value: null });
+    // Within the limit the client is still invited, and the request answered.
+    const { customer, key } = server.credentials;
+    const body = `customer=${customer}&key=${key}&type=json`;
+    const small = await rawRequest(
+      `POST /_access/getCustomer HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n` +
+        `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      false,
+    );
+    expect(small).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(JSON.parse(bodyOf(small.slice(small.indexOf('HTTP/1.1 200'))))).toMatchObject({ code: 0 });
+  });
+
   it('an HTTP/1.1 request without Host: 400 and an envelope under /_access (Node answered an empty 400)', async () => {
     const json = await rawRequest('GET /_access/getCustomer?type=json HTTP/1.1\r\n\r\n');
     expect(json).toMatch(/^HTTP\/1\.1 400 /);

@@ -291,6 +291,22 @@ export function connectRequestAnswer(request: IncomingMessage, socket: Duplex): 
 }
 
 /**
+ * The http server's `checkContinue` listener: `Expect: 100-continue` is answered `100 Continue`, then the
+ * request handled, unless its Content-Length is over the body limit: then the 413 envelope comes at
+ * once and the client is not invited to send a body that would be refused (RFC 9110 §10.1.1).
+ */
+export function continueUnlessTooLarge(
+  listener: (request: IncomingMessage, response: ServerResponse) => void,
+  bodyLimit: number,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    const length = request.headers['content-length'];
+    if (length === undefined || !/^\d+$/.test(length) || Number(length) <= bodyLimit) response.writeContinue();
+    listener(request, response);
+  };
+}
+
+/**
  * An HTTP/1.1 request without a Host header: 400 (RFC 9112 §3.2), with an envelope under /_access.
  * The server is made with `requireHostHeader: false` so that this answers it, not Node's empty 400.
  * True when it answered.
