@@ -304,7 +304,7 @@ describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope unde
       ['application/x-www-form-urlencoded', form],
       ['application/json', `{"customer":"${customer}"`],
       ['text/plain', form],
-    ]) {
+    ] as const) {
       const answer = await rawRequest(
         `POST /_access/getCustomer?type=json HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\n` +
           `Content-Length: ${body.length + 40}\r\n\r\n${body}`,
