@@ -17,6 +17,7 @@ import {
   accessBodyErrorAnswer,
   clientErrorHandler,
   connectRequestAnswer,
+  continueUnlessTooLarge,
   frameworkErrorAnswer,
   refuseMissingHost,
   registerFallbackAnswers,
@@ -183,6 +184,7 @@ function createHttpServer(
   // An expectation other than 100-continue (RFC 9110: a server MAY answer 417) is ignored and the
   // request answered as usual: Node's bare 417 would be the one answer under /_access without an envelope.
   server.on('checkExpectation', listener);
+  if (options.bodyLimit !== undefined) server.on('checkContinue', continueUnlessTooLarge(listener, options.bodyLimit));
   if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
   if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
   if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);

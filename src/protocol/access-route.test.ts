@@ -239,6 +239,31 @@ describe('the /_access protocol', () => {
     expect(answer.value).toMatchObject({ name: 'Multi Part', role: 'ASSISTANT' });
   });
 
+  it('reads a multipart body whose lines end in LF only, as in CRLF, and keeps the line breaks inside a value', async () => {
+    const fields = {
+      ...server.credentials,
+      type: 'json',
+      conference,
+      role: 'PRESENTER',
+      name: 'Bare LF',
+      notes: 'a\nb',
+    };
+    for (const eol of ['\n', '\r\n']) {
+      const body =
+        Object.entries(fields)
+          .map(([k, v]) => `--XyZ${eol}Content-Disposition: form-data; name="${k}"${eol}${eol}${v}${eol}`)
+          .join('') + `--XyZ--${eol}`;
+      const response = await fetch(`${server.url}/_access/addPerson`, {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
+        body,
+      });
+      const answer = await response.json();
+      expect(answer.code, JSON.stringify(eol)).toBe(0);
+      expect(answer.value).toMatchObject({ name: 'Bare LF', role: 'PRESENTER', notes: 'a\nb' });
+    }
+  });
+
   it('lets body values win over query values', async () => {
     const response = await post(
       `/_access/addPerson?name=FromQuery&type=xml`,

@@ -230,6 +230,26 @@ describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope unde
     expect(JSON.parse(bodyOf(answer))).toMatchObject({ code: 0, value: { UID: customer } });
   });
 
+  it('Expect: 100-continue with a Content-Length over the body limit: the 413 envelope at once, no 100 Continue', async () => {
+    const big = await rawRequest(
+      `POST /_access/addPerson?type=json HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n` +
+        `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000000\r\n\r\n`,
+      false,
+    );
+    expect(big).toMatch(/^HTTP\/1\.1 413 /);
+    expect(JSON.parse(bodyOf(big))).toMatchObject({ code: -2, value: null });
+    // Within the limit the client is still invited, and the request answered.
+    const { customer, key } = server.credentials;
+    const body = `customer=${customer}&key=${key}&type=json`;
+    const small = await rawRequest(
+      `POST /_access/getCustomer HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n` +
+        `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      false,
+    );
+    expect(small).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(JSON.parse(bodyOf(small.slice(small.indexOf('HTTP/1.1 200'))))).toMatchObject({ code: 0 });
+  });
+
   it('an HTTP/1.1 request without Host: 400 and an envelope under /_access (Node answered an empty 400)', async () => {
     const json = await rawRequest('GET /_access/getCustomer?type=json HTTP/1.1\r\n\r\n');
     expect(json).toMatch(/^HTTP\/1\.1 400 /);
@@ -275,6 +295,33 @@ describe('requests the HTTP parser of Node refuses: 400 or 431, an envelope unde
     const proxy = await rawRequest('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n');
     expect(proxy).toMatch(/^HTTP\/1\.1 405 /);
     expect(JSON.parse(bodyOf(proxy))).toMatchObject({ statusCode: 405 });
+  });
+
+  it('a body cut short (the client ends its side before the Content-Length or the last chunk): 400 and an envelope', async () => {
+    const { customer, key } = server.credentials;
+    const form = `customer=${customer}&key=${key}`;
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', form],
+      ['application/json', `{"customer":"${customer}"`],
+      ['text/plain', form],
+    ] as const) {
+      const answer = await rawRequest(
+        `POST /_access/getCustomer?type=json HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\n` +
+          `Content-Length: ${body.length + 40}\r\n\r\n${body}`,
+      );
+      expect(answer, type).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(bodyOf(answer))).toEqual({
+        message: 'malformed request: the connection ended before the whole body its headers announce was sent',
+        value: null,
+        code: -2,
+      });
+    }
+    const chunked = await rawRequest(
+      `POST /_access/addPerson HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Transfer-Encoding: chunked\r\n\r\n${form.length.toString(16)}\r\n${form}\r\n`,
+    );
+    expect(chunked).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(chunked)).toContain('<code>-2</code>');
   });
 
   it('elsewhere: the small JSON error of Fastify', async () => {

@@ -212,7 +212,14 @@ type ClientError = Error & { code?: string; rawPacket?: unknown };
 export function clientErrorHandler(this: FastifyInstance, error: ClientError, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const overflow = error.code === 'HPE_HEADER_OVERFLOW';
-  const target = Buffer.isBuffer(error.rawPacket) ? requestTarget(error.rawPacket) : null;
+  // A body cut short (the client ended its side before the Content-Length or the last chunk) has no
+  // raw packet: its request line was parsed already, so the request being read names the path.
+  const truncated = error.code === 'HPE_INVALID_EOF_STATE';
+  const target = Buffer.isBuffer(error.rawPacket)
+    ? requestTarget(error.rawPacket)
+    : truncated
+      ? requestInProgress(socket)
+      : null;
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || target === null || areaOf(target) !== 'access') {
     defaultClientError.call(this, error, socket);
     return;
@@ -221,10 +228,12 @@ export function clientErrorHandler(this: FastifyInstance, error: ClientError, so
   const status = overflow ? 431 : 400;
   const message = overflow
     ? 'malformed request: the request line and headers are over 16 KiB; send the parameters in a POST body'
-    : 'malformed request: Node could not parse the request line or a header';
+    : truncated
+      ? 'malformed request: the connection ended before the whole body its headers announce was sent'
+      : 'malformed request: Node could not parse the request line or a header';
   const format = formatOfQuery(target);
   const body = Buffer.from(renderEnvelope(format, GeneralCode.parameter, message, null));
-  if (socket.writable) {
+  if (socket.writable && !answerStarted(socket)) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\n` +
         `Content-Type: ${contentTypes[format]}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`,
@@ -282,6 +291,22 @@ export function connectRequestAnswer(request: IncomingMessage, socket: Duplex): 
 }
 
 /**
+ * The http server's `checkContinue` listener: `Expect: 100-continue` is answered `100 Continue`, then the
+ * request handled, unless its Content-Length is over the body limit: then the 413 envelope comes at
+ * once and the client is not invited to send a body that would be refused (RFC 9110 §10.1.1).
+ */
+export function continueUnlessTooLarge(
+  listener: (request: IncomingMessage, response: ServerResponse) => void,
+  bodyLimit: number,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    const length = request.headers['content-length'];
+    if (length === undefined || !/^\d+$/.test(length) || Number(length) <= bodyLimit) response.writeContinue();
+    listener(request, response);
+  };
+}
+
+/**
  * An HTTP/1.1 request without a Host header: 400 (RFC 9112 §3.2), with an envelope under /_access.
  * The server is made with `requireHostHeader: false` so that this answers it, not Node's empty 400.
  * True when it answered.
@@ -306,6 +331,25 @@ export function refuseMissingHost(request: IncomingMessage, response: ServerResp
     })
     .end(body);
   return true;
+}
+
+/** What node:http keeps on a server socket (not public API: both are read only when present). */
+interface ServerSocket {
+  /** The parser of the connection, with the request whose headers it has read and whose body it is reading. */
+  parser?: { incoming?: { url?: unknown } | null } | null;
+  /** The response that owns the connection now. */
+  _httpMessage?: { headersSent?: boolean } | null;
+}
+
+/** The target of the request whose body the connection was carrying, or null. */
+function requestInProgress(socket: Duplex): string | null {
+  const url = (socket as Duplex & ServerSocket).parser?.incoming?.url;
+  return typeof url === 'string' && url.startsWith('/') ? url : null;
+}
+
+/** True when a response has begun on the connection already: a second answer would corrupt it. */
+function answerStarted(socket: Duplex): boolean {
+  return (socket as Duplex & ServerSocket)._httpMessage?.headersSent === true;
 }
 
 /** The target of the request line among the bytes read (`GET /_access/x?… HTTP/1.1`), or null. */

@@ -270,12 +270,14 @@ export function parseMultipartBody(body: string, contentType: string): Params {
   if (!marker) throw new ParameterError('multipart body without a boundary');
   const params = emptyParams();
   for (const part of body.split(`--${marker}`)) {
-    const split = part.indexOf('\r\n\r\n');
-    if (split < 0) continue;
-    const headers = part.slice(0, split);
+    // RFC 2046 says CRLF; some hand-written clients (and scripts run through a Unix shell) send bare LFs.
+    // The first blank line ends a part's headers either way, so both read the same.
+    const blank = /\r?\n\r?\n/.exec(part);
+    if (blank === null) continue;
+    const headers = part.slice(0, blank.index);
     const name = /content-disposition:[^\r\n]*\bname="([^"]*)"/i.exec(headers)?.[1];
     if (name === undefined || /\bfilename=/i.test(headers)) continue;
-    params[name] = part.slice(split + 4).replace(/\r\n$/, '');
+    params[name] = part.slice(blank.index + blank[0].length).replace(/\r?\n$/, '');
   }
   return params;
 }
