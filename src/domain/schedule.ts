@@ -2,6 +2,7 @@
  * A conference's schedule as people read it (registration page, email,
  * calendar): its timed reservations, written out in the customer's time zone.
  */
+import { zoneAbbreviation } from './time.js';
 
 /** A reservation with times: what an invitation or a reminder is about. */
 export interface TimedSlot {
@@ -42,7 +43,6 @@ function formattersFor(timeZone: string) {
         timeZone,
         hour: 'numeric',
         minute: '2-digit',
-        timeZoneName: 'short',
       }),
     };
     formatters.set(timeZone, f);
@@ -53,10 +53,12 @@ function formattersFor(timeZone: string) {
 /** "Thursday, January 15, 2026, 12:00 PM EST – 1:00 PM EST" in `timeZone`. */
 export function describeSlot(slot: { start: number; end: number }, timeZone: string): string {
   const f = formattersFor(timeZone);
+  // The zone as the API's dates name it (CET, not en-US's "GMT+1").
+  const time = (ms: number) => `${f.time.format(ms)} ${zoneAbbreviation(ms, timeZone)}`;
   const startDate = f.date.format(slot.start);
   const endDate = f.date.format(slot.end);
-  const start = `${startDate}, ${f.time.format(slot.start)}`;
-  const end = endDate === startDate ? f.time.format(slot.end) : `${endDate}, ${f.time.format(slot.end)}`;
+  const start = `${startDate}, ${time(slot.start)}`;
+  const end = endDate === startDate ? time(slot.end) : `${endDate}, ${time(slot.end)}`;
   return `${start} – ${end}`;
 }
 

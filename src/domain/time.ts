@@ -321,12 +321,29 @@ function formatUncached(ms: number, timeZone: string): string {
     return `${earlier.slice(0, earlier.lastIndexOf(' '))} ${Number(year) + cycles * 400}`;
   }
   const p = formatParts('en-US', ms, timeZone);
-  let zone = p.timeZoneName ?? 'UTC';
+  return `${p.weekday} ${p.month} ${p.day} ${p.hour}:${p.minute}:${p.second} ${zoneNameFrom(p, ms, timeZone)} ${p.year}`;
+}
+
+function zoneNameFrom(usParts: Record<string, string>, ms: number, timeZone: string): string {
+  let zone = usParts.timeZoneName ?? 'UTC';
   if (numericZone.test(zone)) {
     const gb = formatParts('en-GB', ms, timeZone).timeZoneName ?? zone;
     zone = numericZone.test(gb) ? javaZoneName(ms, timeZone) : gb;
   }
-  return `${p.weekday} ${p.month} ${p.day} ${p.hour}:${p.minute}:${p.second} ${zone.replace(/\s+/g, '')} ${p.year}`;
+  return zone.replace(/\s+/g, '');
+}
+
+/**
+ * The zone's short name at instant `ms` (CET, BST, EST, IST, GMT+05:45), as the
+ * API's dates write it: the one presentation rule for every surface that shows
+ * a time with its zone (the site, the registration page, mail), so a person
+ * never reads "GMT+1" on a page for what the API calls CET.
+ */
+export function zoneAbbreviation(ms: number, timeZone: string): string {
+  if (ms >= yearTenThousand) {
+    return zoneAbbreviation(ms - Math.ceil((ms - yearTenThousand + 1) / gregorianCycle) * gregorianCycle, timeZone);
+  }
+  return zoneNameFrom(formatParts('en-US', ms, timeZone), ms, timeZone);
 }
 
 /** Like formatDateTime, but null stays null. */

@@ -38,6 +38,8 @@ export interface JobReport {
 /** Where a runner reports failures of a pass (pino's shape). */
 export interface JobLog {
   error(details: object, message: string): void;
+  /** A failed attempt the runner retries itself (an SMTP server refusing a message). */
+  warn(details: object, message: string): void;
 }
 
 /** Whether the runner is alive, for /readyz. Times are the services' clock, in ms. */
@@ -174,7 +176,7 @@ export class JobRunner implements MailPoke {
   }
 
   private async deliver(now: number): Promise<DeliveryReport> {
-    const report = await deliverDueMail(this.services, this.transport, now);
+    const report = await deliverDueMail(this.services, this.transport, now, 20, this.log);
     this.services.metrics?.recordMailDelivery(report);
     this.services.metrics?.recordJobRun('mail-delivery', this.services.clock.now());
     return report;

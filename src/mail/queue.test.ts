@@ -60,6 +60,33 @@ describe('mail queue delivery', () => {
     expect(smtp.received.slice(before)).toHaveLength(1);
   });
 
+  it('logs every failed attempt at warn with the message’s UID and the SMTP reply, never its body or address', async () => {
+    const lines: { level: string; details: Record<string, unknown>; message: string }[] = [];
+    const record = (level: string) => (details: object, message: string) =>
+      lines.push({ level, details: details as Record<string, unknown>, message });
+    const runner = server.jobs!;
+    const previous = runner.log;
+    runner.log = { error: record('error'), warn: record('warn') };
+    try {
+      smtp.failNext(1);
+      await selfRegister(server, conference, 'logged@example.org');
+      await runner.whenIdle();
+      await runner.runOnce(server.clock.now());
+      const row = await rowFor('logged@example.org');
+      expect(row).toMatchObject({ status: 'queued', attempts: 1 });
+      const warned = lines.filter((l) => l.level === 'warn');
+      expect(warned).toHaveLength(1);
+      expect(warned[0]!.message).toBe('mail delivery failed; will retry');
+      expect(warned[0]!.details).toMatchObject({ mail: row.uid, kind: 'confirmation', attempt: 1, transport: 'smtp' });
+      expect(String(warned[0]!.details.error)).toContain('451');
+      const text = JSON.stringify(lines);
+      expect(text).not.toContain('logged@example.org');
+      expect(text).not.toContain(JSON.parse(row.message!).text.slice(0, 40));
+    } finally {
+      runner.log = previous;
+    }
+  });
+
   it('backs off exponentially up to an hour', () => {
     expect([1, 2, 3, 4, 7, 8, 50].map(retryDelay)).toEqual([
       60_000, 120_000, 240_000, 480_000, 3_600_000, 3_600_000, 3_600_000,

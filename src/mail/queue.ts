@@ -20,6 +20,7 @@ import {
 } from '../store/mail.repository.js';
 import type { MailMessage } from './message.js';
 import type { MailTransport } from './transport.js';
+import { redactText } from '../log-redaction.js';
 
 /** What a message is about; reminders are re-checked before they are sent. */
 export type MailKind =
@@ -99,17 +100,28 @@ export async function applyMailRetention(services: Services, now: number): Promi
   return stripFinishedMail(services.store.db, now - services.config.mailRetentionDays * 86_400_000);
 }
 
-/** Claims the messages due at `now` and sends them, one batch after another, until none is due. */
+/** Where a failed attempt is reported (pino's shape); the runner passes the server's logger. */
+export interface MailLog {
+  warn(details: object, message: string): void;
+}
+
+/**
+ * Claims the messages due at `now` and sends them, one batch after another,
+ * until none is due. Every failed attempt is logged at warn (`log`), so an
+ * operator sees a refusing or unreachable SMTP server before anyone misses a
+ * message.
+ */
 export async function deliverDueMail(
   services: Services,
   transport: MailTransport,
   now: number,
   batch = 20,
+  log?: MailLog,
 ): Promise<DeliveryReport> {
   const report: DeliveryReport = { sent: 0, failed: 0, dropped: 0, remindersSent: 0 };
   for (;;) {
     const claimed = await claimDueMail(services.store.db, services.store.dialect, now, leaseMs, batch);
-    for (const row of claimed) await deliverOne(services, transport, row, now, report);
+    for (const row of claimed) await deliverOne(services, transport, row, now, report, log);
     if (claimed.length < batch) return report;
   }
 }
@@ -120,6 +132,7 @@ async function deliverOne(
   row: MailRow,
   now: number,
   report: DeliveryReport,
+  log: MailLog | undefined,
 ): Promise<void> {
   const { db } = services.store;
   if (row.expires_at !== null && row.expires_at <= now) {
@@ -157,6 +170,19 @@ async function deliverOne(
     const text = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
     const age = now - (row.retry_since ?? row.created_at);
     const giveUp = age >= services.config.mailMaxAgeHours * 3_600_000;
+    // The message's UID and kind identify it (`baton mail` shows the rest); neither the body (PINs,
+    // password links) nor the recipient, nor the transport's settings (SMTP_URL's password), is logged.
+    log?.warn(
+      {
+        mail: row.uid,
+        kind: row.kind,
+        attempt: row.attempts,
+        transport: transport.kind,
+        error: redactText(text),
+        ...(giveUp ? { givenUp: true } : { retryInMs: retryDelay(row.attempts) }),
+      },
+      giveUp ? 'mail delivery failed; given up' : 'mail delivery failed; will retry',
+    );
     await finishAttempt(
       db,
       row.uid,

@@ -11,6 +11,7 @@ import { createAdminUser, siteClient, testPassword } from '../../../test/admin.j
 import { createUser, sessionIdleMs } from '../../domain/users.js';
 import { listMail } from '../../store/mail.repository.js';
 import { parseCsv } from './csv.js';
+import { reservationParams } from '../../../test/reservations.js';
 import { parseTrustProxy, type TrustProxy } from '../../protocol/client-address.js';
 
 let server: TestServer;
@@ -708,6 +709,31 @@ describe('pages use the API’s rules', () => {
     const bad = await site.post('/admin/account', { timeZone: 'Mars/Olympus' });
     expect(bad.status).toBe(422);
     expect(bad.text).toContain('must be an IANA time zone');
+  });
+
+  it('names a time’s zone as the API does (CET, not GMT+1) on the site and the registration page', async () => {
+    const berlin = await server.addCustomer({ name: 'Berlin customer', timeZone: 'Europe/Berlin' });
+    const user = await createAdminUser(server, berlin.customer, { role: 'owner' });
+    const start = Date.UTC(2026, 0, 20, 9, 0); // 10:00 in Berlin, winter time
+    const answer = await server.call(
+      'createConferenceReserved',
+      { name: 'Zone names', ...reservationParams([{ startDate: new Date(start).toISOString(), duration: 60 }]) },
+      { as: berlin },
+    );
+    const uid = answer.value.UID as string;
+    const reservation = (await server.call('getConferenceData', { conferenceUID: uid }, { as: berlin })).value
+      .reservation;
+    const apiStart = (Array.isArray(reservation) ? reservation[0] : reservation).startTime as string;
+    expect(apiStart).toBe('Tue Jan 20 10:00:00 CET 2026');
+    const site = siteClient(server);
+    await site.signIn(user.email, user.password);
+    const page = await site.get(`/admin/conferences/${uid}`);
+    expect(page.text).toContain('Jan 20, 2026, 10:00:00 AM CET');
+    expect(page.text).not.toContain('GMT+1');
+    const registration = await fetch(`${server.url}/conference/register/${uid}`);
+    const text = await registration.text();
+    expect(text).toContain('10:00 AM CET – 11:00 AM CET');
+    expect(text).not.toContain('GMT+1');
   });
 
   it('lets an owner add a user (a one-time link) and remove them', async () => {

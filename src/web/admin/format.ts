@@ -1,8 +1,9 @@
 /** How the site writes times and durations: in the customer's time zone, short. */
+import { zoneAbbreviation } from '../../domain/time.js';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** "Jan 15, 2026, 5:00 PM UTC" in `timeZone`; '' for null. */
+/** "Jan 15, 2026, 5:00:00 PM CET" in `timeZone` (the zone named as the API names it); '' for null. */
 export function formatWhen(ms: number | null, timeZone: string): string {
   if (ms === null) return '';
   let f = formatters.get(timeZone);
@@ -15,11 +16,10 @@ export function formatWhen(ms: number | null, timeZone: string): string {
       hour: 'numeric',
       minute: '2-digit',
       second: '2-digit',
-      timeZoneName: 'short',
     });
     formatters.set(timeZone, f);
   }
-  return f.format(ms);
+  return `${f.format(ms)} ${zoneAbbreviation(ms, timeZone)}`;
 }
 
 /** "1 h 05 min", "3 min 20 s". */
