@@ -28,7 +28,7 @@ import { parseFormBodyIn, parseMultipartBody } from './protocol/request-params.j
 import type { JobHeartbeat, MailPoke } from './jobs/runner.js';
 import { registerOperations } from './operations/http.js';
 import { prettyLogStream } from './operations/logger.js';
-import { requestIdFromProxy } from './operations/request-id.js';
+import { requestIdFromParts, requestIdFromProxy } from './operations/request-id.js';
 import { registerRegistrationRoutes } from './web/registration.js';
 import { registerAdminRoutes } from './web/admin/routes.js';
 import { registerFavicon } from './web/favicon.js';
@@ -61,7 +61,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   const { config } = services;
   const pipeline = new AccessPipeline(services, apiFunctions);
   // X-Request-Id is taken only from a peer TRUST_PROXY names as a proxy; one counter for both fronts.
-  const requestId = requestIdFromProxy((address) => isTrustedPeer(config.trustProxy, address));
+  const trusted = (address: string) => isTrustedPeer(config.trustProxy, address);
+  const requestId = requestIdFromParts(trusted);
   const front =
     options.accessFront === false
       ? undefined
@@ -77,7 +78,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     // One line per request instead, written when it is answered (operations/http.ts).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.bodyLimit,
-    genReqId: requestId,
+    genReqId: requestIdFromProxy(trusted, undefined, requestId),
     // request.ip: the socket peer, or (TRUST_PROXY) the address the trusted proxies say they served.
     trustProxy: fastifyTrustProxy(services.config.trustProxy),
     frameworkErrors: frameworkErrorAnswer,

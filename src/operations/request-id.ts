@@ -25,20 +25,35 @@ export function requestIdGenerator(): () => string {
 }
 
 /**
- * Fastify's `genReqId`: takes a well-formed `X-Request-Id` when the socket
- * peer is a trusted proxy (anyone else could forge log correlation), else a
- * fresh id.
+ * The request id of a request that sent `header` as X-Request-Id from the
+ * socket peer `peer`: the header when it is well formed and the peer a
+ * trusted proxy (anyone else could forge log correlation), else a fresh id.
+ * For a front that has the raw head rather than an IncomingMessage.
  */
-export function requestIdFromProxy(
+export type RequestIdOf = (header: string | string[] | undefined, peer: string | undefined) => string;
+
+/** The request ids of one process, from a request's X-Request-Id and socket peer (see RequestIdOf). */
+export function requestIdFromParts(
   isTrustedPeer: (address: string) => boolean,
   next: () => string = requestIdGenerator(),
-): (request: IncomingMessage) => string {
-  return (request) => {
-    const header = request.headers['x-request-id'];
+): RequestIdOf {
+  return (header, peer) => {
     if (typeof header === 'string' && isAcceptableRequestId(header)) {
-      const peer = request.socket?.remoteAddress;
       if (peer !== undefined && isTrustedPeer(peer)) return header;
     }
     return next();
   };
+}
+
+/**
+ * Fastify's `genReqId`: takes a well-formed `X-Request-Id` when the socket
+ * peer is a trusted proxy (anyone else could forge log correlation), else a
+ * fresh id. `parts` shares its counter with a front that reads raw heads.
+ */
+export function requestIdFromProxy(
+  isTrustedPeer: (address: string) => boolean,
+  next: () => string = requestIdGenerator(),
+  parts: RequestIdOf = requestIdFromParts(isTrustedPeer, next),
+): (request: IncomingMessage) => string {
+  return (request) => parts(request.headers['x-request-id'], request.socket?.remoteAddress);
 }

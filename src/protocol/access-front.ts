@@ -17,15 +17,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../operations/metrics.js';
-import type { AccessAnswer, AccessPipeline } from './access-pipeline.js';
+import type { AccessAnswer, AccessPipeline, AccessRequest } from './access-pipeline.js';
+import type { RequestIdOf } from '../operations/request-id.js';
 import { contentTypes } from './envelope.js';
 import { ParameterError } from '../errors.js';
-import { isPromise } from '../maybe-promise.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 import { addFormParams, checkParamCount, emptyParams, mergeBodyParams, type Params } from './request-params.js';
 
-/** Fastify's default JSON body parser, so a bad JSON body is refused with Fastify's own words. */
+/**
+ * Fastify's default JSON body parser, so a bad JSON body is refused with
+ * Fastify's own words. It never reads its request argument (secure-json-parse
+ * on the text): the raw front, which has no IncomingMessage, passes undefined.
+ */
 export type JsonBodyParser = (
-  request: IncomingMessage,
+  request: unknown,
   body: string,
   done: (error: (Error & { statusCode?: number }) | null, value?: unknown) => void,
 ) => void;
@@ -33,8 +38,8 @@ export type JsonBodyParser = (
 export interface AccessFrontOptions {
   pipeline: AccessPipeline;
   bodyLimit: number;
-  /** The request id generator Fastify's genReqId uses (one counter for both). */
-  requestId: (request: IncomingMessage) => string;
+  /** The request id generator Fastify's genReqId uses (one counter for both), from X-Request-Id and the peer. */
+  requestId: RequestIdOf;
   metrics?: Metrics;
 }
 
@@ -67,15 +72,23 @@ function levelValue(log: FastifyBaseLogger): number {
   return typeof value === 'number' ? value : Infinity;
 }
 
-type BodyKind = 'none' | 'form' | 'json';
+/** The body an ordinary request carries: none, a UTF-8 form, JSON. */
+export type BodyKind = 'none' | 'form' | 'json';
 
-/** Which body an ordinary request carries, or null when Fastify must decide (before anything is read). */
-function bodyKind(request: IncomingMessage, bodyLimit: number): BodyKind | null {
-  const headers = request.headers;
-  if (headers['transfer-encoding'] !== undefined) return null;
-  const length = headers['content-length'];
-  const type = headers['content-type'];
-  if (request.method === 'GET') return length === undefined || length === '0' ? 'none' : null;
+/**
+ * Which body an ordinary request carries, or null when Fastify must decide
+ * (before anything is read), from its method and its Transfer-Encoding,
+ * Content-Length and Content-Type headers. Both fronts decide with this.
+ */
+export function bodyKindOf(
+  method: string,
+  transferEncoding: string | undefined,
+  length: string | undefined,
+  type: string | undefined,
+  bodyLimit: number,
+): BodyKind | null {
+  if (transferEncoding !== undefined) return null;
+  if (method === 'GET') return length === undefined || length === '0' ? 'none' : null;
   if (type === undefined) return length === undefined || length === '0' ? 'none' : null;
   if (length === undefined || !/^\d{1,15}$/.test(length) || Number(length) > bodyLimit) return null;
   switch (type.toLowerCase()) {
@@ -92,6 +105,18 @@ function bodyKind(request: IncomingMessage, bodyLimit: number): BodyKind | null 
   }
 }
 
+/** Which body an ordinary request carries, or null when Fastify must decide (before anything is read). */
+function bodyKind(request: IncomingMessage, bodyLimit: number): BodyKind | null {
+  const headers = request.headers;
+  return bodyKindOf(
+    request.method ?? '',
+    headers['transfer-encoding'],
+    headers['content-length'],
+    headers['content-type'],
+    bodyLimit,
+  );
+}
+
 /** The node:http front; `handle` returns false for a request it leaves to Fastify. */
 export class AccessFront {
   private binding: AccessFrontBinding | undefined;
@@ -105,26 +130,64 @@ export class AccessFront {
     this.binding = binding;
   }
 
+  /** The front's binding to the Fastify instance (undefined until `bind`). */
+  get bound(): AccessFrontBinding | undefined {
+    return this.binding;
+  }
+
+  /** The body limit ordinary requests are read within. */
+  get bodyLimit(): number {
+    return this.options.bodyLimit;
+  }
+
+  /**
+   * The function an ordinary request to `url` calls: its name as the path
+   * spells it, when the path is /_access/<a registered function> (the prefix
+   * in any case) with or without a query; undefined otherwise.
+   */
+  functionIn(url: string): string | undefined {
+    if (url.length <= prefixLength) return undefined;
+    if (!url.startsWith('/_access/') && url.slice(0, prefixLength).toLowerCase() !== '/_access/') return undefined;
+    const query = url.indexOf('?', prefixLength);
+    const name = query < 0 ? url.slice(prefixLength) : url.slice(prefixLength, query);
+    if (!functionName.test(name) || this.options.pipeline.lookup(name) === undefined) return undefined;
+    return name;
+  }
+
+  /**
+   * Counts a request this front (or the raw one) answers and starts it: its
+   * request id, its start time (when a log line or metrics use it) and the
+   * debug line "request received".
+   */
+  begin(binding: AccessFrontBinding, forwardedId: string | string[] | undefined, peer: string | undefined): Begun {
+    this.answered++;
+    // performance.now() costs more than the rest of this bookkeeping: only when a log line or metrics use it.
+    const started = this.options.metrics !== undefined || levelValue(binding.log) <= infoLevel ? performance.now() : 0;
+    const id = this.options.requestId(forwardedId, peer);
+    const log = binding.log;
+    if (levelValue(log) <= debugLevel) log.debug({ reqId: id, route }, 'request received');
+    return { id, started };
+  }
+
+  /** Runs one request through the pipeline: the answer at once when it is there (a fully cached read). */
+  call(request: AccessRequest): MaybePromise<AccessAnswer> {
+    return this.options.pipeline.answer(request);
+  }
+
   /** Answers `request` if it is an ordinary API request; false (nothing done) otherwise. */
   handle(request: IncomingMessage, response: ServerResponse): boolean {
     const binding = this.binding;
     const url = request.url;
-    if (binding === undefined || url === undefined || url.length <= prefixLength) return false;
-    if (!url.startsWith('/_access/') && url.slice(0, prefixLength).toLowerCase() !== '/_access/') return false;
+    if (binding === undefined || url === undefined) return false;
     const method = request.method;
     if (method !== 'GET' && method !== 'POST') return false;
-    const query = url.indexOf('?', prefixLength);
-    const name = query < 0 ? url.slice(prefixLength) : url.slice(prefixLength, query);
-    if (!functionName.test(name) || this.options.pipeline.lookup(name) === undefined) return false;
+    const name = this.functionIn(url);
+    if (name === undefined) return false;
     const kind = bodyKind(request, this.options.bodyLimit);
     if (kind === null || binding.isClosing()) return false;
 
-    this.answered++;
-    // performance.now() costs more than the rest of this bookkeeping: only when a log line or metrics use it.
-    const started = this.options.metrics !== undefined || levelValue(binding.log) <= infoLevel ? performance.now() : 0;
-    const id = this.options.requestId(request);
-    const log = binding.log;
-    if (levelValue(log) <= debugLevel) log.debug({ reqId: id, route }, 'request received');
+    const { id, started } = this.begin(binding, request.headers['x-request-id'], request.socket.remoteAddress);
+    const query = url.indexOf('?', prefixLength);
     const queryText = query < 0 ? '' : url.slice(query + 1);
     if (kind === 'none') {
       this.answer(request, response, binding, id, started, name, this.gather(queryText, undefined, undefined));
@@ -149,7 +212,7 @@ export class AccessFront {
   }
 
   /** The parameters: the query's, then the body's over them (as collectParams does). */
-  private gather(query: string, form: string | undefined, json: unknown): Params | ParameterError {
+  gather(query: string, form: string | undefined, json: unknown): Params | ParameterError {
     const params = emptyParams();
     if (query !== '') addFormParams(params, query, 'query');
     if (form !== undefined) addFormParams(params, form, 'form');
@@ -178,7 +241,7 @@ export class AccessFront {
       response.once('socket', () => this.answer(request, response, binding, id, started, fnName, params));
       return;
     }
-    const answer = this.options.pipeline.answer({
+    const answer = this.call({
       method: request.method!,
       fnName,
       params,
@@ -219,38 +282,26 @@ export class AccessFront {
     response.destroy();
   }
 
-  /** The headers of an answer that closes its connection or carries Retry-After, but Content-Length. */
-  private unusualHeaders(id: string, answer: AccessAnswer, refusedBody: boolean, close: boolean): string[] {
-    const headers = ['x-request-id', id];
-    if (refusedBody) headers.push('connection', 'close');
-    if (answer.retryAfter !== undefined) headers.push('retry-after', answer.retryAfter);
-    headers.push('content-type', contentTypes[answer.format], 'cache-control', 'no-store');
-    if (close && !refusedBody) headers.push('connection', 'close');
-    return headers;
-  }
-
-  /** Writes the envelope with the headers, in the order, the Fastify route sends them; logs and counts it. */
-  private write(
-    response: ServerResponse,
-    binding: AccessFrontBinding,
-    id: string,
-    started: number,
-    answer: AccessAnswer,
-    refusedBody = false,
-  ): void {
-    const log = binding.log;
-    if (answer.failure) log[answer.failure.level]({ reqId: id, err: answer.failure.error }, answer.failure.message);
+  /**
+   * The headers of `answer` as a flat array, in the order the Fastify route
+   * sends them (Connection where Fastify puts it), Content-Length last: both
+   * fronts write this list. `close`: the connection closes after it.
+   */
+  headerList(id: string, answer: AccessAnswer, refusedBody: boolean, close: boolean): string[] {
     const body = answer.body;
     const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    const close = refusedBody || binding.isClosing();
-    // A flat array, in the order the Fastify route sends them (Connection where Fastify puts it).
     const headers: string[] =
       answer.retryAfter === undefined && !close
         ? ['x-request-id', id, 'content-type', contentTypes[answer.format], 'cache-control', 'no-store']
-        : this.unusualHeaders(id, answer, refusedBody, close);
+        : unusualHeaders(id, answer, refusedBody, close);
     headers.push('content-length', String(length));
-    response.writeHead(answer.status, headers);
-    response.end(answer.body);
+    return headers;
+  }
+
+  /** Logs and counts an answer written: its failure (if any), the metrics, the "api call" line at info. */
+  record(binding: AccessFrontBinding, id: string, started: number, answer: AccessAnswer): void {
+    const log = binding.log;
+    if (answer.failure) log[answer.failure.level]({ reqId: id, err: answer.failure.error }, answer.failure.message);
     const metrics = this.options.metrics;
     const logged = levelValue(log) <= infoLevel;
     if (metrics === undefined && !logged) return;
@@ -264,4 +315,35 @@ export class AccessFront {
       );
     }
   }
+
+  /** Writes the envelope with the headers, in the order, the Fastify route sends them; logs and counts it. */
+  private write(
+    response: ServerResponse,
+    binding: AccessFrontBinding,
+    id: string,
+    started: number,
+    answer: AccessAnswer,
+    refusedBody = false,
+  ): void {
+    const close = refusedBody || binding.isClosing();
+    response.writeHead(answer.status, this.headerList(id, answer, refusedBody, close));
+    response.end(answer.body);
+    this.record(binding, id, started, answer);
+  }
+}
+
+/** A request the front has begun: its id and start time (0: nothing times it). */
+export interface Begun {
+  id: string;
+  started: number;
+}
+
+/** The headers of an answer that closes its connection or carries Retry-After, but Content-Length. */
+function unusualHeaders(id: string, answer: AccessAnswer, refusedBody: boolean, close: boolean): string[] {
+  const headers = ['x-request-id', id];
+  if (refusedBody) headers.push('connection', 'close');
+  if (answer.retryAfter !== undefined) headers.push('retry-after', answer.retryAfter);
+  headers.push('content-type', contentTypes[answer.format], 'cache-control', 'no-store');
+  if (close && !refusedBody) headers.push('connection', 'close');
+  return headers;
 }
