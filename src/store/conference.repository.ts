@@ -1,6 +1,6 @@
 /** SQL for conferences. Every statement is scoped by customer. */
 import { fastAllCached, groupAll, prepared } from './prepared.js';
-import { writeGroupOf } from './sqlite-executor.js';
+import { deepFreeze, writeGroupOf } from './sqlite-executor.js';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import { listReservations, type ReservationRow } from './reservation.repository.js';
 import pg from 'pg';
@@ -103,6 +103,12 @@ const conferenceFactsQuery = prepared(
    from conferences c where c.uid = ? and c.customer_uid = ?`,
 );
 
+/** A conference's facts and its reservations' times, as addPerson reads them (frozen: a group's units share it). */
+export interface ConferenceFactsRead {
+  row: ConferenceFacts;
+  reservations: Pick<ReservationRow, 'start_at' | 'end_at'>[];
+}
+
 /**
  * findConferenceForShareWithReservations for a caller that needs only the
  * conference's facts and its reservations' times (addPerson): inside an
@@ -113,9 +119,14 @@ export async function findConferenceFactsForShare(
   dialect: Dialect,
   customerUid: string,
   uid: string,
-): Promise<{ row: ConferenceFacts; reservations: Pick<ReservationRow, 'start_at' | 'end_at'>[] } | undefined> {
+): Promise<ConferenceFactsRead | undefined> {
   const group = dialect === 'sqlite' ? writeGroupOf(trx) : undefined;
   if (!group) return findConferenceForShareWithReservations(trx, dialect, customerUid, uid);
+  // Several registrations of one conference in a write group read its facts
+  // once: kept for the group's later units until a write that may change them.
+  const key = `facts:${customerUid}:${uid}`;
+  const kept = group.kept(key) as ConferenceFactsRead | undefined;
+  if (kept) return kept;
   const values = group.inGroupRow(conferenceFactsQuery.sqlite, [uid, customerUid]);
   if (!values) return undefined;
   const [cuid, did, reserved, canceledAt, activeCallUid, lastEnd, slots] = values as [
@@ -128,10 +139,12 @@ export async function findConferenceFactsForShare(
     string,
   ];
   const times = JSON.parse(slots) as [number | null, number | null][];
-  return {
+  const read: ConferenceFactsRead = deepFreeze({
     row: { uid: cuid, did, reserved, canceled_at: canceledAt, active_call_uid: activeCallUid, last_end: lastEnd },
     reservations: times.map(([start, end]) => ({ start_at: start, end_at: end })),
-  };
+  });
+  group.keep(key, read);
+  return read;
 }
 
 const versionedSelect = `select c.*, c.xmin::text as baton_version, (select coalesce(json_agg(r order by r.start_at), '[]')

@@ -13,7 +13,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { isPostgres } from './database.js';
 import { prepared } from './prepared.js';
-import { writeGroupOf } from './sqlite-executor.js';
+import { keeperOfReads, writeGroupOf } from './sqlite-executor.js';
 import type { Database, EventTable } from './schema.js';
 
 export type EventRow = Selectable<EventTable>;
@@ -32,6 +32,8 @@ const insertEvent = prepared(
   'insert_event',
   'insert into events (customer_uid, sequence, id, type, occurred_at, data) values (?, ?, ?, ?, ?, ?)',
 );
+// Appending an event changes no conference (no trigger on events): a kept conference read stays true.
+keeperOfReads(insertEvent.sqlite);
 
 /** Appends `events` for a customer, numbered in order after its last event; returns the rows. */
 export async function appendEvents(
@@ -44,10 +46,16 @@ export async function appendEvents(
   // Inside an SQLite write group: raw prepared statements on the held connection.
   const group = writeGroupOf(trx);
   if (group) {
-    const last = group.inGroupRow(lastSequenceQuery.sqlite, [customerUid])![0] as number | null;
-    const rows = numbered(customerUid, (last ?? 0) + 1, events);
+    // The customer's last number is read once a write transaction: the
+    // units after the first that append for the customer carry it on
+    // (events are only appended here; a rollback forgets the carried number).
+    const key = `events:${customerUid}`;
+    const carried = group.carried(key) as number | undefined;
+    const last = carried ?? ((group.inGroupRow(lastSequenceQuery.sqlite, [customerUid])![0] as number | null) || 0);
+    const rows = numbered(customerUid, last + 1, events);
     for (const r of rows)
       group.inGroup(insertEvent.sqlite, [r.customer_uid, r.sequence, r.id, r.type, r.occurred_at, r.data]);
+    group.carry(key, last + rows.length);
     return rows;
   }
   // Any other SQLite transaction (the site's, the CLI's): the same two statements through Kysely.

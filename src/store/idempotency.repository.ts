@@ -9,6 +9,7 @@ import { inTransaction, isPostgres, postgresPoolOf, sqliteExecutorOf } from './d
 import { aloneIfRefused, KeyedGroups } from './pg-groups.js';
 import { fastAll, groupAll, groupRun, prepared } from './prepared.js';
 import type { Database, IdempotencyKeyTable } from './schema.js';
+import { keeperOfReads } from './sqlite-executor.js';
 
 // PostgreSQL runs the hot three (claim, read, complete) as named statements
 // on the pool: parsed and planned once per connection. SQLite's writes go
@@ -23,6 +24,9 @@ const completeQuery = prepared(
   'idempotency_complete',
   "update idempotency_keys set state = 'done', code = ?, message = ?, value = ? where customer_uid = ? and key = ?",
 );
+// A key's claim and its answer write only idempotency_keys: a conference read kept in the write group stays true.
+keeperOfReads(claimQuery.sqlite);
+keeperOfReads(completeQuery.sqlite);
 
 // The same two writes for the calls of one customer that arrive together
 // (see KeyedGroups): one statement and one COMMIT for the group.

@@ -4,6 +4,7 @@ import { sql, type Insertable, type Kysely, type Selectable, type Updateable } f
 import pg from 'pg';
 import { isPostgres, postgresPoolOf, sqliteExecutorOf } from './database.js';
 import { isPromise } from '../maybe-promise.js';
+import { keeperOfReads } from './sqlite-executor.js';
 import { KeyedGroups } from './pg-groups.js';
 import type { Database, PersonTable } from './schema.js';
 import type { IdempotencyClaim, StoredAnswer } from './idempotency.repository.js';
@@ -49,6 +50,8 @@ const personInsertAll = prepared(
   'insert_person_all',
   `insert into persons (${personColumns.join(', ')}) values (${personColumns.map(() => '?').join(', ')})`,
 );
+// Neither writes a conference or its reservations (the persons' trigger writes only the change log).
+keeperOfReads(personInsertAll.sqlite);
 
 /**
  * Inserts a person and returns the row; inside an SQLite write group on a raw
@@ -264,6 +267,7 @@ const claimPinQuery = prepared(
   'claim_pin',
   'insert into pin_claims (did, pin, person_uid, conference_uid) values (?, ?, ?, ?) on conflict (did, pin) do nothing',
 );
+keeperOfReads(claimPinQuery.sqlite);
 const pinHolderQuery = prepared(
   'pin_holder',
   'select pin_claims.person_uid, pin_claims.conference_uid, conferences.customer_uid, conferences.reserved, ' +

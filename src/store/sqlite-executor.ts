@@ -102,6 +102,21 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Write statements (SQL text) that change no row a kept read reads (see `keeperOfReads`). */
+const keepersOfReads = new Set<string>();
+
+/**
+ * Names a write statement that changes no row of `conferences` or
+ * `reservations`, neither itself nor through a trigger (the change log's
+ * triggers write only `change_log`): it may run between a read that
+ * `SqliteExecutor.keep` holds and the read's reuse by a later unit. Any
+ * other write statement forgets the kept reads. Returns `sqlText`.
+ */
+export function keeperOfReads(sqlText: string): string {
+  keepersOfReads.add(sqlText);
+  return sqlText;
+}
+
 /** The executor whose write group a unit's transaction belongs to, by transaction. */
 const groupTransactions = new WeakMap<object, SqliteExecutor>();
 
@@ -159,6 +174,20 @@ export class SqliteExecutor {
   /** What a unit's Transaction is made of: a Kysely whose queries run on the held connection, without the lock. */
   private readonly unitProps: KyselyProps;
   private readonly unitExecutor: QueryExecutor;
+  /**
+   * Values read inside the current write transaction and carried to its
+   * later units (a customer's last event number: see `carried`). Emptied
+   * when the transaction begins and ends and at every rollback to a
+   * savepoint (what a rolled-back unit carried may be what it wrote).
+   */
+  private readonly carriedValues = new Map<string, unknown>();
+  /**
+   * Rows read inside the current write transaction and kept for its later
+   * units while nothing may have changed them (see `kept`): emptied as
+   * `carriedValues` is, and also by every write statement not named in
+   * `keepersOfReads`.
+   */
+  private readonly keptReads = new Map<string, unknown>();
   /** Write transactions this process committed. */
   commits = 0;
   /** Times a write group's BEGIN found the file's write lock taken by another connection and tried again later. */
@@ -750,6 +779,7 @@ export class SqliteExecutor {
       }
       try {
         this.statement('BEGIN IMMEDIATE').run();
+        this.forgetCarried();
         break;
       } catch (error) {
         if (!isBusy(error) || Date.now() >= deadline) {
@@ -790,6 +820,7 @@ export class SqliteExecutor {
     } catch (error) {
       groupError = error;
     } finally {
+      this.forgetCarried();
       this.unlock();
       done?.(group.length);
     }
@@ -833,6 +864,7 @@ export class SqliteExecutor {
     } catch (error) {
       if (!alone) {
         this.statement(`ROLLBACK TO ${savepoint}`).run();
+        this.forgetCarried();
         this.statement(`RELEASE ${savepoint}`).run();
       }
       return { ok: false, error };
@@ -859,11 +891,58 @@ export class SqliteExecutor {
       value = await work(trx);
     } catch (error) {
       this.statement(`ROLLBACK TO ${nestedSavepoint}`).run();
+      this.forgetCarried();
       this.statement(`RELEASE ${nestedSavepoint}`).run();
       throw error;
     }
     this.statement(`RELEASE ${nestedSavepoint}`).run();
     return value;
+  }
+
+  /**
+   * A value carried from one unit of the current write transaction to the
+   * next (undefined when none is): the store sets it with `carry` after the
+   * statement it follows from, and is the only writer of what it depends
+   * on. Only valid inside a unit (the caller is one, see `writeGroupOf`):
+   * nothing else writes the file while the transaction holds its lock, and
+   * a rollback to a savepoint forgets every carried value.
+   */
+  carried(key: string): unknown {
+    return this.carriedValues.get(key);
+  }
+
+  /** Sets a value `carried` gives to the later units of the current write transaction. */
+  carry(key: string, value: unknown): void {
+    this.carriedValues.set(key, value);
+  }
+
+  /**
+   * A read of the current write transaction kept for its later units, or
+   * undefined: `keep` stores one; every write statement of the transaction
+   * that is not a `keeperOfReads`, and every rollback to a savepoint, forgets
+   * them all, so a unit sees what an earlier unit of its group changed.
+   * A kept read reads only `conferences` and `reservations` (what a keeper
+   * promises not to change).
+   */
+  kept(key: string): unknown {
+    return this.keptReads.get(key);
+  }
+
+  /** Keeps a read for `kept` (the caller is a unit of a write group). */
+  keep(key: string, value: unknown): void {
+    this.keptReads.set(key, value);
+  }
+
+  /** Forgets what the current transaction carried and kept (it began, ended, or rolled back to a savepoint). */
+  private forgetCarried(): void {
+    if (this.carriedValues.size > 0) this.carriedValues.clear();
+    if (this.keptReads.size > 0) this.keptReads.clear();
+  }
+
+  /** Counts a write statement, and forgets the kept reads it may change. */
+  private wrote(sqlText: string): void {
+    this.writeStatements++;
+    if (this.keptReads.size > 0 && !keepersOfReads.has(sqlText)) this.keptReads.clear();
   }
 
   /**
@@ -876,7 +955,7 @@ export class SqliteExecutor {
     parameters: readonly unknown[],
   ): { rows: unknown[]; changes: number; lastInsertRowid?: number | bigint } {
     const statement = this.statement(sqlText);
-    if (!statement.readonly) this.writeStatements++;
+    if (!statement.readonly) this.wrote(sqlText);
     if (statement.reader) return { rows: statement.all(...parameters), changes: 0 };
     const { changes, lastInsertRowid } = statement.run(...parameters);
     return { rows: [], changes, lastInsertRowid };
@@ -888,7 +967,7 @@ export class SqliteExecutor {
    */
   inGroupRow(sqlText: string, parameters: readonly unknown[]): unknown[] | undefined {
     const statement = this.statement(sqlText, 'array');
-    if (!statement.readonly) this.writeStatements++;
+    if (!statement.readonly) this.wrote(sqlText);
     return statement.get(...parameters) as unknown[] | undefined;
   }
 
@@ -896,7 +975,7 @@ export class SqliteExecutor {
   execute(sqlText: string, parameters: readonly unknown[]): QueryResult<unknown> {
     const statement = this.kyselyStatement(sqlText);
     // Counted before it runs: an UPDATE … RETURNING is a reader too.
-    if (!statement.readonly) this.writeStatements++;
+    if (!statement.readonly) this.wrote(sqlText);
     if (statement.reader) return { rows: statement.all(parameters) };
     const { changes, lastInsertRowid } = statement.run(parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
