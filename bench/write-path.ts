@@ -18,9 +18,20 @@
  * between the two, as two cluster workers taking turns with the write token
  * do (each group then finds its connection's page cache stale: the other
  * connection committed since).
+ *
+ * ALLOC=1 then measures what a call allocates on V8's heap: 2,000 more
+ * calls with no garbage collection inside them (run it with
+ * `--min-semi-space-size=128 --max-semi-space-size=128` so none comes), the heap's growth divided by
+ * the calls; it says so when a collection came anyway. HEAP_PROFILE=1 also
+ * samples those allocations (V8's sampling heap profiler keeping what a
+ * collection would free, 256-byte interval) and prints the functions that
+ * allocated most, by self size.
  */
 import type SqliteDatabase from 'better-sqlite3';
 import { rmSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { addPerson } from '../src/functions/add-person.js';
 import { answerCall } from '../src/protocol/answer-call.js';
 import { openStore, sqliteExecutorOf } from '../src/store/database.js';
@@ -78,6 +89,7 @@ for (const [sqlText, { ns, runs }] of sorted) {
 }
 if (sorted.length > 0)
   process.stdout.write(`${(Number(statementsNs) / 1000 / calls).toFixed(1).padStart(7)} µs/call in statements\n`);
+if (process.env.ALLOC === '1' || process.env.HEAP_PROFILE === '1') await measureAllocations(2_000);
 for (const writer of writers) await writer.store.close();
 rmSync(work, { recursive: true, force: true });
 
@@ -106,4 +118,54 @@ function timeStatements(sqlite: SqliteDatabase.Database): void {
   }) as typeof sqlite.prepare;
   const exec = sqlite.exec.bind(sqlite);
   sqlite.exec = ((sqlText: string) => time(sqlText, exec)(sqlText)) as typeof sqlite.exec;
+}
+
+/** What `n` calls allocate on V8's heap (see ALLOC and HEAP_PROFILE above). */
+async function measureAllocations(n: number): Promise<void> {
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+  observer.observe({ entryTypes: ['gc'] });
+  const session = process.env.HEAP_PROFILE === '1' ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 256,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
+  await run(200); // the measuring's own first allocations
+  const before = getHeapStatistics().used_heap_size;
+  await run(n);
+  const grown = getHeapStatistics().used_heap_size - before;
+  await new Promise((resolve) => setImmediate(resolve)); // the observer's entries
+  observer.disconnect();
+  process.stdout.write(
+    `allocated ${(grown / n / 1024).toFixed(2)} KB/call over ${n} calls` +
+      (collections > 0 ? ` (${collections} collections came: an underestimate)\n` : ' (no collection)\n'),
+  );
+  if (!session) return;
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
+    profile: { head: ProfileNode; samples: { size: number; nodeId: number }[] };
+  };
+  session.disconnect();
+  const bySite = new Map<string, number>();
+  const walk = (node: ProfileNode) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const site = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${lineNumber + 1}`;
+    const self = node.selfSize;
+    if (self > 0) bySite.set(site, (bySite.get(site) ?? 0) + self);
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  const total = [...bySite.values()].reduce((a, b) => a + b, 0);
+  process.stdout.write(`sampled ${(total / (n + 200) / 1024).toFixed(2)} KB/call; by function (self):\n`);
+  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    process.stdout.write(`${(bytes / (n + 200)).toFixed(0).padStart(7)} B/call  ${site}\n`);
+}
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
 }
