@@ -33,6 +33,15 @@ class BytePool {
     this.next += n;
     return out;
   }
+
+  /** One byte, without a Buffer view of it (a UID takes them one at a time). */
+  byte(): number {
+    if (this.next >= this.bytes.length) {
+      this.bytes = randomBytes(4096);
+      this.next = 0;
+    }
+    return this.bytes[this.next++]!;
+  }
 }
 
 const pool = new BytePool();
@@ -55,23 +64,35 @@ const uidEpochSeconds = 1_577_836_800;
  */
 function uid(): string {
   const now = Date.now();
-  let out =
-    Math.max(0, Math.floor(now / 1000) - uidEpochSeconds)
-      .toString(36)
-      .toUpperCase()
-      .padStart(6, '0')
-      .slice(-6) +
-    Math.floor(((now % 1000) * 36) / 1000)
-      .toString(36)
-      .toUpperCase();
-  while (out.length < 16) {
-    for (const byte of pool.take(16)) {
-      // 252 = 7 * 36: drop the top bytes so every character is equally likely.
-      if (byte < 252 && out.length < 16) out += alphabet[byte % 36];
-    }
+  // The time part is the same for every UID of one 36th of a second: made once for them.
+  const step = Math.floor(now / 1000) * 36 + Math.floor(((now % 1000) * 36) / 1000);
+  if (step !== uidStep) {
+    uidStep = step;
+    const prefix =
+      Math.max(0, Math.floor(now / 1000) - uidEpochSeconds)
+        .toString(36)
+        .toUpperCase()
+        .padStart(6, '0')
+        .slice(-6) +
+      Math.floor(((now % 1000) * 36) / 1000)
+        .toString(36)
+        .toUpperCase();
+    uidChars.write(prefix, 0, 'latin1');
   }
-  return out;
+  // The characters are written into one buffer and read out as one string:
+  // appending them one by one made a string for each (a registration makes two UIDs).
+  for (let at = 7; at < 16; ) {
+    const byte = pool.byte();
+    // 252 = 7 * 36: drop the top bytes so every character is equally likely.
+    if (byte < 252) uidChars[at++] = alphabetCodes[byte % 36]!;
+  }
+  return uidChars.toString('latin1', 0, 16);
 }
+
+/** The UID being made (see `uid`), its time part kept for `uidStep`. */
+const uidChars = Buffer.alloc(16);
+let uidStep = -1;
+const alphabetCodes = Buffer.from(alphabet, 'latin1');
 
 export const cryptoRandom: Random = {
   uid,

@@ -93,14 +93,14 @@ export async function addPerson(
     if (!found) throw new ParameterError(`no conference with UID ${input.conference}`);
     const { row: conference, reservations } = found;
     requireTakesPersons(ctx, conference, reservations);
-    const claim = { did: conference.did, person_uid: uid, conference_uid: conference.uid };
-    const row = newPersonRow(ctx, input, uid, email, conference.uid);
     // The usual case, a free PIN on the first draw, claims it and inserts in
     // one statement on PostgreSQL; a PIN someone holds goes through the PIN
     // rules (take-over of an ended conference's PIN, further draws).
     const first = drawn ?? services.random.pin();
-    let person = await insertPersonClaimingPin(trx, { did: conference.did, pin: first }, { ...row, pin: first });
+    const row = newPersonRow(ctx, input, uid, email, conference.uid, first);
+    let person = await insertPersonClaimingPin(trx, { did: conference.did, pin: first }, row);
     if (!person) {
+      const claim = { did: conference.did, person_uid: uid, conference_uid: conference.uid };
       const pin = (await tryClaimPin(trx, services, { ...claim, pin: first }))
         ? first
         : await allocatePin(trx, services, claim);
@@ -126,8 +126,15 @@ function requireTakesPersons(
   }
 }
 
-/** The persons row addPerson inserts (its PIN comes from the claim). */
-function newPersonRow(ctx: CallContext, input: NewPersonInput, uid: string, email: string, conferenceUid: string) {
+/** The persons row addPerson inserts, with the PIN it claims first. */
+function newPersonRow(
+  ctx: CallContext,
+  input: NewPersonInput,
+  uid: string,
+  email: string,
+  conferenceUid: string,
+  pin: string,
+) {
   return {
     uid,
     conference_uid: conferenceUid,
@@ -138,6 +145,7 @@ function newPersonRow(ctx: CallContext, input: NewPersonInput, uid: string, emai
     custom1: input.custom1 ?? '',
     custom2: input.custom2 ?? '',
     role: input.role,
+    pin,
     ani: '',
     created_at: ctx.services.clock.now(),
   };
@@ -173,7 +181,7 @@ async function addPersonInOneWrite(
   requireTakesPersons(ctx, conference, reservations);
   const pin = services.random.pin();
   onDraw(pin);
-  const row = { ...newPersonRow(ctx, input, uid, email, conference.uid), pin };
+  const row = newPersonRow(ctx, input, uid, email, conference.uid, pin);
   // The event presents the row as inserted (the presenter reads no generated column).
   const event = personEvent('person.registered', { id: 0, ...row }, conference.did, [], input.source ?? 'api');
   // The key's answer is the result as it will be presented (the presenter reads no generated column either).

@@ -69,7 +69,14 @@ export async function appendEvents(
 
 /** `events` as rows of the customer numbered from `first` on. */
 function numbered(customerUid: string, first: number, events: readonly NewEventRow[]): EventRow[] {
-  return events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
+  return events.map((e, i) => ({
+    customer_uid: customerUid,
+    sequence: first + i,
+    id: e.id,
+    type: e.type,
+    occurred_at: e.occurred_at,
+    data: e.data,
+  }));
 }
 
 /**
@@ -94,7 +101,14 @@ async function appendEventsPostgres(
       with ordinality as e(id, type, occurred_at, data, ord)
     returning sequence`.execute(trx);
   const first = Math.min(...result.rows.map((r) => Number(r.sequence)));
-  return events.map((e, i) => ({ customer_uid: customerUid, sequence: first + i, ...e }));
+  return events.map((e, i) => ({
+    customer_uid: customerUid,
+    sequence: first + i,
+    id: e.id,
+    type: e.type,
+    occurred_at: e.occurred_at,
+    data: e.data,
+  }));
 }
 
 /** Up to `limit` events of a customer after `after`, in sequence order. */

@@ -53,6 +53,17 @@ const personInsertAll = prepared(
 // Neither writes a conference or its reservations (the persons' trigger writes only the change log).
 keeperOfReads(personInsertAll.sqlite);
 
+/** `row`'s values in `personColumns` order, or undefined when it leaves a column out (no closures: the hot path's insert). */
+function everyColumnOf(row: NewPerson): unknown[] | undefined {
+  const values = new Array<unknown>(personColumns.length);
+  for (let i = 0; i < personColumns.length; i++) {
+    const value = row[personColumns[i]!];
+    if (value === undefined) return undefined;
+    values[i] = value;
+  }
+  return values;
+}
+
 /**
  * Inserts a person and returns the row; inside an SQLite write group on a raw
  * prepared statement. A row that gives every column is the row as stored but
@@ -61,12 +72,9 @@ keeperOfReads(personInsertAll.sqlite);
  * µs) and comes back with the rowid, its columns in the table's order.
  */
 export async function insertPerson(db: Kysely<Database>, row: NewPerson): Promise<PersonRow> {
-  if (personColumns.every((c) => row[c] !== undefined)) {
-    const id = groupInsert(
-      db,
-      personInsertAll,
-      personColumns.map((c) => row[c]),
-    );
+  const values = everyColumnOf(row);
+  if (values !== undefined) {
+    const id = groupInsert(db, personInsertAll, values);
     if (id !== undefined) {
       const { uid, conference_uid, customer_uid, name, email, notes, custom1, custom2, role, pin, ani, created_at } =
         row as Required<NewPerson>;
@@ -310,7 +318,9 @@ export async function insertPersonClaimingPin(
 ): Promise<PersonRow | undefined> {
   const full = { did: claim.did, pin: claim.pin, person_uid: person.uid, conference_uid: person.conference_uid };
   if (!isPostgres(trx))
-    return (await claimPin(trx, full)) ? insertPerson(trx, { ...person, pin: claim.pin }) : undefined;
+    return (await claimPin(trx, full))
+      ? insertPerson(trx, person.pin === claim.pin ? person : { ...person, pin: claim.pin })
+      : undefined;
   const result = await sql<PersonRow>`
     with claim as (
       insert into pin_claims (did, pin, person_uid, conference_uid)
