@@ -715,7 +715,11 @@ export class SqliteExecutor {
       if (released) return;
       released = true;
       gate.release(size > 1);
-      if (writeGroupStats) writeGroupStats.hold.add(statsNow() - granted);
+      if (writeGroupStats) {
+        const now = statsNow();
+        writeGroupStats.hold.add(now - granted);
+        writeGroupStats.held(granted, now);
+      }
     };
     try {
       await this.flushGroup(release);

@@ -49,6 +49,8 @@ export interface WriteGroupStats {
   readonly latency: Samples;
   /** Events counted by name (the write token's messages: `token.ask`, `token.pass`, …). */
   readonly counts: Record<string, number>;
+  /** A token hold from `from` to `to` (statsNow()): the scavenges that began inside one are counted at exit. */
+  held(from: number, to: number): void;
 }
 
 /** Now, in milliseconds with sub-millisecond precision. */
@@ -64,7 +66,13 @@ function start(): WriteGroupStats {
     size: new Samples(),
     latency: new Samples(),
     counts: {} as Record<string, number>,
+    held: (from: number, to: number) => {
+      if (holds.length < 4_000_000) holds.push(from, to);
+    },
   };
+  // Token holds as [from, to] pairs and the scavenges' start times, in statsNow()'s time base.
+  const holds: number[] = [];
+  const scavenges: number[] = [];
   // By V8's kind: 1 scavenge, 2 minor mark-compact, 4 mark-sweep-compact, 8 incremental marking, 16 weak callbacks.
   const gc = new Map<number, Samples>();
   new PerformanceObserver((list) => {
@@ -73,6 +81,7 @@ function start(): WriteGroupStats {
       let samples = gc.get(kind);
       if (!samples) gc.set(kind, (samples = new Samples()));
       samples.add(entry.duration);
+      if (kind === 1 && scavenges.length < 2_000_000) scavenges.push(entry.startTime);
     }
   }).observe({ entryTypes: ['gc'] });
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -87,12 +96,27 @@ function start(): WriteGroupStats {
       ),
       counts: stats.counts,
       gc: Object.fromEntries([...gc].map(([kind, samples]) => [kind, samples.summary()])),
+      scavengesInHolds: scavengesIn(holds, scavenges),
       heapMB: Math.round(process.memoryUsage().heapUsed / 1e6),
       loopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
     };
     writeSync(2, JSON.stringify(line) + '\n');
   });
   return stats;
+}
+
+/** How many of `starts` fall inside one of the [from, to] pairs of `holds` (both in time order), of how many. */
+export function scavengesIn(
+  holds: readonly number[],
+  starts: readonly number[],
+): { inHolds: number; of: number; holds: number } {
+  let inHolds = 0;
+  let h = 0;
+  for (const at of starts) {
+    while (h < holds.length && holds[h + 1]! < at) h += 2;
+    if (h < holds.length && holds[h]! <= at) inHolds++;
+  }
+  return { inHolds, of: starts.length, holds: holds.length / 2 };
 }
 
 /** The process's write-group samples, or undefined when `BATON_WRITE_STATS` is not set. */
