@@ -145,8 +145,8 @@ async function measureAllocations(n: number): Promise<void> {
       (collections > 0 ? ` (${collections} collections came: an underestimate)\n` : ' (no collection)\n'),
   );
   if (!session) return;
-  const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
-    profile: { head: ProfileNode; samples: { size: number; nodeId: number }[] };
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
+    profile: { head: ProfileNode };
   };
   session.disconnect();
   const bySite = new Map<string, number>();
