@@ -190,13 +190,14 @@ export class RawFront {
 }
 
 /** One connection the raw front reads, until it closes or is handed to node:http. */
-class RawConnection {
+export class RawConnection {
   /** Bytes read and not yet answered (undefined: none). */
   private buffered: Buffer | undefined;
   /** How much of `buffered`, of a head not yet complete, was checked for unusual bytes. */
   private checked = 0;
-  /** The head of the request whose body is being read. */
+  /** The head of the request whose body is being read, and its length in `buffered`. */
   private head: Head | undefined;
+  private headLength = 0;
   private begun: { id: string; started: number } | undefined;
   /** An answer is under way (the pipeline's promise): nothing else is read meanwhile. */
   private pending = false;
@@ -263,9 +264,10 @@ class RawConnection {
         if (end < 0) {
           // Not complete: node:http's at once if what is there already is not ordinary (it would answer now).
           if (buffered.length >= headLimit) return this.handOver();
-          const from = Math.max(0, this.checked - 1);
-          if (unusualByte.test(buffered.toString('latin1', from))) return this.handOver();
-          this.checked = buffered.length;
+          // A CR last is checked with the LF that should follow it, in the next bytes.
+          const upTo = buffered[buffered.length - 1] === 13 ? buffered.length - 1 : buffered.length;
+          if (unusualByte.test(buffered.toString('latin1', this.checked, upTo))) return this.handOver();
+          this.checked = upTo;
           if (this.timer === undefined) this.since = Date.now();
           this.waitFor(this.raw.server.headersTimeout);
           break;
@@ -273,7 +275,8 @@ class RawConnection {
         if (end + 4 > headLimit) return this.handOver();
         const parsed = this.raw.parseHead(buffered.toString('latin1', 0, end), binding);
         if (parsed === 'node') return this.handOver();
-        this.consume(end + 4);
+        // The head's bytes stay until the body is read: a request cut short goes to node:http whole.
+        this.headLength = end + 4;
         if (this.timer === undefined) this.since = Date.now();
         // The head is complete: from now on node:http's requestTimeout applies (from the request's first byte).
         this.stopWaiting();
@@ -289,13 +292,13 @@ class RawConnection {
         this.raw.answered++;
       }
       const head = this.head;
-      const available = this.buffered === undefined ? 0 : this.buffered.length;
-      if (available < head.bodyLength) {
+      const start = this.headLength;
+      if (buffered.length - start < head.bodyLength) {
         this.waitFor(this.raw.server.requestTimeout);
         break;
       }
-      const body = head.bodyLength === 0 ? '' : this.buffered!.toString('utf8', 0, head.bodyLength);
-      this.consume(head.bodyLength);
+      const body = head.bodyLength === 0 ? '' : buffered.toString('utf8', start, start + head.bodyLength);
+      this.consume(start + head.bodyLength);
       this.head = undefined;
       this.stopWaiting();
       this.answer(binding, head, body);
