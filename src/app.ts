@@ -12,6 +12,7 @@ import { redactingLoggerOptions } from './log-redaction.js';
 import { registerAccessRoute } from './protocol/access-route.js';
 import { AccessFront, type JsonBodyParser } from './protocol/access-front.js';
 import { AccessPipeline } from './protocol/access-pipeline.js';
+import { installRawFront, type RawFront } from './protocol/raw-front.js';
 import { fastifyTrustProxy, isTrustedPeer } from './protocol/client-address.js';
 import {
   accessBodyErrorAnswer,
@@ -47,13 +48,25 @@ export interface AppOptions {
    * False sends every request through Fastify: tests compare the two.
    */
   accessFront?: boolean;
+  /**
+   * Answer ordinary /_access requests from the raw-socket front, before
+   * node:http parses them (default true; only with the node:http front).
+   * False leaves them to the node:http front: tests compare the two.
+   */
+  rawFront?: boolean;
 }
 
 const fronts = new WeakMap<FastifyInstance, AccessFront>();
+const rawFronts = new WeakMap<FastifyInstance, RawFront>();
 
 /** The node:http front of an application built by buildApp, if it has one. */
 export function accessFrontOf(app: FastifyInstance): AccessFront | undefined {
   return fronts.get(app);
+}
+
+/** The raw-socket front of an application built by buildApp, if it has one. */
+export function rawFrontOf(app: FastifyInstance): RawFront | undefined {
+  return rawFronts.get(app);
 }
 
 /** Builds the application on the given services. */
@@ -68,9 +81,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       ? undefined
       : new AccessFront({ pipeline, bodyLimit: config.bodyLimit, requestId, metrics: services.metrics });
   let closing = false;
+  let raw: RawFront | undefined;
   const app = Fastify({
     // The API's ordinary requests are answered by the node:http front; everything else by Fastify.
-    serverFactory: (handler, serverOptions) => createHttpServer(serverOptions, handler, front),
+    serverFactory: (handler, serverOptions) => {
+      const server = createHttpServer(serverOptions, handler, front);
+      if (front !== undefined && options.rawFront !== false) raw = installRawFront(server, front);
+      return server;
+    },
     // LOG_FORMAT=pretty writes through pino-pretty; the redaction applies either way.
     logger:
       options.logger ??
@@ -126,6 +144,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     closing = true;
   });
   if (front) fronts.set(app, front);
+  if (raw) rawFronts.set(app, raw);
   front?.bind({
     log: app.log,
     jsonParser: app.getDefaultJsonParser('error', 'ignore') as unknown as JsonBodyParser,

@@ -84,6 +84,8 @@ export interface TestServerOptions {
   logger?: AppOptions['logger'];
   /** False: every /_access request through Fastify, none through the node:http front. */
   accessFront?: boolean;
+  /** False: ordinary /_access requests through the node:http front, none through the raw-socket front. */
+  rawFront?: boolean;
 }
 
 /** Starts a listening server on a fresh database. Close it in afterAll/afterEach. */
@@ -107,6 +109,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     mail: jobs,
     jobs,
     accessFront: options.accessFront,
+    rawFront: options.rawFront,
   });
   // As serve() does: a burst of 1,000 connections must not overflow the accept queue.
   const url = await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
