@@ -195,6 +195,9 @@ export class RawConnection {
   private buffered: Buffer | undefined;
   /** How much of `buffered`, of a head not yet complete, was checked for unusual bytes. */
   private checked = 0;
+  /** Chunks of a body not yet complete, read after `buffered` (joined once the body is complete), and their size. */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
   /** The head of the request whose body is being read, and its length in `buffered`. */
   private head: Head | undefined;
   private headLength = 0;
@@ -238,8 +241,25 @@ export class RawConnection {
   }
 
   private data(chunk: Buffer): void {
-    this.buffered = this.buffered === undefined ? chunk : Buffer.concat([this.buffered, chunk]);
+    const head = this.head;
+    if (head !== undefined && this.buffered !== undefined) {
+      // A body's chunks are joined once, when it is complete: joining each as it comes would copy everything
+      // read so far for every chunk, quadratic in the body for a client that sends it a byte at a time.
+      this.parts.push(chunk);
+      this.partBytes += chunk.length;
+      if (this.buffered.length + this.partBytes < this.headLength + head.bodyLength) return;
+      this.joinParts();
+    } else this.buffered = this.buffered === undefined ? chunk : Buffer.concat([this.buffered, chunk]);
     this.work();
+  }
+
+  /** Joins the body chunks gathered by `data` to what was read before them. */
+  private joinParts(): void {
+    if (this.parts.length === 0) return;
+    const parts = this.parts;
+    this.buffered = this.buffered === undefined ? Buffer.concat(parts) : Buffer.concat([this.buffered, ...parts]);
+    this.parts = [];
+    this.partBytes = 0;
   }
 
   /** `step`, where an exception (a bug) is logged and closes the connection rather than escaping. */
@@ -518,6 +538,7 @@ export class RawConnection {
    */
   private handOver(): void {
     const socket = this.socket;
+    this.joinParts();
     const rest = this.buffered;
     this.buffered = undefined;
     this.detach();
