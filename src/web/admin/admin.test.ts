@@ -771,6 +771,21 @@ describe('pages use the API’s rules', () => {
     expect((await their.signIn(theirs.email, theirs.password)).location).toBe('/admin/conferences');
   });
 
+  it("sets a conference's custom value within the API's own limits (one rule, the domain's)", async () => {
+    const uid = await createConference(server, { name: 'Custom limits' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get(`/admin/conferences/${uid}`);
+    const long = await site.post(`/admin/conferences/${uid}/custom`, { customKey: 'k'.repeat(101), customValue: 'v' });
+    expect(long.text).toContain('customKey must be at most 100 characters');
+    const empty = await site.post(`/admin/conferences/${uid}/custom`, { customKey: ' ', customValue: 'v' });
+    expect(empty.text).toContain('customKey is required');
+    const saved = await site.post(`/admin/conferences/${uid}/custom`, { customKey: 'k'.repeat(100), customValue: 'v' });
+    expect(saved.status).toBe(303);
+    expect((await site.get(`/admin/conferences/${uid}`)).text).toContain('k'.repeat(100));
+    expect((await site.get(`/admin/conferences/${uid}`)).text).not.toContain('k'.repeat(101));
+  });
+
   it('answers an import over the body limit with a 413 page and adds nobody', async () => {
     const uid = await createConference(server, { name: 'Too big' });
     const site = siteClient(server);
