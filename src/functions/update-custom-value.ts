@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { customValueLimits, parseObjectType, updateCustomValue as update } from '../domain/custom-values.js';
 import { presentCustomValues } from '../presenters/common.js';
-import { anyText, requiredText, uid } from '../protocol/params.js';
+import { assignedText, requiredText, uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
 
 /**
@@ -17,7 +17,7 @@ export const updateCustomValue = defineFunction({
     objectType: requiredText(16),
     objectUID: uid(),
     customKey: requiredText(customValueLimits.customKey),
-    customValue: anyText(customValueLimits.customValue),
+    customValue: assignedText(customValueLimits.customValue),
   }),
   async handle(ctx, p) {
     const objectType = parseObjectType(p.objectType);
