@@ -10,7 +10,7 @@ import { registerBridgeRoutes } from './bridge/routes.js';
 import { apiFunctions } from './functions/index.js';
 import { redactingLoggerOptions } from './log-redaction.js';
 import { registerAccessRoute } from './protocol/access-route.js';
-import { AccessFront, type JsonBodyParser } from './protocol/access-front.js';
+import { AccessFront, structuredJsonType, type JsonBodyParser } from './protocol/access-front.js';
 import { AccessPipeline } from './protocol/access-pipeline.js';
 import { installRawFront, type RawFront } from './protocol/raw-front.js';
 import { fastifyTrustProxy, isTrustedPeer } from './protocol/client-address.js';
@@ -133,6 +133,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       done(error as Error, undefined);
     }
   };
+  // A +json type (application/vnd.api+json, application/merge-patch+json) is JSON, read by Fastify's own
+  // parser as application/json is, not as a form; the node:http front decides the same (bodyKindOf).
+  app.addContentTypeParser(structuredJsonType, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'ignore'));
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, formParser);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, formParser);

@@ -50,9 +50,20 @@ export interface ConferenceDefaults {
   backgroundMusic?: boolean;
 }
 
+/** Longest conference name. */
+export const conferenceNameLimit = 200;
+
+/** The one rule for a conference's name, as given (no name at all takes the customer's: "<customer> conference"). */
+function checkConferenceName(name: string | undefined): void {
+  if (name !== undefined && (name === '' || name.length > conferenceNameLimit)) {
+    throw new ParameterError(`name must be 1 to ${conferenceNameLimit} characters`);
+  }
+}
+
 /** A new conference row from the customer's defaults and the caller's overrides. */
 export function newConferenceRow(ctx: CallContext, input: ConferenceDefaults, reserved: boolean) {
   const { customer, services } = ctx;
+  checkConferenceName(input.name);
   const flag = (value: boolean | undefined, fallback: number) => (value === undefined ? fallback : value ? 1 : 0);
   return {
     uid: services.random.uid(),

@@ -36,6 +36,9 @@ export const recognizedKeys: Record<string, { objects: CustomObjectType[]; url: 
  */
 export const maxCustomValues = 100;
 
+/** Longest custom key and value. */
+export const customValueLimits = { customKey: 100, customValue: 4000 } as const;
+
 export function parseObjectType(text: string): CustomObjectType {
   const lower = text.trim().toLowerCase();
   const found = customObjectTypes.find((t) => t === lower);
@@ -85,6 +88,14 @@ export interface CustomValueUpdate {
 /** Sets (or, with an empty value, removes) one custom value; returns the object's values. */
 export async function updateCustomValue(ctx: CallContext, update: CustomValueUpdate): Promise<CustomValue[]> {
   const { objectType, objectUID, customKey, customValue } = update;
+  // One rule for every door (the API's parameters say the same before the call; the site's form relies on it).
+  if (customKey.trim() === '') throw new ParameterError('customKey is required');
+  if (customKey.length > customValueLimits.customKey) {
+    throw new ParameterError(`customKey must be at most ${customValueLimits.customKey} characters`);
+  }
+  if (customValue.length > customValueLimits.customValue) {
+    throw new ParameterError(`customValue must be at most ${customValueLimits.customValue} characters`);
+  }
   await requireEditableObject(ctx, objectType, objectUID);
   const { services } = ctx;
   const customerUid = ctx.customer.uid;

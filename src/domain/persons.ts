@@ -48,6 +48,23 @@ export interface NewPersonInput {
 export const personFieldLimits = { name: 200, email: 254, notes: 4000, custom1: 1000, custom2: 1000 } as const;
 
 /**
+ * The length rule for a new person's texts, whichever door they come in by (the API's parameters,
+ * the site's form, an import, the bridge): one rule, here. The email has its own (requireEmailAddress).
+ */
+function checkNewPersonTexts(input: NewPersonInput): void {
+  checkLength('name', input.name);
+  checkLength('notes', input.notes);
+  checkLength('custom1', input.custom1);
+  checkLength('custom2', input.custom2);
+}
+
+function checkLength(field: 'name' | 'notes' | 'custom1' | 'custom2', value: string | undefined): void {
+  if (value !== undefined && value.length > personFieldLimits[field]) {
+    throw new ParameterError(`${field} must be at most ${personFieldLimits[field]} characters`);
+  }
+}
+
+/**
  * Work to do in the same transaction as the insert (self-registration queues
  * its confirmation there, so a person never exists without it).
  */
@@ -68,6 +85,7 @@ export async function addPerson(
   present?: (view: PersonView) => unknown,
 ): Promise<PersonView> {
   const { services, customer } = ctx;
+  checkNewPersonTexts(input);
   const email = input.email === undefined ? '' : requireEmailAddress(input.email, 'email');
   const uid = services.random.uid();
   // The first PIN drawn: if the one-statement write found it held, the

@@ -128,6 +128,13 @@ async function issueLink(
 /**
  * Creates a user of `customerUid` without a password; returns the user and a
  * one-time link to set it. An address already in use is code 1.
+ *
+ * An address names one user across all customers: signing in (and a reset)
+ * finds the user by address alone, with no customer to tell two apart. So an
+ * address another customer's user holds cannot be added either, but the
+ * answer must not tell one customer about another's users: it says only that
+ * the address cannot be used, never "exists" or whose it is. The customer's
+ * own user is named as such (the owner sees them on the Account page anyway).
  */
 export async function createUser(
   services: Services,
@@ -137,7 +144,11 @@ export async function createUser(
   const customer = await findCustomer(services.store.db, input.customerUid);
   if (!customer) throw new ParameterError(`no customer ${input.customerUid}`);
   return inTransaction(services.store.db, async (trx) => {
-    if (await findUserByEmail(trx, email)) throw new FunctionError(1, `a user with email ${email} already exists`);
+    const holder = await findUserByEmail(trx, email);
+    if (holder?.customer_uid === customer.uid) {
+      throw new FunctionError(1, `a user with email ${email} already exists`);
+    }
+    if (holder) throw new FunctionError(1, `email ${email} cannot be used for a new user: choose another address`);
     const row = await insertUser(trx, {
       uid: services.random.uid(),
       customer_uid: customer.uid,

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { createReservationless } from '../domain/conferences.js';
+import { conferenceNameLimit, createReservationless } from '../domain/conferences.js';
 import { optionalBoolean, optionalInteger, optionalText } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
 import { conferenceResult } from './present.js';
 
 /** Parameters every createConference* function shares. */
 export const conferenceOverrides = {
-  name: optionalText(200),
+  name: optionalText(conferenceNameLimit),
   contactEmail: optionalText(2000),
   greenroom: optionalBoolean(),
   recording: optionalBoolean(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { updateConferenceField } from '../domain/conferences.js';
-import { anyText, requiredText, uid } from '../protocol/params.js';
+import { assignedText, requiredText, uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
 import { conferenceResult } from './present.js';
 
@@ -14,7 +14,7 @@ export const updateConference = defineFunction({
   summary:
     'Sets one conference field: contactEmail, registerText, notes, recording, greenroom, reminder, backgroundMusic, callerInterface, preCall, postCall, banner or regComment.',
   result: 'Conference',
-  params: z.object({ conference: uid(), field: requiredText(64), value: anyText(8000) }),
+  params: z.object({ conference: uid(), field: requiredText(64), value: assignedText(8000) }),
   codes: { 1: 'Conference does not exist or is invalid', 2: 'Field is not valid' },
   async handle(ctx, p) {
     return conferenceResult(ctx, await updateConferenceField(ctx, p.conference, p.field, p.value));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseObjectType, updateCustomValue as update } from '../domain/custom-values.js';
+import { customValueLimits, parseObjectType, updateCustomValue as update } from '../domain/custom-values.js';
 import { presentCustomValues } from '../presenters/common.js';
-import { anyText, requiredText, uid } from '../protocol/params.js';
+import { assignedText, requiredText, uid } from '../protocol/params.js';
 import { defineFunction } from '../protocol/api-function.js';
 
 /**
@@ -16,8 +16,8 @@ export const updateCustomValue = defineFunction({
   params: z.object({
     objectType: requiredText(16),
     objectUID: uid(),
-    customKey: requiredText(100),
-    customValue: anyText(4000),
+    customKey: requiredText(customValueLimits.customKey),
+    customValue: assignedText(customValueLimits.customValue),
   }),
   async handle(ctx, p) {
     const objectType = parseObjectType(p.objectType);

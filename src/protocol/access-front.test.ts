@@ -299,6 +299,36 @@ describe('the node:http front of /_access answers as the Fastify route does', ()
     }
   });
 
+  it('reads a +json body as JSON, the same on both fronts, with or without a charset', async () => {
+    const body = JSON.stringify({ ...fast.credentials, conferenceUID: conference, type: 'json' });
+    for (const [type, byTheFront] of [
+      ['application/vnd.api+json', true],
+      ['application/merge-patch+json', true],
+      ['Application/VND.API+JSON; charset=UTF-8', true],
+      ['application/problem+json;charset=utf-8', true],
+      ['application/vnd.api+json; charset=iso-8859-1', false],
+      ['application/vnd.api+json; ext="https://jsonapi.org/ext/atomic"', false],
+    ] as const) {
+      const { answer, byFront } = await same({
+        method: 'POST',
+        path: '/_access/getConference',
+        headers: { 'content-type': type },
+        body,
+      });
+      expect(byFront).toBe(byTheFront);
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(answer).toMatch(/"code":0}$/);
+    }
+    // A bad +json body is refused as a bad application/json one is.
+    const { answer } = await same({
+      method: 'POST',
+      path: '/_access/getCustomer?type=json',
+      headers: { 'content-type': 'application/vnd.api+json' },
+      body: '{bad',
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
   it('refuses a bad JSON body the same, with HTTP 400', async () => {
     for (const body of ['{bad', '', '{"__proto__":{"x":1}}', '[1,2]', '"text"']) {
       const { answer, byFront } = await same({

@@ -101,9 +101,20 @@ export function bodyKindOf(
     case 'application/json; charset=utf-8':
       return 'json';
     default:
-      return null;
+      // A structured-syntax +json type (RFC 6839: application/vnd.api+json, application/merge-patch+json)
+      // is JSON too; read as a form, its body would name no parameter and answer -5.
+      return structuredJson.test(type) ? 'json' : null;
   }
 }
+
+/**
+ * An `application/<subtype>+json` type, bare or naming UTF-8, any case: the +json types the front reads
+ * itself. Fastify reads the others (another charset, other parameters) with the same JSON parser (app.ts).
+ */
+const structuredJson = /^application\/[\w!#$%&'*.^`|~-][\w!#$%&'*+.^`|~-]*\+json(?:; ?charset=utf-8)?$/i;
+
+/** Any `application/<subtype>+json` type, as Fastify's parser lookup writes it (its media type lower-cased, then its parameters). */
+export const structuredJsonType = /^application\/[\w!#$%&'*.^`|~-][\w!#$%&'*+.^`|~-]*\+json(?:;|$)/;
 
 /** Which body an ordinary request carries, or null when Fastify must decide (before anything is read). */
 function bodyKind(request: IncomingMessage, bodyLimit: number): BodyKind | null {

@@ -29,9 +29,16 @@ export function optionalText(max: number) {
     .overwrite((v) => (v === '' ? undefined : v));
 }
 
-/** Text that may be empty (a value to assign), at most `max` characters. */
-export function anyText(max: number) {
-  return z.string().max(max, `must be at most ${max} characters`).default('');
+/**
+ * A value to assign (the update* functions' `value`, updateCustomValue's `customValue`): it must be
+ * sent, and may be empty, at most `max` characters. The spec marks what may be left out "(Optional)"
+ * and does not mark these: "value	String	Value to be assigned to field"; "To remove a custom value
+ * just assign it an empty value". A missing one used to clear the field, which a client's typo or a
+ * forgotten parameter would do silently: it is a -2 that names the parameter; `value=` still assigns
+ * the empty value.
+ */
+export function assignedText(max: number) {
+  return z.string({ error: required }).max(max, `must be at most ${max} characters`);
 }
 
 /** A UID parameter: required, at most 64 characters. */

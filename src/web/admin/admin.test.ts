@@ -752,6 +752,40 @@ describe('pages use the API’s rules', () => {
     expect((await site.get(new URL(link).pathname + new URL(link).search)).status).toBe(410);
   });
 
+  it("refuses an address another customer's user holds without telling that it exists or whose it is", async () => {
+    const other = await server.addCustomer({ name: 'Other customer' });
+    const theirs = await createAdminUser(server, other.customer, { role: 'staff' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get('/admin/account');
+    const answer = await site.post('/admin/account/users', { email: theirs.email.toUpperCase(), role: 'staff' });
+    expect(answer.text).toContain(`email ${theirs.email} cannot be used for a new user`);
+    expect(answer.text).not.toContain('already exists');
+    expect(answer.text).not.toContain('Other customer');
+    expect(answer.text).not.toContain(other.customer);
+    expect(answer.text).not.toContain('new-user-link');
+    // Nothing written: the other customer's user still signs in, and this customer has no user by that address.
+    const account = await site.get('/admin/account');
+    expect(account.text).not.toContain(theirs.email);
+    const their = siteClient(server);
+    expect((await their.signIn(theirs.email, theirs.password)).location).toBe('/admin/conferences');
+  });
+
+  it("sets a conference's custom value within the API's own limits (one rule, the domain's)", async () => {
+    const uid = await createConference(server, { name: 'Custom limits' });
+    const site = siteClient(server);
+    await site.signIn(owner.email, owner.password);
+    await site.get(`/admin/conferences/${uid}`);
+    const long = await site.post(`/admin/conferences/${uid}/custom`, { customKey: 'k'.repeat(101), customValue: 'v' });
+    expect(long.text).toContain('customKey must be at most 100 characters');
+    const empty = await site.post(`/admin/conferences/${uid}/custom`, { customKey: ' ', customValue: 'v' });
+    expect(empty.text).toContain('customKey is required');
+    const saved = await site.post(`/admin/conferences/${uid}/custom`, { customKey: 'k'.repeat(100), customValue: 'v' });
+    expect(saved.status).toBe(303);
+    expect((await site.get(`/admin/conferences/${uid}`)).text).toContain('k'.repeat(100));
+    expect((await site.get(`/admin/conferences/${uid}`)).text).not.toContain('k'.repeat(101));
+  });
+
   it('answers an import over the body limit with a 413 page and adds nobody', async () => {
     const uid = await createConference(server, { name: 'Too big' });
     const site = siteClient(server);
