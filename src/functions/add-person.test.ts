@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
 
 describe('addPerson', () => {
@@ -138,7 +139,6 @@ describe('addPerson PIN allocation', () => {
       let i = 0;
       const { cryptoRandom } = await import('../random.js');
       const server = await startTestServer({ random: { ...cryptoRandom, pin: () => draws[i++]! } });
-      const { default: pg } = await import('pg');
       const query = pg.Client.prototype.query;
       const sent: string[] = [];
       try {
