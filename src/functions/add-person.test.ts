@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
 
 describe('addPerson', () => {
@@ -130,6 +131,39 @@ describe('addPerson PIN allocation', () => {
       await server.close();
     }
   });
+
+  it.runIf(process.env.BATON_TEST_PG_URL)(
+    'on PostgreSQL, draws again in the group statement when its first PIN is held, with no transaction',
+    async () => {
+      const draws = ['515151', '515151', '626262'];
+      let i = 0;
+      const { cryptoRandom } = await import('../random.js');
+      const server = await startTestServer({ random: { ...cryptoRandom, pin: () => draws[i++]! } });
+      const query = pg.Client.prototype.query;
+      const sent: string[] = [];
+      try {
+        const conference = await createConference(server);
+        expect((await server.call('addPerson', { conference, role: 'PARTICIPANT' })).value.PIN).toBe('515151');
+        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+          const first = args[0] as string | { text?: string };
+          sent.push(typeof first === 'string' ? first : (first.text ?? ''));
+          return (query as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof query;
+        const second = await server.call('addPerson', { conference, role: 'PARTICIPANT' });
+        pg.Client.prototype.query = query;
+        expect(second.code).toBe(0);
+        expect(second.value.PIN).toBe('626262');
+        // Both draws went as group statements; the PIN rules' transaction never began.
+        expect(sent.filter((text) => /^\s*begin/i.test(text))).toEqual([]);
+        expect(sent.filter((text) => /insert into pin_claims/.test(text))).toHaveLength(2);
+        const data = await server.call('getConferenceData', { conferenceUID: conference });
+        expect(data.value.person.map((p: { PIN: string }) => p.PIN).sort()).toEqual(['515151', '626262']);
+      } finally {
+        pg.Client.prototype.query = query;
+        await server.close();
+      }
+    },
+  );
 
   it('reuses a PIN that a canceled conference gave back', async () => {
     const { cryptoRandom } = await import('../random.js');
