@@ -28,6 +28,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '5' },
     dist: { type: 'string', default: join(root, 'dist') },
     snapshot: { type: 'boolean', default: false },
+    promoted: { type: 'boolean', default: false },
   },
 });
 
@@ -91,6 +92,56 @@ function byConstructor(file: string): Map<string, { count: number; bytes: number
   return sums;
 }
 
+/** A node of V8's sampling heap profile. */
+interface HeapProfileNode {
+  id: number;
+  selfSize: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children: HeapProfileNode[];
+}
+
+/**
+ * The first phase's promoted bytes a request: by the function that allocated
+ * them, and by its stack's nearest frames of Baton's own (`dist/src`).
+ */
+function printPromoted(
+  profile: { head: HeapProfileNode; samples: { size: number; nodeId: number }[] },
+  requests: number,
+) {
+  const bySelf = new Map<string, number>();
+  const byOwn = new Map<string, number>();
+  const frame = (node: HeapProfileNode) =>
+    `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*\/(dist\/|node_modules\/)/, '$1')}:${node.callFrame.lineNumber + 1}`;
+  let total = 0;
+  const walk = (node: HeapProfileNode, stack: HeapProfileNode[]) => {
+    const path = [...stack, node];
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      bySelf.set(frame(node), (bySelf.get(frame(node)) ?? 0) + node.selfSize);
+      const own = path
+        .filter((n) => n.callFrame.url.includes('/dist/src/'))
+        .slice(-2)
+        .map(frame)
+        .join(' < ');
+      const key = `${frame(node)}  [${own || 'no Baton frame'}]`;
+      byOwn.set(key, (byOwn.get(key) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) walk(child, path);
+  };
+  walk(profile.head, []);
+  process.stdout.write(
+    `  promoted in the first phase (sampled, 256-byte interval): ${(total / requests).toFixed(0)} bytes a request\n`,
+  );
+  const top = (map: Map<string, number>, n: number) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, bytes]) => `    ${(bytes / requests).toFixed(1).padStart(7)} B/req  ${key}\n`)
+      .join('');
+  process.stdout.write(`  by the allocating function:\n${top(bySelf, 20)}`);
+  process.stdout.write(`  by the allocating function and Baton's nearest frames:\n${top(byOwn, 25)}`);
+}
+
 const work = mkdtempSync(join(tmpdir(), 'baton-retained-'));
 try {
   const database = join(work, 'small.sqlite');
@@ -123,6 +174,7 @@ try {
         AUTH_FAILURE_LIMIT: '0',
         HEAP_PROBE_OUT: out,
         ...(flags.snapshot ? { HEAP_PROBE_SNAPSHOT: '1' } : {}),
+        ...(flags.promoted ? { HEAP_PROBE_PROMOTED: '1' } : {}),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -198,6 +250,15 @@ try {
       process.stdout.write(
         `    ${d.key.padEnd(66)} ${String(d.count).padStart(8)} objects ${String(d.bytes).padStart(10)} bytes\n`,
       );
+  }
+  if (flags.promoted) {
+    const file = `${out}.${child.pid}.1.heapprofile`;
+    while (!existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    printPromoted(
+      JSON.parse(readFileSync(file, 'utf8')) as { head: HeapProfileNode; samples: { size: number; nodeId: number }[] },
+      first.requests,
+    );
   }
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
