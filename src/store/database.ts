@@ -307,21 +307,32 @@ export async function inTransaction<T>(
   }
   // SQLite: group commit (a savepoint in the turn's shared transaction); the
   // write resolves only once the group's COMMIT is done.
+  // Each transaction's hooks entry is deleted once it has ended, not left for
+  // the WeakMap to drop: an entry whose key died young stays in the map's
+  // table (old space) until a mark-compact clears it, one entry a write, and
+  // under registrations that table's growth brought the workers' mark-compacts.
   const executor = executors.get(db);
   if (executor) {
     const hooks: Array<() => void> = [];
-    const result = await executor.write((trx) => {
-      commitHooks.set(trx, hooks);
-      return work(trx);
-    });
-    runCommitHooks(hooks);
-    return result;
+    let unit: object | undefined;
+    try {
+      const result = await executor.write((trx) => {
+        if (unit) commitHooks.delete(unit);
+        commitHooks.set((unit = trx), hooks);
+        return work(trx);
+      });
+      runCommitHooks(hooks);
+      return result;
+    } finally {
+      if (unit) commitHooks.delete(unit);
+    }
   }
   for (let attempt = 1; ; attempt++) {
     const hooks: Array<() => void> = [];
+    let unit: object | undefined;
     try {
       const result = await db.transaction().execute((trx) => {
-        commitHooks.set(trx, hooks);
+        commitHooks.set((unit = trx), hooks);
         return work(trx);
       });
       runCommitHooks(hooks);
@@ -329,6 +340,8 @@ export async function inTransaction<T>(
     } catch (error) {
       if (attempt >= attempts || !isRerunnable(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    } finally {
+      if (unit) commitHooks.delete(unit);
     }
   }
 }

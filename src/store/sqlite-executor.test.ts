@@ -195,6 +195,30 @@ describe('SQLite group commit', () => {
     expect(committed()).toEqual(['T1', 'T3']);
   });
 
+  it('forgets a transaction once it has ended: a hook asked for afterwards runs at once', async () => {
+    // Each transaction's entry is deleted when it ends (not left for the
+    // WeakMap to drop at a mark-compact): a hook given the ended
+    // transaction finds none and runs, as outside any transaction.
+    const ran: string[] = [];
+    let ended: Kysely<Database> | undefined;
+    await inTransaction(store.db, async (trx) => {
+      ended = trx;
+      afterCommit(trx, () => ran.push('inside'));
+    });
+    expect(ran).toEqual(['inside']);
+    afterCommit(ended!, () => ran.push('after'));
+    await Promise.resolve();
+    expect(ran).toEqual(['inside', 'after']);
+    // So does a refused one.
+    await inTransaction(store.db, async (trx) => {
+      ended = trx;
+      throw new Error('refused');
+    }).catch(() => undefined);
+    afterCommit(ended!, () => ran.push('after the refusal'));
+    await Promise.resolve();
+    expect(ran).toEqual(['inside', 'after', 'after the refusal']);
+  });
+
   it('starts a new group for writes that arrive while one is committing', async () => {
     const executor = sqliteExecutorOf(store.db)!;
     const before = executor.commits;
