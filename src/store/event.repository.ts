@@ -101,14 +101,7 @@ async function appendEventsPostgres(
       with ordinality as e(id, type, occurred_at, data, ord)
     returning sequence`.execute(trx);
   const first = Math.min(...result.rows.map((r) => Number(r.sequence)));
-  return events.map((e, i) => ({
-    customer_uid: customerUid,
-    sequence: first + i,
-    id: e.id,
-    type: e.type,
-    occurred_at: e.occurred_at,
-    data: e.data,
-  }));
+  return numbered(customerUid, first, events);
 }
 
 /** Up to `limit` events of a customer after `after`, in sequence order. */
