@@ -75,7 +75,15 @@ describe.runIf(onPostgres)('registrations grouped per customer on PostgreSQL', (
     occurred_at: 7,
     data: JSON.stringify({ person: uid }),
   });
-  const pinOf = () => String(100_000 + Math.floor(Math.random() * 900_000));
+  // PINs never drawn before in this file: a test that expects every registration to write must not draw
+  // one already held (the group statement rightly writes nothing for it).
+  const drawnPins = new Set<string>();
+  const pinOf = (): string => {
+    const pin = String(100_000 + Math.floor(Math.random() * 900_000));
+    if (drawnPins.has(pin)) return pinOf();
+    drawnPins.add(pin);
+    return pin;
+  };
   /** The transaction each person's row was written by (PostgreSQL's xmin). */
   const writersOf = async (uids: readonly string[]) => {
     const { rows } = await sql<{
