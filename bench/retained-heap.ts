@@ -17,7 +17,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LoadJob, LoadResult } from './load.js';
+import type { LoadJob } from './load.js';
+import { loadInChild as load } from './load-child.js';
 import { seedDatabase } from './seed.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -31,17 +32,6 @@ const { values: flags } = parseArgs({
     promoted: { type: 'boolean', default: false },
   },
 });
-
-function load(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'load.ts'), JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(out))));
-  });
-}
 
 /** Signals the server and waits for what the probe writes. */
 async function probe(child: ChildProcess, out: string, n: number): Promise<{ used: number; oldUsed: number }> {

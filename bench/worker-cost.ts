@@ -17,7 +17,8 @@ import { childPids, statFields } from './proc.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LoadJob, LoadResult } from './load.js';
+import type { LoadJob } from './load.js';
+import { loadInChild as load } from './load-child.js';
 import { seedDatabase } from './seed.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -151,17 +152,6 @@ async function startServer(database: string): Promise<{ child: ChildProcess; url
     child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
   });
   return { child, url };
-}
-
-function load(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'load.ts'), JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(out))));
-  });
 }
 
 const work = mkdtempSync(join(tmpdir(), 'baton-worker-cost-'));
