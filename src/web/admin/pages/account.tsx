@@ -7,6 +7,7 @@ import { eventTypes } from '../../../domain/events.js';
 import { wantedTypes, webhookDescriptionMax } from '../../../domain/webhooks.js';
 import type { CustomerRow } from '../../../store/customer.repository.js';
 import type { WebhookRow } from '../../../store/webhook.repository.js';
+import { timeZoneChoices } from '../../../domain/time.js';
 import { formatWhen } from '../format.js';
 import { Csrf, renderPage, ShownOnce, type Notice, type Viewer } from '../layout.js';
 
@@ -33,10 +34,10 @@ export function customerFieldValue(customer: CustomerRow, field: CustomerField):
   return field.kind === 'boolean' ? (value ? 'true' : 'false') : String(value);
 }
 
-let zones: string[] | undefined;
-function timeZones(): string[] {
-  zones ??= ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
-  return zones;
+/** The zones to pick from, with the customer's own even when the list has it under no name (`Etc/GMT+5`). */
+function timeZones(current: string): readonly string[] {
+  const choices = timeZoneChoices();
+  return choices.includes(current) ? choices : [current, ...choices];
 }
 
 export function accountPage(props: {
@@ -90,7 +91,7 @@ export function accountPage(props: {
                 <div key={f.name}>
                   <label for="field-timeZone">{labels[f.name]}</label>
                   <select id="field-timeZone" name="timeZone">
-                    {timeZones().map((z) => (
+                    {timeZones(customer.time_zone).map((z) => (
                       <option key={z} value={z} selected={z === customer.time_zone}>
                         {z}
                       </option>
