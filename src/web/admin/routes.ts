@@ -16,7 +16,7 @@ import type { CallContext, Services } from '../../context.js';
 import { ApiError, ParameterError } from '../../errors.js';
 import { listKeys, revokeKeyById } from '../../domain/api-keys.js';
 import { listCallsOf, loadCallHistory, pollCallers, type LiveCaller } from '../../domain/call-history.js';
-import { searchConferences } from '../../domain/conference-search.js';
+import { searchConferences, searchedConferencesMax } from '../../domain/conference-search.js';
 import {
   cancelConference,
   createReservationless,
@@ -470,7 +470,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     signedIn(async (request, reply, s) => {
       const tab = conferenceTabs.find((t) => t.id === request.query.tab) ?? conferenceTabs[2];
       const query = (request.query.q ?? '').slice(0, 200);
-      const page = Math.min(Math.max(1, Number.parseInt(request.query.page ?? '1', 10) || 1), 1000);
+      const page = Math.min(Math.max(1, Number.parseInt(request.query.page ?? '1', 10) || 1), searchedConferencesMax);
       const result = await searchConferences(s.ctx, tab.status, query, page);
       return send(
         reply,
