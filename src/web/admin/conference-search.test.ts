@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 const names = (html: string) =>
-  [...html.matchAll(/<a href="\/admin\/conferences\/[A-Z0-9]{16}">([^<]*)<\/a>/g)].map((m) => m[1]);
+  [...html.matchAll(/<a href="\/admin\/conferences\/[A-Z0-9]{16}">([^<]*)<\/a>/g)].map((m) => m[1]!);
 
 const label = (i: number) => `Standup ${String(i).padStart(4, '0')}`;
 
