@@ -269,3 +269,37 @@ describe('a form sent with one value refused', () => {
     }
   });
 });
+
+describe('the CSV import', () => {
+  it('adds nobody twice: a second import of the file, a sent-again confirmation, a repeated row', async () => {
+    const { page, as } = await signedInOwner();
+    try {
+      const uid = (await server.call('createConferenceReservationless', { name: 'Import' }, { as })).value.UID;
+      await server.call('addPerson', { conference: uid, role: 'PARTICIPANT', email: 'Ann@Example.org' }, { as });
+      const csv = [
+        'name,email,role',
+        'Ann,ann@example.org,PARTICIPANT',
+        'Bob,bob@example.org,PARTICIPANT',
+        'Bob again,BOB@example.org,PRESENTER',
+        'Cy,cy@example.org,PARTICIPANT',
+      ].join('\n');
+      const base = `/admin/conferences/${uid}`;
+      await page.goto(`${server.url}${base}/import`);
+      await page.fill('#csv', csv);
+      await page.click('text=Preview');
+      await expect.poll(() => page.locator('#preview-summary').innerText()).toContain('2 row(s) ready, 2 with errors');
+      const errors = await page.locator('.import-errors').innerText();
+      expect(errors).toContain('Line 2: ann@example.org is registered for this conference already');
+      expect(errors).toContain('Line 4: BOB@example.org is on line 3 already');
+      await page.click('text=Import 2 registrant(s)');
+      await expect.poll(() => page.locator('#import-result').innerText()).toContain('2 added, 2 not added');
+      // The browser sends the confirmation again (reload after the POST): nobody is added twice.
+      await page.reload();
+      await expect.poll(() => page.locator('#import-result').innerText()).toContain('0 added, 4 not added');
+      const persons = (await server.call('getConferenceData', { conferenceUID: uid }, { as })).value.person;
+      expect(persons.map((p: any) => p.email).sort()).toEqual(['Ann@Example.org', 'bob@example.org', 'cy@example.org']);
+    } finally {
+      await page.close();
+    }
+  });
+});

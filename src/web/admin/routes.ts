@@ -33,7 +33,7 @@ import {
   listCustomerWebhooks,
   removeWebhook,
 } from '../../domain/webhooks.js';
-import { checkImportRows, importPersons } from '../../domain/person-import.js';
+import { checkImportRows, importPersons, registeredEmails } from '../../domain/person-import.js';
 import { addPerson, personFields, removePerson, requirePerson, updatePersonFields } from '../../domain/persons.js';
 import {
   addReservation,
@@ -796,7 +796,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
 
   async function importTarget(s: Session, uid: string) {
     const view = await loadConferenceData(s.ctx, uid);
-    return { uid: view.row.uid, name: view.row.name };
+    return { uid: view.row.uid, name: view.row.name, registered: registeredEmails(view.persons) };
   }
 
   app.get(
@@ -829,7 +829,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         if (!header.includes('name') && !header.includes('email')) {
           throw new ParameterError('the first row must name the columns, e.g. name,email,role');
         }
-        const rows = checkImportRows(records);
+        const rows = checkImportRows(records, conference.registered);
         if (body.confirm !== '1') {
           return send(reply, 200, importPage({ viewer: s.viewer, conference, csv, preview: rows }));
         }
