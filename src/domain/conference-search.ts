@@ -10,8 +10,11 @@ import { conferenceListLimit, listConferencesByStatus } from './conference-lists
 import type { ConferenceView } from './conferences.js';
 import type { ConferenceStatus } from './status.js';
 
-/** Most list answers one search reads (so at most this many times conferenceListLimit conferences). */
-export const searchListReads = 100;
+/**
+ * Most list answers one search reads (so at most this many times conferenceListLimit conferences):
+ * each costs about 40 ms, which bounds a page of the site.
+ */
+export const searchListReads = 10;
 /** Most conferences a search looks at. */
 export const searchedConferencesMax = searchListReads * conferenceListLimit;
 
