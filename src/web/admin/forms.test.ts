@@ -303,3 +303,30 @@ describe('the CSV import', () => {
     }
   });
 });
+
+describe('a new reserved conference with a row that is not valid', () => {
+  it('names the skipped row after creating the conference', async () => {
+    const { page } = await signedInOwner();
+    try {
+      await page.goto(`${server.url}/admin/conferences/new`);
+      await page.fill('#name', 'Partly');
+      await page.check('input[name=kind][value=reserved]');
+      await page.fill('#startDate1', '2026-02-01T10:00');
+      await page.fill('#duration1', '60');
+      await page.fill('#startDate2', '2020-02-01T10:00'); // in the past
+      await page.fill('#duration2', '60');
+      await Promise.all([page.waitForURL(/done=created-partly/), page.click('main button[type=submit]')]);
+      const notice = await page.locator('.notice').first().innerText();
+      expect(notice).toContain('reservation row 2 was not valid and skipped');
+      expect(notice).not.toContain('row 1');
+      // Only the form's row numbers are read from the address, never other text.
+      const uid = /conferences\/([A-Z0-9]{16})/.exec(page.url())![1]!;
+      await page.goto(`${server.url}/admin/conferences/${uid}?done=created-partly&skipped=%3Cb%3Ex%3C%2Fb%3E.99`);
+      expect(await page.locator('.notice').first().innerText()).toBe(
+        'Conference created; some reservation rows were not valid and were skipped.',
+      );
+    } finally {
+      await page.close();
+    }
+  });
+});

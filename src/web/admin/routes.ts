@@ -126,6 +126,22 @@ function doneNotice(query: Record<string, string | undefined>): Notice | undefin
   // Own keys only: `done=constructor` must not find Object.prototype's function (an empty notice).
   const done = query.done;
   const text = done !== undefined && Object.hasOwn(doneMessages, done) ? doneMessages[done] : undefined;
+  if (done === 'created-partly') {
+    // Which rows: numbers of the form's rows only, never other text from the URL.
+    const rows = (query.skipped ?? '')
+      .split('.')
+      .filter((n) => /^[1-9]\d?$/.test(n) && Number(n) <= newReservationRows);
+    if (rows.length > 0) {
+      const many = rows.length > 1;
+      return {
+        kind: 'ok',
+        text:
+          `Conference created, but reservation ${many ? 'rows' : 'row'} ${rows.join(', ')} ${many ? 'were' : 'was'} ` +
+          'not valid and skipped (a start in the past or at a time the clock skips, a missing or too long duration, ' +
+          `or an overlap with another row). Add ${many ? 'them' : 'it'} under Reservations.`,
+      };
+    }
+  }
   return text ? { kind: 'ok', text } : undefined;
 }
 
@@ -536,8 +552,10 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
               throw new ParameterError(
                 'a reserved conference needs at least one reservation: fill in a start and a duration',
               );
-            const { view, skipped } = await createReserved(s.ctx, { ...defaults, items });
-            return `/admin/conferences/${view.row.uid}?done=${skipped.length > 0 ? 'created-partly' : 'created'}`;
+            const { view, skippedNumbers } = await createReserved(s.ctx, { ...defaults, items });
+            return skippedNumbers.length > 0
+              ? `/admin/conferences/${view.row.uid}?done=created-partly&skipped=${skippedNumbers.join('.')}`
+              : `/admin/conferences/${view.row.uid}?done=created`;
           }
           const estimated = parseEstimatedCallers(text(body, 'estimatedCallers'), 'estimatedCallers');
           const view = await createReservationless(s.ctx, { ...defaults, estimatedCallers: estimated ?? undefined });
