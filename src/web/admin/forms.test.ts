@@ -3,14 +3,29 @@
  * listening server: what a form shows is what it sends back, a refused form
  * keeps what was typed, and a refusal writes nothing.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../../../test/browser.js';
 import { createAdminUser } from '../../../test/admin.js';
 import { startTestServer, type Credentials, type TestServer } from '../../../test/harness.js';
 
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
 let server: TestServer;
 let browser: TestBrowser;
+
+/** The page's serious or critical axe-core violations. */
+async function violations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
+    return (result.violations as any[])
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`);
+  });
+}
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -325,6 +340,28 @@ describe('a new reserved conference with a row that is not valid', () => {
       expect(await page.locator('.notice').first().innerText()).toBe(
         'Conference created; some reservation rows were not valid and were skipped.',
       );
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('accessibility of what these forms show', () => {
+  it('the Account page with other users, and the refused pages, have no serious axe-core violation', async () => {
+    const { page, as } = await signedInOwner();
+    try {
+      await createAdminUser(server, as.customer, { role: 'staff' });
+      await page.goto(`${server.url}/admin/account`);
+      // Each user's buttons: the visible text is in the accessible name (WCAG 2.5.3).
+      expect(await violations(page)).toEqual([]);
+      await page.fill('#field-contactEmail', 'boss@localhost');
+      expect(await submit(page, '/admin/account')).toBe(422);
+      expect(await violations(page)).toEqual([]);
+      const uid = (await server.call('createConferenceReservationless', { name: 'Axe' }, { as })).value.UID;
+      await page.goto(`${server.url}/admin/conferences/${uid}`);
+      await page.fill('#person-email', 'ada@localhost');
+      expect(await submit(page, `/admin/conferences/${uid}/persons`)).toBe(422);
+      expect(await violations(page)).toEqual([]);
     } finally {
       await page.close();
     }

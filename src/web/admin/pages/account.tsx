@@ -229,7 +229,7 @@ export function accountPage(props: {
                           <>
                             <form class="inline" method="post" action={`/admin/account/users/${u.uid}/sign-out`}>
                               <Csrf token={csrf} />
-                              <button class="link" type="submit" aria-label={`Sign ${u.email} out everywhere`}>
+                              <button class="link" type="submit" aria-label={`Sign out everywhere: ${u.email}`}>
                                 Sign out everywhere
                               </button>
                             </form>{' '}
