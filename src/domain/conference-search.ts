@@ -1,19 +1,29 @@
 /**
  * The conference lists of the administration site: one of the five status
  * lists, narrowed by a name search and cut into pages. It reads the same
- * list as the API (at most conferenceListLimit conferences) so both agree.
+ * lists as the API, page after page (the API's cursor), so both agree and
+ * every conference can be found: a search or a page past the first list
+ * answer's conferenceListLimit still sees the rest.
  */
 import type { CallContext } from '../context.js';
-import { listConferencesByStatus } from './conference-lists.js';
+import { conferenceListLimit, listConferencesByStatus } from './conference-lists.js';
 import type { ConferenceView } from './conferences.js';
 import type { ConferenceStatus } from './status.js';
+
+/**
+ * Most list answers one search reads (so at most this many times conferenceListLimit conferences):
+ * each costs about 40 ms, which bounds a page of the site.
+ */
+export const searchListReads = 10;
+/** Most conferences a search looks at. */
+export const searchedConferencesMax = searchListReads * conferenceListLimit;
 
 export interface ConferencePage {
   views: ConferenceView[];
   page: number;
   pages: number;
   total: number;
-  /** The status list had more than it holds. */
+  /** The status list had more than a search looks at (searchedConferencesMax). */
   truncated: boolean;
 }
 
@@ -25,16 +35,32 @@ export async function searchConferences(
   page: number,
   pageSize = 25,
 ): Promise<ConferencePage> {
-  const { views, truncated } = await listConferencesByStatus(ctx, status);
   const needle = query.trim().toLowerCase();
-  const matching = needle === '' ? views : views.filter((v) => v.row.name.toLowerCase().includes(needle));
-  const pages = Math.max(1, Math.ceil(matching.length / pageSize));
-  const current = Math.min(Math.max(1, page), pages);
-  return {
-    views: matching.slice((current - 1) * pageSize, current * pageSize),
-    page: current,
-    pages,
-    total: matching.length,
-    truncated,
-  };
+  const wanted = Math.max(1, page);
+  const first = (wanted - 1) * pageSize;
+  let total = 0;
+  let requested: ConferenceView[] = [];
+  // The last page seen so far, for a page number past the end (shown as the last page).
+  let last: ConferenceView[] = [];
+  let cursor: string | undefined;
+  let truncated = false;
+  for (let reads = 0; ; reads++) {
+    if (reads === searchListReads) {
+      truncated = true;
+      break;
+    }
+    const list = await listConferencesByStatus(ctx, status, { cursor });
+    for (const view of list.views) {
+      if (needle !== '' && !view.row.name.toLowerCase().includes(needle)) continue;
+      if (total % pageSize === 0) last = [];
+      last.push(view);
+      if (total >= first && total < first + pageSize) requested.push(view);
+      total++;
+    }
+    cursor = list.nextCursor;
+    if (cursor === undefined) break;
+  }
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  if (wanted > pages) requested = total === 0 ? [] : last;
+  return { views: requested, page: Math.min(wanted, pages), pages, total, truncated };
 }

@@ -199,17 +199,34 @@ export async function updateConferenceField(
   fieldName: string,
   value: string,
 ): Promise<ConferenceView> {
+  return updateConferenceFields(ctx, uid, [[fieldName, value]]);
+}
+
+/**
+ * Sets several updateConference fields at once (the site's settings form):
+ * every value is checked first, then all are written in one transaction with
+ * one conference.updated event, so a refused value writes none of them.
+ */
+export async function updateConferenceFields(
+  ctx: CallContext,
+  uid: string,
+  changes: readonly (readonly [fieldName: string, value: string])[],
+): Promise<ConferenceView> {
   const existing = await findConference(ctx.services.store.db, ctx.customer.uid, uid);
   if (!existing) throw new FunctionError(1, `conference ${uid} does not exist`);
   if (existing.canceled_at !== null) throw new FunctionError(1, `conference ${uid} is canceled`);
-  const field = findField(conferenceFields, fieldName);
-  if (!field) {
-    throw new FunctionError(
-      2,
-      `field "${fieldName}" is not valid; use one of ${conferenceFields.map((f) => f.name).join(', ')}`,
-    );
+  const patch: Record<string, string | number> = {};
+  for (const [fieldName, value] of changes) {
+    const field = findField(conferenceFields, fieldName);
+    if (!field) {
+      throw new FunctionError(
+        2,
+        `field "${fieldName}" is not valid; use one of ${conferenceFields.map((f) => f.name).join(', ')}`,
+      );
+    }
+    patch[field.column] = parseFieldValue(field, value);
   }
-  const patch = { [field.column]: parseFieldValue(field, value) };
+  if (changes.length === 0) return loadConference(ctx, uid, existing);
   const row = await inTransaction(ctx.services.store.db, async (trx) => {
     const updated = await updateConference(trx, ctx.customer.uid, uid, patch);
     if (updated)

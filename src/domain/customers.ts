@@ -264,15 +264,30 @@ export async function updateCustomerField(
   fieldName: string,
   value: string,
 ): Promise<CustomerRow> {
-  const field = findField(customerFields, fieldName);
-  if (!field) {
-    throw new ParameterError(
-      `field "${fieldName}" cannot be updated; use one of ${customerFields.map((f) => f.name).join(', ')}`,
-    );
+  return updateCustomerFields(services, customer, [[fieldName, value]]);
+}
+
+/**
+ * Sets several updateCustomer fields at once (the site's Account form): every
+ * value is checked before the one write, so a refused value writes none of them.
+ */
+export async function updateCustomerFields(
+  services: Services,
+  customer: CustomerRow,
+  changes: readonly (readonly [fieldName: string, value: string])[],
+): Promise<CustomerRow> {
+  const patch: Record<string, string | number> = {};
+  for (const [fieldName, value] of changes) {
+    const field = findField(customerFields, fieldName);
+    if (!field) {
+      throw new ParameterError(
+        `field "${fieldName}" cannot be updated; use one of ${customerFields.map((f) => f.name).join(', ')}`,
+      );
+    }
+    patch[field.column] = parseFieldValue(field, value);
   }
-  const row = await updateCustomer(services.store.db, customer.uid, {
-    [field.column]: parseFieldValue(field, value),
-  });
+  if (changes.length === 0) return customer;
+  const row = await updateCustomer(services.store.db, customer.uid, patch);
   if (!row) throw new AuthError();
   return row;
 }

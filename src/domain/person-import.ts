@@ -22,9 +22,18 @@ export interface ImportRow {
   error?: string;
 }
 
-/** Checks each record (column name → text); the first record is line 2 (after the header). */
-export function checkImportRows(records: readonly Record<string, string>[]): ImportRow[] {
+/**
+ * Checks each record (column name → text); the first record is line 2 (after the header).
+ * A row whose email is `registered` already (lower case: the conference's registrants), or
+ * repeats an earlier row's, is refused with a message saying so: importing a file twice (or
+ * sending the confirmation again) adds nobody twice.
+ */
+export function checkImportRows(
+  records: readonly Record<string, string>[],
+  registered: ReadonlySet<string> = new Set(),
+): ImportRow[] {
   if (records.length > maxImportRows) throw new ParameterError(`at most ${maxImportRows} rows can be imported at once`);
+  const lines = new Map<string, number>();
   return records.map((record, index) => {
     const line = index + 2;
     try {
@@ -35,6 +44,13 @@ export function checkImportRows(records: readonly Record<string, string>[]): Imp
         }
       }
       const email = text('email') === '' ? undefined : requireEmailAddress(text('email'), 'email');
+      if (email !== undefined) {
+        const lower = email.toLowerCase();
+        if (registered.has(lower)) throw new ParameterError(`${email} is registered for this conference already`);
+        const earlier = lines.get(lower);
+        if (earlier !== undefined) throw new ParameterError(`${email} is on line ${earlier} already`);
+        lines.set(lower, line);
+      }
       const input = {
         role: parseRole(text('role') || 'PARTICIPANT'),
         name: text('name'),
@@ -49,6 +65,11 @@ export function checkImportRows(records: readonly Record<string, string>[]): Imp
       throw error;
     }
   });
+}
+
+/** The registrants' email addresses in lower case, for checkImportRows. */
+export function registeredEmails(persons: readonly { email: string }[]): Set<string> {
+  return new Set(persons.filter((p) => p.email !== '').map((p) => p.email.toLowerCase()));
 }
 
 /** Adds every good row through addPerson; returns how many were added and the rows that failed. */

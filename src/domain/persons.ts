@@ -279,21 +279,41 @@ export async function updatePersonField(
   fieldName: string,
   value: string,
 ): Promise<PersonRow> {
-  const field = personFields.find((f) => f.toLowerCase() === fieldName.trim().toLowerCase());
-  if (!field) {
-    throw new ParameterError(`field "${fieldName}" cannot be updated; use one of ${personFields.join(', ')}`);
-  }
-  let patch: PersonPatch;
-  if (field === 'role') {
-    patch = { role: parseRole(value) };
-  } else if (field === 'email') {
-    patch = { email: value.trim() === '' ? '' : requireEmailAddress(value, 'value') };
-  } else {
-    const max = personFieldLimits[field];
-    if (value.length > max) throw new ParameterError(`value for ${field} must be at most ${max} characters`);
-    patch = { [field]: value };
+  return updatePersonFields(ctx, uid, [[fieldName, value]]);
+}
+
+/**
+ * Sets several updatePerson fields at once (the site's registrant form):
+ * every value is checked first, then all are written in one transaction with
+ * one person.updated event, so a refused value writes none of them.
+ */
+export async function updatePersonFields(
+  ctx: CallContext,
+  uid: string,
+  changes: readonly (readonly [fieldName: string, value: string])[],
+): Promise<PersonRow> {
+  const patch: PersonPatch = {};
+  for (const [fieldName, value] of changes) {
+    const field = personFields.find((f) => f.toLowerCase() === fieldName.trim().toLowerCase());
+    if (!field) {
+      throw new ParameterError(`field "${fieldName}" cannot be updated; use one of ${personFields.join(', ')}`);
+    }
+    if (field === 'role') {
+      patch.role = parseRole(value);
+    } else if (field === 'email') {
+      patch.email = value.trim() === '' ? '' : requireEmailAddress(value, 'value');
+    } else {
+      const max = personFieldLimits[field];
+      if (value.length > max) throw new ParameterError(`value for ${field} must be at most ${max} characters`);
+      patch[field] = value;
+    }
   }
   const { services, customer } = ctx;
+  if (changes.length === 0) {
+    const row = await findPerson(services.store.db, customer.uid, uid);
+    if (!row) throw new ParameterError(`no person with UID ${uid}`);
+    return row;
+  }
   return inTransaction(services.store.db, async (trx) => {
     const row = await updatePerson(trx, customer.uid, uid, patch);
     if (!row) throw new ParameterError(`no person with UID ${uid}`);

@@ -143,6 +143,8 @@ function readItem(ctx: CallContext, item: ReservationItemText, now: number): Rea
 export interface ReservedConference {
   view: ConferenceView;
   skipped: string[];
+  /** The numbers of the skipped items, in the order given. */
+  skippedNumbers: string[];
 }
 
 /**
@@ -159,6 +161,7 @@ export async function createReserved(
   const now = services.clock.now();
   const accepted: ReadItem[] = [];
   const skipped: string[] = [];
+  const skippedNumbers: string[] = [];
   for (const item of input.items) {
     try {
       const read = readItem(ctx, item, now);
@@ -168,6 +171,7 @@ export async function createReserved(
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       skipped.push(`item ${item.number}: ${error.message}`);
+      skippedNumbers.push(item.number);
     }
   }
   if (accepted.length === 0) {
@@ -192,7 +196,7 @@ export async function createReserved(
     await insertReservations(trx, reservations);
     await recordConferenceEvent(trx, ctx, 'conference.created', row.uid);
   });
-  return { view: await loadConference(ctx, row.uid), skipped };
+  return { view: await loadConference(ctx, row.uid), skipped, skippedNumbers };
 }
 
 /** The reservation `uid` of this customer, or a -2 that names it. */

@@ -195,6 +195,32 @@ export function canonicalTimeZone(text: string): string | null {
   return name;
 }
 
+let zoneChoices: readonly string[] | undefined;
+
+/**
+ * The zones a customer picks from on the site, each under the name
+ * canonicalTimeZone stores (IANA's current one: `Asia/Kolkata`, not the
+ * runtime's list's `Asia/Calcutta`), UTC first, then by name. A form showing
+ * the runtime's names would find no option for a stored current name and
+ * send its first option instead.
+ */
+export function timeZoneChoices(): readonly string[] {
+  if (zoneChoices) return zoneChoices;
+  const currentOf = new Map<string, string>();
+  for (const current of currentZoneNames.values()) {
+    if (isValidTimeZone(current)) {
+      currentOf.set(new Intl.DateTimeFormat('en-US', { timeZone: current }).resolvedOptions().timeZone, current);
+    }
+  }
+  const names = new Set<string>();
+  for (const zone of Intl.supportedValuesOf('timeZone')) {
+    const name = currentOf.get(zone) ?? canonicalTimeZone(zone);
+    if (name !== null && name !== 'UTC') names.add(name);
+  }
+  zoneChoices = ['UTC', ...[...names].sort()];
+  return zoneChoices;
+}
+
 /**
  * The instant a DateTime parameter names, reading local times in `timeZone`.
  * Throws a ParameterError naming `param` when the wall time does not exist

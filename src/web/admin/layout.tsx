@@ -31,6 +31,26 @@ export interface PageProps {
   children?: ComponentChildren;
 }
 
+/**
+ * A form the server refused, with what was sent: the page shows it again
+ * filled in as it was sent, so nothing typed is lost.
+ */
+export interface Refused {
+  /** Which form of the page (its own name, e.g. `person`, `settings`, `reservation:<UID>`). */
+  form: string;
+  values: Record<string, string | undefined>;
+}
+
+/** A field's value: what was sent when `form` was the refused one, else what the server holds. */
+export function kept(refused: Refused | undefined, form: string, name: string, shown: string): string {
+  return refused?.form === form ? (refused.values[name] ?? '') : shown;
+}
+
+/** A checkbox's state: as sent when `form` was the refused one, else as the server holds it. */
+export function keptChecked(refused: Refused | undefined, form: string, name: string, shown: boolean): boolean {
+  return refused?.form === form ? refused.values[name] === 'true' : shown;
+}
+
 /** The hidden CSRF field every form carries. */
 export function Csrf(props: { token: string }) {
   return <input type="hidden" name="csrf" value={props.token} />;

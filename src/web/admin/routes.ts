@@ -16,14 +16,14 @@ import type { CallContext, Services } from '../../context.js';
 import { ApiError, ParameterError } from '../../errors.js';
 import { listKeys, revokeKeyById } from '../../domain/api-keys.js';
 import { listCallsOf, loadCallHistory, pollCallers, type LiveCaller } from '../../domain/call-history.js';
-import { searchConferences } from '../../domain/conference-search.js';
+import { searchConferences, searchedConferencesMax } from '../../domain/conference-search.js';
 import {
   cancelConference,
   createReservationless,
   loadConferenceData,
-  updateConferenceField,
+  updateConferenceFields,
 } from '../../domain/conferences.js';
-import { createKey, updateCustomerField } from '../../domain/customers.js';
+import { createKey, updateCustomerFields } from '../../domain/customers.js';
 import { updateCustomValue } from '../../domain/custom-values.js';
 import { conferenceFields, customerFields } from '../../domain/editable-fields.js';
 import {
@@ -33,8 +33,8 @@ import {
   listCustomerWebhooks,
   removeWebhook,
 } from '../../domain/webhooks.js';
-import { checkImportRows, importPersons } from '../../domain/person-import.js';
-import { addPerson, personFields, removePerson, requirePerson, updatePersonField } from '../../domain/persons.js';
+import { checkImportRows, importPersons, registeredEmails } from '../../domain/person-import.js';
+import { addPerson, personFields, removePerson, requirePerson, updatePersonFields } from '../../domain/persons.js';
 import {
   addReservation,
   changeReservation,
@@ -71,7 +71,7 @@ import { registrationPath } from '../registration.js';
 import { adminCss, adminJs } from './assets.js';
 import { csvRecords, formatCsv, parseCsv } from './csv.js';
 import { formatWhen, fromLocalInput, toLocalInput } from './format.js';
-import type { Notice, Viewer } from './layout.js';
+import type { Notice, Refused, Viewer } from './layout.js';
 import { accountPage, customerFieldValue } from './pages/account.js';
 import { adminMessagePage, resetRequestPage, setPasswordPage, signInPage } from './pages/auth.js';
 import { callerLabel, callPage } from './pages/call.js';
@@ -126,6 +126,22 @@ function doneNotice(query: Record<string, string | undefined>): Notice | undefin
   // Own keys only: `done=constructor` must not find Object.prototype's function (an empty notice).
   const done = query.done;
   const text = done !== undefined && Object.hasOwn(doneMessages, done) ? doneMessages[done] : undefined;
+  if (done === 'created-partly') {
+    // Which rows: numbers of the form's rows only, never other text from the URL.
+    const rows = (query.skipped ?? '')
+      .split('.')
+      .filter((n) => /^[1-9]\d?$/.test(n) && Number(n) <= newReservationRows);
+    if (rows.length > 0) {
+      const many = rows.length > 1;
+      return {
+        kind: 'ok',
+        text:
+          `Conference created, but reservation ${many ? 'rows' : 'row'} ${rows.join(', ')} ${many ? 'were' : 'was'} ` +
+          'not valid and skipped (a start in the past or at a time the clock skips, a missing or too long duration, ' +
+          `or an overlap with another row). Add ${many ? 'them' : 'it'} under Reservations.`,
+      };
+    }
+  }
   return text ? { kind: 'ok', text } : undefined;
 }
 
@@ -470,7 +486,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     signedIn(async (request, reply, s) => {
       const tab = conferenceTabs.find((t) => t.id === request.query.tab) ?? conferenceTabs[2];
       const query = (request.query.q ?? '').slice(0, 200);
-      const page = Math.min(Math.max(1, Number.parseInt(request.query.page ?? '1', 10) || 1), 1000);
+      const page = Math.min(Math.max(1, Number.parseInt(request.query.page ?? '1', 10) || 1), searchedConferencesMax);
       const result = await searchConferences(s.ctx, tab.status, query, page);
       return send(
         reply,
@@ -536,8 +552,10 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
               throw new ParameterError(
                 'a reserved conference needs at least one reservation: fill in a start and a duration',
               );
-            const { view, skipped } = await createReserved(s.ctx, { ...defaults, items });
-            return `/admin/conferences/${view.row.uid}?done=${skipped.length > 0 ? 'created-partly' : 'created'}`;
+            const { view, skippedNumbers } = await createReserved(s.ctx, { ...defaults, items });
+            return skippedNumbers.length > 0
+              ? `/admin/conferences/${view.row.uid}?done=created-partly&skipped=${skippedNumbers.join('.')}`
+              : `/admin/conferences/${view.row.uid}?done=created`;
           }
           const estimated = parseEstimatedCallers(text(body, 'estimatedCallers'), 'estimatedCallers');
           const view = await createReservationless(s.ctx, { ...defaults, estimatedCallers: estimated ?? undefined });
@@ -549,7 +567,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     }),
   );
 
-  async function renderConference(s: Session, uid: string, notice?: Notice): Promise<string> {
+  async function renderConference(s: Session, uid: string, notice?: Notice, refused?: Refused): Promise<string> {
     const view = await loadConferenceData(s.ctx, uid);
     const calls = await listCallsOf(s.ctx, uid);
     return conferencePage({
@@ -560,6 +578,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       registrationUrl: `${services.config.publicUrl.replace(/\/$/, '')}${registrationPath(view.row.uid)}`,
       now: services.clock.now(),
       notice,
+      refused,
     });
   }
 
@@ -575,25 +594,31 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     }),
   );
 
-  /** A POST on one conference: `work` returns the done code; errors re-render the conference page. */
+  /**
+   * A POST on one conference: `work` returns the done code; errors re-render the conference page
+   * with the form (named by `form`, from the URL's parameters) filled in as it was sent.
+   */
   function conferenceAction(
+    form: string | ((params: Record<string, string>) => string),
     work: (s: Session, uid: string, body: Body, params: Record<string, string>) => Promise<string>,
   ) {
     return signedIn(async (request, reply, s) => {
       const uid = request.params.uid!;
       const body = (request.body ?? {}) as Body;
+      const refused = { form: typeof form === 'string' ? form : form(request.params), values: body };
       return act(
         reply,
         async () => `/admin/conferences/${uid}?done=${await work(s, uid, body, request.params)}`,
-        (notice) => renderConference(s, uid, notice),
+        (notice) => renderConference(s, uid, notice, refused),
       );
     });
   }
 
   app.post(
     '/admin/conferences/:uid/settings',
-    conferenceAction(async (s, uid, body) => {
+    conferenceAction('settings', async (s, uid, body) => {
       const view = await loadConferenceData(s.ctx, uid);
+      const changes: [string, string][] = [];
       for (const field of conferenceFields) {
         const submitted =
           field.kind === 'boolean'
@@ -601,16 +626,17 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
               ? 'true'
               : 'false'
             : (body[field.name] ?? conferenceFieldValue(view, field));
-        if (submitted !== conferenceFieldValue(view, field))
-          await updateConferenceField(s.ctx, uid, field.name, submitted);
+        if (submitted !== conferenceFieldValue(view, field)) changes.push([field.name, submitted]);
       }
+      // All or nothing: one refused value writes none of the others.
+      if (changes.length > 0) await updateConferenceFields(s.ctx, uid, changes);
       return 'saved';
     }),
   );
 
   app.post(
     '/admin/conferences/:uid/cancel',
-    conferenceAction(async (s, uid) => {
+    conferenceAction('cancel', async (s, uid) => {
       await cancelConference(s.ctx, uid);
       return 'canceled';
     }),
@@ -618,7 +644,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
 
   app.post(
     '/admin/conferences/:uid/reservations',
-    conferenceAction(async (s, uid, body) => {
+    conferenceAction('reservation', async (s, uid, body) => {
       await addReservation(s.ctx, {
         conference: uid,
         startDate: readDateTime(text(body, 'startDate'), 'startDate'),
@@ -639,33 +665,36 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
 
   app.post(
     '/admin/conferences/:uid/reservations/:rid',
-    conferenceAction(async (s, uid, body, params) => {
-      const reservation = await ownReservation(s, uid, params.rid!);
-      const zone = s.ctx.customer.time_zone;
-      const start = text(body, 'startDate');
-      const duration = text(body, 'duration').trim();
-      // Only what changed is sent: an unchanged start of a session under way is in the past.
-      await changeReservation(s.ctx, reservation.uid, {
-        startDate:
-          start !== '' && start !== toLocalInput(reservation.start_at, zone)
-            ? readDateTime(start, 'startDate')
-            : undefined,
-        duration:
-          duration !== '' && duration !== String(reservation.duration ?? '')
-            ? readMinutes(duration, 'duration')
-            : undefined,
-        estimatedCallers:
-          text(body, 'estimatedCallers').trim() === String(reservation.estimated_callers ?? '')
-            ? undefined
-            : body.estimatedCallers,
-      });
-      return 'reservation-changed';
-    }),
+    conferenceAction(
+      (params) => `reservation:${params.rid}`,
+      async (s, uid, body, params) => {
+        const reservation = await ownReservation(s, uid, params.rid!);
+        const zone = s.ctx.customer.time_zone;
+        const start = text(body, 'startDate');
+        const duration = text(body, 'duration').trim();
+        // Only what changed is sent: an unchanged start of a session under way is in the past.
+        await changeReservation(s.ctx, reservation.uid, {
+          startDate:
+            start !== '' && start !== toLocalInput(reservation.start_at, zone)
+              ? readDateTime(start, 'startDate')
+              : undefined,
+          duration:
+            duration !== '' && duration !== String(reservation.duration ?? '')
+              ? readMinutes(duration, 'duration')
+              : undefined,
+          estimatedCallers:
+            text(body, 'estimatedCallers').trim() === String(reservation.estimated_callers ?? '')
+              ? undefined
+              : body.estimatedCallers,
+        });
+        return 'reservation-changed';
+      },
+    ),
   );
 
   app.post(
     '/admin/conferences/:uid/reservations/:rid/remove',
-    conferenceAction(async (s, uid, _body, params) => {
+    conferenceAction('reservation-remove', async (s, uid, _body, params) => {
       const reservation = await ownReservation(s, uid, params.rid!);
       await removeReservation(s.ctx, reservation.uid);
       return 'reservation-removed';
@@ -674,7 +703,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
 
   app.post(
     '/admin/conferences/:uid/persons',
-    conferenceAction(async (s, uid, body) => {
+    conferenceAction('person', async (s, uid, body) => {
       const email = text(body, 'email').trim();
       const name = text(body, 'name').trim();
       await addPerson(s.ctx, {
@@ -690,7 +719,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
 
   app.post(
     '/admin/conferences/:uid/persons/:pid/remove',
-    conferenceAction(async (s, uid, _body, params) => {
+    conferenceAction('person-remove', async (s, uid, _body, params) => {
       await removePerson(s.ctx, uid, params.pid!);
       return 'person-removed';
     }),
@@ -726,16 +755,24 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         reply,
         async () => {
           const { person } = await ownPerson(s, uid, pid);
+          const changes: [string, string][] = [];
           for (const field of personFields) {
             const submitted = body[field];
-            if (submitted !== undefined && submitted !== person[field])
-              await updatePersonField(s.ctx, pid, field, submitted);
+            if (submitted !== undefined && submitted !== person[field]) changes.push([field, submitted]);
           }
+          // All or nothing: one refused value writes none of the others.
+          if (changes.length > 0) await updatePersonFields(s.ctx, pid, changes);
           return `/admin/conferences/${uid}?done=person-saved`;
         },
         async (notice) => {
           const { person, conference } = await ownPerson(s, uid, pid);
-          return personPage({ viewer: s.viewer, conference, person, notice });
+          return personPage({
+            viewer: s.viewer,
+            conference,
+            person,
+            notice,
+            refused: { form: 'registrant', values: body },
+          });
         },
       );
     }),
@@ -743,7 +780,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
 
   app.post(
     '/admin/conferences/:uid/custom',
-    conferenceAction(async (s, uid, body) => {
+    conferenceAction('custom', async (s, uid, body) => {
       // The key's and the value's rules are the domain's, the API's own (updateCustomValue).
       const key = text(body, 'customKey').trim();
       const value = text(body, 'customValue');
@@ -777,7 +814,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
 
   async function importTarget(s: Session, uid: string) {
     const view = await loadConferenceData(s.ctx, uid);
-    return { uid: view.row.uid, name: view.row.name };
+    return { uid: view.row.uid, name: view.row.name, registered: registeredEmails(view.persons) };
   }
 
   app.get(
@@ -810,7 +847,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
         if (!header.includes('name') && !header.includes('email')) {
           throw new ParameterError('the first row must name the columns, e.g. name,email,role');
         }
-        const rows = checkImportRows(records);
+        const rows = checkImportRows(records, conference.registered);
         if (body.confirm !== '1') {
           return send(reply, 200, importPage({ viewer: s.viewer, conference, csv, preview: rows }));
         }
@@ -968,6 +1005,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
   /** What the Account page shows besides its lists: a notice, and a secret shown once. */
   type AccountExtra = {
     notice?: Notice;
+    /** The form refused, shown again as it was sent. */
+    refused?: Refused;
     newKey?: string;
     newUserLink?: { email: string; link: string };
     newWebhookSecret?: { url: string; secret: string };
@@ -998,12 +1037,17 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
    * Runs an Account form's change and shows the page in place: with what the change returns
    * (a secret shown once, its notice), or with its refusal (422).
    */
-  async function changeOnAccount(reply: FastifyReply, s: Session, change: () => Promise<AccountExtra>) {
+  async function changeOnAccount(
+    reply: FastifyReply,
+    s: Session,
+    refused: Refused,
+    change: () => Promise<AccountExtra>,
+  ) {
     let extra: AccountExtra;
     try {
       extra = await change();
     } catch (error) {
-      return send(reply, 422, await renderAccount(s, { notice: errorNotice(error) }));
+      return send(reply, 422, await renderAccount(s, { notice: errorNotice(error), refused }));
     }
     return send(reply, 200, await renderAccount(s, extra));
   }
@@ -1022,7 +1066,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       return act(
         reply,
         async () => {
-          let customer = s.ctx.customer;
+          const customer = s.ctx.customer;
+          const changes: [string, string][] = [];
           for (const field of customerFields) {
             const current = customerFieldValue(customer, field);
             const submitted =
@@ -1031,11 +1076,13 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
                   ? 'true'
                   : 'false'
                 : (body[field.name] ?? current);
-            if (submitted !== current) customer = await updateCustomerField(services, customer, field.name, submitted);
+            if (submitted !== current) changes.push([field.name, submitted]);
           }
+          // All or nothing: one refused value writes none of the others.
+          if (changes.length > 0) await updateCustomerFields(services, customer, changes);
           return '/admin/account?done=saved';
         },
-        (notice) => renderAccount(s, { notice }),
+        (notice) => renderAccount(s, { notice, refused: { form: 'settings', values: body } }),
       );
     }),
   );
@@ -1104,7 +1151,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     signedIn(
       async (request, reply, s) => {
         const body = (request.body ?? {}) as Body;
-        return changeOnAccount(reply, s, async () => {
+        return changeOnAccount(reply, s, { form: 'webhook', values: body }, async () => {
           const row = await addWebhook(s.ctx, {
             url: text(body, 'url').trim(),
             eventTypes: text(body, 'eventTypes'),
@@ -1145,7 +1192,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     '/admin/account/webhooks/:uid/rotate',
     signedIn(
       async (request, reply, s) =>
-        changeOnAccount(reply, s, async () => {
+        changeOnAccount(reply, s, { form: 'webhook-rotate', values: {} }, async () => {
           const row = await changeWebhook(s.ctx, request.params.uid ?? '', { rotateSecret: true });
           return {
             newWebhookSecret: { url: row.url, secret: currentWebhookSecret(row.secret) },
@@ -1177,7 +1224,7 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
     signedIn(
       async (request, reply, s) => {
         const body = (request.body ?? {}) as Body;
-        return changeOnAccount(reply, s, async () => {
+        return changeOnAccount(reply, s, { form: 'user', values: body }, async () => {
           const { user, link } = await createUser(services, {
             customerUid: s.ctx.customer.uid,
             email: text(body, 'email'),

@@ -7,8 +7,9 @@ import { eventTypes } from '../../../domain/events.js';
 import { wantedTypes, webhookDescriptionMax } from '../../../domain/webhooks.js';
 import type { CustomerRow } from '../../../store/customer.repository.js';
 import type { WebhookRow } from '../../../store/webhook.repository.js';
+import { timeZoneChoices } from '../../../domain/time.js';
 import { formatWhen } from '../format.js';
-import { Csrf, renderPage, ShownOnce, type Notice, type Viewer } from '../layout.js';
+import { Csrf, kept, keptChecked, renderPage, ShownOnce, type Notice, type Refused, type Viewer } from '../layout.js';
 
 type CustomerField = (typeof customerFields)[number];
 
@@ -33,10 +34,10 @@ export function customerFieldValue(customer: CustomerRow, field: CustomerField):
   return field.kind === 'boolean' ? (value ? 'true' : 'false') : String(value);
 }
 
-let zones: string[] | undefined;
-function timeZones(): string[] {
-  zones ??= ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')];
-  return zones;
+/** The zones to pick from, with the customer's own even when the list has it under no name (`Etc/GMT+5`). */
+function timeZones(current: string): readonly string[] {
+  const choices = timeZoneChoices();
+  return choices.includes(current) ? choices : [current, ...choices];
 }
 
 export function accountPage(props: {
@@ -52,8 +53,10 @@ export function accountPage(props: {
   newUserLink?: { email: string; link: string };
   self: string;
   notice?: Notice;
+  /** The form refused (`settings`, `webhook`, `user`), shown again as it was sent. */
+  refused?: Refused;
 }): string {
-  const { customer, viewer } = props;
+  const { customer, viewer, refused } = props;
   const csrf = viewer.csrf;
   const owner = viewer.role === 'owner';
   return renderPage({
@@ -82,7 +85,7 @@ export function accountPage(props: {
                     type="checkbox"
                     name={f.name}
                     value="true"
-                    checked={customerFieldValue(customer, f) === 'true'}
+                    checked={keptChecked(refused, 'settings', f.name, customerFieldValue(customer, f) === 'true')}
                   />
                   {labels[f.name]}
                 </label>
@@ -90,8 +93,12 @@ export function accountPage(props: {
                 <div key={f.name}>
                   <label for="field-timeZone">{labels[f.name]}</label>
                   <select id="field-timeZone" name="timeZone">
-                    {timeZones().map((z) => (
-                      <option key={z} value={z} selected={z === customer.time_zone}>
+                    {timeZones(customer.time_zone).map((z) => (
+                      <option
+                        key={z}
+                        value={z}
+                        selected={z === kept(refused, 'settings', 'timeZone', customer.time_zone)}
+                      >
                         {z}
                       </option>
                     ))}
@@ -104,7 +111,7 @@ export function accountPage(props: {
                     id={`field-${f.name}`}
                     name={f.name}
                     maxLength={f.max}
-                    value={customerFieldValue(customer, f)}
+                    value={kept(refused, 'settings', f.name, customerFieldValue(customer, f))}
                   />
                 </div>
               ),
@@ -183,6 +190,7 @@ export function accountPage(props: {
           <WebhookSection
             webhooks={props.webhooks}
             newSecret={props.newWebhookSecret}
+            refused={refused}
             csrf={csrf}
             timeZone={customer.time_zone}
           />
@@ -221,7 +229,7 @@ export function accountPage(props: {
                           <>
                             <form class="inline" method="post" action={`/admin/account/users/${u.uid}/sign-out`}>
                               <Csrf token={csrf} />
-                              <button class="link" type="submit" aria-label={`Sign ${u.email} out everywhere`}>
+                              <button class="link" type="submit" aria-label={`Sign out everywhere: ${u.email}`}>
                                 Sign out everywhere
                               </button>
                             </form>{' '}
@@ -245,13 +253,22 @@ export function accountPage(props: {
               <div class="row">
                 <div>
                   <label for="user-email">Email</label>
-                  <input id="user-email" name="email" type="email" required maxLength={254} />
+                  <input
+                    id="user-email"
+                    name="email"
+                    type="email"
+                    required
+                    maxLength={254}
+                    value={kept(refused, 'user', 'email', '')}
+                  />
                 </div>
                 <div>
                   <label for="user-role">Role</label>
                   <select id="user-role" name="role">
                     <option value="staff">staff (runs conferences)</option>
-                    <option value="owner">owner (also users and API keys)</option>
+                    <option value="owner" selected={kept(refused, 'user', 'role', 'staff') === 'owner'}>
+                      owner (also users and API keys)
+                    </option>
                   </select>
                 </div>
               </div>
@@ -268,10 +285,11 @@ export function accountPage(props: {
 function WebhookSection(props: {
   webhooks: WebhookRow[];
   newSecret?: { url: string; secret: string };
+  refused?: Refused;
   csrf: string;
   timeZone: string;
 }) {
-  const { csrf, timeZone } = props;
+  const { csrf, timeZone, refused } = props;
   const action = (w: WebhookRow, path: string, label: string, text: string) => (
     <form class="inline" method="post" action={`/admin/account/webhooks/${w.uid}/${path}`}>
       <Csrf token={csrf} />
@@ -340,7 +358,14 @@ function WebhookSection(props: {
         <Csrf token={csrf} />
         <h3>Add an endpoint</h3>
         <label for="webhook-url">URL (https://…)</label>
-        <input id="webhook-url" name="url" type="url" required maxLength={2000} />
+        <input
+          id="webhook-url"
+          name="url"
+          type="url"
+          required
+          maxLength={2000}
+          value={kept(refused, 'webhook', 'url', '')}
+        />
         <label for="webhook-events">Event types (comma-separated; empty for every type)</label>
         <input
           id="webhook-events"
@@ -348,12 +373,18 @@ function WebhookSection(props: {
           maxLength={2000}
           aria-describedby="webhook-events-hint"
           autocomplete="off"
+          value={kept(refused, 'webhook', 'eventTypes', '')}
         />
         <p class="muted" id="webhook-events-hint">
           {eventTypes.join(', ')}
         </p>
         <label for="webhook-description">Description</label>
-        <input id="webhook-description" name="description" maxLength={webhookDescriptionMax} />
+        <input
+          id="webhook-description"
+          name="description"
+          maxLength={webhookDescriptionMax}
+          value={kept(refused, 'webhook', 'description', '')}
+        />
         <button type="submit">Add endpoint</button>
       </form>
     </section>

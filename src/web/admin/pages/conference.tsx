@@ -1,12 +1,13 @@
 /** One conference: details, registration link, settings, reservations, registrants, custom values, calls. */
 import type { ConferenceDataView } from '../../../domain/conferences.js';
+import { customValueLimits } from '../../../domain/custom-values.js';
 import { conferenceFields } from '../../../domain/editable-fields.js';
 import { roles } from '../../../protocol/params.js';
 import type { CallRow } from '../../../store/call.repository.js';
 import type { PersonRow } from '../../../store/person.repository.js';
 import type { ImportRow } from '../../../domain/person-import.js';
 import { formatDuration, formatWhen, toLocalInput } from '../format.js';
-import { Csrf, renderPage, type Notice, type Viewer } from '../layout.js';
+import { Csrf, kept, keptChecked, renderPage, type Notice, type Refused, type Viewer } from '../layout.js';
 
 type ConferenceField = (typeof conferenceFields)[number];
 
@@ -74,8 +75,10 @@ export function conferencePage(props: {
   registrationUrl: string;
   now: number;
   notice?: Notice;
+  /** The form refused, shown again as it was sent. */
+  refused?: Refused;
 }): string {
-  const { view, viewer, timeZone } = props;
+  const { view, viewer, timeZone, refused } = props;
   const c = view.row;
   const base = `/admin/conferences/${c.uid}`;
   const canceled = c.canceled_at !== null;
@@ -149,7 +152,7 @@ export function conferencePage(props: {
                     <td>{r.estimated_callers ?? '—'}</td>
                     <td>
                       {!canceled && (r.end_at === null || r.end_at > props.now) && (
-                        <details>
+                        <details open={refused?.form === `reservation:${r.uid}`}>
                           <summary>{c.reserved ? 'Move or remove' : 'Change'}</summary>
                           <form method="post" action={`${base}/reservations/${r.uid}`}>
                             <Csrf token={csrf} />
@@ -160,14 +163,19 @@ export function conferencePage(props: {
                                   id={`start-${r.uid}`}
                                   name="startDate"
                                   type="datetime-local"
-                                  value={toLocalInput(r.start_at, timeZone)}
+                                  value={kept(
+                                    refused,
+                                    `reservation:${r.uid}`,
+                                    'startDate',
+                                    toLocalInput(r.start_at, timeZone),
+                                  )}
                                 />
                                 <label for={`duration-${r.uid}`}>Duration (minutes)</label>
                                 <input
                                   id={`duration-${r.uid}`}
                                   name="duration"
                                   inputMode="numeric"
-                                  value={String(r.duration ?? '')}
+                                  value={kept(refused, `reservation:${r.uid}`, 'duration', String(r.duration ?? ''))}
                                 />
                               </>
                             ) : null}
@@ -176,7 +184,12 @@ export function conferencePage(props: {
                               id={`callers-${r.uid}`}
                               name="estimatedCallers"
                               inputMode="numeric"
-                              value={r.estimated_callers === null ? '' : String(r.estimated_callers)}
+                              value={kept(
+                                refused,
+                                `reservation:${r.uid}`,
+                                'estimatedCallers',
+                                r.estimated_callers === null ? '' : String(r.estimated_callers),
+                              )}
                             />
                             <button type="submit">Save</button>
                           </form>
@@ -203,15 +216,32 @@ export function conferencePage(props: {
               <div class="row">
                 <div>
                   <label for="new-start">Start ({timeZone})</label>
-                  <input id="new-start" name="startDate" type="datetime-local" required />
+                  <input
+                    id="new-start"
+                    name="startDate"
+                    type="datetime-local"
+                    required
+                    value={kept(refused, 'reservation', 'startDate', '')}
+                  />
                 </div>
                 <div>
                   <label for="new-duration">Duration (minutes)</label>
-                  <input id="new-duration" name="duration" inputMode="numeric" required />
+                  <input
+                    id="new-duration"
+                    name="duration"
+                    inputMode="numeric"
+                    required
+                    value={kept(refused, 'reservation', 'duration', '')}
+                  />
                 </div>
                 <div>
                   <label for="new-callers">Estimated callers</label>
-                  <input id="new-callers" name="estimatedCallers" inputMode="numeric" />
+                  <input
+                    id="new-callers"
+                    name="estimatedCallers"
+                    inputMode="numeric"
+                    value={kept(refused, 'reservation', 'estimatedCallers', '')}
+                  />
                 </div>
               </div>
               <button type="submit">Add reservation</button>
@@ -250,17 +280,30 @@ export function conferencePage(props: {
             <div class="row">
               <div>
                 <label for="person-name">Name</label>
-                <input id="person-name" name="name" maxLength={200} autocomplete="off" />
+                <input
+                  id="person-name"
+                  name="name"
+                  maxLength={200}
+                  autocomplete="off"
+                  value={kept(refused, 'person', 'name', '')}
+                />
               </div>
               <div>
                 <label for="person-email">Email</label>
-                <input id="person-email" name="email" type="email" maxLength={254} autocomplete="off" />
+                <input
+                  id="person-email"
+                  name="email"
+                  type="email"
+                  maxLength={254}
+                  autocomplete="off"
+                  value={kept(refused, 'person', 'email', '')}
+                />
               </div>
               <div>
                 <label for="person-role">Role</label>
                 <select id="person-role" name="role">
                   {roles.map((r) => (
-                    <option key={r} value={r}>
+                    <option key={r} value={r} selected={kept(refused, 'person', 'role', 'PARTICIPANT') === r}>
                       {r}
                     </option>
                   ))}
@@ -282,7 +325,7 @@ export function conferencePage(props: {
                     type="checkbox"
                     name={f.name}
                     value="true"
-                    checked={conferenceFieldValue(view, f) === 'true'}
+                    checked={keptChecked(refused, 'settings', f.name, conferenceFieldValue(view, f) === 'true')}
                   />
                   {fieldLabels[f.name]}
                 </label>
@@ -291,14 +334,14 @@ export function conferencePage(props: {
                   <label for={`field-${f.name}`}>{fieldLabels[f.name]}</label>
                   {f.max > 2000 ? (
                     <textarea id={`field-${f.name}`} name={f.name} maxLength={f.max} rows={3}>
-                      {conferenceFieldValue(view, f)}
+                      {kept(refused, 'settings', f.name, conferenceFieldValue(view, f))}
                     </textarea>
                   ) : (
                     <input
                       id={`field-${f.name}`}
                       name={f.name}
                       maxLength={f.max}
-                      value={conferenceFieldValue(view, f)}
+                      value={kept(refused, 'settings', f.name, conferenceFieldValue(view, f))}
                     />
                   )}
                 </div>
@@ -337,7 +380,14 @@ export function conferencePage(props: {
             <div class="row">
               <div>
                 <label for="custom-key">Key</label>
-                <input id="custom-key" name="customKey" list="known-keys" required maxLength={200} />
+                <input
+                  id="custom-key"
+                  name="customKey"
+                  list="known-keys"
+                  required
+                  maxLength={customValueLimits.customKey}
+                  value={kept(refused, 'custom', 'customKey', '')}
+                />
                 <datalist id="known-keys">
                   {recognisedKeys.map(([k]) => (
                     <option key={k} value={k} />
@@ -346,7 +396,12 @@ export function conferencePage(props: {
               </div>
               <div>
                 <label for="custom-value">Value (empty removes the key)</label>
-                <input id="custom-value" name="customValue" maxLength={4000} />
+                <input
+                  id="custom-value"
+                  name="customValue"
+                  maxLength={customValueLimits.customValue}
+                  value={kept(refused, 'custom', 'customValue', '')}
+                />
               </div>
             </div>
             <button type="submit">Set value</button>
@@ -392,8 +447,11 @@ export function personPage(props: {
   conference: { uid: string; name: string };
   person: PersonRow;
   notice?: Notice;
+  /** The registrant form as it was sent, when it was refused. */
+  refused?: Refused;
 }): string {
   const p = props.person;
+  const refused = props.refused;
   const base = `/admin/conferences/${props.conference.uid}`;
   return renderPage({
     title: `Registrant: ${p.name || p.email || p.uid}`,
@@ -417,16 +475,16 @@ export function personPage(props: {
                   {{ name: 'Name', email: 'Email', notes: 'Notes', custom1: 'Custom 1', custom2: 'Custom 2' }[f]}
                 </label>
                 {f === 'email' ? (
-                  <input id={`p-${f}`} name={f} value={p[f]} type="email" />
+                  <input id={`p-${f}`} name={f} value={kept(refused, 'registrant', f, p[f])} type="email" />
                 ) : (
-                  <input id={`p-${f}`} name={f} value={p[f]} type="text" />
+                  <input id={`p-${f}`} name={f} value={kept(refused, 'registrant', f, p[f])} type="text" />
                 )}
               </div>
             ))}
             <label for="p-role">Role</label>
             <select id="p-role" name="role">
               {roles.map((r) => (
-                <option key={r} value={r} selected={r === p.role}>
+                <option key={r} value={r} selected={r === kept(refused, 'registrant', 'role', p.role)}>
                   {r}
                 </option>
               ))}

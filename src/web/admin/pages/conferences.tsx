@@ -1,5 +1,5 @@
 /** The conference lists (five tabs with search and paging) and the form that creates a conference. */
-import type { ConferencePage } from '../../../domain/conference-search.js';
+import { searchedConferencesMax, type ConferencePage } from '../../../domain/conference-search.js';
 import type { ConferenceStatus } from '../../../domain/status.js';
 import { formatWhen } from '../format.js';
 import { Csrf, renderPage, type Notice, type Viewer } from '../layout.js';
@@ -98,7 +98,10 @@ export function conferenceListPage(props: {
           </div>
         )}
         {result.truncated && (
-          <p class="muted small">This list holds the first 1,000 conferences of its kind; search to narrow it.</p>
+          <p class="muted small">
+            This list holds the first {searchedConferencesMax.toLocaleString('en-US')} conferences of its kind; the rest
+            are not searched.
+          </p>
         )}
         {result.pages > 1 && (
           <nav class="pager" aria-label="Pages">
