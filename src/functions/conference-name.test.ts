@@ -57,7 +57,7 @@ describe("a conference's name", () => {
     const read = await server.call('getConference', { conferenceUID: trimmed.value.UID });
     expect(read.value.name).toBe('Weekly sync');
 
-    for (const params of [{ name: '' }, {}]) {
+    for (const params of [{ name: '' }, {}] as Record<string, string>[]) {
       const answer = await server.call('createConferenceReservationless', params);
       expect(answer.code).toBe(0);
       expect(answer.value.name).toBe('Test customer conference');
