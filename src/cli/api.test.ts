@@ -216,6 +216,35 @@ describe('baton API commands', { timeout: 240_000 }, () => {
     expect(help.stdout).toContain('Exit codes:');
   });
 
+  it("prints a hostile name or message as text, never as the terminal's control sequences", async () => {
+    // ESC sequences (window title, clear screen, colour), BEL, CR, a one-character C1 CSI and a bidi
+    // override: what anyone may put in a conference's name or a person's notes through the API.
+    const hostile = 'Evil\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\rover\u009b6n\u202eflip';
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    const created = await server.call('createConferenceReservationless', { name: hostile });
+    expect(created.value.name).toBe(hostile); // the API carries the text exactly
+    const conference = created.value.UID as string;
+    const person = await server.call('addPerson', { conference, role: 'PARTICIPANT', name: hostile, notes: hostile });
+    expect(person.code).toBe(0);
+
+    const shown = await baton('conference', 'data', conference);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(controls);
+    expect(shown.stdout).toContain(
+      'Evil\\u001b]0;pwned\\u0007\\u001b[2J\\u001b[31mred\\u000dover\\u009b6n\\u202eflip',
+    );
+    const json = await baton('conference', 'data', conference, '--json');
+    expect(json.stdout).not.toMatch(controls);
+    // The same string once read back as JSON.
+    expect(JSON.parse(json.stdout).name).toBe(hostile);
+
+    // A refusal quotes what was sent: on stderr it is shown, not acted on.
+    const refused = await baton('person', 'add', conference, '--role', `CHAIR\u001b[2J\u009b`);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('got "CHAIR\\u001b[2J\\u009b"');
+    expect(refused.stderr).not.toMatch(controls);
+  });
+
   it('reaches getCall and getCallData (an unknown call is code -2)', async () => {
     const [call, data] = await Promise.all([
       baton('call', 'get', 'NOSUCH', 'NOSUCH'),
