@@ -230,9 +230,7 @@ describe('baton API commands', { timeout: 240_000 }, () => {
     const shown = await baton('conference', 'data', conference);
     expect(shown.code).toBe(0);
     expect(shown.stdout).not.toMatch(controls);
-    expect(shown.stdout).toContain(
-      'Evil\\u001b]0;pwned\\u0007\\u001b[2J\\u001b[31mred\\u000dover\\u009b6n\\u202eflip',
-    );
+    expect(shown.stdout).toContain('Evil\\u001b]0;pwned\\u0007\\u001b[2J\\u001b[31mred\\u000dover\\u009b6n\\u202eflip');
     const json = await baton('conference', 'data', conference, '--json');
     expect(json.stdout).not.toMatch(controls);
     // The same string once read back as JSON.

@@ -52,7 +52,10 @@ export function formatTable(rows: readonly Record<string, Value>[], columns?: re
   if (rows.length === 0) return '(none)';
   const cols =
     columns ?? Object.keys(rows[0]!).filter((k) => rows.every((row) => !isRecord(row[k]) && !Array.isArray(row[k])));
-  const cells = [cols.map((c) => terminalSafe(c)), ...rows.map((row) => cols.map((c) => scalar(row[c]).replace(/\s*\n\s*/g, ' ')))];
+  const cells = [
+    cols.map((c) => terminalSafe(c)),
+    ...rows.map((row) => cols.map((c) => scalar(row[c]).replace(/\s*\n\s*/g, ' '))),
+  ];
   const widths = cols.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
   return cells
     .map((line) =>
