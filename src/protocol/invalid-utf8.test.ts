@@ -2,7 +2,8 @@
  * Bytes that are not UTF-8 in a parameter — an overlong form, a surrogate encoded in three bytes, a
  * truncated sequence, Latin-1 sent without its charset — escaped or raw, in a form, a multipart part or a
  * JSON body: a -2 naming the parameter, with nothing written, on each front (raw socket, node:http,
- * Fastify). They used to be stored as U+FFFD, the text sent lost for good.
+ * Fastify). They used to be stored as U+FFFD, the text sent lost for good. And a byte order mark before
+ * a form body is skipped, as before a JSON body.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
@@ -87,6 +88,17 @@ describe.each(fronts)('bytes that are not UTF-8, through %s', (_front, options) 
     ]);
     expect(await post(multipart, 'multipart/form-data; boundary=b')).toEqual(refusal);
     expect(await count()).toBe(before);
+  });
+
+  it('reads a form body that starts with a byte order mark (it hid the first name: -5)', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
+      const answer = await post(Buffer.concat([bom, Buffer.from(`${credentials()}&name=Marked`)]), type);
+      expect(answer, type).toMatchObject({ code: 0, value: { name: 'Marked' } });
+    }
+    // Only at the start: one inside a value is the value's.
+    const inside = await post(Buffer.from(`${credentials()}&name=a%EF%BB%BFb`), 'application/x-www-form-urlencoded');
+    expect(inside).toMatchObject({ code: 0, value: { name: 'a\ufeffb' } });
   });
 
   it('still reads UTF-8 exactly, and Latin-1 that names its charset', async () => {
