@@ -2,9 +2,11 @@
  * Bytes that are not UTF-8 in a parameter — an overlong form, a surrogate encoded in three bytes, a
  * truncated sequence, Latin-1 sent without its charset — escaped or raw, in a form, a multipart part or a
  * JSON body: a -2 naming the parameter, with nothing written, on each front (raw socket, node:http,
- * Fastify). They used to be stored as U+FFFD, the text sent lost for good. And a byte order mark before
- * a form body is skipped, as before a JSON body.
+ * Fastify). They used to be stored as U+FFFD, the text sent lost for good. A byte order mark before
+ * a form body is skipped, as before a JSON body. A compressed body (Content-Encoding) is a -2 that says
+ * so: nothing is decompressed, and read as it came it named no parameter (-5, as if the key were wrong).
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 
@@ -40,13 +42,13 @@ describe.each(fronts)('bytes that are not UTF-8, through %s', (_front, options) 
     return Number(rows[0]!.n);
   };
   const credentials = () => `customer=${server.credentials.customer}&key=${server.credentials.key}&type=json`;
-  const post = async (body: Buffer, contentType: string) => {
-    const response = await fetch(`${server.url}/_access/createConferenceReservationless`, {
+  const post = async (body: Buffer, contentType: string, headers: Record<string, string> = {}, status = 200) => {
+    const response = await fetch(`${server.url}/_access/createConferenceReservationless?type=json`, {
       method: 'POST',
-      headers: { 'content-type': contentType },
-      body,
+      headers: { 'content-type': contentType, ...headers },
+      body: new Uint8Array(body),
     });
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(status);
     return (await response.json()) as { code: number; message: string; value: unknown };
   };
   const refusal = {
@@ -99,6 +101,37 @@ describe.each(fronts)('bytes that are not UTF-8, through %s', (_front, options) 
     // Only at the start: one inside a value is the value's.
     const inside = await post(Buffer.from(`${credentials()}&name=a%EF%BB%BFb`), 'application/x-www-form-urlencoded');
     expect(inside).toMatchObject({ code: 0, value: { name: 'a\ufeffb' } });
+  });
+
+  it('refuses a compressed body with HTTP 400 and -2 that says so, in the format asked for, and writes nothing', async () => {
+    const before = await count();
+    const form = Buffer.from(`${credentials()}&name=Zipped`);
+    for (const [encoding, body] of [
+      ['gzip', gzipSync(form)],
+      ['GZIP', gzipSync(form)],
+      ['deflate', form],
+      ['br', form],
+    ] as const) {
+      for (const type of ['application/x-www-form-urlencoded', 'application/json', 'text/plain']) {
+        // Refused before the body is read, as a body over the limit is: HTTP 400 with the envelope.
+        const answer = await post(body, type, { 'content-encoding': encoding }, 400);
+        expect(answer, `${encoding} ${type}`).toEqual({
+          code: -2,
+          value: null,
+          message: `malformed request: a body with Content-Encoding "${encoding}" cannot be read: send it uncompressed`,
+        });
+      }
+    }
+    // In XML when nothing asks for JSON; identity is no compression.
+    const xml = await fetch(`${server.url}/_access/getCustomer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' },
+      body: new Uint8Array(gzipSync(Buffer.from('type=json'))),
+    });
+    expect(await xml.text()).toContain('<code>-2</code><message>malformed request: a body with Content-Encoding');
+    const identity = await post(form, 'application/x-www-form-urlencoded', { 'content-encoding': 'identity' });
+    expect(identity).toMatchObject({ code: 0, value: { name: 'Zipped' } });
+    expect(await count()).toBe(before + 1);
   });
 
   it('still reads UTF-8 exactly, and Latin-1 that names its charset', async () => {
