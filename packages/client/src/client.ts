@@ -346,6 +346,9 @@ export class BatonClient {
     const seen = new Set<string>();
     do {
       const page: ConferenceList = await this.call(name, { limit: params.limit ?? 1000, cursor }, options);
+      if (!Array.isArray(page?.conference)) {
+        throw new BatonNetworkError(name, 'bad-response', `${name}: the answer holds no list of conferences`);
+      }
       yield* page.conference;
       cursor = page.nextCursor;
       if (cursor !== undefined) {

@@ -372,6 +372,18 @@ describe('hostile or broken server answers', () => {
     expect(read).toEqual([conference.UID, conference.UID]);
   });
 
+  it('stops reading a list whose answer holds no list of conferences (a string would be read letter by letter)', async () => {
+    for (const value of ['{"conference":"abc"}', '{}', 'null', '"x"']) {
+      answer = () => ({ body: `{"message":"","value":${value},"code":0}` });
+      const read: unknown[] = [];
+      const error = await (async () => {
+        for await (const item of client().listAll('getExpiredConference')) read.push(item);
+      })().catch((e: unknown) => e);
+      expect(error, value).toMatchObject({ name: 'BatonNetworkError', failure: 'bad-response' });
+      expect(read).toEqual([]);
+    }
+  });
+
   it('refuses an answer over maxResponseBytes, declared or streamed without end, as "bad-response"', async () => {
     answer = () => ({ body: `{"message":"","code":0,"value":{"name":"${'x'.repeat(300_000)}"}}` });
     await expect(client({ maxResponseBytes: 100_000 }).getCustomer()).rejects.toMatchObject({
