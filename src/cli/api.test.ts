@@ -179,7 +179,7 @@ describe('baton API commands', { timeout: 240_000 }, () => {
         probe.close(() => resolve(port));
       });
     });
-    const [apiError, wrongKey, unreachable, noCredentials, unknownCommand, badNumber, credentialsInUrl] =
+    const [apiError, wrongKey, unreachable, noCredentials, unknownCommand, badNumber, credentialsInUrl, badUrl] =
       await Promise.all([
         baton('conference', 'get', 'NOSUCHCONFERENCE'),
         runCli(['customer', 'show'], { ...env, BATON_KEY: '0'.repeat(32) }),
@@ -191,6 +191,8 @@ describe('baton API commands', { timeout: 240_000 }, () => {
           ...env,
           BATON_URL: `http://baton:s3cret-in-url@127.0.0.1:${closedPort}`,
         }),
+        // No URL at all, though it starts http:// (an unclosed IPv6 bracket): a usage error, not "unreachable".
+        baton('customer', 'show', '--url', 'http://[::1'),
       ]);
     expect(apiError).toMatchObject({ code: 2, stdout: '' });
     expect(apiError.stderr).toContain('getConference failed with code -2: no conference with UID NOSUCHCONFERENCE');
@@ -207,6 +209,8 @@ describe('baton API commands', { timeout: 240_000 }, () => {
     expect(credentialsInUrl.code).toBe(1);
     expect(credentialsInUrl.stderr).toContain('must not carry a user name or password');
     expect(credentialsInUrl.stderr).not.toContain('s3cret-in-url');
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.stderr).toContain('the server address must be an http:// or https:// URL, got "http://[::1"');
   });
 
   it('prints help with exit code 0', async () => {

@@ -54,8 +54,8 @@ export function clientFor(options: ApiOptions, env: NodeJS.ProcessEnv = process.
     throw new UsageError(
       'the server address must not carry a user name or password; give the key with --key or BATON_KEY',
     );
-  if (!/^https?:\/\/\S+$/.test(baseUrl))
-    throw new UsageError(`the server address must start http:// or https://, got "${baseUrl}"`);
+  if (!/^https?:\/\/\S+$/.test(baseUrl) || !URL.canParse(baseUrl))
+    throw new UsageError(`the server address must be an http:// or https:// URL, got "${baseUrl}"`);
   const seconds = Number(options.timeout ?? '30');
   if (!Number.isFinite(seconds) || seconds < 0)
     throw new UsageError(`--timeout must be a number of seconds, got "${options.timeout}"`);
