@@ -57,30 +57,28 @@ export const conferenceNameLimit = 200;
 const blank = /^[\p{White_Space}\p{Cc}\p{Cf}]*$/u;
 
 /**
- * The one rule for a conference's name, whichever door it comes in by (API, site, CLI): trimmed, as a
- * customer's name is, then 1 to 200 characters, and not blank — a name of spaces alone (or of invisible
- * characters) would show as no name on every page, list and email. No name at all (undefined) takes the
- * customer's: "<customer> conference".
+ * The one rule for a conference's name, whichever door it comes in by (API, site, CLI): 1 to 200
+ * characters, and not blank — a name of spaces alone (or of invisible characters) would show as no name
+ * on every page, list and email. Any other name is kept exactly as sent, its spaces too (the API carries
+ * a client's text as it came). No name at all (undefined) takes the customer's: "<customer> conference".
  */
-function conferenceName(name: string | undefined): string | undefined {
-  if (name === undefined) return undefined;
-  if (name !== '' && blank.test(name)) throw new ParameterError('name must not be blank');
-  const trimmed = name.trim();
-  if (trimmed === '' || trimmed.length > conferenceNameLimit) {
+function checkConferenceName(name: string | undefined): void {
+  if (name === undefined) return;
+  if (name === '' || name.length > conferenceNameLimit) {
     throw new ParameterError(`name must be 1 to ${conferenceNameLimit} characters`);
   }
-  return trimmed;
+  if (blank.test(name)) throw new ParameterError('name must not be blank');
 }
 
 /** A new conference row from the customer's defaults and the caller's overrides. */
 export function newConferenceRow(ctx: CallContext, input: ConferenceDefaults, reserved: boolean) {
   const { customer, services } = ctx;
-  const name = conferenceName(input.name);
+  checkConferenceName(input.name);
   const flag = (value: boolean | undefined, fallback: number) => (value === undefined ? fallback : value ? 1 : 0);
   return {
     uid: services.random.uid(),
     customer_uid: customer.uid,
-    name: name ?? `${customer.name} conference`,
+    name: input.name ?? `${customer.name} conference`,
     did: customer.did,
     reserved: reserved ? 1 : 0,
     canceled_at: null,

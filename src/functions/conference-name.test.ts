@@ -1,7 +1,7 @@
 /**
  * A conference's name, as createConferenceReservationless and createConferenceReserved take it over
  * real HTTP: a name of spaces alone (or of other invisible characters) is a -2 with nothing written,
- * a name is stored trimmed, and no name (or an empty one) still takes the customer's default.
+ * any other name is kept exactly as sent, and no name (or an empty one) still takes the customer's default.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseXml, startTestServer, type TestServer } from '../../test/harness.js';
@@ -50,12 +50,12 @@ describe("a conference's name", () => {
     expect(await conferenceCount()).toBe(before);
   });
 
-  it('stores a name trimmed, and an empty or missing one takes the default', async () => {
-    const trimmed = await server.call('createConferenceReservationless', { name: '  Weekly sync \t' });
-    expect(trimmed.code).toBe(0);
-    expect(trimmed.value.name).toBe('Weekly sync');
-    const read = await server.call('getConference', { conferenceUID: trimmed.value.UID });
-    expect(read.value.name).toBe('Weekly sync');
+  it('keeps any other name exactly as sent, and an empty or missing one takes the default', async () => {
+    const spaced = await server.call('createConferenceReservationless', { name: '  Weekly sync \t' });
+    expect(spaced.code).toBe(0);
+    expect(spaced.value.name).toBe('  Weekly sync \t');
+    const read = await server.call('getConference', { conferenceUID: spaced.value.UID });
+    expect(read.value.name).toBe('  Weekly sync \t');
 
     for (const params of [{ name: '' }, {}] as Record<string, string>[]) {
       const answer = await server.call('createConferenceReservationless', params);
