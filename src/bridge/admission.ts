@@ -94,7 +94,9 @@ export class PinAdmission {
   }
 
   async admit(request: AdmitRequest): Promise<Admission> {
-    const aniKey = request.ani.trim() || 'anonymous';
+    // The caller's number by its digits, as the dialled one is: written another way (+1 212 555 0001,
+    // 12125550001, 1-212-555-0001) it is the same phone, not ten more guesses. No digit: one "anonymous".
+    const aniKey = didDigits(request.ani) || 'anonymous';
     const didKey = didDigits(request.did);
     // A throttled phone or number is refused even with a right PIN, or guessing would go on.
     const [aniWait, didWait] = await Promise.all([this.byAni.retryAfter(aniKey), this.byDid.retryAfter(didKey)]);

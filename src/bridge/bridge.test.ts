@@ -395,6 +395,42 @@ describe('bridge PIN throttling', () => {
     }
   });
 
+  it('counts one phone written several ways (+1 555 999 0000, 15559990000, 1-555-999-0000) as one ANI', async () => {
+    const server = await startTestServer({ config: { bridgeToken: testBridgeToken } });
+    try {
+      const bridge = bridgeClient(server);
+      const conference = await createConference(server);
+      const person = await registerPerson(server, conference);
+      const spellings = ['+1 555 999 0000', '15559990000', '1-555-999-0000', '+1 (555) 999-0000', ' +15559990000 '];
+      const reasons: string[] = [];
+      for (let i = 0; reasons.length < 20; i++) {
+        const guess = String(200000 + i);
+        if (guess === person.PIN) continue;
+        reasons.push((await bridge.admit(did, guess, spellings[i % spellings.length]!)).reason);
+      }
+      // 10 wrong PINs per ANI per 15 minutes, whichever way the number was written.
+      expect(reasons.slice(0, 10)).toEqual(Array(10).fill('unknown-pin'));
+      expect(new Set(reasons.slice(10))).toEqual(new Set(['throttled']));
+      for (const spelling of spellings) {
+        expect((await bridge.admit(did, person.PIN, spelling)).reason, spelling).toBe('throttled');
+      }
+      // Numbers without a digit are one caller, "anonymous": its guesses count together too.
+      const hidden: string[] = [];
+      for (let i = 0; hidden.length < 11; i++) {
+        const guess = String(300000 + i);
+        if (guess === person.PIN) continue;
+        hidden.push((await bridge.admit(did, guess, ['', 'anonymous', 'Restricted'][i % 3]!)).reason);
+      }
+      expect(hidden.at(-1)).toBe('throttled');
+      // Another phone is not held back.
+      const other = await bridge.admit(did, person.PIN, '+15559990001');
+      expect(other.admitted).toBe(true);
+      await bridge.end(other.callUID);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('throttles wrong PINs on one DID from many phones', async () => {
     const server = await startTestServer({ config: { bridgeToken: testBridgeToken, bridgePinFailuresPerDid: 5 } });
     try {

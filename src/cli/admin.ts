@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { Services } from '../context.js';
+import { terminalSafe, terminalSafeJson } from './output.js';
 
 /** What the database commands use, loaded on demand so that the API commands start without it. */
 async function loadAdminModules() {
@@ -33,7 +34,7 @@ export async function withServices<T>(work: (services: Services, admin: AdminMod
 }
 
 function print(json: boolean, value: Record<string, unknown>, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+  process.stdout.write(json ? `${terminalSafeJson(value)}\n` : `${terminalSafe(text)}\n`);
 }
 
 export function registerAdminCommands(program: Command): void {
@@ -71,12 +72,12 @@ export function registerAdminCommands(program: Command): void {
       const rows = await withServices((s, m) => m.listCustomers(s.store.db));
       if (opts.json) {
         process.stdout.write(
-          `${JSON.stringify(rows.map((r) => ({ customer: r.uid, name: r.name, status: r.status, did: r.did, timeZone: r.time_zone })))}\n`,
+          `${terminalSafeJson(rows.map((r) => ({ customer: r.uid, name: r.name, status: r.status, did: r.did, timeZone: r.time_zone })))}\n`,
         );
         return;
       }
       for (const r of rows)
-        process.stdout.write(`${r.uid}  ${r.status.padEnd(7)}  ${r.time_zone.padEnd(20)}  ${r.name}\n`);
+        process.stdout.write(`${r.uid}  ${r.status.padEnd(7)}  ${r.time_zone.padEnd(20)}  ${terminalSafe(r.name)}\n`);
     });
   for (const [command, status, verb] of [
     ['suspend', 'SUSPEND', 'suspended'],

@@ -179,7 +179,7 @@ describe('baton API commands', { timeout: 240_000 }, () => {
         probe.close(() => resolve(port));
       });
     });
-    const [apiError, wrongKey, unreachable, noCredentials, unknownCommand, badNumber, credentialsInUrl] =
+    const [apiError, wrongKey, unreachable, noCredentials, unknownCommand, badNumber, credentialsInUrl, badUrl] =
       await Promise.all([
         baton('conference', 'get', 'NOSUCHCONFERENCE'),
         runCli(['customer', 'show'], { ...env, BATON_KEY: '0'.repeat(32) }),
@@ -191,6 +191,8 @@ describe('baton API commands', { timeout: 240_000 }, () => {
           ...env,
           BATON_URL: `http://baton:s3cret-in-url@127.0.0.1:${closedPort}`,
         }),
+        // No URL at all, though it starts http:// (an unclosed IPv6 bracket): a usage error, not "unreachable".
+        baton('customer', 'show', '--url', 'http://[::1'),
       ]);
     expect(apiError).toMatchObject({ code: 2, stdout: '' });
     expect(apiError.stderr).toContain('getConference failed with code -2: no conference with UID NOSUCHCONFERENCE');
@@ -207,6 +209,8 @@ describe('baton API commands', { timeout: 240_000 }, () => {
     expect(credentialsInUrl.code).toBe(1);
     expect(credentialsInUrl.stderr).toContain('must not carry a user name or password');
     expect(credentialsInUrl.stderr).not.toContain('s3cret-in-url');
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.stderr).toContain('the server address must be an http:// or https:// URL, got "http://[::1"');
   });
 
   it('prints help with exit code 0', async () => {
@@ -214,6 +218,33 @@ describe('baton API commands', { timeout: 240_000 }, () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: baton person add [options] <conference>');
     expect(help.stdout).toContain('Exit codes:');
+  });
+
+  it("prints a hostile name or message as text, never as the terminal's control sequences", async () => {
+    // ESC sequences (window title, clear screen, colour), BEL, CR, a one-character C1 CSI and a bidi
+    // override: what anyone may put in a conference's name or a person's notes through the API.
+    const hostile = 'Evil\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\rover\u009b6n\u202eflip';
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    const created = await server.call('createConferenceReservationless', { name: hostile });
+    expect(created.value.name).toBe(hostile); // the API carries the text exactly
+    const conference = created.value.UID as string;
+    const person = await server.call('addPerson', { conference, role: 'PARTICIPANT', name: hostile, notes: hostile });
+    expect(person.code).toBe(0);
+
+    const shown = await baton('conference', 'data', conference);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(controls);
+    expect(shown.stdout).toContain('Evil\\u001b]0;pwned\\u0007\\u001b[2J\\u001b[31mred\\u000dover\\u009b6n\\u202eflip');
+    const json = await baton('conference', 'data', conference, '--json');
+    expect(json.stdout).not.toMatch(controls);
+    // The same string once read back as JSON.
+    expect(JSON.parse(json.stdout).name).toBe(hostile);
+
+    // A refusal quotes what was sent: on stderr it is shown, not acted on.
+    const refused = await baton('person', 'add', conference, '--role', `CHAIR\u001b[2J\u009b`);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('got "CHAIR\\u001b[2J\\u009b"');
+    expect(refused.stderr).not.toMatch(controls);
   });
 
   it('reaches getCall and getCallData (an unknown call is code -2)', async () => {

@@ -8,7 +8,7 @@
  */
 import { BatonClient, type Conference, type ConferenceList, type CustomObjectType, type Role } from '@baton/client';
 import { Command, Option } from 'commander';
-import { printResult } from './output.js';
+import { printResult, terminalSafe } from './output.js';
 
 /** The default server address when BATON_URL is unset. */
 export const defaultUrl = 'http://127.0.0.1:8080';
@@ -54,8 +54,8 @@ export function clientFor(options: ApiOptions, env: NodeJS.ProcessEnv = process.
     throw new UsageError(
       'the server address must not carry a user name or password; give the key with --key or BATON_KEY',
     );
-  if (!/^https?:\/\/\S+$/.test(baseUrl))
-    throw new UsageError(`the server address must start http:// or https://, got "${baseUrl}"`);
+  if (!/^https?:\/\/\S+$/.test(baseUrl) || !URL.canParse(baseUrl))
+    throw new UsageError(`the server address must be an http:// or https:// URL, got "${baseUrl}"`);
   const seconds = Number(options.timeout ?? '30');
   if (!Number.isFinite(seconds) || seconds < 0)
     throw new UsageError(`--timeout must be a number of seconds, got "${options.timeout}"`);
@@ -82,7 +82,7 @@ function action<A extends unknown[]>(
     const args = input.slice(0, -2) as A;
     const value = await call(clientFor(options), options, ...args);
     if (options.quiet && !options.json) {
-      process.stdout.write(`${(value as { UID?: string }).UID ?? ''}\n`);
+      process.stdout.write(`${terminalSafe(String((value as { UID?: unknown }).UID ?? ''))}\n`);
       return;
     }
     printResult(value, Boolean(options.json));
@@ -159,7 +159,7 @@ export function registerApiCommands(program: Command): void {
           ...overrides,
           reservations: reservations.map(parseReservation),
         });
-        if (envelope.message) process.stderr.write(`baton: ${envelope.message}\n`);
+        if (envelope.message) process.stderr.write(`baton: ${terminalSafe(envelope.message)}\n`);
         return envelope.value;
       }),
     );

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { withServices } from './admin.js';
-import { formatTable } from './output.js';
+import { formatTable, terminalSafe, terminalSafeJson } from './output.js';
 
 const statuses = ['queued', 'sending', 'sent', 'expired', 'canceled', 'failed'] as const;
 type Status = (typeof statuses)[number];
@@ -56,7 +56,7 @@ export function registerMailCommands(program: Command): void {
         subject: r.subject,
       }));
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(shown)}\n`);
+        process.stdout.write(`${terminalSafeJson(shown)}\n`);
         return;
       }
       process.stdout.write(
@@ -78,7 +78,7 @@ export function registerMailCommands(program: Command): void {
       }
       const body = row.message === strippedBody ? null : (JSON.parse(row.message) as { text?: string });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...row, message: body })}\n`);
+        process.stdout.write(`${terminalSafeJson({ ...row, message: body })}\n`);
         return;
       }
       const lines = [
@@ -96,7 +96,8 @@ export function registerMailCommands(program: Command): void {
         '',
         body === null ? '(body removed after MAIL_RETENTION_DAYS)' : (body.text ?? ''),
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      // A subject names the conference, the body its persons' texts: shown, never acted on by the terminal.
+      process.stdout.write(`${terminalSafe(lines.join('\n'))}\n`);
     });
 
   mail

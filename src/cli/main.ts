@@ -12,6 +12,7 @@ import { BatonApiError, BatonNetworkError } from '@baton/client';
 import { CommanderError } from 'commander';
 import { ApiError } from '../errors.js';
 import { UsageError } from './api.js';
+import { terminalSafe } from './output.js';
 import { buildProgram } from './program.js';
 
 const program = buildProgram();
@@ -34,6 +35,7 @@ try {
     process.exit(error.exitCode);
   }
   const failure = describeFailure(error);
-  process.stderr.write(`baton: ${failure.message}\n`);
+  // The message may quote the server's words, or what was typed: neither may drive the terminal.
+  process.stderr.write(`baton: ${terminalSafe(failure.message)}\n`);
   process.exitCode = failure.code;
 }

@@ -71,6 +71,17 @@ describe('baton simulate', () => {
     expect(new Set(data.value.caller.map((c: { personUID: string }) => c.personUID)).size).toBe(3);
   });
 
+  it("prints a hostile conference or person name as text, never as the terminal's control sequences", async () => {
+    const hostile = 'X\u001b]0;pwned\u0007\u001b[2J\u009b6n\u202e';
+    const conference = await createConference(server, { name: hostile });
+    await registerPerson(server, conference, { role: 'PRESENTER', name: hostile });
+    const args = ['simulate', '--conference', conference, '--callers', '1', '--seconds', '0'];
+    const run = await runCli([...args, '--url', server.url, '--token', testBridgeToken, ...credentials()]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(run.stdout).toContain('"X\\u001b]0;pwned\\u0007\\u001b[2J\\u009b6n\\u202e"');
+  });
+
   it('takes its defaults from BATON_URL, BRIDGE_TOKEN, BATON_CUSTOMER and BATON_KEY', async () => {
     const conference = await createConference(server);
     const run = await runCli(['simulate', '--conference', conference, '--callers', '2', '--seconds', '0'], {

@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { terminalSafe } from './output.js';
 
 export interface SimulateOptions {
   /** Baton's base URL, e.g. http://127.0.0.1:8080 */
@@ -264,7 +265,8 @@ export function registerSimulateCommand(program: Command): void {
         process.once('SIGINT', onSignal);
         try {
           await simulate(options, {
-            write: (line) => process.stdout.write(`${line}\n`),
+            // The lines quote the conference's and the persons' names: shown, never acted on by the terminal.
+            write: (line) => process.stdout.write(`${terminalSafe(line)}\n`),
             sleep: abortableSleep,
             signal: interrupt.signal,
           });

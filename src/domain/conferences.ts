@@ -53,11 +53,21 @@ export interface ConferenceDefaults {
 /** Longest conference name. */
 export const conferenceNameLimit = 200;
 
-/** The one rule for a conference's name, as given (no name at all takes the customer's: "<customer> conference"). */
+/** Nothing a reader could see: spaces of any kind, controls and invisible format characters (U+200B, U+FEFF …). */
+const blank = /^[\p{White_Space}\p{Cc}\p{Cf}]*$/u;
+
+/**
+ * The one rule for a conference's name, whichever door it comes in by (API, site, CLI): 1 to 200
+ * characters, and not blank — a name of spaces alone (or of invisible characters) would show as no name
+ * on every page, list and email. Any other name is kept exactly as sent, its spaces too (the API carries
+ * a client's text as it came). No name at all (undefined) takes the customer's: "<customer> conference".
+ */
 function checkConferenceName(name: string | undefined): void {
-  if (name !== undefined && (name === '' || name.length > conferenceNameLimit)) {
+  if (name === undefined) return;
+  if (name === '' || name.length > conferenceNameLimit) {
     throw new ParameterError(`name must be 1 to ${conferenceNameLimit} characters`);
   }
+  if (blank.test(name)) throw new ParameterError('name must not be blank');
 }
 
 /** A new conference row from the customer's defaults and the caller's overrides. */

@@ -119,6 +119,8 @@ export const structuredJsonType = /^application\/[\w!#$%&'*.^`|~-][\w!#$%&'*+.^`
 /** Which body an ordinary request carries, or null when Fastify must decide (before anything is read). */
 function bodyKind(request: IncomingMessage, bodyLimit: number): BodyKind | null {
   const headers = request.headers;
+  // A compressed body is refused by the Fastify route (access-route.ts), where a body of any kind is read.
+  if (headers['content-encoding'] !== undefined) return null;
   return bodyKindOf(
     request.method ?? '',
     headers['transfer-encoding'],

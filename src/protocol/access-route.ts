@@ -40,6 +40,22 @@ export function sendEnvelope(
   return sendAccessAnswer(reply, envelopeAnswer('unknown', format, code, message, value, httpStatus));
 }
 
+/**
+ * A compressed body (Content-Encoding other than identity) is refused before it is read: nothing is
+ * decompressed (a small gzip body can hold gigabytes), and read as it came its bytes named no parameter
+ * (the call answered -5, as if the key were wrong) or were "malformed JSON". The fallback answers write
+ * the refusal: HTTP 400 and a -2 envelope, in the format the query asks for.
+ */
+async function refuseCompressedBody(request: FastifyRequest): Promise<void> {
+  const encoding = request.headers['content-encoding'];
+  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return;
+  const length = request.headers['content-length'];
+  if (request.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return;
+  throw new ParameterError(
+    `a body with Content-Encoding "${encoding.slice(0, 40)}" cannot be read: send it uncompressed`,
+  );
+}
+
 /** Registers /_access/:function, answered by `pipeline`. */
 export function registerAccessRoute(app: FastifyInstance, pipeline: AccessPipeline): void {
   async function handle(request: FastifyRequest<{ Params: { fn: string } }>, reply: FastifyReply) {
@@ -62,5 +78,5 @@ export function registerAccessRoute(app: FastifyInstance, pipeline: AccessPipeli
     return sendAccessAnswer(reply, answer);
   }
 
-  app.route({ method: ['GET', 'POST'], url: '/_access/:fn', handler: handle });
+  app.route({ method: ['GET', 'POST'], url: '/_access/:fn', preParsing: refuseCompressedBody, handler: handle });
 }

@@ -154,6 +154,7 @@ export class RawFront {
           if (value.toLowerCase() !== 'keep-alive') return 'node';
           break;
         case 'transfer-encoding':
+        case 'content-encoding':
         case 'expect':
         case 'upgrade':
         case 'proxy-connection':

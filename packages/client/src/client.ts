@@ -61,6 +61,12 @@ export interface BatonClientOptions {
   informationMethod?: 'GET' | 'POST';
   /** Default: the global fetch. */
   fetch?: FetchLike;
+  /**
+   * Largest answer read, in bytes. Default 64 MiB (a list of 1,000 conferences is about 2 MB). A longer
+   * one is refused as "bad-response" once that much has come, instead of holding whatever a server (or
+   * something posing as one) sends until memory runs out.
+   */
+  maxResponseBytes?: number;
 }
 
 /** Options of one call. */
@@ -110,6 +116,7 @@ export class BatonClient {
   readonly #retry: Required<RetryOptions>;
   readonly #fetch: FetchLike;
   readonly #informationMethod: 'GET' | 'POST';
+  readonly #maxResponseBytes: number;
 
   constructor(options: BatonClientOptions) {
     if (!options.baseUrl) throw new TypeError('BatonClient: baseUrl is required');
@@ -119,6 +126,7 @@ export class BatonClient {
     this.#format = options.format ?? 'json';
     this.#informationMethod = options.informationMethod ?? 'POST';
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
     this.#retry = {
       attempts: Math.max(1, Math.floor(options.retry?.attempts ?? 3)),
       baseDelayMs: options.retry?.baseDelayMs ?? 250,
@@ -239,11 +247,19 @@ export class BatonClient {
       } catch (error) {
         return failure(error);
       }
-      let text: string;
+      let text: string | null;
       try {
-        text = await response.text();
+        text = await readBounded(response, this.#maxResponseBytes);
       } catch (error) {
         return failure(error);
+      }
+      if (text === null) {
+        throw new BatonNetworkError(
+          name,
+          'bad-response',
+          `${name}: the answer from ${target} is larger than ${this.#maxResponseBytes} bytes`,
+          { status: response.status },
+        );
       }
       const envelope = this.#format === 'json' ? readJsonEnvelope(text) : readXmlEnvelope(text, result);
       if (!envelope) {
@@ -326,10 +342,25 @@ export class BatonClient {
     options?: RequestOptions,
   ): AsyncGenerator<Conference, void, undefined> {
     let cursor: string | undefined;
+    // A server that names a page it gave before would be read forever: refused instead.
+    const seen = new Set<string>();
     do {
       const page: ConferenceList = await this.call(name, { limit: params.limit ?? 1000, cursor }, options);
+      if (!Array.isArray(page?.conference)) {
+        throw new BatonNetworkError(name, 'bad-response', `${name}: the answer holds no list of conferences`);
+      }
       yield* page.conference;
       cursor = page.nextCursor;
+      if (cursor !== undefined) {
+        if (seen.has(cursor)) {
+          throw new BatonNetworkError(
+            name,
+            'bad-response',
+            `${name}: the server gave a nextCursor it had given before; the list would never end`,
+          );
+        }
+        seen.add(cursor);
+      }
     } while (cursor !== undefined);
   }
 
@@ -408,14 +439,49 @@ function randomKey(): string {
   return globalThis.crypto.randomUUID();
 }
 
+/**
+ * The answer's text, or null when it is longer than `limit` bytes (read no further). Through the body's
+ * stream where there is one, so a longer answer is never held whole.
+ */
+async function readBounded(response: Response, limit: number): Promise<string | null> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    return null;
+  }
+  if (!response.body) return response.text();
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    read += value.byteLength;
+    if (read > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+/** The envelope's code: a JSON number, or a whole number written as a string (the spec's own example: `"code":"0"`). */
+function envelopeCode(code: unknown): number | null {
+  if (typeof code === 'number') return Number.isInteger(code) ? code : null;
+  if (typeof code === 'string' && /^-?\d{1,9}$/.test(code.trim())) return Number(code.trim());
+  return null;
+}
+
 function readJsonEnvelope(text: string): Envelope<unknown> | null {
   try {
     const parsed = JSON.parse(text) as Partial<Envelope<unknown>> | null;
-    if (parsed && typeof parsed === 'object' && typeof parsed.code === 'number') {
+    const code = parsed && typeof parsed === 'object' ? envelopeCode(parsed.code) : null;
+    if (parsed && code !== null) {
       return {
         message: typeof parsed.message === 'string' ? parsed.message : '',
-        value: parsed.value ?? null,
-        code: parsed.code,
+        value: code === 0 ? (parsed.value ?? null) : null,
+        code,
       };
     }
   } catch {

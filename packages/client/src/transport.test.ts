@@ -318,3 +318,122 @@ describe('the client package', () => {
     }
   });
 });
+
+describe('hostile or broken server answers', () => {
+  let hostile: Server;
+  let url: string;
+  let requests = 0;
+  /** What the server answers next: status, headers, body (or a writer for a body that never ends). */
+  let answer: (request: string) => { type?: string; body: string | ((write: (chunk: string) => boolean) => void) };
+  beforeAll(async () => {
+    hostile = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        requests++;
+        const { type, body: content } = answer(body);
+        response.writeHead(200, { 'content-type': type ?? 'application/json' });
+        if (typeof content === 'string') {
+          response.end(content);
+          return;
+        }
+        // Writes as fast as the client reads, until the client goes away.
+        const pump = () => {
+          while (!response.destroyed && content((chunk) => response.write(chunk)));
+          if (!response.destroyed) response.once('drain', pump);
+        };
+        response.on('error', () => undefined);
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    hostile.closeAllConnections();
+    await new Promise((resolve) => hostile.close(resolve));
+  });
+  const client = (options: Partial<ConstructorParameters<typeof BatonClient>[0]> = {}) =>
+    new BatonClient({ baseUrl: url, customer: 'C', key: 'K', retry: { attempts: 1 }, ...options });
+
+  it('stops reading a list whose server names a page it gave before, instead of reading forever', async () => {
+    const conference = { UID: 'A000000000000001', name: 'loop' };
+    answer = () => ({
+      body: JSON.stringify({ message: '', value: { conference: [conference], nextCursor: 'same' }, code: 0 }),
+    });
+    const before = requests;
+    const read: string[] = [];
+    const error = await (async () => {
+      for await (const item of client().listAll('getUpcomingConference')) read.push(item.UID);
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatonNetworkError);
+    expect(error).toMatchObject({ failure: 'bad-response', functionName: 'getUpcomingConference' });
+    expect(requests - before).toBe(2);
+    expect(read).toEqual([conference.UID, conference.UID]);
+  });
+
+  it('stops reading a list whose answer holds no list of conferences (a string would be read letter by letter)', async () => {
+    for (const value of ['{"conference":"abc"}', '{}', 'null', '"x"']) {
+      answer = () => ({ body: `{"message":"","value":${value},"code":0}` });
+      const read: unknown[] = [];
+      const error = await (async () => {
+        for await (const item of client().listAll('getExpiredConference')) read.push(item);
+      })().catch((e: unknown) => e);
+      expect(error, value).toMatchObject({ name: 'BatonNetworkError', failure: 'bad-response' });
+      expect(read).toEqual([]);
+    }
+  });
+
+  it('refuses an answer over maxResponseBytes, declared or streamed without end, as "bad-response"', async () => {
+    answer = () => ({ body: `{"message":"","code":0,"value":{"name":"${'x'.repeat(300_000)}"}}` });
+    await expect(client({ maxResponseBytes: 100_000 }).getCustomer()).rejects.toMatchObject({
+      name: 'BatonNetworkError',
+      failure: 'bad-response',
+      message: expect.stringContaining('larger than 100000 bytes'),
+    });
+    // Chunked, never ending: refused once the limit is read, long before the timeout.
+    answer = () => ({ body: (write) => write('{"message":"","code":0,"value":"' + 'y'.repeat(16_384)) });
+    const started = Date.now();
+    await expect(client({ maxResponseBytes: 1_000_000, timeoutMs: 20_000 }).getCustomer()).rejects.toMatchObject({
+      failure: 'bad-response',
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Within the limit, the same client reads the answer.
+    answer = () => ({ body: JSON.stringify({ message: '', value: { UID: 'C' }, code: 0 }) });
+    expect(await client({ maxResponseBytes: 100_000 }).getCustomer()).toMatchObject({ UID: 'C' });
+  });
+
+  it("reads an XML answer's element named __proto__, constructor or toString as a field, never as the prototype", async () => {
+    answer = () => ({
+      type: 'text/xml',
+      body:
+        '<?xml version="1.0" encoding="UTF-8"?><document><value><UID>C</UID><name>n</name>' +
+        '<__proto__><polluted>yes</polluted></__proto__><constructor>c</constructor><toString>t</toString>' +
+        '<extra><__proto__><deep>yes</deep></__proto__><toString>1</toString><toString>2</toString></extra>' +
+        '</value><code>0</code><message></message></document>',
+    });
+    const customer = (await client({ format: 'xml' }).getCustomer()) as unknown as Record<string, unknown>;
+    expect(Object.getPrototypeOf(customer)).toBe(Object.prototype);
+    expect(customer.polluted).toBeUndefined();
+    expect(Object.hasOwn(customer, '__proto__')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(customer, '__proto__')?.value).toEqual({ polluted: 'yes' });
+    expect(customer.constructor).toBe('c');
+    expect(customer.toString).toBe('t');
+    const extra = customer.extra as Record<string, unknown>;
+    expect(Object.getPrototypeOf(extra)).toBe(Object.prototype);
+    expect(extra.deep).toBeUndefined();
+    expect(extra.toString).toEqual(['1', '2']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('reads a JSON code written as a string, as the spec\'s own example writes it ("code":"0")', async () => {
+    answer = () => ({ body: '{"message":"","value":{"UID":"C","name":"n"},"code":"0"}' });
+    expect(await client().getCustomer()).toMatchObject({ UID: 'C' });
+    answer = () => ({ body: '{"message":"bad","value":null,"code":"-2"}' });
+    await expect(client().getCustomer()).rejects.toMatchObject({ name: 'BatonApiError', code: -2, message: 'bad' });
+    for (const code of ['"zero"', '1.5', '"0x0"', 'null', '[0]']) {
+      answer = () => ({ body: `{"message":"","value":{},"code":${code}}` });
+      await expect(client().getCustomer(), code).rejects.toMatchObject({ failure: 'bad-response' });
+    }
+  });
+});

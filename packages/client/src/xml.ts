@@ -91,16 +91,30 @@ export function parseXmlDocument(text: string): XmlElement {
   return root!;
 }
 
+/**
+ * Sets `out[name]` as its own property, whatever the name: an element a server names `__proto__` would
+ * otherwise replace the object's prototype (and lend it fields no answer had), one named `constructor` or
+ * `toString` would be read as Object.prototype's. What JSON.parse makes of the same names.
+ */
+function setOwn(out: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/** `out[name]` if it is the object's own property. */
+function getOwn(out: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(out, name) ? out[name] : undefined;
+}
+
 /** Reads an element without a shape: text, or an object of its children (repeated names become arrays). */
 function readGeneric(element: XmlElement): unknown {
   if (element.children.length === 0) return element.text;
   const out: Record<string, unknown> = {};
   for (const child of element.children) {
     const value = readGeneric(child);
-    const existing = out[child.name];
-    if (existing === undefined) out[child.name] = value;
+    const existing = getOwn(out, child.name);
+    if (existing === undefined) setOwn(out, child.name, value);
     else if (Array.isArray(existing)) existing.push(value);
-    else out[child.name] = [existing, value];
+    else setOwn(out, child.name, [existing, value]);
   }
   return out;
 }
@@ -142,8 +156,8 @@ function readShaped(element: XmlElement, shape: Shape): unknown {
 function readFields(element: XmlElement, fields: Readonly<Record<string, Shape>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const child of element.children) {
-    const shape = fields[child.name];
-    out[child.name] = shape === undefined ? readGeneric(child) : readShaped(child, shape);
+    const shape = getOwn(fields, child.name) as Shape | undefined;
+    setOwn(out, child.name, shape === undefined ? readGeneric(child) : readShaped(child, shape));
   }
   return out;
 }
@@ -153,22 +167,24 @@ export function readObject<K extends keyof ObjectTypes>(element: XmlElement, typ
   const shape = objectShapes[type] as Record<string, Shape>;
   const out: Record<string, unknown> = {};
   for (const child of element.children) {
-    const fieldShape = shape[child.name];
+    const fieldShape = getOwn(shape, child.name) as Shape | undefined;
     if (fieldShape === undefined) {
-      out[child.name] = readGeneric(child);
+      setOwn(out, child.name, readGeneric(child));
     } else if (typeof fieldShape === 'object' && 'repeated' in fieldShape) {
-      ((out[child.name] ??= []) as unknown[]).push(readShaped(child, fieldShape));
+      const list = getOwn(out, child.name) as unknown[] | undefined;
+      if (list) list.push(readShaped(child, fieldShape));
+      else setOwn(out, child.name, [readShaped(child, fieldShape)]);
     } else {
-      out[child.name] = readShaped(child, fieldShape);
+      setOwn(out, child.name, readShaped(child, fieldShape));
     }
   }
   // Keep the interface's field order, and fill what XML leaves out (an empty repeated list).
   const ordered: Record<string, unknown> = {};
   for (const [field, fieldShape] of Object.entries(shape)) {
-    if (field in out) ordered[field] = out[field];
-    else if (fieldShape !== 'string, or absent') ordered[field] = absent(fieldShape);
+    if (Object.hasOwn(out, field)) setOwn(ordered, field, out[field]);
+    else if (fieldShape !== 'string, or absent') setOwn(ordered, field, absent(fieldShape));
   }
-  for (const [field, value] of Object.entries(out)) if (!(field in ordered)) ordered[field] = value;
+  for (const [field, value] of Object.entries(out)) if (!Object.hasOwn(ordered, field)) setOwn(ordered, field, value);
   return ordered as unknown as ObjectTypes[K];
 }
 
