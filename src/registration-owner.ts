@@ -1,0 +1,321 @@
+/**
+ * One writer of a customer's registrations across the cluster (PostgreSQL
+ * with WORKERS > 1). Every worker reads, judges and answers its own
+ * addPerson calls as before; only the group statement that commits them
+ * (person.repository.ts, insertPersonGroup) runs in one worker per customer,
+ * its owner (a hash of the customer over the workers), which groups its own
+ * registrations of that customer with those the other workers send it, one
+ * statement of a customer at a time. Before, each worker formed its own
+ * groups and the two workers' statements took the customer's event counter
+ * row in turn: half the group size, twice the statements and COMMITs a
+ * registration, and a statement's execution mostly the wait for the other
+ * worker's COMMIT.
+ *
+ * The workers talk over Unix sockets in a directory only the service's user
+ * can enter (made by the primary), not through the primary: a hop through
+ * it would wake a third process twice a message. A worker sends the
+ * registrations of one event-loop turn as one message (`RegistrationRelay`);
+ * the owner answers each as its group comes back, one message a turn
+ * (`RegistrationOwner`). A registration's answer is its row as committed, or
+ * "wrote nothing" (the sender then runs the PIN rules' transaction itself,
+ * as before), or the failure of its group (a lost connection: its outcome
+ * is unknown), sent as its name, message and driver code, so the sender
+ * answers -3 or -4 exactly as for its own statement. Nothing is
+ * acknowledged before the owner's COMMIT.
+ *
+ * Where a customer's groups run is a matter of speed, never of correctness:
+ * two processes' groups of one customer serialize on its counter row and
+ * number their events gap-free as they did before. So a worker whose owner
+ * is not reachable (starting, replaced, gone) writes its registrations
+ * itself until the owner's socket answers again; registrations that were
+ * out to an owner that died fail as a lost connection does (-3: they may
+ * have committed).
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import type { GroupedRegistration, PersonRow, RegistrationWriter } from './store/person.repository.js';
+
+/** A worker's registrations of one turn: [id, customer, registration] each. */
+export interface RegistrationsMessage {
+  baton: 'registrations';
+  writes: [number, string, GroupedRegistration][];
+}
+
+/** The primary's answers: [id, row or null (wrote nothing)] and [id, failure] each. */
+export interface RegisteredMessage {
+  baton: 'registered';
+  rows: [number, PersonRow | null][];
+  failures: [number, RelayedFailure][];
+}
+
+/** A group's failure as it crosses the channel: what the worker's error mapping reads. */
+export interface RelayedFailure {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+/** True for a worker's registrations. */
+export function isRegistrationsMessage(message: unknown): message is RegistrationsMessage {
+  return (message as { baton?: unknown } | null)?.baton === 'registrations';
+}
+
+/** True for the primary's answers to them. */
+export function isRegisteredMessage(message: unknown): message is RegisteredMessage {
+  return (message as { baton?: unknown } | null)?.baton === 'registered';
+}
+
+/** One side of a channel between two processes (a socket between two workers, see socketChannel). */
+export interface RelayChannel<M> {
+  send(message: M, callback: (error: Error | null) => void): void;
+}
+
+/** The failure's parts the worker's error mapping reads (classifyError, isRerunnable): never a stack. */
+function relayedFailure(error: unknown): RelayedFailure {
+  const { name, message, code } = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown };
+  return {
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : String(error),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}
+
+/** The error a relayed failure stands for in the worker. */
+function failureError(failure: RelayedFailure): Error {
+  const error = new Error(failure.message) as Error & { code?: string };
+  error.name = failure.name;
+  if (failure.code !== undefined) error.code = failure.code;
+  return error;
+}
+
+/** Answers waiting for one channel, sent together at the end of the turn. */
+interface Outbox {
+  rows: [number, PersonRow | null][];
+  failures: [number, RelayedFailure][];
+}
+
+/**
+ * The owner's side: runs the registrations other workers send through this
+ * process's own group commit (`write`, registrationGroupsOf on its pool),
+ * with its own, and answers each sender once a turn with what came back.
+ */
+export class RegistrationOwner<W extends RelayChannel<RegisteredMessage>> {
+  private readonly outboxes = new Map<W, Outbox>();
+  /** Registrations received (for tests). */
+  received = 0;
+
+  constructor(private readonly write: RegistrationWriter) {}
+
+  /** Handles one message of `worker`'s. */
+  receive(worker: W, message: RegistrationsMessage): void {
+    for (const [id, customer, item] of message.writes) {
+      this.received++;
+      this.write(customer, item).then(
+        (row) => this.outboxOf(worker).rows.push([id, row ?? null]),
+        (error: unknown) => this.outboxOf(worker).failures.push([id, relayedFailure(error)]),
+      );
+    }
+  }
+
+  private outboxOf(worker: W): Outbox {
+    let outbox = this.outboxes.get(worker);
+    if (!outbox) {
+      this.outboxes.set(worker, (outbox = { rows: [], failures: [] }));
+      setImmediate(() => {
+        this.outboxes.delete(worker);
+        // A sender that died meanwhile gets nothing: its callers are gone with it.
+        worker.send({ baton: 'registered', rows: outbox!.rows, failures: outbox!.failures }, () => undefined);
+      });
+    }
+    return outbox;
+  }
+}
+
+/**
+ * A sender's side of one link to an owner: the registrations sent there, a
+ * turn's worth a message (`write` is a RegistrationWriter).
+ */
+export class RegistrationRelay {
+  private nextId = 1;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (row: PersonRow | undefined) => void; reject: (error: Error) => void }
+  >();
+  private outgoing: [number, string, GroupedRegistration][] = [];
+  private closedWith: Error | undefined;
+
+  constructor(private readonly channel: RelayChannel<RegistrationsMessage>) {}
+
+  /** Queues one registration for the primary's group commit of `customer`. */
+  readonly write: RegistrationWriter = (customer, item) => {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const id = this.nextId++;
+    if (this.outgoing.length === 0) setImmediate(() => this.flush());
+    this.outgoing.push([id, customer, item]);
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+  };
+
+  /** Handles the primary's answers; false for any other message. */
+  receive(message: unknown): boolean {
+    if (!isRegisteredMessage(message)) return false;
+    for (const [id, row] of message.rows) {
+      const waiter = this.waiting.get(id);
+      this.waiting.delete(id);
+      waiter?.resolve(row ?? undefined);
+    }
+    for (const [id, failure] of message.failures) {
+      const waiter = this.waiting.get(id);
+      this.waiting.delete(id);
+      waiter?.reject(failureError(failure));
+    }
+    return true;
+  }
+
+  /** The owner is gone: every registration waiting for it, and every later one, fails with `error`. */
+  close(error: Error): void {
+    this.closedWith = error;
+    this.outgoing = [];
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+
+  /** Registrations sent and not yet answered (for tests). */
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  private flush(): void {
+    const writes = this.outgoing;
+    this.outgoing = [];
+    if (writes.length === 0) return;
+    this.channel.send({ baton: 'registrations', writes }, (error) => {
+      if (error) this.close(error);
+    });
+  }
+}
+
+/**
+ * Messages as JSON lines over `socket` (JSON.stringify escapes every line
+ * break inside a string, so a line is one message); `receive` gets each.
+ */
+export function socketChannel<M>(socket: Socket, receive: (message: unknown) => void): RelayChannel<M> {
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let end = buffered.indexOf('\n');
+    if (end < 0) return;
+    let start = 0;
+    while (end >= 0) {
+      receive(JSON.parse(buffered.slice(start, end)));
+      start = end + 1;
+      end = buffered.indexOf('\n', start);
+    }
+    buffered = buffered.slice(start);
+  });
+  return {
+    send(message, callback) {
+      if (socket.destroyed || !socket.writable) return callback(new Error('the link is closed'));
+      socket.write(JSON.stringify(message) + '\n', (error) => callback(error ?? null));
+    },
+  };
+}
+
+/** The worker (1 … workers) that writes `customer`'s registrations: a hash of it over the workers. */
+export function ownerOf(customer: string, workers: number): number {
+  // FNV-1a: customers' UIDs are random, any even spread will do.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < customer.length; i++) hash = Math.imul(hash ^ customer.charCodeAt(i), 0x01000193);
+  return ((hash >>> 0) % workers) + 1;
+}
+
+/** The socket worker `index` owns its customers' registrations on, in the cluster's private directory. */
+export function ownerSocketPath(dir: string, index: number): string {
+  return join(dir, `${index}.sock`);
+}
+
+/** How long a worker writes an unreachable owner's registrations itself before it tries the owner again. */
+const reconnectMs = 1000;
+
+/**
+ * What a registration that was out to an owner that is gone fails with: a
+ * lost connection (classifyError: retryable, -3), for its outcome is unknown.
+ */
+function ownerLost(owner: number): Error {
+  return new Error(`Connection terminated: worker ${owner}, which writes this customer's registrations, is gone`);
+}
+
+/** One worker's links to the owners of other workers' customers (see the top of this file). */
+export interface RegistrationLinks {
+  /** Where this worker's registrations go: here for its own customers and unreachable owners, else their owner. */
+  write: RegistrationWriter;
+  /** Stops answering other workers and closes the links. */
+  close(): void;
+}
+
+/**
+ * Worker `index` of `workers`: owns its customers' registrations on its
+ * socket in `dir` (writing them with `local`, this worker's own group
+ * commit, with those other workers send), and sends each other customer's
+ * to its owner.
+ */
+export async function startRegistrationLinks(
+  dir: string,
+  index: number,
+  workers: number,
+  local: RegistrationWriter,
+): Promise<RegistrationLinks> {
+  const owner = new RegistrationOwner<RelayChannel<RegisteredMessage>>(local);
+  const server: Server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    const channel: RelayChannel<RegisteredMessage> = socketChannel(socket, (message) => {
+      if (isRegistrationsMessage(message)) owner.receive(channel, message);
+    });
+  });
+  const path = ownerSocketPath(dir, index);
+  // A socket left by this worker's predecessor (killed) is in the way.
+  rmSync(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const links = new Map<number, { relay?: RegistrationRelay; retryAt: number }>();
+  const linkTo = (to: number): RegistrationRelay | undefined => {
+    const link = links.get(to);
+    if (link?.relay) return link.relay;
+    if (link && Date.now() < link.retryAt) return undefined;
+    const state: { relay?: RegistrationRelay; retryAt: number } = { retryAt: Infinity };
+    links.set(to, state);
+    const socket = connect(ownerSocketPath(dir, to));
+    let relay: RegistrationRelay | undefined;
+    socket.once('connect', () => {
+      relay = new RegistrationRelay(socketChannel(socket, (message) => relay?.receive(message)));
+      state.relay = relay;
+    });
+    const lost = () => {
+      relay?.close(ownerLost(to));
+      state.relay = undefined;
+      state.retryAt = Date.now() + reconnectMs;
+    };
+    socket.on('error', lost);
+    socket.on('close', lost);
+    return undefined;
+  };
+
+  return {
+    write: (customer, item) => {
+      const to = ownerOf(customer, workers);
+      const relay = to === index ? undefined : linkTo(to);
+      return relay ? relay.write(customer, item) : local(customer, item);
+    },
+    close: () => {
+      server.close();
+      for (const link of links.values()) link.relay?.close(ownerLost(index));
+    },
+  };
+}
