@@ -235,8 +235,8 @@ export function ownerSocketPath(dir: string, index: number): string {
   return join(dir, `${index}.sock`);
 }
 
-/** How long a worker writes an unreachable owner's registrations itself before it tries the owner again. */
-const reconnectMs = 1000;
+/** How soon a worker tries again to reach an owner it lost or could not reach (meanwhile it writes alone). */
+const reconnectMs = 200;
 
 /**
  * What a registration that was out to an owner that is gone fails with: a
@@ -284,38 +284,43 @@ export async function startRegistrationLinks(
     });
   });
 
-  const links = new Map<number, { relay?: RegistrationRelay; retryAt: number }>();
-  const linkTo = (to: number): RegistrationRelay | undefined => {
-    const link = links.get(to);
-    if (link?.relay) return link.relay;
-    if (link && Date.now() < link.retryAt) return undefined;
-    const state: { relay?: RegistrationRelay; retryAt: number } = { retryAt: Infinity };
-    links.set(to, state);
+  // Each link to another owner is made at once and made again soon after it is lost, so registrations
+  // find it up; while it is not, they are written here.
+  const links = new Map<number, RegistrationRelay>();
+  let closed = false;
+  const link = (to: number) => {
+    if (closed) return;
     const socket = connect(ownerSocketPath(dir, to));
     let relay: RegistrationRelay | undefined;
     socket.once('connect', () => {
       relay = new RegistrationRelay(socketChannel(socket, (message) => relay?.receive(message)));
-      state.relay = relay;
+      links.set(to, relay);
     });
-    const lost = () => {
+    let lost = false;
+    const onLost = () => {
+      if (lost) return;
+      lost = true;
       relay?.close(ownerLost(to));
-      state.relay = undefined;
-      state.retryAt = Date.now() + reconnectMs;
+      if (links.get(to) === relay) links.delete(to);
+      socket.destroy();
+      setTimeout(() => link(to), reconnectMs).unref();
     };
-    socket.on('error', lost);
-    socket.on('close', lost);
-    return undefined;
+    socket.on('error', onLost);
+    socket.on('close', onLost);
   };
+  for (let to = 1; to <= workers; to++) if (to !== index) link(to);
 
   return {
     write: (customer, item) => {
       const to = ownerOf(customer, workers);
-      const relay = to === index ? undefined : linkTo(to);
+      const relay = to === index ? undefined : links.get(to);
       return relay ? relay.write(customer, item) : local(customer, item);
     },
     close: () => {
+      closed = true;
       server.close();
-      for (const link of links.values()) link.relay?.close(ownerLost(index));
+      for (const [to, relay] of links) relay.close(ownerLost(to));
+      links.clear();
     },
   };
 }
