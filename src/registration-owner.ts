@@ -102,15 +102,12 @@ interface Outbox {
  */
 export class RegistrationOwner<W extends RelayChannel<RegisteredMessage>> {
   private readonly outboxes = new Map<W, Outbox>();
-  /** Registrations received (for tests). */
-  received = 0;
 
   constructor(private readonly write: RegistrationWriter) {}
 
   /** Handles one message of `worker`'s. */
   receive(worker: W, message: RegistrationsMessage): void {
     for (const [id, customer, item] of message.writes) {
-      this.received++;
       this.write(customer, item).then(
         (row) => this.outboxOf(worker).rows.push([id, row ?? null]),
         (error: unknown) => this.outboxOf(worker).failures.push([id, relayedFailure(error)]),
@@ -180,11 +177,6 @@ export class RegistrationRelay {
     this.waiting.clear();
   }
 
-  /** Registrations sent and not yet answered (for tests). */
-  get pending(): number {
-    return this.waiting.size;
-  }
-
   private flush(): void {
     const writes = this.outgoing;
     this.outgoing = [];
@@ -208,7 +200,15 @@ export function socketChannel<M>(socket: Socket, receive: (message: unknown) => 
     if (end < 0) return;
     let start = 0;
     while (end >= 0) {
-      receive(JSON.parse(buffered.slice(start, end)));
+      let message: unknown;
+      try {
+        message = JSON.parse(buffered.slice(start, end));
+      } catch {
+        // Only the cluster's workers can reach the socket; a line that is not JSON ends the link.
+        socket.destroy();
+        return;
+      }
+      receive(message);
       start = end + 1;
       end = buffered.indexOf('\n', start);
     }
@@ -250,7 +250,7 @@ function ownerLost(owner: number): Error {
 export interface RegistrationLinks {
   /** Where this worker's registrations go: here for its own customers and unreachable owners, else their owner. */
   write: RegistrationWriter;
-  /** Stops answering other workers and closes the links. */
+  /** Stops answering other workers (their links to this one close) and closes this one's links. */
   close(): void;
 }
 
@@ -267,7 +267,10 @@ export async function startRegistrationLinks(
   local: RegistrationWriter,
 ): Promise<RegistrationLinks> {
   const owner = new RegistrationOwner<RelayChannel<RegisteredMessage>>(local);
+  const accepted = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    accepted.add(socket);
+    socket.once('close', () => accepted.delete(socket));
     socket.on('error', () => undefined);
     const channel: RelayChannel<RegisteredMessage> = socketChannel(socket, (message) => {
       if (isRegistrationsMessage(message)) owner.receive(channel, message);
@@ -319,6 +322,7 @@ export async function startRegistrationLinks(
     close: () => {
       closed = true;
       server.close();
+      for (const socket of accepted) socket.destroy();
       for (const [to, relay] of links) relay.close(ownerLost(to));
       links.clear();
     },
