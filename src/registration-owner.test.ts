@@ -5,6 +5,7 @@
  * link comes back as the owner's writer answered it, a failure as what the
  * sender's error mapping reads.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,8 +62,8 @@ describe('registration links between workers', () => {
     }
   };
 
-  afterEach(() => {
-    for (const links of started.splice(0)) links.close();
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((links) => links.close()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -128,14 +129,14 @@ describe('registration links between workers', () => {
     }
   });
 
-  it('fails what was out to an owner that is gone as a lost connection (-3), then writes alone', async () => {
+  it('answers what was out to an owner that shuts down before closing its links, then writes alone', async () => {
     dir = mkdtempSync(join(tmpdir(), 'baton-test-'));
     const seen: string[] = [];
     let release: () => void = () => undefined;
     const owner = await start(1, (_customer, item) => {
       seen.push(item.person.uid);
       if (item.person.uid.startsWith('probe')) return Promise.resolve(rowOf(item));
-      // Never answers: the owner goes before its COMMIT comes back.
+      // Its COMMIT comes back only after the shutdown began.
       return new Promise<PersonRow>((resolve) => (release = () => resolve(rowOf(item))));
     });
     const alone: string[] = [];
@@ -147,19 +148,72 @@ describe('registration links between workers', () => {
     await linked(sender, theirs, seen);
     const out = sender.write(theirs, registration('in-flight'));
     while (!seen.includes('in-flight')) await new Promise((resolve) => setTimeout(resolve, 5));
-    // The owner stops listening and its end of every link closes, as when its process dies.
-    owner.close();
-    // Its writer's answer comes too late: that link is gone.
     started.splice(started.indexOf(owner), 1);
+    let closed = false;
+    const closing = owner.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The shutdown waits for the registration it was sent.
+    expect(closed).toBe(false);
     release();
-    const failure = await out.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(failure).toBeInstanceOf(Error);
-    expect(classifyError(failure)).toBe('retryable');
-    // The owner is unreachable: the sender writes its registrations itself.
-    expect(await sender.write(theirs, registration('later'))).toEqual(rowOf(registration('later')));
+    expect(await out).toEqual(rowOf(registration('in-flight')));
+    await closing;
+    // Its links are closed: the sender writes its registrations itself.
+    for (let i = 0; i < 100 && !alone.includes('later'); i++) {
+      await sender.write(theirs, registration('later'));
+      if (!alone.includes('later')) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     expect(alone).toContain('later');
+    expect(seen).not.toContain('later');
+  });
+
+  it('fails what was out to an owner whose process died as a lost connection (-3), then writes alone', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-test-'));
+    // The owner, worker 1, in a process of its own, whose writer never answers: killed before its COMMIT.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { startRegistrationLinks } = await import(${JSON.stringify(new URL('./registration-owner.ts', import.meta.url).href)});
+         await startRegistrationLinks(${JSON.stringify(dir)}, 1, 2, (_customer, item) =>
+           item.person.uid.startsWith('probe') ? Promise.resolve({ uid: item.person.uid }) : new Promise(() => {}));
+         process.stdout.write('owning\\n');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      const alone: string[] = [];
+      const sender = await start(2, async (_customer, item) => {
+        alone.push(item.person.uid);
+        return rowOf(item);
+      });
+      const theirs = customerOwnedBy(1);
+      // Until the link is up: a probe answered by the owner, not written here.
+      for (let i = 0; i < 200; i++) {
+        const answer = await sender.write(theirs, registration(`probe-${i}`));
+        if (!alone.includes(`probe-${i}`) && answer) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      alone.length = 0;
+      const out = sender.write(theirs, registration('in-flight')).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      child.kill('SIGKILL');
+      const failure = await out;
+      expect(failure).toBeInstanceOf(Error);
+      expect(classifyError(failure)).toBe('retryable');
+      expect(alone).toEqual([]);
+      // The owner is gone: the sender writes its registrations itself.
+      expect(await sender.write(theirs, registration('later'))).toEqual(rowOf(registration('later')));
+      expect(alone).toEqual(['later']);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -68,7 +68,8 @@ export function isRegisteredMessage(message: unknown): message is RegisteredMess
 
 /** One side of a channel between two processes (a socket between two workers, see socketChannel). */
 export interface RelayChannel<M> {
-  send(message: M, callback: (error: Error | null) => void): void;
+  /** False when the channel is closed and `message` was not sent (`callback` then never runs). */
+  send(message: M, callback: (error: Error | null) => void): boolean;
 }
 
 /** The failure's parts the worker's error mapping reads (classifyError, isRerunnable): never a stack. */
@@ -102,17 +103,36 @@ interface Outbox {
  */
 export class RegistrationOwner<W extends RelayChannel<RegisteredMessage>> {
   private readonly outboxes = new Map<W, Outbox>();
+  /** Registrations received and not yet answered. */
+  private outstanding = 0;
+  private drained: (() => void) | undefined;
 
   constructor(private readonly write: RegistrationWriter) {}
 
   /** Handles one message of `worker`'s. */
   receive(worker: W, message: RegistrationsMessage): void {
     for (const [id, customer, item] of message.writes) {
-      this.write(customer, item).then(
-        (row) => this.outboxOf(worker).rows.push([id, row ?? null]),
-        (error: unknown) => this.outboxOf(worker).failures.push([id, relayedFailure(error)]),
-      );
+      this.outstanding++;
+      this.write(customer, item)
+        .then(
+          (row) => this.outboxOf(worker).rows.push([id, row ?? null]),
+          (error: unknown) => this.outboxOf(worker).failures.push([id, relayedFailure(error)]),
+        )
+        .finally(() => {
+          if (--this.outstanding === 0) this.drained?.();
+        });
     }
+  }
+
+  /** Once every registration received so far is answered (its answer on its way at the end of the turn). */
+  idle(): Promise<void> {
+    if (this.outstanding === 0) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => {
+      this.drained = () => {
+        this.drained = undefined;
+        setImmediate(resolve);
+      };
+    });
   }
 
   private outboxOf(worker: W): Outbox {
@@ -137,23 +157,30 @@ export class RegistrationRelay {
   private nextId = 1;
   private readonly waiting = new Map<
     number,
-    { resolve: (row: PersonRow | undefined) => void; reject: (error: Error) => void }
+    { resolve: (row: PersonRow | undefined | Promise<PersonRow | undefined>) => void; reject: (error: Error) => void }
   >();
   private outgoing: [number, string, GroupedRegistration][] = [];
   private closedWith: Error | undefined;
 
-  constructor(private readonly channel: RelayChannel<RegistrationsMessage>) {}
+  /**
+   * @param channel the link to the owner
+   * @param alone this worker's own group commit: where a registration that never left goes
+   */
+  constructor(
+    private readonly channel: RelayChannel<RegistrationsMessage>,
+    private readonly alone: RegistrationWriter,
+  ) {}
 
-  /** Queues one registration for the primary's group commit of `customer`. */
+  /** Queues one registration for the owner's group commit of `customer`. */
   readonly write: RegistrationWriter = (customer, item) => {
-    if (this.closedWith) return Promise.reject(this.closedWith);
+    if (this.closedWith) return this.alone(customer, item);
     const id = this.nextId++;
     if (this.outgoing.length === 0) setImmediate(() => this.flush());
     this.outgoing.push([id, customer, item]);
     return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
   };
 
-  /** Handles the primary's answers; false for any other message. */
+  /** Handles the owner's answers; false for any other message. */
   receive(message: unknown): boolean {
     if (!isRegisteredMessage(message)) return false;
     for (const [id, row] of message.rows) {
@@ -169,21 +196,34 @@ export class RegistrationRelay {
     return true;
   }
 
-  /** The owner is gone: every registration waiting for it, and every later one, fails with `error`. */
+  /**
+   * The link is gone: every registration sent and not answered fails with
+   * `error` (it may have committed); those not sent yet, and every later
+   * one, are written here.
+   */
   close(error: Error): void {
+    if (this.closedWith) return;
     this.closedWith = error;
-    this.outgoing = [];
+    this.writeAlone(this.outgoing.splice(0));
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
   }
 
   private flush(): void {
-    const writes = this.outgoing;
-    this.outgoing = [];
+    const writes = this.outgoing.splice(0);
     if (writes.length === 0) return;
-    this.channel.send({ baton: 'registrations', writes }, (error) => {
-      if (error) this.close(error);
-    });
+    // A failed write destroys the socket, whose 'close' closes this relay (startRegistrationLinks).
+    const sent = this.channel.send({ baton: 'registrations', writes }, () => undefined);
+    // The link was closed before this turn's registrations left: none of them reached the owner.
+    if (!sent) this.writeAlone(writes);
+  }
+
+  private writeAlone(writes: [number, string, GroupedRegistration][]): void {
+    for (const [id, customer, item] of writes) {
+      const waiter = this.waiting.get(id);
+      this.waiting.delete(id);
+      waiter?.resolve(this.alone(customer, item));
+    }
   }
 }
 
@@ -216,8 +256,9 @@ export function socketChannel<M>(socket: Socket, receive: (message: unknown) => 
   });
   return {
     send(message, callback) {
-      if (socket.destroyed || !socket.writable) return callback(new Error('the link is closed'));
+      if (socket.destroyed || !socket.writable) return false;
       socket.write(JSON.stringify(message) + '\n', (error) => callback(error ?? null));
+      return true;
     },
   };
 }
@@ -250,8 +291,12 @@ function ownerLost(owner: number): Error {
 export interface RegistrationLinks {
   /** Where this worker's registrations go: here for its own customers and unreachable owners, else their owner. */
   write: RegistrationWriter;
-  /** Stops answering other workers (their links to this one close) and closes this one's links. */
-  close(): void;
+  /**
+   * Stops taking other workers' links, answers the registrations they sent
+   * (this worker's pool is still open), then closes their links (they write
+   * alone from then on) and this worker's own.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -296,7 +341,10 @@ export async function startRegistrationLinks(
     const socket = connect(ownerSocketPath(dir, to));
     let relay: RegistrationRelay | undefined;
     socket.once('connect', () => {
-      relay = new RegistrationRelay(socketChannel(socket, (message) => relay?.receive(message)));
+      relay = new RegistrationRelay(
+        socketChannel(socket, (message) => relay?.receive(message)),
+        local,
+      );
       links.set(to, relay);
     });
     let lost = false;
@@ -319,9 +367,10 @@ export async function startRegistrationLinks(
       const relay = to === index ? undefined : links.get(to);
       return relay ? relay.write(customer, item) : local(customer, item);
     },
-    close: () => {
+    close: async () => {
       closed = true;
       server.close();
+      await owner.idle();
       for (const socket of accepted) socket.destroy();
       for (const [to, relay] of links) relay.close(ownerLost(to));
       links.clear();

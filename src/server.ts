@@ -41,7 +41,7 @@ export async function serve(
   options: {
     worker?: boolean;
     writeGate?: WriteGate;
-    registrations?: (local: RegistrationWriter) => Promise<RegistrationWriter>;
+    registrations?: (local: RegistrationWriter) => Promise<{ write: RegistrationWriter; close(): Promise<void> }>;
   } = {},
 ): Promise<RunningServer> {
   const store = openStore(config.databaseUrl, {
@@ -51,9 +51,9 @@ export async function serve(
   });
   if (options.writeGate) sqliteExecutorOf(store.db)?.useWriteGate(options.writeGate);
   const localRegistrations = registrationGroupsOn(store.db);
-  if (options.registrations && localRegistrations) {
-    writeRegistrationsThrough(store.db, await options.registrations(localRegistrations));
-  }
+  const registrations =
+    options.registrations && localRegistrations ? await options.registrations(localRegistrations) : undefined;
+  if (registrations) writeRegistrationsThrough(store.db, registrations.write);
   // Metrics off (neither METRICS_PORT nor METRICS_TOKEN) means nothing is counted at all.
   const metrics = metricsEnabled(config) ? new Metrics(store, systemClock) : undefined;
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config, metrics };
@@ -82,6 +82,8 @@ export async function serve(
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      // Other workers' registrations this one owns are answered before its pool closes.
+      await registrations?.close();
       await metricsServer?.close();
       await jobs.stop();
       await store.close();

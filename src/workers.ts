@@ -211,9 +211,7 @@ async function runWorker(config: Config): Promise<void> {
     {
       worker: true,
       writeGate,
-      registrations: sockets
-        ? async (local) => (await startRegistrationLinks(sockets, index, config.workers, local)).write
-        : undefined,
+      registrations: sockets ? (local) => startRegistrationLinks(sockets, index, config.workers, local) : undefined,
     },
   );
   process.send?.({ listening: server.url } satisfies WorkerMessage);

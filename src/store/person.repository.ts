@@ -528,7 +528,6 @@ export interface GroupedRegistration {
   event: { id: string; type: string; occurred_at: number; data: string };
   key: KeyInWrite | undefined;
 }
-type GroupedInsert = GroupedRegistration;
 
 /** Commits one registration in its customer's next group statement: its row, or undefined if it wrote nothing. */
 export type RegistrationWriter = (customer: string, item: GroupedRegistration) => Promise<PersonRow | undefined>;
@@ -572,9 +571,9 @@ export const maxPersonInsertGroup = 64;
  * to its COMMIT, so a second statement of the same customer could only wait
  * on that lock inside the server.
  */
-const personInsertGroups = new WeakMap<pg.Pool, KeyedGroups<GroupedInsert, PersonRow | undefined>>();
+const personInsertGroups = new WeakMap<pg.Pool, KeyedGroups<GroupedRegistration, PersonRow | undefined>>();
 
-function personInsertGroupsOf(pool: pg.Pool): KeyedGroups<GroupedInsert, PersonRow | undefined> {
+function personInsertGroupsOf(pool: pg.Pool): KeyedGroups<GroupedRegistration, PersonRow | undefined> {
   let groups = personInsertGroups.get(pool);
   if (!groups) {
     groups = new KeyedGroups((customer, items) => insertPersonGroup(pool, customer, items), maxPersonInsertGroup);
@@ -587,13 +586,13 @@ function personInsertGroupsOf(pool: pg.Pool): KeyedGroups<GroupedInsert, PersonR
 async function insertPersonGroup(
   pool: pg.Pool,
   customer: string,
-  group: readonly GroupedInsert[],
+  group: readonly GroupedRegistration[],
 ): Promise<(PersonRow | undefined)[]> {
   // A key twice in one group: the first carries it; the others are not sent (they write nothing and claim it
   // alone, so they find the first's row), as two claims in a row would.
   const keyed = group.some((i) => i.key !== undefined);
   const sent = keyed ? withoutRepeatedKeys(group) : group;
-  const column = <T>(pick: (item: GroupedInsert) => T) => sent.map(pick);
+  const column = <T>(pick: (item: GroupedRegistration) => T) => sent.map(pick);
   const query = keyed ? insertPersonsClaimingKeysQuery : insertPersonsIfUnchangedQuery;
   let rows: PersonRow[];
   try {
@@ -647,7 +646,7 @@ async function insertPersonGroup(
 }
 
 /** The group without the registrations whose key an earlier one of the group carries. */
-function withoutRepeatedKeys(group: readonly GroupedInsert[]): readonly GroupedInsert[] {
+function withoutRepeatedKeys(group: readonly GroupedRegistration[]): readonly GroupedRegistration[] {
   const seen = new Set<string>();
   return group.filter((item) => {
     if (!item.key) return true;
