@@ -42,14 +42,14 @@ export interface RegistrationsMessage {
   writes: [number, string, GroupedRegistration][];
 }
 
-/** The primary's answers: [id, row or null (wrote nothing)] and [id, failure] each. */
+/** The owner's answers: [id, row or null (wrote nothing)] and [id, failure] each. */
 export interface RegisteredMessage {
   baton: 'registered';
   rows: [number, PersonRow | null][];
   failures: [number, RelayedFailure][];
 }
 
-/** A group's failure as it crosses the channel: what the worker's error mapping reads. */
+/** A group's failure as it crosses the link: what the sender's error mapping reads. */
 export interface RelayedFailure {
   name: string;
   message: string;
@@ -61,7 +61,7 @@ export function isRegistrationsMessage(message: unknown): message is Registratio
   return (message as { baton?: unknown } | null)?.baton === 'registrations';
 }
 
-/** True for the primary's answers to them. */
+/** True for the owner's answers to them. */
 export function isRegisteredMessage(message: unknown): message is RegisteredMessage {
   return (message as { baton?: unknown } | null)?.baton === 'registered';
 }
@@ -72,7 +72,7 @@ export interface RelayChannel<M> {
   send(message: M, callback: (error: Error | null) => void): boolean;
 }
 
-/** The failure's parts the worker's error mapping reads (classifyError, isRerunnable): never a stack. */
+/** The failure's parts the sender's error mapping reads (classifyError, isRerunnable): never a stack. */
 function relayedFailure(error: unknown): RelayedFailure {
   const { name, message, code } = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown };
   return {
@@ -82,7 +82,7 @@ function relayedFailure(error: unknown): RelayedFailure {
   };
 }
 
-/** The error a relayed failure stands for in the worker. */
+/** The error a relayed failure stands for in the sender. */
 function failureError(failure: RelayedFailure): Error {
   const error = new Error(failure.message) as Error & { code?: string };
   error.name = failure.name;
@@ -98,7 +98,7 @@ interface Outbox {
 
 /**
  * The owner's side: runs the registrations other workers send through this
- * process's own group commit (`write`, registrationGroupsOf on its pool),
+ * process's own group commit (`write`, registrationGroupsOn its store),
  * with its own, and answers each sender once a turn with what came back.
  */
 export class RegistrationOwner<W extends RelayChannel<RegisteredMessage>> {
@@ -313,12 +313,14 @@ export async function startRegistrationLinks(
 ): Promise<RegistrationLinks> {
   const owner = new RegistrationOwner<RelayChannel<RegisteredMessage>>(local);
   const accepted = new Set<Socket>();
+  let closed = false;
   const server: Server = createServer((socket) => {
     accepted.add(socket);
     socket.once('close', () => accepted.delete(socket));
     socket.on('error', () => undefined);
     const channel: RelayChannel<RegisteredMessage> = socketChannel(socket, (message) => {
-      if (isRegistrationsMessage(message)) owner.receive(channel, message);
+      // Once closing, a message that still comes is not run: its sender answers -3 when the link closes.
+      if (isRegistrationsMessage(message) && !closed) owner.receive(channel, message);
     });
   });
   const path = ownerSocketPath(dir, index);
@@ -335,7 +337,6 @@ export async function startRegistrationLinks(
   // Each link to another owner is made at once and made again soon after it is lost, so registrations
   // find it up; while it is not, they are written here.
   const links = new Map<number, RegistrationRelay>();
-  let closed = false;
   const link = (to: number) => {
     if (closed) return;
     const socket = connect(ownerSocketPath(dir, to));
@@ -371,7 +372,8 @@ export async function startRegistrationLinks(
       closed = true;
       server.close();
       await owner.idle();
-      for (const socket of accepted) socket.destroy();
+      // end(), not destroy(): the answers just written go out first.
+      for (const socket of accepted) socket.end();
       for (const [to, relay] of links) relay.close(ownerLost(to));
       links.clear();
     },
