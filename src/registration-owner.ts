@@ -40,6 +40,8 @@ import type { GroupedRegistration, PersonRow, RegistrationWriter } from './store
 export interface RegistrationsMessage {
   baton: 'registrations';
   writes: [number, string, GroupedRegistration][];
+  /** The answer to the owner's `closing`: nothing more comes on this link. */
+  done?: boolean;
 }
 
 /** The owner's answers: [id, row or null (wrote nothing)] and [id, failure] each. */
@@ -47,6 +49,10 @@ export interface RegisteredMessage {
   baton: 'registered';
   rows: [number, PersonRow | null][];
   failures: [number, RelayedFailure][];
+  /** Registrations the owner did not run (it is shutting down): the sender writes them itself. */
+  declined?: number[];
+  /** The owner is shutting down: send nothing more, answer `done`; what was sent is still answered. */
+  closing?: boolean;
 }
 
 /** A group's failure as it crosses the link: what the sender's error mapping reads. */
@@ -155,16 +161,25 @@ export class RegistrationOwner<W extends RelayChannel<RegisteredMessage>> {
  */
 export class RegistrationRelay {
   private nextId = 1;
+  /** Every registration not answered yet, sent or not. */
   private readonly waiting = new Map<
     number,
-    { resolve: (row: PersonRow | undefined | Promise<PersonRow | undefined>) => void; reject: (error: Error) => void }
+    {
+      customer: string;
+      item: GroupedRegistration;
+      resolve: (row: PersonRow | undefined | Promise<PersonRow | undefined>) => void;
+      reject: (error: Error) => void;
+    }
   >();
+  /** Those of this turn, not sent yet. */
   private outgoing: [number, string, GroupedRegistration][] = [];
   private closedWith: Error | undefined;
+  /** The owner is shutting down (its `closing`): nothing more is sent. */
+  private draining = false;
 
   /**
    * @param channel the link to the owner
-   * @param alone this worker's own group commit: where a registration that never left goes
+   * @param alone this worker's own group commit: where a registration the owner never ran goes
    */
   constructor(
     private readonly channel: RelayChannel<RegistrationsMessage>,
@@ -173,25 +188,24 @@ export class RegistrationRelay {
 
   /** Queues one registration for the owner's group commit of `customer`. */
   readonly write: RegistrationWriter = (customer, item) => {
-    if (this.closedWith) return this.alone(customer, item);
+    if (this.closedWith || this.draining) return this.alone(customer, item);
     const id = this.nextId++;
     if (this.outgoing.length === 0) setImmediate(() => this.flush());
     this.outgoing.push([id, customer, item]);
-    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    return new Promise((resolve, reject) => this.waiting.set(id, { customer, item, resolve, reject }));
   };
 
   /** Handles the owner's answers; false for any other message. */
   receive(message: unknown): boolean {
     if (!isRegisteredMessage(message)) return false;
-    for (const [id, row] of message.rows) {
-      const waiter = this.waiting.get(id);
-      this.waiting.delete(id);
-      waiter?.resolve(row ?? undefined);
-    }
-    for (const [id, failure] of message.failures) {
-      const waiter = this.waiting.get(id);
-      this.waiting.delete(id);
-      waiter?.reject(failureError(failure));
+    for (const [id, row] of message.rows) this.take(id)?.resolve(row ?? undefined);
+    for (const [id, failure] of message.failures) this.take(id)?.reject(failureError(failure));
+    this.writeAlone(message.declined ?? []);
+    if (message.closing && !this.draining) {
+      // From now on this worker writes alone; the owner ends the link once it has this answer.
+      this.draining = true;
+      this.writeAlone(this.outgoing.splice(0).map(([id]) => id));
+      this.channel.send({ baton: 'registrations', writes: [], done: true }, () => undefined);
     }
     return true;
   }
@@ -204,7 +218,7 @@ export class RegistrationRelay {
   close(error: Error): void {
     if (this.closedWith) return;
     this.closedWith = error;
-    this.writeAlone(this.outgoing.splice(0));
+    this.writeAlone(this.outgoing.splice(0).map(([id]) => id));
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
   }
@@ -215,14 +229,20 @@ export class RegistrationRelay {
     // A failed write destroys the socket, whose 'close' closes this relay (startRegistrationLinks).
     const sent = this.channel.send({ baton: 'registrations', writes }, () => undefined);
     // The link was closed before this turn's registrations left: none of them reached the owner.
-    if (!sent) this.writeAlone(writes);
+    if (!sent) this.writeAlone(writes.map(([id]) => id));
   }
 
-  private writeAlone(writes: [number, string, GroupedRegistration][]): void {
-    for (const [id, customer, item] of writes) {
-      const waiter = this.waiting.get(id);
-      this.waiting.delete(id);
-      waiter?.resolve(this.alone(customer, item));
+  private take(id: number) {
+    const waiter = this.waiting.get(id);
+    this.waiting.delete(id);
+    return waiter;
+  }
+
+  /** Registrations the owner never ran: written by this worker's own group commit. */
+  private writeAlone(ids: readonly number[]): void {
+    for (const id of ids) {
+      const waiter = this.take(id);
+      waiter?.resolve(this.alone(waiter.customer, waiter.item));
     }
   }
 }
@@ -312,16 +332,26 @@ export async function startRegistrationLinks(
   local: RegistrationWriter,
 ): Promise<RegistrationLinks> {
   const owner = new RegistrationOwner<RelayChannel<RegisteredMessage>>(local);
-  const accepted = new Set<Socket>();
+  /** Each link other workers made to this one: done once its sender answered `closing`. */
+  const accepted = new Map<Socket, { channel: RelayChannel<RegisteredMessage>; done: Promise<void> }>();
   let closed = false;
   const server: Server = createServer((socket) => {
-    accepted.add(socket);
-    socket.once('close', () => accepted.delete(socket));
     socket.on('error', () => undefined);
-    const channel: RelayChannel<RegisteredMessage> = socketChannel(socket, (message) => {
-      // Once closing, a message that still comes is not run: its sender answers -3 when the link closes.
-      if (isRegistrationsMessage(message) && !closed) owner.receive(channel, message);
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    socket.once('close', () => {
+      accepted.delete(socket);
+      done();
     });
+    const channel: RelayChannel<RegisteredMessage> = socketChannel(socket, (message) => {
+      if (!isRegistrationsMessage(message)) return;
+      if (message.done) return done();
+      if (!closed) return owner.receive(channel, message);
+      // Sent before its sender saw `closing`: not run here, the sender writes it.
+      const declined = message.writes.map(([id]) => id);
+      channel.send({ baton: 'registered', rows: [], failures: [], declined }, () => undefined);
+    });
+    accepted.set(socket, { channel, done: finished });
   });
   const path = ownerSocketPath(dir, index);
   // A socket left by this worker's predecessor (killed) is in the way.
@@ -371,9 +401,18 @@ export async function startRegistrationLinks(
     close: async () => {
       closed = true;
       server.close();
+      // Every sender stops sending (or its link closes, or a second passes), then what it sent is answered.
+      const senders = [...accepted.values()];
+      for (const { channel } of senders) {
+        channel.send({ baton: 'registered', rows: [], failures: [], closing: true }, () => undefined);
+      }
+      await Promise.race([
+        Promise.all(senders.map((sender) => sender.done)),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ]);
       await owner.idle();
       // end(), not destroy(): the answers just written go out first.
-      for (const socket of accepted) socket.end();
+      for (const socket of accepted.keys()) socket.end();
       for (const [to, relay] of links) relay.close(ownerLost(to));
       links.clear();
     },
