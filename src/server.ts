@@ -17,6 +17,7 @@ import { cryptoRandom } from './random.js';
 import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, sqliteExecutorOf, storeOptions } from './store/database.js';
 import type { WriteGate } from './store/sqlite-executor.js';
+import { registrationGroupsOn, writeRegistrationsThrough, type RegistrationWriter } from './store/person.repository.js';
 import { runWorkers } from './workers.js';
 
 export interface RunningServer {
@@ -30,11 +31,18 @@ export interface RunningServer {
  * Starts a server; `config` defaults to the environment's. A cluster worker
  * passes `worker: true`: its primary migrated and made the first customer,
  * and checkpoints the SQLite file's WAL; `writeGate`, the cluster's write
- * token its SQLite write groups take turns with (write-token.ts).
+ * token its SQLite write groups take turns with (write-token.ts);
+ * `registrations`, given this process's own group commit of PostgreSQL
+ * registrations, where they go instead (each customer's owner,
+ * registration-owner.ts).
  */
 export async function serve(
   config: Config = loadConfig(),
-  options: { worker?: boolean; writeGate?: WriteGate } = {},
+  options: {
+    worker?: boolean;
+    writeGate?: WriteGate;
+    registrations?: (local: RegistrationWriter) => Promise<{ write: RegistrationWriter; close(): Promise<void> }>;
+  } = {},
 ): Promise<RunningServer> {
   const store = openStore(config.databaseUrl, {
     ...storeOptions(config),
@@ -42,6 +50,10 @@ export async function serve(
     checkpointElsewhere: options.worker,
   });
   if (options.writeGate) sqliteExecutorOf(store.db)?.useWriteGate(options.writeGate);
+  const localRegistrations = registrationGroupsOn(store.db);
+  const registrations =
+    options.registrations && localRegistrations ? await options.registrations(localRegistrations) : undefined;
+  if (registrations) writeRegistrationsThrough(store.db, registrations.write);
   // Metrics off (neither METRICS_PORT nor METRICS_TOKEN) means nothing is counted at all.
   const metrics = metricsEnabled(config) ? new Metrics(store, systemClock) : undefined;
   const services: Services = { store, clock: systemClock, random: cryptoRandom, config, metrics };
@@ -70,6 +82,8 @@ export async function serve(
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      // Other workers' registrations this one owns are answered before its pool closes.
+      await registrations?.close();
       await metricsServer?.close();
       await jobs.stop();
       await store.close();

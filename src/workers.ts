@@ -22,7 +22,10 @@
  * holding the token has it taken back; when the primary dies, the workers
  * exit (node:cluster's workers leave once their channel closes) and the
  * supervisor restarts the service. PostgreSQL has no single write lock:
- * every worker writes, with no token.
+ * every worker writes, with no token; a customer's registrations' group
+ * statements all run in one worker, its owner, the others sending theirs
+ * over a Unix socket in a directory the primary makes for the cluster
+ * (registration-owner.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { systemClock } from './clock.js';
@@ -41,9 +44,20 @@ import {
   type ThrottleRelayChannel,
 } from './protocol/throttle.js';
 import { isTokenMessage, WriteTokenClient, WriteTokenHost, type TokenChannel } from './write-token.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistrationLinks } from './registration-owner.js';
 
 /** Set in a worker's environment when its write groups take turns with the cluster's write token. */
 const tokenEnv = 'BATON_WRITE_TOKEN';
+
+/**
+ * Set in a worker's environment (PostgreSQL): the directory, only the
+ * service's user's, where each worker owns its customers' registrations on a
+ * socket (registration-owner.ts).
+ */
+const registrationsEnv = 'BATON_REGISTRATION_SOCKETS';
 
 /**
  * V8 options for the workers, unless the operator set the same option
@@ -103,13 +117,19 @@ export async function runWorkers(config: Config): Promise<void> {
   }
   const checkpoints = sqlite ? startCheckpoints(config.databaseUrl) : undefined;
   const token = sqlite ? new WriteTokenHost<Worker>() : undefined;
+  // mkdtemp makes it 0700: no other user can reach the workers' sockets.
+  const sockets = !sqlite && config.workers > 1 ? mkdtempSync(join(tmpdir(), 'baton-')) : undefined;
 
   let stopping = false;
   cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
   const workers = new Map<number, Worker>();
   const fork = (index: number) =>
     new Promise<string>((resolve, reject) => {
-      const worker = cluster.fork({ BATON_WORKER: String(index), ...(token ? { [tokenEnv]: '1' } : {}) });
+      const worker = cluster.fork({
+        BATON_WORKER: String(index),
+        ...(token ? { [tokenEnv]: '1' } : {}),
+        ...(sockets ? { [registrationsEnv]: sockets } : {}),
+      });
       workers.set(index, worker);
       worker.on('message', (message: WorkerMessage | ThrottleHitMessage) => {
         if (token && isTokenMessage(message)) {
@@ -161,6 +181,7 @@ export async function runWorkers(config: Config): Promise<void> {
     void Promise.all(exits)
       .then(async (codes) => {
         await checkpoints?.stop().catch(() => undefined);
+        if (sockets) rmSync(sockets, { recursive: true, force: true });
         return codes;
       })
       .then((codes) => process.exit(codes.every((c) => c === 0) ? 0 : 1));
@@ -184,9 +205,14 @@ async function runWorker(config: Config): Promise<void> {
     process.once('disconnect', () => gate.close(new Error('the cluster primary is gone')));
     writeGate = gate;
   }
+  const sockets = process.env[registrationsEnv];
   const server = await serve(
     { ...config, jobIntervalSeconds: index === 1 ? config.jobIntervalSeconds : 0 },
-    { worker: true, writeGate },
+    {
+      worker: true,
+      writeGate,
+      registrations: sockets ? (local) => startRegistrationLinks(sockets, index, config.workers, local) : undefined,
+    },
   );
   process.send?.({ listening: server.url } satisfies WorkerMessage);
   const stop = (signal: string) => {

@@ -476,7 +476,9 @@ export async function insertPersonIfConferenceUnchanged(
 ): Promise<PersonRow | undefined> {
   const pool = postgresPoolOf(db);
   if (pool && events.length === 1) {
-    return personInsertGroupsOf(pool).add(guard.customerUid, { guard, person, event: events[0]!, key });
+    const item: GroupedRegistration = { guard, person, event: events[0]!, key };
+    const owner = registrationOwners.get(pool);
+    return owner ? owner(guard.customerUid, item) : personInsertGroupsOf(pool).add(guard.customerUid, item);
   }
   // A key's claim rides only on a group statement: without one, nothing is written and the caller claims it alone.
   if (key) return undefined;
@@ -515,12 +517,48 @@ export interface KeyInWrite {
   stored: StoredAnswer;
 }
 
-/** One registration of a group statement. */
-interface GroupedInsert {
+/**
+ * One registration of a group statement: plain data (strings, numbers,
+ * null), so it can travel to the process that owns the customer's groups
+ * (registration-owner.ts) as it is.
+ */
+export interface GroupedRegistration {
   guard: ConferenceGuard;
   person: NewPerson & { pin: string };
   event: { id: string; type: string; occurred_at: number; data: string };
   key: KeyInWrite | undefined;
+}
+
+/** Commits one registration in its customer's next group statement: its row, or undefined if it wrote nothing. */
+export type RegistrationWriter = (customer: string, item: GroupedRegistration) => Promise<PersonRow | undefined>;
+
+/** Pools whose registrations' group statements run in another process (see writeRegistrationsThrough). */
+const registrationOwners = new WeakMap<pg.Pool, RegistrationWriter>();
+
+/**
+ * PostgreSQL: the registrations `db` would group go to `owner` instead (a
+ * cluster worker's links, which send each customer's to the one worker that
+ * groups every worker's registrations of that customer, one statement at a
+ * time), so two processes' groups of one customer no longer take its event
+ * counter row in turn. Everything else of the call (the read, the domain's
+ * judgement, the fallback transaction, the answer) stays where it was.
+ * No effect on SQLite.
+ */
+export function writeRegistrationsThrough(db: Kysely<Database>, owner: RegistrationWriter): void {
+  const pool = postgresPoolOf(db);
+  if (pool) registrationOwners.set(pool, owner);
+}
+
+/**
+ * This process's own group commit of `db`'s registrations (PostgreSQL;
+ * undefined on SQLite): what the owner of a customer's registrations runs,
+ * its own and those other processes send it.
+ */
+export function registrationGroupsOn(db: Kysely<Database>): RegistrationWriter | undefined {
+  const pool = postgresPoolOf(db);
+  if (!pool) return undefined;
+  const groups = personInsertGroupsOf(pool);
+  return (customer, item) => groups.add(customer, item);
 }
 
 /** The most registrations one statement carries (bounds its parameters and how long it holds its locks). */
@@ -533,9 +571,9 @@ export const maxPersonInsertGroup = 64;
  * to its COMMIT, so a second statement of the same customer could only wait
  * on that lock inside the server.
  */
-const personInsertGroups = new WeakMap<pg.Pool, KeyedGroups<GroupedInsert, PersonRow | undefined>>();
+const personInsertGroups = new WeakMap<pg.Pool, KeyedGroups<GroupedRegistration, PersonRow | undefined>>();
 
-function personInsertGroupsOf(pool: pg.Pool): KeyedGroups<GroupedInsert, PersonRow | undefined> {
+function personInsertGroupsOf(pool: pg.Pool): KeyedGroups<GroupedRegistration, PersonRow | undefined> {
   let groups = personInsertGroups.get(pool);
   if (!groups) {
     groups = new KeyedGroups((customer, items) => insertPersonGroup(pool, customer, items), maxPersonInsertGroup);
@@ -548,13 +586,13 @@ function personInsertGroupsOf(pool: pg.Pool): KeyedGroups<GroupedInsert, PersonR
 async function insertPersonGroup(
   pool: pg.Pool,
   customer: string,
-  group: readonly GroupedInsert[],
+  group: readonly GroupedRegistration[],
 ): Promise<(PersonRow | undefined)[]> {
   // A key twice in one group: the first carries it; the others are not sent (they write nothing and claim it
   // alone, so they find the first's row), as two claims in a row would.
   const keyed = group.some((i) => i.key !== undefined);
   const sent = keyed ? withoutRepeatedKeys(group) : group;
-  const column = <T>(pick: (item: GroupedInsert) => T) => sent.map(pick);
+  const column = <T>(pick: (item: GroupedRegistration) => T) => sent.map(pick);
   const query = keyed ? insertPersonsClaimingKeysQuery : insertPersonsIfUnchangedQuery;
   let rows: PersonRow[];
   try {
@@ -608,7 +646,7 @@ async function insertPersonGroup(
 }
 
 /** The group without the registrations whose key an earlier one of the group carries. */
-function withoutRepeatedKeys(group: readonly GroupedInsert[]): readonly GroupedInsert[] {
+function withoutRepeatedKeys(group: readonly GroupedRegistration[]): readonly GroupedRegistration[] {
   const seen = new Set<string>();
   return group.filter((item) => {
     if (!item.key) return true;
