@@ -169,7 +169,7 @@ describe('the event log', () => {
       }),
     ).rejects.toThrow('the change failed');
     expect(await listEvents(services.store.db, other.customer, 0, 10)).toEqual([]);
-    await inTransaction(services.store.db, (trx) => recordEvents(trx, services, other.customer, [event, event]));
+    await inTransaction(services.store.db, async (trx) => recordEvents(trx, services, other.customer, [event, event]));
     const rows = await listEvents(services.store.db, other.customer, 0, 10);
     expect(rows.map((r) => r.sequence)).toEqual([1, 2]);
   });

@@ -30,6 +30,7 @@ import { listPersonUids, type PersonRow } from '../store/person.repository.js';
 import { listReservations, type ReservationRow } from '../store/reservation.repository.js';
 import type { Database } from '../store/schema.js';
 import { readStatus } from './status.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
 
 /** Every event type, in the order the documentation lists them. */
 export const eventTypes = [
@@ -72,17 +73,19 @@ export function onEventsCommitted(store: Store, listener: () => void): () => voi
 
 /**
  * Appends `events` for the customer inside `trx` — the last write of the
- * change's transaction. Returns the rows, numbered.
+ * change's transaction. Returns the rows, numbered: at once inside an SQLite
+ * write group (appendEvents), a promise elsewhere.
  */
-export async function recordEvents(
+export function recordEvents(
   trx: Kysely<Database>,
   services: Services,
   customerUid: string,
   events: readonly DomainEvent[],
-): Promise<EventRow[]> {
-  const rows = await appendEvents(trx, customerUid, eventRows(services, events));
-  afterCommit(trx, () => eventsCommitted(services.store));
-  return rows;
+): MaybePromise<EventRow[]> {
+  return andThen(appendEvents(trx, customerUid, eventRows(services, events)), (rows) => {
+    afterCommit(trx, () => eventsCommitted(services.store));
+    return rows;
+  });
 }
 
 /**

@@ -30,6 +30,7 @@ import type { Slot, StatusFacts } from './status.js';
 import { requireEmailAddress } from './email-address.js';
 import { eventRows, eventsCommitted, personEvent, recordEvents, type RegistrationSource } from './events.js';
 import { allocatePin, tryClaimPin } from './pins.js';
+import { isPromise } from '../maybe-promise.js';
 import type { Database } from '../store/schema.js';
 
 export interface NewPersonInput {
@@ -104,10 +105,14 @@ export async function addPerson(
   // cancel cannot land between "not canceled" and the PIN claim.
   return inTransaction(services.store.db, async (trx) => {
     const dialect = services.store.dialect;
+    // Inside an SQLite write group the facts read, the claim and insert, and the event's append answer at once:
+    // each is awaited only when it is a promise (an await of a value would still cost a promise and a turn
+    // of the microtask queue, three a registration).
     // Only the work after the insert needs the whole row (self-registration's confirmation).
-    const found = afterInsert
-      ? await findConferenceForShareWithReservations(trx, dialect, customer.uid, input.conference)
-      : await findConferenceFactsForShare(trx, dialect, customer.uid, input.conference);
+    const read = afterInsert
+      ? findConferenceForShareWithReservations(trx, dialect, customer.uid, input.conference)
+      : findConferenceFactsForShare(trx, dialect, customer.uid, input.conference);
+    const found = isPromise(read) ? await read : read;
     if (!found) throw new ParameterError(`no conference with UID ${input.conference}`);
     const { row: conference, reservations } = found;
     requireTakesPersons(ctx, conference, reservations);
@@ -116,7 +121,8 @@ export async function addPerson(
     // rules (take-over of an ended conference's PIN, further draws).
     const first = drawn ?? services.random.pin();
     const row = newPersonRow(ctx, input, uid, email, conference.uid, first);
-    let person = await insertPersonClaimingPin(trx, { did: conference.did, pin: first }, row);
+    const inserted = insertPersonClaimingPin(trx, { did: conference.did, pin: first }, row);
+    let person = isPromise(inserted) ? await inserted : inserted;
     if (!person) {
       const claim = { did: conference.did, person_uid: uid, conference_uid: conference.uid };
       const pin = (await tryClaimPin(trx, services, { ...claim, pin: first }))
@@ -125,9 +131,10 @@ export async function addPerson(
       person = await insertPerson(trx, { ...row, pin });
     }
     if (afterInsert) await afterInsert(trx, person, conference as ConferenceRow);
-    await recordEvents(trx, services, customer.uid, [
+    const recorded = recordEvents(trx, services, customer.uid, [
       personEvent('person.registered', person, conference.did, [], input.source ?? 'api'),
     ]);
+    if (isPromise(recorded)) await recorded;
     return { person, did: conference.did, custom: [] };
   });
 }

@@ -8,6 +8,7 @@ import { postgresPoolOf, type Dialect } from './database.js';
 import { aloneIfRefused, KeyedGroups } from './pg-groups.js';
 import type { ConferenceTable, Database } from './schema.js';
 import type { ReadAhead } from './conference-view.repository.js';
+import type { MaybePromise } from '../maybe-promise.js';
 
 export type ConferenceRow = Selectable<ConferenceTable>;
 export type NewConference = Insertable<ConferenceTable>;
@@ -112,14 +113,15 @@ export interface ConferenceFactsRead {
 /**
  * findConferenceForShareWithReservations for a caller that needs only the
  * conference's facts and its reservations' times (addPerson): inside an
- * SQLite write group one narrow statement; anywhere else the full read.
+ * SQLite write group one narrow statement, answered at once (no promise);
+ * anywhere else the full read.
  */
-export async function findConferenceFactsForShare(
+export function findConferenceFactsForShare(
   trx: Kysely<Database>,
   dialect: Dialect,
   customerUid: string,
   uid: string,
-): Promise<ConferenceFactsRead | undefined> {
+): MaybePromise<ConferenceFactsRead | undefined> {
   const group = dialect === 'sqlite' ? writeGroupOf(trx) : undefined;
   if (!group) return findConferenceForShareWithReservations(trx, dialect, customerUid, uid);
   // Several registrations of one conference in a write group read its facts

@@ -72,7 +72,7 @@ describe('event numbers', () => {
     expect(await append('CUSTOMERA', ['a1'])).toEqual([1]);
     const rows = await store.db
       .transaction()
-      .execute((trx) => appendEvents(trx, 'CUSTOMERA', [event('a2'), event('a3')]));
+      .execute(async (trx) => appendEvents(trx, 'CUSTOMERA', [event('a2'), event('a3')]));
     expect(rows.map((r) => r.sequence)).toEqual([2, 3]);
     await expect(
       store.db.transaction().execute(async (trx) => {
@@ -88,9 +88,9 @@ describe('event numbers', () => {
     expect(await append('CUSTOMERA', ['a1'])).toEqual([1]);
     const other = openStore(database.url, { checkpointElsewhere: true });
     try {
-      expect(await inTransaction(other.db, (trx) => appendEvents(trx, 'CUSTOMERA', [event('o1')]))).toMatchObject([
-        { sequence: 2 },
-      ]);
+      expect(await inTransaction(other.db, async (trx) => appendEvents(trx, 'CUSTOMERA', [event('o1')]))).toMatchObject(
+        [{ sequence: 2 }],
+      );
     } finally {
       await other.close();
     }

@@ -15,6 +15,7 @@ import { isPostgres } from './database.js';
 import { prepared } from './prepared.js';
 import { keeperOfReads, writeGroupOf } from './sqlite-executor.js';
 import type { Database, EventTable } from './schema.js';
+import type { MaybePromise } from '../maybe-promise.js';
 
 export type EventRow = Selectable<EventTable>;
 
@@ -35,12 +36,15 @@ const insertEvent = prepared(
 // Appending an event changes no conference (no trigger on events): a kept conference read stays true.
 keeperOfReads(insertEvent.sqlite);
 
-/** Appends `events` for a customer, numbered in order after its last event; returns the rows. */
-export async function appendEvents(
+/**
+ * Appends `events` for a customer, numbered in order after its last event; returns the rows. Inside an
+ * SQLite write group at once (no promise: the statements run on the held connection); a promise elsewhere.
+ */
+export function appendEvents(
   trx: Kysely<Database>,
   customerUid: string,
   events: readonly NewEventRow[],
-): Promise<EventRow[]> {
+): MaybePromise<EventRow[]> {
   if (events.length === 0) return [];
   if (isPostgres(trx)) return appendEventsPostgres(trx, customerUid, events);
   // Inside an SQLite write group: raw prepared statements on the held connection.
@@ -58,7 +62,15 @@ export async function appendEvents(
     group.carry(key, last + rows.length);
     return rows;
   }
-  // Any other SQLite transaction (the site's, the CLI's): the same two statements through Kysely.
+  return appendEventsKysely(trx, customerUid, events);
+}
+
+/** Any other SQLite transaction (the site's, the CLI's): the same two statements through Kysely. */
+async function appendEventsKysely(
+  trx: Kysely<Database>,
+  customerUid: string,
+  events: readonly NewEventRow[],
+): Promise<EventRow[]> {
   const last = await sql<{
     last: number | null;
   }>`select max(sequence) as last from events where customer_uid = ${customerUid}`.execute(trx);

@@ -88,7 +88,7 @@ describe('addPerson writes in as few statements as the database allows', () => {
 
   it('claims a free PIN and inserts the person with it; a held PIN writes nothing', async () => {
     const claim = { did: '+15550002222', pin: '424242' };
-    const inserted = await inTransaction(store.db, (trx) =>
+    const inserted = await inTransaction(store.db, async (trx) =>
       insertPersonClaimingPin(trx, claim, person('CLAIMPERSON00001', '424242')),
     );
     const stored = await findPerson(store.db, customer, 'CLAIMPERSON00001');
@@ -102,7 +102,7 @@ describe('addPerson writes in as few statements as the database allows', () => {
       created_at: Date.UTC(2031, 0, 1),
     });
     expect(typeof inserted!.id).toBe('number');
-    const refused = await inTransaction(store.db, (trx) =>
+    const refused = await inTransaction(store.db, async (trx) =>
       insertPersonClaimingPin(trx, claim, person('CLAIMPERSON00002', '424242')),
     );
     expect(refused).toBeUndefined();
@@ -116,8 +116,10 @@ describe('addPerson writes in as few statements as the database allows', () => {
       occurred_at: Date.UTC(2031, 0, 2),
       data: '{"a":"\\u0000 ✓"}',
     });
-    const first = await inTransaction(store.db, (trx) => appendEvents(trx, customer, [event('evt_A')]));
-    const rows = await inTransaction(store.db, (trx) => appendEvents(trx, customer, [event('evt_B'), event('evt_C')]));
+    const first = await inTransaction(store.db, async (trx) => appendEvents(trx, customer, [event('evt_A')]));
+    const rows = await inTransaction(store.db, async (trx) =>
+      appendEvents(trx, customer, [event('evt_B'), event('evt_C')]),
+    );
     expect(first.map((r) => r.sequence)).toStrictEqual([1]);
     expect(rows).toStrictEqual([
       { customer_uid: customer, sequence: 2, ...event('evt_B') },
@@ -153,14 +155,14 @@ describe('addPerson writes in as few statements as the database allows', () => {
         created_at: 1,
       },
     ]);
-    const found = await inTransaction(store.db, (trx) =>
+    const found = await inTransaction(store.db, async (trx) =>
       findConferenceForShareWithReservations(trx, store.dialect, customer, 'CLAIMCONFERENCE1'),
     );
     expect(found!.row.uid).toBe('CLAIMCONFERENCE1');
     expect(Object.keys(found!.row)).not.toContain('baton_reservations');
     expect(found!.reservations).toStrictEqual(await listReservations(store.db, customer, 'CLAIMCONFERENCE1'));
     expect(found!.reservations.map((r) => r.uid)).toStrictEqual(['CLAIMRESERVATIO1', 'CLAIMRESERVATIO2']);
-    const none = await inTransaction(store.db, (trx) =>
+    const none = await inTransaction(store.db, async (trx) =>
       findConferenceForShareWithReservations(trx, store.dialect, 'SOMEONEELSE00001', 'CLAIMCONFERENCE1'),
     );
     expect(none).toBeUndefined();
@@ -220,7 +222,7 @@ describe('addPerson writes in as few statements as the database allows', () => {
       async () => {
         const found = await findConferenceVersioned(store.db, customer, 'CLAIMCONFERENCE1');
         expect(found!.row).toStrictEqual(
-          (await inTransaction(store.db, (trx) =>
+          (await inTransaction(store.db, async (trx) =>
             findConferenceForShareWithReservations(trx, store.dialect, customer, 'CLAIMCONFERENCE1'),
           ))!.row,
         );

@@ -3,7 +3,7 @@ import { fastAll, fastAllBuilt, groupAll, groupInsert, groupRun, prepared, type 
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import pg from 'pg';
 import { isPostgres, postgresPoolOf, sqliteExecutorOf } from './database.js';
-import { isPromise } from '../maybe-promise.js';
+import { andThen, isPromise, type MaybePromise } from '../maybe-promise.js';
 import { keeperOfReads } from './sqlite-executor.js';
 import { KeyedGroups } from './pg-groups.js';
 import type { Database, PersonTable } from './schema.js';
@@ -70,8 +70,9 @@ function everyColumnOf(row: NewPerson): unknown[] | undefined {
  * its id, so it is inserted without RETURNING (better-sqlite3 builds a
  * returned row's object through slow native property sets: 9.9 against 6.2
  * µs) and comes back with the rowid, its columns in the table's order.
+ * Inside a write group the row comes at once (no promise); elsewhere a promise.
  */
-export async function insertPerson(db: Kysely<Database>, row: NewPerson): Promise<PersonRow> {
+export function insertPerson(db: Kysely<Database>, row: NewPerson): MaybePromise<PersonRow> {
   const values = everyColumnOf(row);
   if (values !== undefined) {
     const id = groupInsert(db, personInsertAll, values);
@@ -288,20 +289,20 @@ const takeOverPinQuery = prepared(
   'update pin_claims set person_uid = ?, conference_uid = ? where did = ? and pin = ? and person_uid = ?',
 );
 
-/** Claims `pin` on `did` for a person; false when someone holds it already. */
-export async function claimPin(
+/** Claims `pin` on `did` for a person; false when someone holds it already (at once inside a write group). */
+export function claimPin(
   db: Kysely<Database>,
   claim: { did: string; pin: string; person_uid: string; conference_uid: string },
-): Promise<boolean> {
+): MaybePromise<boolean> {
   const claimed = groupRun(db, claimPinQuery, [claim.did, claim.pin, claim.person_uid, claim.conference_uid]);
   if (claimed !== undefined) return claimed === 1;
-  const inserted = await db
+  return db
     .insertInto('pin_claims')
     .values(claim)
     .onConflict((oc) => oc.columns(['did', 'pin']).doNothing())
     .returning('pin')
-    .executeTakeFirst();
-  return inserted !== undefined;
+    .executeTakeFirst()
+    .then((inserted) => inserted !== undefined);
 }
 
 /**
@@ -311,16 +312,24 @@ export async function claimPin(
  * PostgreSQL one statement (a writable CTE: the person is inserted only if the
  * claim was); on SQLite the two statements claimPin and insertPerson.
  */
-export async function insertPersonClaimingPin(
+export function insertPersonClaimingPin(
   trx: Kysely<Database>,
   claim: { did: string; pin: string },
   person: NewPerson,
-): Promise<PersonRow | undefined> {
+): MaybePromise<PersonRow | undefined> {
   const full = { did: claim.did, pin: claim.pin, person_uid: person.uid, conference_uid: person.conference_uid };
-  if (!isPostgres(trx))
-    return (await claimPin(trx, full))
-      ? insertPerson(trx, person.pin === claim.pin ? person : { ...person, pin: claim.pin })
-      : undefined;
+  if (isPostgres(trx)) return insertPersonClaimingPinPostgres(trx, full, person);
+  // Inside an SQLite write group both statements run at once, with no promise between them.
+  return andThen(claimPin(trx, full), (claimed) =>
+    claimed ? insertPerson(trx, person.pin === claim.pin ? person : { ...person, pin: claim.pin }) : undefined,
+  );
+}
+
+async function insertPersonClaimingPinPostgres(
+  trx: Kysely<Database>,
+  full: { did: string; pin: string; person_uid: string; conference_uid: string },
+  person: NewPerson,
+): Promise<PersonRow | undefined> {
   const result = await sql<PersonRow>`
     with claim as (
       insert into pin_claims (did, pin, person_uid, conference_uid)

@@ -701,6 +701,7 @@ export class SqliteExecutor {
       if (writeGroupStats) {
         granted = statsNow();
         writeGroupStats.wait.add(granted - asked);
+        writeGroupStats.granted();
       }
     } catch (error) {
       this.flushScheduled = false;

@@ -49,8 +49,22 @@ export interface WriteGroupStats {
   readonly latency: Samples;
   /** Events counted by name (the write token's messages: `token.ask`, `token.pass`, …). */
   readonly counts: Record<string, number>;
-  /** A token hold from `from` to `to` (statsNow()): the scavenges that began inside one are counted at exit. */
+  /** The token was granted: the start of a hold, whose CPU and involuntary context switches `held` counts. */
+  granted(): void;
+  /**
+   * A token hold from `from` to `to` (statsNow()): the scavenges that began inside one are counted at exit,
+   * and a long one (`longHoldMs` or more) is kept with what was inside it (`longHolds`).
+   */
   held(from: number, to: number): void;
+}
+
+/** A hold this long or longer is kept with its CPU, context switches and collections (`longHolds`). */
+export const longHoldMs = 3;
+
+/** The process's CPU (ms, every thread) and its involuntary context switches so far. */
+function usage(): [cpuMs: number, switches: number] {
+  const r = process.resourceUsage();
+  return [(r.userCPUTime + r.systemCPUTime) / 1000, r.involuntaryContextSwitches];
 }
 
 /** Now, in milliseconds with sub-millisecond precision. */
@@ -66,10 +80,20 @@ function start(): WriteGroupStats {
     size: new Samples(),
     latency: new Samples(),
     counts: {} as Record<string, number>,
+    granted: () => {
+      began = usage();
+    },
     held: (from: number, to: number) => {
       if (holds.length < 4_000_000) holds.push(from, to);
+      if (to - from < longHoldMs || long.length >= 400_000) return;
+      const [cpuMs, switches] = usage();
+      long.push(from, to, cpuMs - began[0], switches - began[1]);
     },
   };
+  let began: [number, number] = [0, 0];
+  // Long holds as [from, to, CPU ms, involuntary switches]; every collection as [start, duration, kind].
+  const long: number[] = [];
+  const collections: number[] = [];
   // Token holds as [from, to] pairs and the scavenges' start times, in statsNow()'s time base.
   const holds: number[] = [];
   const scavenges: number[] = [];
@@ -82,6 +106,7 @@ function start(): WriteGroupStats {
       if (!samples) gc.set(kind, (samples = new Samples()));
       samples.add(entry.duration);
       if (kind === 1 && scavenges.length < 2_000_000) scavenges.push(entry.startTime);
+      if (collections.length < 3_000_000) collections.push(entry.startTime, entry.duration, kind);
     }
   }).observe({ entryTypes: ['gc'] });
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -97,6 +122,7 @@ function start(): WriteGroupStats {
       counts: stats.counts,
       gc: Object.fromEntries([...gc].map(([kind, samples]) => [kind, samples.summary()])),
       scavengesInHolds: scavengesIn(holds, scavenges),
+      longHolds: longHoldsOf(long, collections, holds.length / 2),
       heapMB: Math.round(process.memoryUsage().heapUsed / 1e6),
       loopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
     };
@@ -117,6 +143,52 @@ export function scavengesIn(
     if (h < holds.length && holds[h]! <= at) inHolds++;
   }
   return { inHolds, of: starts.length, holds: holds.length / 2 };
+}
+
+/** What the long holds had inside them: a collection's pause, the process taken off its core, neither. */
+export interface LongHolds {
+  /** Holds of `longHoldMs` or more, of how many holds. */
+  n: number;
+  of: number;
+  /** Of them: a collection (any kind) paused the process inside the hold. */
+  withCollection: number;
+  /** Of the others: the kernel took the core away at least once (an involuntary context switch). */
+  preempted: number;
+  /** The rest: neither (the hold's own work, or a wait for I/O). */
+  neither: number;
+  /** Mean hold, and the mean CPU the process used in it (every thread), in ms. */
+  meanMs: number;
+  meanCpuMs: number;
+}
+
+/**
+ * Sorts `long` ([from, to, CPU ms, involuntary switches] a hold, in time order) by what was inside each
+ * hold: a collection of `collections` ([start, duration, kind], in start order) overlapping it first.
+ */
+export function longHoldsOf(long: readonly number[], collections: readonly number[], of: number): LongHolds {
+  const result: LongHolds = { n: 0, of, withCollection: 0, preempted: 0, neither: 0, meanMs: 0, meanCpuMs: 0 };
+  let c = 0;
+  let wall = 0;
+  let cpu = 0;
+  for (let i = 0; i < long.length; i += 4) {
+    const from = long[i]!;
+    const to = long[i + 1]!;
+    result.n++;
+    wall += to - from;
+    cpu += long[i + 2]!;
+    // Collections that ended before this hold began cannot overlap it or a later one.
+    while (c < collections.length && collections[c]! + collections[c + 1]! < from) c += 3;
+    let overlaps = false;
+    for (let k = c; k < collections.length && collections[k]! <= to; k += 3) overlaps = true;
+    if (overlaps) result.withCollection++;
+    else if (long[i + 3]! > 0) result.preempted++;
+    else result.neither++;
+  }
+  if (result.n > 0) {
+    result.meanMs = Math.round((wall / result.n) * 100) / 100;
+    result.meanCpuMs = Math.round((cpu / result.n) * 100) / 100;
+  }
+  return result;
 }
 
 /** The process's write-group samples, or undefined when `BATON_WRITE_STATS` is not set. */
