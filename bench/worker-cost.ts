@@ -6,8 +6,11 @@
  * waited for a core (`/proc/<pid>/schedstat`), and — with `--strace` — the
  * event loop's wakeups (`epoll_wait` calls) per request.
  *
- *   node --import tsx bench/worker-cost.ts [--workers 2] [--seconds 4] [--row getConference|wrong|upcoming|addPerson]
+ *   node --import tsx bench/worker-cost.ts [--workers 2] [--seconds 4] [--warmup 1] [--row getConference|wrong|upcoming|addPerson|mixed]
  *        [--dist dist] [--strace] [--connections 32] [--node-options '--trace-gc']
+ *
+ * `mixed` is `npm run bench`'s mixed row: the same 200-request sequence over
+ * the same 100 conferences (90% getConference, 10% addPerson on 10 of them).
  *
  * Uses the built server (`npm run build` first) on a fresh 1,000-conference seed.
  */
@@ -20,12 +23,15 @@ import { parseArgs } from 'node:util';
 import type { LoadJob } from './load.js';
 import { loadInChild as load } from './load-child.js';
 import { seedDatabase } from './seed.js';
+import SqliteDatabase from 'better-sqlite3';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: flags } = parseArgs({
   options: {
     workers: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '4' },
+    /** Seconds of load before the measured window (V8 compiles the hot code meanwhile). */
+    warmup: { type: 'string', default: '1' },
     row: { type: 'string', default: 'getConference' },
     dist: { type: 'string', default: join(root, 'dist') },
     strace: { type: 'boolean', default: false },
@@ -190,14 +196,56 @@ try {
           }),
         }
       : undefined;
+  // mixed: the bench's mixed row (bench/run.ts), its conferences chosen by the same query.
+  const mixedConferences =
+    flags.row === 'mixed'
+      ? (() => {
+          const db = new SqliteDatabase(database, { readonly: true });
+          try {
+            return db
+              .prepare(
+                `select uid from conferences where customer_uid = ? and uid <> ? and canceled_at is null
+                 and (reserved = 0 or last_end > ?) order by uid limit 100`,
+              )
+              .pluck()
+              .all(seeded.customer, seeded.openConference, Date.now()) as string[];
+          } finally {
+            db.close();
+          }
+        })()
+      : [];
+  const auth = { customer: seeded.customer, key: seeded.key };
+  const mixed: LoadJob['requests'] =
+    flags.row === 'mixed'
+      ? Array.from({ length: 200 }, (_, i) =>
+          i % 10 === 9
+            ? {
+                method: 'POST' as const,
+                path: '/_access/addPerson?type=json',
+                body: q({
+                  ...auth,
+                  conference: mixedConferences[(i * 13) % mixedConferences.length]!,
+                  role: 'PARTICIPANT',
+                  name: 'Bench Person',
+                  type: 'json',
+                }),
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              }
+            : {
+                method: 'GET' as const,
+                path: `/_access/getConference?${q({ type: 'json', ...auth, conferenceUID: mixedConferences[(i * 7) % mixedConferences.length]! })}`,
+              },
+        )
+      : undefined;
   const base: Omit<LoadJob, 'duration'> = {
-    url: url + (command ? '/_access/addPerson?type=json' : path),
+    url: url + (command ? '/_access/addPerson?type=json' : mixed ? mixed[0]!.path : path),
     method: 'GET',
     ...command,
+    ...(mixed ? { requests: mixed } : {}),
     connections: Number(flags.connections),
     expect,
   };
-  await load({ ...base, duration: 1 });
+  await load({ ...base, duration: Number(flags.warmup) });
   const pids = [primary, ...(flags.workers === '1' || flags.bare ? [] : childPids(primary))];
   const before = new Map(pids.map((pid) => [pid, sample(pid)]));
   const beforeMain = new Map(pids.map((pid) => [pid, mainThread(pid)]));

@@ -24,6 +24,18 @@ describe('renderEnvelope', () => {
     expect(xml).toContain('<persons><UID>A</UID><UID>B</UID></persons><tags></tags>');
   });
 
+  it('renders a frozen list (as the cache holds it) exactly as the same list unfrozen, short and long', () => {
+    for (const n of [0, 3, 16, 17, 2000]) {
+      const uids = Array.from({ length: n }, (_, i) => `P${String(i).padStart(14, '0')}`);
+      const value = { UID: 'C1', persons: list('UID', uids), calls: list('UID', ['A', 'B']) };
+      const frozen = { UID: 'C1', persons: list('UID', Object.freeze([...uids])), calls: list('UID', ['A', 'B']) };
+      const json = renderEnvelope('json', 0, '', frozen);
+      expect(json).toBe(renderEnvelope('json', 0, '', value));
+      expect((JSON.parse(json) as { value: { persons: string[] } }).value.persons).toEqual(uids);
+      expect(renderEnvelope('xml', 0, '', frozen)).toBe(renderEnvelope('xml', 0, '', value));
+    }
+  });
+
   it('repeats a child collection bare in its parent', () => {
     const xml = renderEnvelope('xml', 0, '', { conference: repeated([{ UID: 'A' }, { UID: 'B' }]) });
     expect(xml).toContain('<value><conference><UID>A</UID></conference><conference><UID>B</UID></conference></value>');

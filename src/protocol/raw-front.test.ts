@@ -312,6 +312,37 @@ describe('the raw-socket front answers as the node:http front does, byte for byt
     expect(codes).toEqual(['0', '0', '-2', '0', '0']);
   });
 
+  it('answers cached answers above and below the size written as one Buffer with their head the same, pipelined', async () => {
+    // getConferenceData of 120 persons is well over the 16 kB a cached answer is copied behind its head up to
+    // (written beside it instead), its getConference well under; both come from the cache on the second read.
+    const big = await createConference(fast, { name: 'Big Ünïcode conference' });
+    for (let done = 0; done < 120; done += 40) {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          fast.call('addPerson', { conference: big, role: 'PARTICIPANT', name: `Persön ${done + i}` }),
+        ),
+      );
+    }
+    const data = (type: string) =>
+      request('GET', `/_access/getConferenceData?${auth}&conferenceUID=${big}&type=${type}`, host);
+    const small = request('GET', `/_access/getConference?${auth}&conferenceUID=${big}&type=json`, host);
+    const all = [data('json'), small, data('xml'), small, data('json'), data('xml')].join('');
+    const first = await same([all], 6);
+    const again = await same([all], 6);
+    // The second time every answer is the cached one: the same bytes as the first (rendered) time.
+    expect(comparable(again.text)).toBe(comparable(first.text));
+    for (const answer of [first, again]) {
+      expect(answer.answered).toBe(6);
+      const { answers } = answersIn(Buffer.from(answer.text, 'utf8'));
+      const sizes = answers.map((bytes) => bytes.length - bytes.indexOf('\r\n\r\n') - 4);
+      expect(sizes[0]).toBeGreaterThan(16384);
+      expect(sizes[2]).toBeGreaterThan(16384);
+      expect(sizes[1]).toBeLessThan(16384);
+      expect(answer.text).toContain('Persön 119');
+      expect([...answer.text.matchAll(/"code":0}|<code>0<\/code>/g)]).toHaveLength(6);
+    }
+  });
+
   it('answers requests split across packets, one byte at a time, the same', async () => {
     const query = `${auth}&conferenceUID=${conference}`;
     for (const text of [

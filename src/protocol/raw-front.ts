@@ -39,6 +39,11 @@ const headLimit = 8192;
 const headerLineLimit = 1000;
 /** What node:http adds to `keepAliveTimeout` for the socket's own idle timeout (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER). */
 const keepAliveBuffer = 1000;
+/**
+ * A cached answer's bytes up to this size are copied after the head into one Buffer and written at once; a
+ * larger one is written beside the head (writev), not copied.
+ */
+const joinedBodyLimit = 16384;
 
 const requestLine = /^(GET|POST) (\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*) HTTP\/1\.1$/;
 /**
@@ -450,11 +455,19 @@ export class RawConnection {
     const socket = this.socket;
     if (!socket.destroyed) {
       let room: boolean;
-      if (typeof answer.body === 'string') room = socket.write(text + answer.body, 'utf8');
-      else {
+      const body = answer.body;
+      if (typeof body === 'string') room = socket.write(text + body, 'utf8');
+      else if (body.length <= joinedBodyLimit) {
+        // One Buffer, one write: the stream's writev path (cork, two chunks, uncork) costs more than the copy.
+        // The head is visible ASCII (a header value here never holds anything else): one byte a character.
+        const bytes = Buffer.allocUnsafe(text.length + body.length);
+        bytes.write(text, 0, 'latin1');
+        body.copy(bytes, text.length);
+        room = socket.write(bytes);
+      } else {
         socket.cork();
         socket.write(text, 'latin1');
-        room = socket.write(answer.body);
+        room = socket.write(body);
         socket.uncork();
       }
       if (!room) this.blocked = true;

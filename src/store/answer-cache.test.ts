@@ -91,4 +91,16 @@ describe('AnswerCache', () => {
     const rows = Array.from({ length: 500 }, (_, i) => ({ uid: `P${i}`.padEnd(16, '0'), name: 'n'.repeat(100) }));
     expect(estimateSize(rows)).toBeGreaterThan(500 * (32 + 200));
   });
+
+  it('estimates a list of strings as each string and its slot, frozen or not, nested or not', () => {
+    const uids = Array.from({ length: 2000 }, (_, i) => `P${String(i).padStart(14, '0')}`);
+    // An array's overhead, then per item its slot (8) and the string (16 + two bytes a character).
+    const expected = 32 + 2000 * (8 + 16 + 15 * 2);
+    expect(estimateSize(uids)).toBe(expected);
+    expect(estimateSize(Object.freeze([...uids]))).toBe(expected);
+    expect(estimateSize({ persons: uids })).toBe(32 + 16 + expected);
+    expect(estimateSize([uids, 7, null, { a: 'xy' }])).toBe(
+      32 + (8 + expected) + (8 + 8) + (8 + 8) + (8 + 32 + 16 + 20),
+    );
+  });
 });

@@ -187,8 +187,22 @@ export function estimateSize(value: unknown): number {
   if (typeof value === 'string') return 16 + value.length * 2;
   if (value === null || typeof value !== 'object') return 8;
   if (ArrayBuffer.isView(value)) return 64 + value.byteLength;
+  if (Array.isArray(value)) return estimateArraySize(value);
   let size = 32;
-  if (Array.isArray(value)) for (const item of value) size += 8 + estimateSize(item);
-  else for (const key in value) size += 16 + estimateSize((value as Record<string, unknown>)[key]);
+  for (const key in value) size += 16 + estimateSize((value as Record<string, unknown>)[key]);
+  return size;
+}
+
+/**
+ * `estimateSize` of an array, by index and with its strings counted in place:
+ * a conference's 2,000 person UIDs through the array's iterator and a call a
+ * UID cost a tenth of that conference's miss.
+ */
+function estimateArraySize(items: readonly unknown[]): number {
+  let size = 32;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    size += typeof item === 'string' ? 24 + item.length * 2 : 8 + estimateSize(item);
+  }
   return size;
 }

@@ -143,13 +143,36 @@ export function cachedRows<R>(
   if (executor) {
     const statement = executor.statement(query.sqlite);
     return executor.cachedRead(
-      `${query.name}\u0000${params.join('\u0000')}`,
+      params.length === 1 ? readKeyOf(query, params[0]!) : `${query.name}\u0000${params.join('\u0000')}`,
       scopes,
       () => statement.all(...params) as R[],
       estimateSize,
     );
   }
   return fastAll<R>(db, query, params);
+}
+
+/** Per statement of one parameter, the cache key of each parameter value seen (bounded): see `readKeyOf`. */
+const readKeys = new WeakMap<PreparedQuery, Map<string, string>>();
+const readKeysLimit = 10_000;
+
+/**
+ * The cache key of `query` run with `param`: the same string object every
+ * time, so the cache's lookup finds its hash already computed and the key
+ * equal by identity. Composing it afresh for each request (a concatenation,
+ * flattened, hashed and compared character by character) cost more than the
+ * lookup by the parameter alone.
+ */
+function readKeyOf(query: PreparedQuery, param: string): string {
+  let keys = readKeys.get(query);
+  if (keys === undefined) readKeys.set(query, (keys = new Map()));
+  let key = keys.get(param);
+  if (key === undefined) {
+    if (keys.size >= readKeysLimit) keys.clear();
+    key = `${query.name}\u0000${param}`;
+    keys.set(param, key);
+  }
+  return key;
 }
 
 /**

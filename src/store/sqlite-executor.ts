@@ -89,7 +89,14 @@ interface AppendOnlyList {
 
 /** Freezes an answer and the rows in it, so a caller that would change a shared answer fails loudly. */
 function freeze<T>(value: T): T {
-  if (Array.isArray(value)) for (const item of value) Object.freeze(item);
+  // By index, and only the objects (freezing a string or a number does nothing): a list of 2,000 person UIDs
+  // through the array's iterator cost about a tenth of a large conference's miss.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null) Object.freeze(item);
+    }
+  }
   return Object.freeze(value);
 }
 
