@@ -34,8 +34,7 @@ import { parseArgs } from 'node:util';
 import type { LoadJob, LoadResult } from './load.js';
 import { summariseProfile } from './profile-summary.js';
 import { startThrowawayPostgres } from './postgres.js';
-import { migratorOf, seedDatabase, type Migrator, type Seeded } from './seed.js';
-import SqliteDatabase from 'better-sqlite3';
+import { migratorOf, mixedConferencesOf, seedDatabase, type Migrator, type Seeded } from './seed.js';
 import { copyFileSync } from 'node:fs';
 import { childPids, statFields } from './proc.js';
 import { copySqliteToPostgres } from '../src/store/copy.js';
@@ -356,24 +355,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const bareCall: Call = { path: '/_access/getConference?type=json', method: 'GET', expect: jsonOk };
 
-  // The mixed row's conferences: 100 of the measured customer's that take new persons (not canceled, not
-  // closed), and never the addPerson rows' conference: that one holds every person those rows added (hundreds
-  // of thousands in a full run), so reading it would measure the size of one answer, and differently for a
-  // faster build, which adds more.
-  const mixedConferences = (() => {
-    const db = new SqliteDatabase(smallDb, { readonly: true });
-    try {
-      return db
-        .prepare(
-          `select uid from conferences where customer_uid = ? and uid <> ? and canceled_at is null
-           and (reserved = 0 or last_end > ?) order by uid limit 100`,
-        )
-        .pluck()
-        .all(small.customer, small.openConference, Date.now()) as string[];
-    } finally {
-      db.close();
-    }
-  })();
+  const mixedConferences = mixedConferencesOf(smallDb, small);
 
   /** One build on one database: where its files are and how its servers start. */
   interface Setup {

@@ -230,3 +230,25 @@ export async function seedDatabase(
   db.close();
   return seeded;
 }
+
+/**
+ * The mixed row's conferences: 100 of the measured customer's that take new
+ * persons (not canceled, not closed), and never `openConference`, the
+ * addPerson rows' conference: that one holds every person those rows added
+ * (hundreds of thousands in a full run), so reading it would measure the size
+ * of one answer, and differently for a faster build, which adds more.
+ */
+export function mixedConferencesOf(file: string, seeded: Pick<Seeded, 'customer' | 'openConference'>): string[] {
+  const db = new SqliteDatabase(file, { readonly: true });
+  try {
+    return db
+      .prepare(
+        `select uid from conferences where customer_uid = ? and uid <> ? and canceled_at is null
+         and (reserved = 0 or last_end > ?) order by uid limit 100`,
+      )
+      .pluck()
+      .all(seeded.customer, seeded.openConference, Date.now()) as string[];
+  } finally {
+    db.close();
+  }
+}

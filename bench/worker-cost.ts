@@ -22,8 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LoadJob } from './load.js';
 import { loadInChild as load } from './load-child.js';
-import { seedDatabase } from './seed.js';
-import SqliteDatabase from 'better-sqlite3';
+import { mixedConferencesOf, seedDatabase } from './seed.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const { values: flags } = parseArgs({
@@ -197,23 +196,7 @@ try {
         }
       : undefined;
   // mixed: the bench's mixed row (bench/run.ts), its conferences chosen by the same query.
-  const mixedConferences =
-    flags.row === 'mixed'
-      ? (() => {
-          const db = new SqliteDatabase(database, { readonly: true });
-          try {
-            return db
-              .prepare(
-                `select uid from conferences where customer_uid = ? and uid <> ? and canceled_at is null
-                 and (reserved = 0 or last_end > ?) order by uid limit 100`,
-              )
-              .pluck()
-              .all(seeded.customer, seeded.openConference, Date.now()) as string[];
-          } finally {
-            db.close();
-          }
-        })()
-      : [];
+  const mixedConferences = flags.row === 'mixed' ? mixedConferencesOf(database, seeded) : [];
   const auth = { customer: seeded.customer, key: seeded.key };
   const mixed: LoadJob['requests'] =
     flags.row === 'mixed'
