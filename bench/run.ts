@@ -8,6 +8,7 @@
  * ratio to the bare server — and the servers' peak RSS, and saves it to
  * bench/results/latest.md.
  *
+ *   --help           print these options and exit
  *   --quick          short runs (development)
  *   --profile        run the servers with --cpu-prof and print their top self-time functions
  *   --only <a,b>     only the rows whose name contains one of these (the bare rows always run; `x$`: ends with x)
@@ -43,23 +44,40 @@ import pg from 'pg';
 const root = new URL('..', import.meta.url).pathname;
 const resultsDir = join(root, 'bench', 'results');
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    'no-build': { type: 'boolean', default: false },
-    dist: { type: 'string' },
-    connections: { type: 'string', default: '32' },
-    workers: { type: 'string', default: String(cpus().length) },
-    before: { type: 'string' },
-    'before-workers': { type: 'string' },
-    pg: { type: 'boolean', default: false },
-    'pg-only': { type: 'boolean', default: false },
-    'pg-analyze': { type: 'boolean', default: false },
-    'pg-statements': { type: 'boolean', default: false },
-  },
-});
+const flags = parseFlags();
+
+/** The command line's options; an unknown one or a missing value exits 2 naming it. */
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        'no-build': { type: 'boolean', default: false },
+        dist: { type: 'string' },
+        connections: { type: 'string', default: '32' },
+        workers: { type: 'string', default: String(cpus().length) },
+        before: { type: 'string' },
+        'before-workers': { type: 'string' },
+        pg: { type: 'boolean', default: false },
+        'pg-only': { type: 'boolean', default: false },
+        'pg-analyze': { type: 'boolean', default: false },
+        'pg-statements': { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message} (--help lists the options)\n`);
+    process.exit(2);
+  }
+}
+if (flags.help) {
+  // The options are this file's header comment: print them as they are written there.
+  const header = readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0] ?? '';
+  process.stdout.write(header.replace(/^\/\*\*\n|^ \* ?/gm, '') + '\n');
+  process.exit(0);
+}
 const connections = Number(flags.connections);
 const duration = flags.quick ? 3 : 10;
 const warmup = flags.quick ? 1 : 3;
