@@ -28,12 +28,16 @@
  * (registration-owner.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
 import { ClusterMetrics } from './operations/metrics.js';
 import { startMetricsServer } from './operations/metrics-server.js';
 import { cryptoRandom } from './random.js';
+import { startRegistrationLinks } from './registration-owner.js';
 import { prepareDatabase, serve } from './server.js';
 import { openStore, startCheckpoints, storeOptions } from './store/database.js';
 import {
@@ -44,10 +48,6 @@ import {
   type ThrottleRelayChannel,
 } from './protocol/throttle.js';
 import { isTokenMessage, WriteTokenClient, WriteTokenHost, type TokenChannel } from './write-token.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startRegistrationLinks } from './registration-owner.js';
 
 /** Set in a worker's environment when its write groups take turns with the cluster's write token. */
 const tokenEnv = 'BATON_WRITE_TOKEN';
