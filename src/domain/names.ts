@@ -30,3 +30,12 @@ export function checkName(label: string, value: string, limit: number, required:
   if (blank.test(value)) throw new ParameterError(`${label} must not be blank`);
   if (lineBreaking.test(value)) throw new ParameterError(`${label} must not contain control characters or line breaks`);
 }
+
+/**
+ * A one-line text that comes from outside any client's reach and must be taken, not refused: a caller's
+ * number as the telephone network gave it (a spoofed caller ID can carry anything). Its controls and line
+ * breaks are dropped, so it cannot split a log line, a table row or a CSV cell where it is shown.
+ */
+export function oneLine(text: string): string {
+  return text.replace(new RegExp(lineBreaking.source, 'gu'), '');
+}
