@@ -104,6 +104,17 @@ describe('bridge admission and call lifecycle', () => {
     expect(after.value.activeCallUID).toBeNull();
   });
 
+  it('admits a caller whose caller ID carries CR, LF or other controls, and keeps it as one line', async () => {
+    const conference = await createConference(server);
+    const person = await registerPerson(server, conference);
+    const answer = await bridge.admit(did, person.PIN, '+1555\r\nX-Evil: 1\u001b[2J\u2028');
+    expect(answer.admitted).toBe(true);
+    await bridge.end(answer.callUID);
+    const data = await server.call('getCallData', { conferenceUID: conference, callUID: answer.callUID });
+    expect(data.code).toBe(0);
+    expect(data.value.caller[0]).toMatchObject({ ANI: '+1555X-Evil: 1[2J', tag: '+1555X-Evil: 1[2J' });
+  });
+
   it('matches the dialled number by its digits, whatever the punctuation', async () => {
     const conference = await createConference(server);
     const person = await registerPerson(server, conference);

@@ -225,11 +225,18 @@ describe('baton API commands', { timeout: 240_000 }, () => {
     // override: what anyone may put in a conference's name or a person's notes through the API.
     const hostile = 'Evil\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\rover\u009b6n\u202eflip';
     const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-    const created = await server.call('createConferenceReservationless', { name: hostile });
-    expect(created.value.name).toBe(hostile); // the API carries the text exactly
+    // A name is one line (the domain's name rule refuses its controls); a custom value carries any text as sent.
+    const refusedName = await server.call('createConferenceReservationless', { name: hostile });
+    expect(refusedName.code).toBe(-2);
+    const created = await server.call('createConferenceReservationless', { name: 'Evil' });
     const conference = created.value.UID as string;
-    const person = await server.call('addPerson', { conference, role: 'PARTICIPANT', name: hostile, notes: hostile });
-    expect(person.code).toBe(0);
+    const custom = await server.call('updateCustomValue', {
+      objectType: 'conference',
+      objectUID: conference,
+      customKey: 'note',
+      customValue: hostile,
+    });
+    expect(custom.code).toBe(0);
 
     const shown = await baton('conference', 'data', conference);
     expect(shown.code).toBe(0);
@@ -238,7 +245,7 @@ describe('baton API commands', { timeout: 240_000 }, () => {
     const json = await baton('conference', 'data', conference, '--json');
     expect(json.stdout).not.toMatch(controls);
     // The same string once read back as JSON.
-    expect(JSON.parse(json.stdout).name).toBe(hostile);
+    expect(JSON.parse(json.stdout).custom[0].value).toBe(hostile);
 
     // A refusal quotes what was sent: on stderr it is shown, not acted on.
     const refused = await baton('person', 'add', conference, '--role', `CHAIR\u001b[2J\u009b`);

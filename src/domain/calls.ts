@@ -44,6 +44,7 @@ import { requireConference, statusOf } from './conferences.js';
 import { callerEvent, callEvent, recordEvents, type DomainEvent } from './events.js';
 import { parseRoleFlags, type RoleFlag } from './role-flags.js';
 import type { ConferenceStatus } from './status.js';
+import { oneLine } from './names.js';
 
 /** Why a caller with a valid PIN may not join now. */
 export type JoinRefusal = 'conference-canceled' | 'conference-not-open' | 'conference-closed';
@@ -144,13 +145,14 @@ export function flagsForRole(settings: readonly RoleFlag[], role: string): RoleF
 
 function newCallerRow(services: Services, call: CallRow, person: PersonRow, request: JoinRequest, now: number) {
   const flags = flagsForRole(parseRoleFlags(call.settings), person.role);
+  const ani = oneLine(request.ani);
   return {
     uid: services.random.uid(),
     call_uid: call.uid,
     conference_uid: call.conference_uid,
     customer_uid: call.customer_uid,
     person_uid: person.uid,
-    ani: request.ani,
+    ani,
     pin: request.pin,
     role: person.role,
     started_at: now,
@@ -162,7 +164,7 @@ function newCallerRow(services: Services, call: CallRow, person: PersonRow, requ
     deaf: flags.deaf ? 1 : 0,
     active: 1,
     // "Tag assigned to caller, defaults to ANI if blank" (spec)
-    tag: request.ani,
+    tag: ani,
     attention: 0,
     attention_at: null,
     data: '',

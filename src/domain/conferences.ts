@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { CallContext } from '../context.js';
 import { FunctionError, ParameterError } from '../errors.js';
+import { checkName } from './names.js';
 import { inTransaction } from '../store/database.js';
 import { listCallUids } from '../store/call.repository.js';
 import {
@@ -53,21 +54,12 @@ export interface ConferenceDefaults {
 /** Longest conference name. */
 export const conferenceNameLimit = 200;
 
-/** Nothing a reader could see: spaces of any kind, controls and invisible format characters (U+200B, U+FEFF …). */
-const blank = /^[\p{White_Space}\p{Cc}\p{Cf}]*$/u;
-
 /**
- * The one rule for a conference's name, whichever door it comes in by (API, site, CLI): 1 to 200
- * characters, and not blank — a name of spaces alone (or of invisible characters) would show as no name
- * on every page, list and email. Any other name is kept exactly as sent, its spaces too (the API carries
- * a client's text as it came). No name at all (undefined) takes the customer's: "<customer> conference".
+ * A conference's name follows the one name rule (names.ts): 1 to 200 characters, not blank, one line.
+ * No name at all (undefined) takes the customer's: "<customer> conference".
  */
 function checkConferenceName(name: string | undefined): void {
-  if (name === undefined) return;
-  if (name === '' || name.length > conferenceNameLimit) {
-    throw new ParameterError(`name must be 1 to ${conferenceNameLimit} characters`);
-  }
-  if (blank.test(name)) throw new ParameterError('name must not be blank');
+  if (name !== undefined) checkName('name', name, conferenceNameLimit, true);
 }
 
 /** A new conference row from the customer's defaults and the caller's overrides. */

@@ -5,6 +5,7 @@
  */
 import type { CallContext } from '../context.js';
 import { ParameterError } from '../errors.js';
+import { checkName } from './names.js';
 import { findCall, findCaller } from '../store/call.repository.js';
 import { findConference } from '../store/conference.repository.js';
 import {
@@ -93,6 +94,7 @@ export async function updateCustomValue(ctx: CallContext, update: CustomValueUpd
   if (customKey.length > customValueLimits.customKey) {
     throw new ParameterError(`customKey must be at most ${customValueLimits.customKey} characters`);
   }
+  checkName('customKey', customKey, customValueLimits.customKey, true);
   if (customValue.length > customValueLimits.customValue) {
     throw new ParameterError(`customValue must be at most ${customValueLimits.customValue} characters`);
   }

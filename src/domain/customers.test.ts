@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError } from '../errors.js';
-import { checkCredentials } from './customers.js';
+import { checkCredentials, createCustomer } from './customers.js';
 import { startTestServer, type Credentials, type TestServer } from '../../test/harness.js';
 
 describe('checkCredentials', () => {
@@ -53,5 +53,40 @@ describe('checkCredentials', () => {
       const checked = checkCredentials(server.services, first.customer, key);
       expect(checked).toBeInstanceOf(AuthError);
     }
+  });
+});
+
+describe("a customer's name", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  const customerCount = async () =>
+    Number(
+      (
+        await server.services.store.db
+          .selectFrom('customers')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .execute()
+      )[0]!.n,
+    );
+
+  it('follows the one name rule: blank or holding a control or line break is a -2, and nothing is written', async () => {
+    const before = await customerCount();
+    for (const [name, message] of [
+      ['   ', 'name must be 1 to 200 characters'],
+      ['\u200b', 'name must not be blank'],
+      ['Acme\r\nInc', 'name must not contain control characters or line breaks'],
+      ['Acme\u001b[2J', 'name must not contain control characters or line breaks'],
+    ] as const) {
+      await expect(createCustomer(server.services, { name }), JSON.stringify(name)).rejects.toMatchObject({
+        code: -2,
+        message,
+      });
+    }
+    expect(await customerCount()).toBe(before);
+    expect((await createCustomer(server.services, { name: ' Acme Inc ' })).customer.name).toBe('Acme Inc');
   });
 });

@@ -3,6 +3,7 @@ import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import type { Services } from '../context.js';
 import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { ApiError, AuthError, GeneralError, ParameterError } from '../errors.js';
+import { checkName } from './names.js';
 import {
   findCredentials,
   findCustomer,
@@ -45,7 +46,7 @@ export async function createCustomer(
   input: NewCustomerInput,
 ): Promise<{ customer: CustomerRow; key: string }> {
   const name = input.name.trim();
-  if (name === '' || name.length > 200) throw new ParameterError('name must be 1 to 200 characters');
+  checkName('name', name, 200, true);
   const typedZone = input.timeZone ?? services.config.defaultTimeZone;
   const timeZone = canonicalTimeZone(typedZone);
   if (timeZone === null) throw new ParameterError(`unknown time zone "${typedZone.slice(0, 64)}"`);

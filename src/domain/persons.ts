@@ -28,6 +28,7 @@ import { KeyNotClaimed } from '../store/idempotency.repository.js';
 import { statusOf } from './conferences.js';
 import type { Slot, StatusFacts } from './status.js';
 import { requireEmailAddress } from './email-address.js';
+import { checkName } from './names.js';
 import { eventRows, eventsCommitted, personEvent, recordEvents, type RegistrationSource } from './events.js';
 import { allocatePin, tryClaimPin } from './pins.js';
 import { isPromise } from '../maybe-promise.js';
@@ -53,13 +54,13 @@ export const personFieldLimits = { name: 200, email: 254, notes: 4000, custom1: 
  * the site's form, an import, the bridge): one rule, here. The email has its own (requireEmailAddress).
  */
 function checkNewPersonTexts(input: NewPersonInput): void {
-  checkLength('name', input.name);
+  if (input.name !== undefined) checkName('name', input.name, personFieldLimits.name, false);
   checkLength('notes', input.notes);
   checkLength('custom1', input.custom1);
   checkLength('custom2', input.custom2);
 }
 
-function checkLength(field: 'name' | 'notes' | 'custom1' | 'custom2', value: string | undefined): void {
+function checkLength(field: 'notes' | 'custom1' | 'custom2', value: string | undefined): void {
   if (value !== undefined && value.length > personFieldLimits[field]) {
     throw new ParameterError(`${field} must be at most ${personFieldLimits[field]} characters`);
   }
@@ -309,6 +310,9 @@ export async function updatePersonFields(
       patch.role = parseRole(value);
     } else if (field === 'email') {
       patch.email = value.trim() === '' ? '' : requireEmailAddress(value, 'value');
+    } else if (field === 'name') {
+      checkName('value for name', value, personFieldLimits.name, false);
+      patch.name = value;
     } else {
       const max = personFieldLimits[field];
       if (value.length > max) throw new ParameterError(`value for ${field} must be at most ${max} characters`);

@@ -110,6 +110,22 @@ describe('idempotent commands on one server', () => {
     expect(await personCount()).toBe(before);
   });
 
+  it('an empty key, as a parameter or as a header, is a -2 and writes nothing (never taken as no key)', async () => {
+    const before = await personCount();
+    const fromParam = await server.call('addPerson', { conference, role: 'PARTICIPANT', idempotencyKey: '' });
+    expect(fromParam.code).toBe(-2);
+    expect(fromParam.message).toMatch(/idempotency key must be 1 to 255 visible ASCII characters/);
+    for (const header of ['', '   ']) {
+      const fromHeader = await postWithHeader('addPerson', header, { conference, role: 'PARTICIPANT' });
+      expect(fromHeader.code, JSON.stringify(header)).toBe(-2);
+      expect(fromHeader.message).toMatch(/idempotency key must be 1 to 255 visible ASCII characters/);
+    }
+    expect(await personCount()).toBe(before);
+    // An information function still ignores it.
+    const read = await postWithHeader('getConference', '', { conferenceUID: conference });
+    expect(read.code).toBe(0);
+  });
+
   it('a key of 255 characters is accepted', async () => {
     const answer = await server.call('addPerson', { conference, role: 'PARTICIPANT', idempotencyKey: 'k'.repeat(255) });
     expect(answer.code).toBe(0);

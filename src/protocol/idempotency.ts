@@ -63,7 +63,10 @@ const ignoredParams = new Set(['customer', 'key', 'type', 'idempotencyKey']);
 export function readIdempotencyKey(header: string | string[] | undefined, params: Params): string | undefined {
   const fromHeader = Array.isArray(header) ? header.at(-1) : header;
   const fromParam = params.idempotencyKey;
-  const sent = [fromHeader, fromParam].filter((k): k is string => k !== undefined && k !== '');
+  // An empty key (`Idempotency-Key:` with no value, `idempotencyKey=`) is a key that is not 1 to 255
+  // characters, a -2 like any other: taken as no key, the call would run unprotected while its client
+  // believed a retry safe (a template's unset variable, a key generator that failed).
+  const sent = [fromHeader, fromParam].filter((k): k is string => k !== undefined);
   if (sent.length === 0) return undefined;
   if (sent.length === 2 && sent[0] !== sent[1]) {
     throw new ParameterError('the Idempotency-Key header and the idempotencyKey parameter differ');
