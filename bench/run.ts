@@ -15,6 +15,8 @@
  *   --no-build       use dist/ as it is
  *   --dist <dir>     serve the build in <dir> instead of dist/ (A/B comparisons; implies --no-build)
  *   --connections N  default 32
+ *   --repeat N       measure each row N times back to back and report the run of median req/s, with the
+ *                    range in its note (a spike of the shared machine then moves one run, not the row)
  *   --workers N      WORKERS of the Baton servers (default: the number of cores)
  *   --before-workers N  WORKERS of the before build's servers (default: --workers), to compare process layouts
  *   --before <dir>   also run every Baton row on the build in <dir> (e.g. today's main), in the same run
@@ -65,6 +67,7 @@ function parseFlags() {
         'pg-only': { type: 'boolean', default: false },
         'pg-analyze': { type: 'boolean', default: false },
         'pg-statements': { type: 'boolean', default: false },
+        repeat: { type: 'string', default: '1' },
       },
     }).values;
   } catch (error) {
@@ -81,6 +84,11 @@ if (flags.help) {
 const connections = Number(flags.connections);
 const duration = flags.quick ? 3 : 10;
 const warmup = flags.quick ? 1 : 3;
+const repeat = Number(flags.repeat);
+if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) {
+  process.stderr.write('--repeat must be a whole number from 1 to 9\n');
+  process.exit(2);
+}
 
 /** A running child that answers HTTP. */
 interface Target {
@@ -292,31 +300,41 @@ async function measure(name: string, target: Target, call: Call, note?: string):
     uniqueHeader: call.uniqueHeader,
   };
   await load(job);
-  const cpuBefore = cpuMs(target.child.pid!);
-  const cpuBeforeByProcess = cpuMsByProcess(target.child.pid!);
   // A PostgreSQL row also reads the database server's CPU (it shares the cores).
   const database = name.includes(' PG ') ? postgresCpuMs : undefined;
   const statements = flags['pg-statements'] && postgresUrl && name.includes(' PG ') ? postgresUrl : undefined;
-  if (statements) {
-    await onPostgres(statements, 'create extension if not exists pg_stat_statements');
-    await onPostgres(statements, 'select pg_stat_statements_reset()');
+  const runs: { result: LoadResult; cpuPerRequest: number; databaseCpu: number | undefined }[] = [];
+  for (let run = 0; run < repeat; run++) {
+    const cpuBefore = cpuMs(target.child.pid!);
+    const cpuBeforeByProcess = cpuMsByProcess(target.child.pid!);
+    if (statements) {
+      await onPostgres(statements, 'create extension if not exists pg_stat_statements');
+      await onPostgres(statements, 'select pg_stat_statements_reset()');
+    }
+    const databaseBefore = database?.();
+    const result = await load({ ...job, duration });
+    const cpuPerRequest = (cpuMs(target.child.pid!) - cpuBefore) / result.requests;
+    const split = cpuSplit(target.child.pid!, cpuBeforeByProcess, result.requests);
+    const databaseCpu = database ? (1000 * (database() - databaseBefore!)) / result.requests : undefined;
+    const withDatabase = databaseCpu === undefined ? '' : `, PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/request`;
+    log(
+      `  ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+        `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${split}${withDatabase}`,
+    );
+    if (statements) await printStatements(statements, result.requests);
+    runs.push({ result, cpuPerRequest, databaseCpu });
   }
-  const databaseBefore = database?.();
-  const result = await load({ ...job, duration });
-  const cpuPerRequest = (cpuMs(target.child.pid!) - cpuBefore) / result.requests;
-  const split = cpuSplit(target.child.pid!, cpuBeforeByProcess, result.requests);
-  const databaseCpu = database ? (1000 * (database() - databaseBefore!)) / result.requests : undefined;
-  const withDatabase = databaseCpu === undefined ? '' : `, PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/request`;
-  log(
-    `  ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-      `server CPU ${(1000 * cpuPerRequest).toFixed(0)} µs/request${split}${withDatabase}`,
-  );
-  if (statements) await printStatements(statements, result.requests);
-  const noted =
-    databaseCpu === undefined
-      ? note
-      : [note, `PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/req`].filter(Boolean).join('; ');
-  return { name, note: noted, result, cpuPerRequest };
+  // The run of median req/s, whole (its latencies and CPU together), not a mix of runs.
+  const sorted = [...runs].sort((a, b) => a.result.requestsPerSecond - b.result.requestsPerSecond);
+  const { result, cpuPerRequest, databaseCpu } = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const range =
+    repeat > 1
+      ? `median of ${repeat} runs (${sorted.map((r) => Math.round(r.result.requestsPerSecond)).join(', ')} req/s)`
+      : undefined;
+  const noted = [note, databaseCpu === undefined ? undefined : `PostgreSQL CPU ${databaseCpu.toFixed(0)} µs/req`, range]
+    .filter(Boolean)
+    .join('; ');
+  return { name, note: noted || undefined, result, cpuPerRequest };
 }
 
 function build(): void {
