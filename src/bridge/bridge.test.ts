@@ -330,6 +330,31 @@ describe('bridge admission and call lifecycle', () => {
     expect(record.attentionTime).toBe('Thu Jan 15 17:01:00 UTC 2026');
   });
 
+  it("refuses a tag that is not one line, with a 400 naming it, and keeps the caller's tag", async () => {
+    const conference = await createConference(server);
+    const person = await registerPerson(server, conference);
+    const caller = await bridge.admit(did, person.PIN, '+15557770002');
+    expect((await bridge.update(caller.callerUID, { tag: 'Chair' })).body.tag).toBe('Chair');
+    for (const tag of [
+      'VIP\r\nX-Evil: 1',
+      'line\nbreak',
+      'bell\u0007',
+      'esc\u001b[2J',
+      'sep\u2028x',
+      'x'.repeat(101),
+    ]) {
+      const refused = await bridge.update(caller.callerUID, { tag, mute: true });
+      expect(refused.status, JSON.stringify(tag)).toBe(400);
+      expect(refused.body.error).toMatch(/^tag must /);
+    }
+    // Nothing of a refused update is written: neither the tag nor the mute beside it.
+    const kept = await bridge.update(caller.callerUID, {});
+    expect(kept.body).toMatchObject({ tag: 'Chair', mute: false });
+    // Invisible characters alone are blank: the tag goes back to the ANI. A tab and non-ASCII stay.
+    expect((await bridge.update(caller.callerUID, { tag: '\u200b\ufeff' })).body.tag).toBe('+15557770002');
+    expect((await bridge.update(caller.callerUID, { tag: 'Zoë\tChair' })).body.tag).toBe('Zoë\tChair');
+  });
+
   it('ends a call: every active caller leaves at that instant and the conference is derived again', async () => {
     const conference = await createConference(server);
     const a = await registerPerson(server, conference);

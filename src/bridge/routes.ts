@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { Services } from '../context.js';
 import { endCall, updateCaller } from '../domain/calls.js';
 import { classifyError } from '../protocol/error-classes.js';
+import { ParameterError } from '../errors.js';
 import { describeIssues } from '../protocol/params.js';
 import { createThrottle } from '../protocol/throttle.js';
 import { findCallerTenant, findCallTenant, type CallerRow, type CallRow } from '../store/call.repository.js';
@@ -50,7 +51,7 @@ const updateBody = z.strictObject({
   // A breakout UID to join; null or "" to leave the breakout.
   breakout: z.union([z.literal('').transform(() => null), breakoutUid, z.null()]).optional(),
   attention: z.number().int('must be a whole number').min(0).max(5).optional(),
-  tag: z.string().max(100, 'must be at most 100 characters').optional(),
+  tag: z.string().optional(), // its rule (one line, TAG_LIMIT) is the domain's: updateCaller
 });
 
 /** Parses a JSON body (or none) with `schema`; 400 naming the field otherwise. */
@@ -116,6 +117,7 @@ export function registerBridgeRoutes(app: FastifyInstance, services: Services): 
 
       bridge.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
         if (error instanceof BridgeError) return reply.code(error.status).send({ error: error.message });
+        if (error instanceof ParameterError) return reply.code(400).send({ error: error.message });
         if (error.statusCode === 413) {
           return reply.code(413).send({ error: `body larger than ${services.config.bodyLimit} bytes` });
         }

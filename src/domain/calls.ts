@@ -44,7 +44,7 @@ import { requireConference, statusOf } from './conferences.js';
 import { callerEvent, callEvent, recordEvents, type DomainEvent } from './events.js';
 import { parseRoleFlags, type RoleFlag } from './role-flags.js';
 import type { ConferenceStatus } from './status.js';
-import { oneLine } from './names.js';
+import { checkName, isBlank, oneLine } from './names.js';
 
 /** Why a caller with a valid PIN may not join now. */
 export type JoinRefusal = 'conference-canceled' | 'conference-not-open' | 'conference-closed';
@@ -243,6 +243,9 @@ export async function endCall(ctx: CallContext, callUid: string): Promise<EndRes
   });
 }
 
+/** The longest tag a caller may be given. */
+export const TAG_LIMIT = 100;
+
 /** What the bridge may change on a live caller. Absent fields stay as they are. */
 export interface CallerUpdate {
   mic?: boolean;
@@ -252,7 +255,7 @@ export interface CallerUpdate {
   breakout?: string | null;
   /** 0–5: how much the caller wants attention. */
   attention?: number;
-  /** Blank resets it to the ANI. */
+  /** Blank resets it to the ANI; otherwise one line of at most TAG_LIMIT characters (else a ParameterError). */
   tag?: string;
 }
 
@@ -263,6 +266,10 @@ export async function updateCaller(
   update: CallerUpdate,
 ): Promise<CallerRow | 'inactive' | undefined> {
   const { services, customer } = ctx;
+  // A tag is the caller's name on the conductor's screen: one line, by the rule for every name.
+  if (update.tag !== undefined && !isBlank(update.tag)) checkName('tag', update.tag, TAG_LIMIT, false);
+  // A tag is the caller's name on the conductor's screen: one line, by the rule for every name.
+  if (update.tag !== undefined && !isBlank(update.tag)) checkName('tag', update.tag, TAG_LIMIT, false);
   const now = services.clock.now();
   return inTransaction(services.store.db, async (trx) => {
     const before = await findCaller(trx, customer.uid, callerUid);
@@ -289,7 +296,7 @@ export async function updateCaller(
       patch.attention = update.attention;
       patch.attention_at = now;
     }
-    if (update.tag !== undefined) patch.tag = update.tag.trim() === '' ? before.ani : update.tag;
+    if (update.tag !== undefined) patch.tag = isBlank(update.tag) ? before.ani : update.tag;
     if (Object.keys(patch).length === 0) return before;
     return (await updateActiveCaller(trx, customer.uid, callerUid, patch)) ?? 'inactive';
   });

@@ -31,6 +31,11 @@ export function checkName(label: string, value: string, limit: number, required:
   if (lineBreaking.test(value)) throw new ParameterError(`${label} must not contain control characters or line breaks`);
 }
 
+/** True when a reader would see nothing: empty, spaces of any kind, controls or invisible characters alone. */
+export function isBlank(text: string): boolean {
+  return blank.test(text);
+}
+
 /**
  * A one-line text that comes from outside any client's reach and must be taken, not refused: a caller's
  * number as the telephone network gave it (a spoofed caller ID can carry anything). Its controls and line
