@@ -134,9 +134,16 @@ export async function runWorkers(config: Config): Promise<void> {
   let stopping = false;
   cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
   const workers = new Map<number, Worker>();
+  // The port the cluster listens on, once a worker has. With PORT=0 it is the kernel's choice, and the
+  // primary closes it when the last worker listening on it dies (WORKERS=1): a replacement forked with
+  // no worker alive asks for that port by number. While one is alive it must not: a handle for the
+  // number would be a second listener on a port the first (PORT=0) handle holds.
+  let port: string | undefined;
   const fork = (index: number) =>
     new Promise<string>((resolve, reject) => {
+      const alone = port !== undefined && [...workers.values()].every((other) => other.isDead());
       const worker = cluster.fork({
+        ...(alone ? { PORT: port } : {}),
         BATON_WORKER: String(index),
         ...(token ? { [tokenEnv]: '1' } : {}),
         ...(sockets ? { [registrationsEnv]: sockets } : {}),
@@ -152,6 +159,7 @@ export async function runWorkers(config: Config): Promise<void> {
           }
         } else if (message.listening) {
           process.stdout.write(`worker ${index} listening (pid ${worker.process.pid})\n`);
+          port ??= new URL(message.listening).port;
           resolve(message.listening);
         }
       });

@@ -171,8 +171,8 @@ describe('baton serve with WORKERS=1', () => {
     try {
       expect(server.stdout()).not.toContain('worker 1 listening');
       // The process made the first customer of the empty database and answers as it.
-      const customer = /customer: (\S+)/.exec(server.stdout())![1]!;
-      const key = /key: +(\S+)/.exec(server.stdout())![1]!;
+      const customer = /^ +customer: +(\S+)$/m.exec(server.stdout())![1]!;
+      const key = /^ +key: +(\S+)$/m.exec(server.stdout())![1]!;
       const answer = await callOnNewConnection(server.url, 'getCustomer', { customer, key });
       expect(answer.code).toBe(0);
     } finally {
