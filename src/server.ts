@@ -18,7 +18,7 @@ import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, sqliteExecutorOf, storeOptions } from './store/database.js';
 import type { WriteGate } from './store/sqlite-executor.js';
 import { registrationGroupsOn, writeRegistrationsThrough, type RegistrationWriter } from './store/person.repository.js';
-import { runWorkers } from './workers.js';
+import { hasWorkerV8Options, runWorkers } from './workers.js';
 
 export interface RunningServer {
   url: string;
@@ -116,9 +116,17 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
   );
 }
 
-/** Runs `serve` until SIGINT or SIGTERM; with WORKERS > 1, as that many cluster workers. */
+/**
+ * Runs `serve` until SIGINT or SIGTERM: as WORKERS cluster workers, one too.
+ * A worker is forked with V8 options its heap is sized by (workers.ts); a
+ * process started as `node baton serve` is already past the point where V8
+ * reads them, and served at 169 MB peak where a worker peaked at 121–135.
+ * Only an operator who gave those options themselves gets one process.
+ */
 export async function runUntilSignalled(config: Config = loadConfig()): Promise<void> {
-  if (config.workers > 1 || cluster.isWorker) return runWorkers(config);
+  if (config.workers > 1 || cluster.isWorker || !hasWorkerV8Options(process.execArgv, process.env.NODE_OPTIONS)) {
+    return runWorkers(config);
+  }
   const server = await serve(config);
   process.stdout.write(`Baton listening on ${server.url}\n`);
   if (server.metricsUrl) process.stdout.write(`Metrics on ${server.metricsUrl}/metrics\n`);

@@ -11,6 +11,7 @@
  * a write transaction for the one write lock, and one sweeper per machine is
  * enough; every worker still delivers a registration's confirmation at once
  * (its runner's `poke`). A worker that dies is replaced, under the same number.
+ * WORKERS=1 is one worker the same way (server.ts says why not one process).
  *
  * On SQLite every worker writes its own commands through its own
  * connection's group commit; the primary only hands out the cluster's write
@@ -88,13 +89,21 @@ const workerV8Options = ['--max-semi-space-size=4', '--heap-growing-percent=50']
  * `workerV8Options` the operator has not set in them or in NODE_OPTIONS.
  */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): string[] {
+  return [...execArgv, ...missingV8Options(execArgv, nodeOptions)];
+}
+
+/** Whether this process was started with every one of `workerV8Options` set, by us or by the operator. */
+export function hasWorkerV8Options(execArgv: readonly string[], nodeOptions = ''): boolean {
+  return missingV8Options(execArgv, nodeOptions).length === 0;
+}
+
+function missingV8Options(execArgv: readonly string[], nodeOptions: string): string[] {
   // V8 reads --a_b as --a-b.
   const given = [...execArgv, ...nodeOptions.split(/\s+/)].map((arg) => arg.replaceAll('_', '-'));
-  const extra = workerV8Options.filter((option) => {
+  return workerV8Options.filter((option) => {
     const name = option.split('=')[0]!;
     return !given.some((arg) => arg === name || arg.startsWith(`${name}=`));
   });
-  return [...execArgv, ...extra];
 }
 
 /** What a worker tells its primary. */
@@ -116,16 +125,25 @@ export async function runWorkers(config: Config): Promise<void> {
     await store.close();
   }
   const checkpoints = sqlite ? startCheckpoints(config.databaseUrl) : undefined;
-  const token = sqlite ? new WriteTokenHost<Worker>() : undefined;
+  // One worker has no one to take turns with: it writes as one process does (SQLite's lock still
+  // orders it with the CLI and other machines' tools).
+  const token = sqlite && config.workers > 1 ? new WriteTokenHost<Worker>() : undefined;
   // mkdtemp makes it 0700: no other user can reach the workers' sockets.
   const sockets = !sqlite && config.workers > 1 ? mkdtempSync(join(tmpdir(), 'baton-')) : undefined;
 
   let stopping = false;
   cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
   const workers = new Map<number, Worker>();
+  // The port the cluster listens on, once a worker has. With PORT=0 it is the kernel's choice, and the
+  // primary closes it when the last worker listening on it dies (WORKERS=1): a replacement forked with
+  // no worker alive asks for that port by number. While one is alive it must not: a handle for the
+  // number would be a second listener on a port the first (PORT=0) handle holds.
+  let port: string | undefined;
   const fork = (index: number) =>
     new Promise<string>((resolve, reject) => {
+      const alone = port !== undefined && [...workers.values()].every((other) => other.isDead());
       const worker = cluster.fork({
+        ...(alone ? { PORT: port } : {}),
         BATON_WORKER: String(index),
         ...(token ? { [tokenEnv]: '1' } : {}),
         ...(sockets ? { [registrationsEnv]: sockets } : {}),
@@ -141,6 +159,7 @@ export async function runWorkers(config: Config): Promise<void> {
           }
         } else if (message.listening) {
           process.stdout.write(`worker ${index} listening (pid ${worker.process.pid})\n`);
+          port ??= new URL(message.listening).port;
           resolve(message.listening);
         }
       });
@@ -157,7 +176,9 @@ export async function runWorkers(config: Config): Promise<void> {
     });
 
   const urls = await Promise.all(Array.from({ length: config.workers }, (_, i) => fork(i + 1)));
-  process.stdout.write(`Baton listening on ${urls[0]} (${config.workers} workers)\n`);
+  process.stdout.write(
+    `Baton listening on ${urls[0]} (${config.workers} ${config.workers === 1 ? 'worker' : 'workers'})\n`,
+  );
   // METRICS_PORT is the primary's: one scrape answers for every worker (prom-client's AggregatorRegistry).
   if (config.metricsPort !== null) {
     const metricsServer = await startMetricsServer(config, new ClusterMetrics());

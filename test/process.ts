@@ -34,9 +34,9 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `baton serve` with `env` on top of the test's environment; resolves once it listens. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+/** Starts `baton serve` with `env` on top of the test's environment (and `nodeArgs` for node); resolves once it listens. */
+export async function startServerProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', AUTH_FAILURE_LIMIT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,11 +4,18 @@
  * next request to another sees; a worker killed mid-batch loses no write it
  * acknowledged.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/database.js';
 import { runCli } from './cli.js';
-import type { TestDatabase } from './database.js';
-import { callOnNewConnection, startWorkers, type ServerProcess, type WorkersUnderTest } from './process.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import {
+  callOnNewConnection,
+  startServerProcess,
+  startWorkers,
+  type ServerProcess,
+  type WorkersUnderTest,
+} from './process.js';
 
 describe('baton serve with WORKERS=2', () => {
   let database: TestDatabase;
@@ -123,4 +130,54 @@ describe('baton serve with WORKERS=2: throttles', () => {
       expect(refused.message).toMatch(/too many failures from your address; retry in \d+ s/);
     }
   });
+});
+
+describe('baton serve with WORKERS=1', () => {
+  const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const workerPid = (server: ServerProcess, nth = 1) =>
+    Number([...server.stdout().matchAll(/worker 1 listening \(pid (\d+)\)/g)][nth - 1]![1]);
+
+  it('serves from one worker forked with the heap options, and replaces it when it dies', async () => {
+    const workers = await startWorkers({ name: 'One worker', did: '+1 555 0144' }, undefined, { WORKERS: '1' });
+    try {
+      const { server } = workers;
+      expect(server.stdout()).toContain('(1 worker)');
+      const pid = workerPid(server);
+      expect(pid).not.toBe(server.child.pid);
+      expect(cmdline(pid)).toEqual(expect.arrayContaining(['--max-semi-space-size=4', '--heap-growing-percent=50']));
+
+      const conference = (await workers.call('createConferenceReservationless', {})).value.UID as string;
+      const person = await workers.call('addPerson', { conference, role: 'PARTICIPANT', name: 'Solo' });
+      expect(person.code).toBe(0);
+      process.kill(pid, 'SIGKILL');
+      while (server.stdout().split('worker 1 listening').length < 3) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // The new worker sees what the dead one committed.
+      const view = await workers.call('getConference', { conferenceUID: conference });
+      expect(view.value.persons).toEqual([person.value.UID]);
+      expect(workerPid(server, 2)).not.toBe(pid);
+    } finally {
+      await workers.stop();
+    }
+  }, 60_000);
+
+  it('stays one process when the operator gave the heap options', async () => {
+    const database = await createTestDatabase();
+    const server = await startServerProcess({ DATABASE_URL: database.url, WORKERS: '1', JOB_INTERVAL_SECONDS: '0' }, [
+      '--max-semi-space-size=8',
+      '--heap_growing_percent=40',
+    ]);
+    try {
+      expect(server.stdout()).not.toContain('worker 1 listening');
+      // The process made the first customer of the empty database and answers as it.
+      const customer = /^ +customer: +(\S+)$/m.exec(server.stdout())![1]!;
+      const key = /^ +key: +(\S+)$/m.exec(server.stdout())![1]!;
+      const answer = await callOnNewConnection(server.url, 'getCustomer', { customer, key });
+      expect(answer.code).toBe(0);
+    } finally {
+      await server.stop();
+      await database.drop();
+    }
+  }, 60_000);
 });
