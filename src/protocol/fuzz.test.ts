@@ -9,20 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBridgeToken } from '../../test/bridge.js';
 import { createConference, parseXml, startTestServer, type TestServer } from '../../test/harness.js';
 import { apiFunctions } from '../functions/index.js';
+import { generator } from '../../test/fuzz.js';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261201);
 const requests = 3000;
-
-/** A small deterministic generator (a linear congruential one, as in robustness.test.ts). */
-function generator(start: number) {
-  let state = start >>> 0;
-  const next = () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
-  return { next, pick };
-}
 
 const values = [
   '',

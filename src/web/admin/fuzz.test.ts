@@ -11,20 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminUser, siteClient, type SiteClient } from '../../../test/admin.js';
 import { createConference, startTestServer, type TestServer } from '../../../test/harness.js';
 import { createReservedConference } from '../../../test/reservations.js';
+import { generator } from '../../../test/fuzz.js';
 
 const seed = Number(process.env.FUZZ_SEED ?? 20261203);
 const requests = 1500;
-
-/** A small deterministic generator (a linear congruential one, as in protocol/fuzz.test.ts). */
-function generator(start: number) {
-  let state = start >>> 0;
-  const next = () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
-  return { next, pick };
-}
 
 const values = [
   '',
