@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
+import { sqliteFileOf } from './store/database-url.js';
 
 describe('loadConfig DATABASE_URL', () => {
   it('takes a SQLite file path or a postgres:// URL', () => {
@@ -9,8 +10,31 @@ describe('loadConfig DATABASE_URL', () => {
       'baton.db',
       'postgres://u@h/db',
       'postgresql://h/db',
+      'file:./data/baton.db',
+      'file:/var/lib/baton/baton.db',
+      'file:///var/lib/baton/baton.db',
+      'sqlite:data/baton.db',
     ]) {
       expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+  });
+
+  it('reads file: and sqlite: forms as the file they name, a file URL percent-decoded', () => {
+    expect(sqliteFileOf('./data/baton.db')).toBe('./data/baton.db');
+    expect(sqliteFileOf('file:./data/baton.db')).toBe('./data/baton.db');
+    expect(sqliteFileOf('file:/var/lib/baton.db')).toBe('/var/lib/baton.db');
+    expect(sqliteFileOf('file:///var/lib/my%20baton.db')).toBe('/var/lib/my baton.db');
+    expect(sqliteFileOf('FILE://localhost/var/lib/baton.db')).toBe('/var/lib/baton.db');
+    expect(sqliteFileOf('sqlite:data/baton.db')).toBe('data/baton.db');
+    expect(sqliteFileOf(':memory:')).toBe(':memory:');
+  });
+
+  it('refuses a file URL of another host, and a URL that names no file', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'file://fileserver/share/baton.db' })).toThrow(
+      'DATABASE_URL is a file:// URL of another host',
+    );
+    for (const url of ['file:', 'sqlite:', 'file://']) {
+      expect(() => loadConfig({ DATABASE_URL: url }), url).toThrow(/DATABASE_URL (names no SQLite file|is a file)/);
     }
   });
 
@@ -22,7 +46,7 @@ describe('loadConfig DATABASE_URL', () => {
       } catch (error) {
         message = (error as Error).message;
       }
-      expect(message).toContain('DATABASE_URL must be a SQLite file path or a postgres:// URL');
+      expect(message).toContain('DATABASE_URL must be a SQLite file path (or file:…) or a postgres:// URL');
       expect(message).toContain(`${url.split(':')[0]}://`);
       expect(message).not.toContain('hunter2secret');
     }

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { canonicalTimeZone } from './domain/time.js';
 import { parseTrustProxy, trustNothing, type TrustProxy } from './protocol/client-address.js';
+import { isPostgresUrl, sqliteFileOf } from './store/database-url.js';
 
 export interface Config {
   /** PORT: TCP port to listen on. Default 8080. */
@@ -131,11 +132,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const databaseUrl = env.DATABASE_URL || './data/baton.db';
-  // Anything but postgres:// is read as a SQLite file path: a URL of another database would silently
-  // become a new, empty SQLite file named after it. Only the scheme is quoted: the URL may hold a password.
+  // Anything but postgres:// is a SQLite file (a path, file:… or sqlite:path): a URL of another database
+  // would silently become a new, empty SQLite file named after it. Only the scheme is quoted: the URL may
+  // hold a password.
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(databaseUrl)?.[1];
-  if (scheme !== undefined && !/^postgres(ql)?$/i.test(scheme)) {
-    problems.push(`DATABASE_URL must be a SQLite file path or a postgres:// URL, got a ${scheme}:// URL`);
+  if (scheme !== undefined && !/^(postgres(ql)?|file)$/i.test(scheme)) {
+    problems.push(`DATABASE_URL must be a SQLite file path (or file:…) or a postgres:// URL, got a ${scheme}:// URL`);
+  } else if (!isPostgresUrl(databaseUrl)) {
+    try {
+      const file = sqliteFileOf(databaseUrl);
+      if (file === '' || file.endsWith('/')) problems.push('DATABASE_URL names no SQLite file, only a folder');
+    } catch {
+      problems.push('DATABASE_URL is a file:// URL of another host: name a file on this machine (file:///path)');
+    }
   }
 
   const logFormat = env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli.js';
@@ -43,6 +44,26 @@ describe('baton backup (SQLite online backup)', () => {
     } finally {
       await copy.close();
     }
+  });
+
+  it('reads DATABASE_URL as a file: URL the same: the file it names, never a folder called "file:"', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const destination = join(dirname(file), 'backup-by-url.db');
+    const run = await runCli(['backup', destination], { DATABASE_URL: pathToFileURL(file).href });
+    expect(run.stderr).not.toContain('Error');
+    expect(run.code).toBe(0);
+    const copy = openStore(destination);
+    try {
+      expect(await copy.db.selectFrom('persons').select('uid').execute()).toHaveLength(5);
+    } finally {
+      await copy.close();
+    }
+    // A fresh database by the relative form is made where it says, migrated.
+    const fresh = join(dirname(file), 'fresh', 'by-file-url.db');
+    const migrated = await runCli(['migrate'], { DATABASE_URL: `file:${fresh}` });
+    expect(migrated.code).toBe(0);
+    expect(existsSync(fresh)).toBe(true);
+    expect(existsSync(join(root, 'file:'))).toBe(false);
   });
 
   it('refuses to overwrite an existing file', async () => {

@@ -25,6 +25,7 @@ import * as pgPersonStatistics from './migrations/016-pg-person-statistics.js';
 import * as eventNumbersFromEvents from './migrations/017-event-numbers-from-events.js';
 import type { Database } from './schema.js';
 import { SqliteExecutor, writeGroupOf } from './sqlite-executor.js';
+import { isPostgresUrl, sqliteFileOf } from './database-url.js';
 import { fallbackPages, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -79,10 +80,7 @@ export function storeOptions(config: Config): StoreOptions {
   };
 }
 
-/** True for a `postgres://` or `postgresql://` URL; anything else is a SQLite file path. */
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
+export { isPostgresUrl };
 
 // int8 (bigint) columns hold millisecond instants: well inside Number's exact range.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -113,7 +111,7 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
     pools.set(db, pool);
     return { db, dialect: 'postgres', pool, close: () => db.destroy() };
   }
-  const file = url.replace(/^sqlite:(\/\/)?/i, '');
+  const file = sqliteFileOf(url);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
@@ -151,7 +149,7 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
  */
 export function startCheckpoints(url: string): WalCheckpointer | undefined {
   if (isPostgresUrl(url)) return undefined;
-  const file = url.replace(/^sqlite:(\/\/)?/i, '');
+  const file = sqliteFileOf(url);
   return file === ':memory:' ? undefined : startWalCheckpointer(file);
 }
 
