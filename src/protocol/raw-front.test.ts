@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawFrontOf } from '../app.js';
 import { createConference, startTestServer, type TestServer } from '../../test/harness.js';
+import { answersIn, comparable } from '../../test/raw-http.js';
 
 /**
  * The raw-socket front against the node:http front (`rawFront: false`), on
@@ -9,37 +10,6 @@ import { createConference, startTestServer, type TestServer } from '../../test/h
  * bytes compared whole, the Date header's value and request ids excepted
  * (each server counts its own).
  */
-
-const imfDate = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
-/** The answers with what differs between two servers by design masked: Date's value (checked), request ids. */
-function comparable(answers: string): string {
-  const ids: string[] = [];
-  let text = answers.replace(/\r\nDate: ([^\r]+)/g, (_, date: string) => {
-    expect(date).toMatch(imfDate);
-    return '\r\nDate: <date>';
-  });
-  text = text.replace(/\r\nx-request-id: ([^\r]+)/gi, (_, id: string) => {
-    if (!ids.includes(id)) ids.push(id);
-    return `\r\nx-request-id: <id ${ids.indexOf(id)}>`;
-  });
-  return text;
-}
-
-/** Splits what a connection received into answers (a head, then its Content-Length of body). */
-function answersIn(data: Buffer): { answers: Buffer[]; rest: Buffer } {
-  const answers: Buffer[] = [];
-  let rest = data;
-  for (;;) {
-    const end = rest.indexOf('\r\n\r\n');
-    if (end < 0) break;
-    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(rest.subarray(0, end).toString('latin1'))?.[1] ?? 0);
-    if (rest.length < end + 4 + length) break;
-    answers.push(rest.subarray(0, end + 4 + length));
-    rest = rest.subarray(end + 4 + length);
-  }
-  return { answers, rest };
-}
 
 interface Conversation {
   /** Everything received, as text. */
