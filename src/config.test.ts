@@ -29,6 +29,15 @@ describe('loadConfig DATABASE_URL', () => {
     expect(sqliteFileOf(':memory:')).toBe(':memory:');
   });
 
+  it('serves a memory database from one process: WORKERS is 1, and more is refused', () => {
+    expect(loadConfig({ DATABASE_URL: ':memory:' }).workers).toBe(1);
+    expect(loadConfig({ DATABASE_URL: ':memory:', WORKERS: '1' }).workers).toBe(1);
+    expect(() => loadConfig({ DATABASE_URL: ':memory:', WORKERS: '2' })).toThrow(
+      'WORKERS must be 1 with DATABASE_URL=:memory:',
+    );
+    expect(loadConfig({ DATABASE_URL: './baton.db', WORKERS: '2' }).workers).toBe(2);
+  });
+
   it('refuses a file URL of another host, and a URL that names no file', () => {
     expect(() => loadConfig({ DATABASE_URL: 'file://fileserver/share/baton.db' })).toThrow(
       'DATABASE_URL is a file:// URL of another host',

@@ -136,15 +136,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // would silently become a new, empty SQLite file named after it. Only the scheme is quoted: the URL may
   // hold a password.
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(databaseUrl)?.[1];
+  let inMemory = false;
   if (scheme !== undefined && !/^(postgres(ql)?|file)$/i.test(scheme)) {
     problems.push(`DATABASE_URL must be a SQLite file path (or file:…) or a postgres:// URL, got a ${scheme}:// URL`);
   } else if (!isPostgresUrl(databaseUrl)) {
     try {
       const file = sqliteFileOf(databaseUrl);
+      inMemory = file === ':memory:';
       if (file === '' || file.endsWith('/')) problems.push('DATABASE_URL names no SQLite file, only a folder');
     } catch {
       problems.push('DATABASE_URL is a file:// URL of another host: name a file on this machine (file:///path)');
     }
+  }
+
+  const workers = int('WORKERS', availableParallelism(), 1, 256);
+  // A memory database lives in the one process that opened it: it serves from that process.
+  if (inMemory && env.WORKERS && workers > 1) {
+    problems.push(
+      `WORKERS must be 1 with DATABASE_URL=:memory: (each process would have a database of its own), got "${env.WORKERS}"`,
+    );
   }
 
   const logFormat = env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');
@@ -187,7 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookAllowPrivate: bool('WEBHOOK_ALLOW_PRIVATE', false),
     webhookTimeoutSeconds: int('WEBHOOK_TIMEOUT_SECONDS', 10, 1, 300),
     webhookDisableAfterSeconds: int('WEBHOOK_DISABLE_AFTER_SECONDS', 259_200, 1, 365 * 24 * 3600),
-    workers: int('WORKERS', availableParallelism(), 1, 256),
+    workers: inMemory ? 1 : workers,
     trustProxy: typeof trustProxy === 'string' ? trustNothing : trustProxy,
     mailRetentionDays: int('MAIL_RETENTION_DAYS', 30, 1, 36_500),
     mailMaxAgeHours: int('MAIL_MAX_AGE_HOURS', 72, 1, 24 * 365),

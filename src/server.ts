@@ -18,6 +18,7 @@ import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, sqliteExecutorOf, storeOptions } from './store/database.js';
 import type { WriteGate } from './store/sqlite-executor.js';
 import { registrationGroupsOn, writeRegistrationsThrough, type RegistrationWriter } from './store/person.repository.js';
+import { isPostgresUrl, sqliteFileOf } from './store/database-url.js';
 import { hasWorkerV8Options, runWorkers } from './workers.js';
 
 export interface RunningServer {
@@ -124,9 +125,10 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
  * Only an operator who gave those options themselves gets one process.
  */
 export async function runUntilSignalled(config: Config = loadConfig()): Promise<void> {
-  if (config.workers > 1 || cluster.isWorker || !hasWorkerV8Options(process.execArgv, process.env.NODE_OPTIONS)) {
-    return runWorkers(config);
-  }
+  // A memory database (DATABASE_URL=:memory:, WORKERS=1 by config) must be the serving process's own.
+  const inMemory = !isPostgresUrl(config.databaseUrl) && sqliteFileOf(config.databaseUrl) === ':memory:';
+  const heapReady = hasWorkerV8Options(process.execArgv, process.env.NODE_OPTIONS);
+  if (config.workers > 1 || cluster.isWorker || (!heapReady && !inMemory)) return runWorkers(config);
   const server = await serve(config);
   process.stdout.write(`Baton listening on ${server.url}\n`);
   if (server.metricsUrl) process.stdout.write(`Metrics on ${server.metricsUrl}/metrics\n`);

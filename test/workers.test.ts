@@ -180,4 +180,29 @@ describe('baton serve with WORKERS=1', () => {
       await database.drop();
     }
   }, 60_000);
+
+  it('serves a memory database from the one process that made its first customer', async () => {
+    // Not WORKERS: the default (the cores) would give every process a database of its own.
+    const server = await startServerProcess({ DATABASE_URL: ':memory:', JOB_INTERVAL_SECONDS: '0' });
+    try {
+      expect(server.stdout()).not.toContain('worker 1 listening');
+      const customer = /^ +customer: +(\S+)$/m.exec(server.stdout())![1]!;
+      const key = /^ +key: +(\S+)$/m.exec(server.stdout())![1]!;
+      const created = await callOnNewConnection(server.url, 'createConferenceReservationless', {
+        customer,
+        key,
+        name: 'In memory',
+      });
+      expect(created.code).toBe(0);
+      const answer = await callOnNewConnection(server.url, 'getConference', {
+        customer,
+        key,
+        conferenceUID: created.value.UID,
+      });
+      expect(answer.code).toBe(0);
+      expect(server.stderr()).not.toMatch(/no such table|"level":50/);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });
