@@ -73,7 +73,17 @@ export async function serve(
   });
   // Node's default accept backlog (511) resets connections when a burst of
   // clients connects at once; the kernel caps this at net.core.somaxconn.
-  const url = await app.listen({ port: config.port, host: config.host, backlog: 4096 });
+  let url: string;
+  try {
+    url = await app.listen({ port: config.port, host: config.host, backlog: 4096 });
+  } catch (error) {
+    // Nothing is left open to keep the process alive: it exits with the reason.
+    await app.close().catch(() => undefined);
+    await registrations?.close().catch(() => undefined);
+    await jobs.stop().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw new Error(listenFailure(error, config), { cause: error });
+  }
   let metricsServer: MetricsServer | undefined;
   // A cluster worker never binds the metrics port: the primary serves it for all workers (ClusterMetrics).
   if (metrics && config.metricsPort !== null && !cluster.isWorker) {
@@ -90,6 +100,18 @@ export async function serve(
       await store.close();
     })());
   return { url, metricsUrl: metricsServer?.url, close };
+}
+
+/** Why `serve` could not listen on HOST:PORT, in the operator's words. */
+function listenFailure(error: unknown, config: Config): string {
+  const reasons: Record<string, string> = {
+    EADDRINUSE: 'the port is in use (another Baton, or another server); set PORT to a free one',
+    EACCES: 'not allowed (ports below 1024 need privileges); set PORT to 1024 or more',
+    EADDRNOTAVAIL: 'HOST is not an address of this machine',
+  };
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
+  return `cannot listen on ${config.host}:${config.port}: ${reason}`;
 }
 
 /** What happens once per start, before any request: migrations, and the first customer of an empty database. */

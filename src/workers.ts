@@ -167,7 +167,9 @@ export async function runWorkers(config: Config): Promise<void> {
         // SQLite rolled back whatever the dead worker had not committed: another worker may write.
         token?.gone(worker);
         reject(new Error(`worker ${index} exited (${signal ?? code}) before listening`));
-        if (stopping) return;
+        // A worker that cannot start (the port taken, a database it cannot open) ends the start: it would
+        // fail again the same way. Once every worker listened, a worker that dies is replaced.
+        if (stopping || !started) return;
         process.stderr.write(
           `worker ${index} (pid ${worker.process.pid}) exited (${signal ?? code}); starting another\n`,
         );
@@ -175,7 +177,27 @@ export async function runWorkers(config: Config): Promise<void> {
       });
     });
 
-  const urls = await Promise.all(Array.from({ length: config.workers }, (_, i) => fork(i + 1)));
+  let started = false;
+  let urls: string[];
+  try {
+    urls = await Promise.all(Array.from({ length: config.workers }, (_, i) => fork(i + 1)));
+  } catch (error) {
+    stopping = true;
+    await Promise.all(
+      [...workers.values()].map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    await checkpoints?.stop().catch(() => undefined);
+    if (sockets) rmSync(sockets, { recursive: true, force: true });
+    throw error;
+  }
+  started = true;
   process.stdout.write(
     `Baton listening on ${urls[0]} (${config.workers} ${config.workers === 1 ? 'worker' : 'workers'})\n`,
   );
@@ -211,6 +233,19 @@ export async function runWorkers(config: Config): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+/**
+ * A worker's serve(): one that cannot start says why and exits, so its primary stops the start (the IPC
+ * channel to the primary would keep a failed worker alive).
+ */
+async function serveOrExit(...args: Parameters<typeof serve>): Promise<Awaited<ReturnType<typeof serve>>> {
+  try {
+    return await serve(...args);
+  } catch (error) {
+    process.stderr.write(`baton: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
+
 async function runWorker(config: Config): Promise<void> {
   const index = Number(process.env.BATON_WORKER ?? '1');
   // On SQLite the throttles count in memory: every worker counts every worker's hits (on PostgreSQL
@@ -227,7 +262,7 @@ async function runWorker(config: Config): Promise<void> {
     writeGate = gate;
   }
   const sockets = process.env[registrationsEnv];
-  const server = await serve(
+  const server = await serveOrExit(
     { ...config, jobIntervalSeconds: index === 1 ? config.jobIntervalSeconds : 0 },
     {
       worker: true,

@@ -5,6 +5,7 @@
  * acknowledged.
  */
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/database.js';
 import { runCli } from './cli.js';
@@ -205,4 +206,35 @@ describe('baton serve with WORKERS=1', () => {
       await server.stop();
     }
   }, 60_000);
+});
+
+describe('baton serve on a port that is taken', () => {
+  it('exits 1 with the reason in every layout, instead of waiting or starting workers again', async () => {
+    // Any listener holds the port: here a bare TCP server.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = String((holder.address() as AddressInfo).port);
+    const database = await createTestDatabase();
+    try {
+      for (const [layout, args] of [
+        ['two workers', { WORKERS: '2' }],
+        ['one worker', { WORKERS: '1' }],
+      ] as const) {
+        const run = await runCli(['serve'], {
+          DATABASE_URL: database.url,
+          PORT: port,
+          JOB_INTERVAL_SECONDS: '0',
+          ...args,
+        });
+        expect(run.code, layout).toBe(1);
+        expect(run.stderr, layout).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+        expect(run.stderr, layout).not.toContain('starting another');
+        expect(run.stderr, layout).not.toMatch(/\n\s+at /);
+        expect(run.stdout, layout).not.toContain('Baton listening');
+      }
+    } finally {
+      holder.close();
+      await database.drop();
+    }
+  }, 120_000);
 });
