@@ -157,6 +157,12 @@ export const adminJs = `
       source.close();
       if (state) state.textContent = 'The call has ended. Reload the page for its report.';
     });
+    // Refused (signed out, or too many live views open: a 429), the browser stops retrying.
+    source.addEventListener('error', function () {
+      if (source.readyState === EventSource.CLOSED && state) {
+        state.textContent = 'Live updates stopped (signed out, or too many live views open). Reload the page.';
+      }
+    });
   }
 })();
 `;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bridgeClient, registerPerson, testBridgeToken } from '../../../test/bridge.js';
 import { createAdminUser, siteClient, type SiteClient } from '../../../test/admin.js';
 import { createConference, startTestServer, type TestServer } from '../../../test/harness.js';
+import { liveStreamsPerUser } from './routes.js';
 
 const did = '+1 555 0100';
 
@@ -51,7 +52,9 @@ describe('the live call stream and the session', () => {
       controller.abort();
       return outcome;
     };
-    return { ended };
+    /** Closes the stream from this side. */
+    const close = () => controller.abort();
+    return { ended, close };
   }
 
   async function signedIn(email: string, password: string) {
@@ -59,6 +62,32 @@ describe('the live call stream and the session', () => {
     expect((await site.signIn(email, password)).status).toBe(303);
     return site;
   }
+
+  it(`holds at most ${liveStreamsPerUser} streams of one user open: the next is a 429 until one closes`, async () => {
+    const staff = await createAdminUser(server, server.credentials.customer, { role: 'staff' });
+    const site = await signedIn(staff.email, staff.password);
+    const streams = [];
+    for (let i = 0; i < liveStreamsPerUser; i++) streams.push(await openStream(site));
+    const cookie = [...site.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const refused = await fetch(`${server.url}${live}`, { headers: { cookie } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect(await refused.text()).toContain('Too many live views');
+    // Another user of the same customer is not refused for this one's streams.
+    const other = await openStream(await signedIn(owner.email, owner.password));
+    // One closed: the next opens, once the server has seen the connection go (its next turn or so).
+    streams.pop()!.close();
+    let status = 429;
+    for (let attempt = 0; attempt < 100 && status === 429; attempt++) {
+      const controller = new AbortController();
+      const response = await fetch(`${server.url}${live}`, { headers: { cookie }, signal: controller.signal });
+      status = response.status;
+      controller.abort();
+      if (status === 429) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(200);
+    for (const stream of [...streams, other]) stream.close();
+  });
 
   it('ends when the session signs out', async () => {
     const site = await signedIn(owner.email, owner.password);

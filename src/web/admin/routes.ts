@@ -88,6 +88,12 @@ const deviceCookie = 'baton_admin_device';
 /** How often the live page's stream reads the call's callers. */
 export const livePollMs = 1000;
 
+/**
+ * Live streams one user may hold open on one process at a time: each polls the database every
+ * `livePollMs`, so a script that opened thousands would load every other customer's requests.
+ */
+export const liveStreamsPerUser = 8;
+
 type Body = Record<string, string | undefined>;
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string | undefined> }>;
 
@@ -939,6 +945,19 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services, ma
       } catch (error) {
         if (error instanceof ApiError) return notFound(reply, 'Call');
         throw error;
+      }
+      const held = [...streams.values()].filter((owner) => owner.userUid === s.signedIn.user.uid).length;
+      if (held >= liveStreamsPerUser) {
+        reply.header('retry-after', '10');
+        return send(
+          reply,
+          429,
+          adminMessagePage(
+            'Too many live views',
+            `You have ${held} live views of calls open. Close one, then reload this page.`,
+            { href: `/admin/conferences/${uid}/calls/${cid}`, label: 'The call' },
+          ),
+        );
       }
       const zone = s.ctx.customer.time_zone;
       const raw = reply.raw;
