@@ -144,7 +144,8 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
  * A worker is forked with V8 options its heap is sized by (workers.ts); a
  * process started as `node baton serve` is already past the point where V8
  * reads them, and served at 169 MB peak where a worker peaked at 121–135.
- * Only an operator who gave those options themselves gets one process.
+ * Only an operator who gave those options themselves gets one process, and
+ * so does a memory database, which lives in the process that opened it.
  */
 export async function runUntilSignalled(config: Config = loadConfig()): Promise<void> {
   // A memory database (DATABASE_URL=:memory:, WORKERS=1 by config) must be the serving process's own.
