@@ -94,6 +94,27 @@ function requestEnds(bytes: Buffer): number[] {
   return [...ends].filter((end) => end > 0 && end < bytes.length);
 }
 
+/**
+ * The ways to cut `bytes` into packets at the ends of its requests as node:http could frame them, up to
+ * `depth` cuts: each cut at one of the ends the first request could have, then the rest cut again.
+ */
+function splits(bytes: Buffer, depth: number): Buffer[][] {
+  if (depth === 0) return [[bytes]];
+  const ways: Buffer[][] = [[bytes]];
+  for (const end of requestEnds(bytes)) {
+    for (const rest of splits(bytes.subarray(end), depth - 1)) ways.push([bytes.subarray(0, end), ...rest]);
+  }
+  return ways;
+}
+
+/** A conversation's answers, comparable, with any parser refusal as one placeholder. */
+function shape(data: Buffer): string[] {
+  const { answers, rest } = answersIn(data);
+  const texts = answers.map((answer) => answer.toString('latin1'));
+  if (rest.length > 0) texts.push(rest.toString('latin1'));
+  return texts.map((text) => (isParserRefusal(text) ? '<a parser refusal>' : comparable(text)));
+}
+
 /** A node:http parser refusal: no request id (no handler saw it). */
 const isParserRefusal = (answer: string) => !/\r\nx-request-id: /i.test(answer);
 
@@ -107,6 +128,12 @@ describe('fuzz: the raw front frames and answers every request as node:http does
     const config = { bodyLimit: 4096, authFailureLimit: 1_000_000, publicUrl: 'https://baton.example' };
     fast = await startTestServer({ config });
     node = await startTestServer({ config, database: fast.database, credentials: fast.credentials, rawFront: false });
+    // Each conversation ends with the client's half-close. node:http aborts the requests still in flight
+    // when it reads the end (its default), the raw front answers them: on PostgreSQL, where an answer
+    // takes a round trip, that alone would tell them apart. With half-open connections allowed, node:http
+    // answers them too (on both servers: the raw front hands connections to it), so what is compared is
+    // how each front reads the bytes.
+    for (const server of [fast, node]) (server.app.server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     conference = await createConference(fast, { name: 'Fuzzed' });
     await fast.call('addPerson', { conference, role: 'PARTICIPANT', name: 'Ada' });
     auth = new URLSearchParams({ ...fast.credentials }).toString();
@@ -121,8 +148,8 @@ describe('fuzz: the raw front frames and answers every request as node:http does
     const { pick, next } = random;
     const int = (n: number) => Math.floor(next() * n);
 
-    const form = `${auth}&conference=${conference}&type=json`;
-    const json = JSON.stringify({ ...fast.credentials, conference, type: 'xml' });
+    const form = `${auth}&conferenceUID=${conference}&type=json`;
+    const json = JSON.stringify({ ...fast.credentials, conferenceUID: conference, type: 'xml' });
     const chunked = `${form.length.toString(16)}\r\n${form}\r\n0\r\n\r\n`;
     const bases = [
       `GET /_access/getConference?${form} HTTP/1.1\r\nHost: baton.example\r\n\r\n`,
@@ -295,15 +322,15 @@ describe('fuzz: the raw front frames and answers every request as node:http does
       }
       // node:http refuses bytes after a request it read in the same packet by dropping that request's
       // answer when it has not written it yet. The raw front answers what it read, then hands the rest
-      // to node:http, which refuses it. So the raw front must answer as node:http does when the first
-      // request reaches it alone, and the rest after its answer.
-      const apart = await Promise.all(
-        requestEnds(bytes).map((end) => send(node.url, [bytes.subarray(0, end), bytes.subarray(end)])),
-      );
+      // to node:http, which refuses it. So the raw front must answer as node:http does when each request
+      // reaches it in a packet of its own, the refusal last; the refusal's own text follows node:http's
+      // parser state (a fresh parser after the hand-over), so only that it is one is compared.
+      const expected = shape(a.data);
+      const tries = await Promise.all(splits(bytes, 3).map((parts) => send(node.url, parts)));
       expect(
-        apart.map((got) => comparable(got.data.toString('latin1'))),
+        tries.map((got) => shape(got.data)),
         label,
-      ).toContain(comparable(a.data.toString('latin1')));
+      ).toContainEqual(expected);
       split++;
     }
     // The fuzz reaches both sides: requests the handlers answer, and bytes node:http's parser refuses;
