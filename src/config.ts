@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { canonicalTimeZone } from './domain/time.js';
 import { parseTrustProxy, trustNothing, type TrustProxy } from './protocol/client-address.js';
-import { isPostgresUrl, sqliteFileOf } from './store/database-url.js';
+import { isMemoryDatabase, isPostgresUrl, sqliteFileOf } from './store/database-url.js';
 
 export interface Config {
   /** PORT: TCP port to listen on. Default 8080. */
@@ -142,7 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } else if (!isPostgresUrl(databaseUrl)) {
     try {
       const file = sqliteFileOf(databaseUrl);
-      inMemory = file === ':memory:';
+      inMemory = isMemoryDatabase(databaseUrl);
       if (file === '' || file.endsWith('/')) problems.push('DATABASE_URL names no SQLite file, only a folder');
     } catch {
       problems.push('DATABASE_URL is a file:// URL of another host: name a file on this machine (file:///path)');

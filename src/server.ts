@@ -18,7 +18,7 @@ import { countCustomers } from './store/customer.repository.js';
 import { migrate, openStore, sqliteExecutorOf, storeOptions } from './store/database.js';
 import type { WriteGate } from './store/sqlite-executor.js';
 import { registrationGroupsOn, writeRegistrationsThrough, type RegistrationWriter } from './store/person.repository.js';
-import { isPostgresUrl, sqliteFileOf } from './store/database-url.js';
+import { isMemoryDatabase } from './store/database-url.js';
 import { hasWorkerV8Options, runWorkers } from './workers.js';
 
 export interface RunningServer {
@@ -149,7 +149,7 @@ async function ensureFirstCustomer(services: Services): Promise<void> {
  */
 export async function runUntilSignalled(config: Config = loadConfig()): Promise<void> {
   // A memory database (DATABASE_URL=:memory:, WORKERS=1 by config) must be the serving process's own.
-  const inMemory = !isPostgresUrl(config.databaseUrl) && sqliteFileOf(config.databaseUrl) === ':memory:';
+  const inMemory = isMemoryDatabase(config.databaseUrl);
   const heapReady = hasWorkerV8Options(process.execArgv, process.env.NODE_OPTIONS);
   if (config.workers > 1 || cluster.isWorker || (!heapReady && !inMemory)) return runWorkers(config);
   const server = await serve(config);

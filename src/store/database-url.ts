@@ -16,3 +16,8 @@ export function sqliteFileOf(url: string): string {
   if (/^file:\/\//i.test(url)) return fileURLToPath(url);
   return url.replace(/^(sqlite|file):/i, '');
 }
+
+/** True for a SQLite database in memory (`:memory:`): it lives in the one process that opened it. */
+export function isMemoryDatabase(url: string): boolean {
+  return !isPostgresUrl(url) && sqliteFileOf(url) === ':memory:';
+}
